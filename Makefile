@@ -1,0 +1,37 @@
+# Two commands on a fresh machine with only Python 3.11+:  make run  ·  make test
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint check browsers clean bench
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(PY) bin/dev.py run
+
+# Runs the whole suite on PostgreSQL (DATABASE_URL, or the embedded one), browser tests included
+# when /usr/bin/chromium exists. Extra pytest arguments: make test ARGS="-k escrow".
+test: setup
+	$(PY) bin/dev.py test $(ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
+
+check: setup
+	$(PY) bin/dev.py env >/dev/null
+	DJANGO_SETTINGS_MODULE=marketplace.settings.local $(PY) manage.py makemigrations --check --dry-run
+
+bench: setup
+	$(PY) bench/search.py --quick
+	$(PY) bench/poll.py --quick
+
+clean:
+	rm -rf $(VENV) staticfiles test-results

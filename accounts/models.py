@@ -1,0 +1,187 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.tenancy import TenantOwned
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_superuser=True, is_staff=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Platform-wide; what they may do in an exchange comes from their TenantRoles."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=[("zh-hans", "简体中文"), ("en", "English")]
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text=_("Platform operator: reaches the admin of every exchange.")
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.full_name or self.email
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Role(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    SELLER = "seller", _("Seller")
+    VERIFIER = "verifier", _("Verifier")
+    ESCROW_OFFICER = "escrow_officer", _("Escrow officer")
+    FINANCE = "finance", _("Finance")
+    TENANT_ADMIN = "tenant_admin", _("Exchange administrator")
+
+
+STAFF_ROLES = frozenset({Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN})
+
+
+class TenantRole(TenantOwned):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tenant_roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user", "role"], name="tenantrole_unique")]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class Organization(TenantOwned):
+    """Who buys and sells: a company, a university, a research institute or an individual."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        UNIVERSITY = "university", _("University")
+        INSTITUTE = "institute", _("Research institute")
+        INDIVIDUAL = "individual", _("Individual")
+
+    class Verification(models.TextChoices):
+        UNVERIFIED = "unverified", _("Not yet submitted")
+        PENDING = "pending", _("Awaiting verification")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.COMPANY)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    legal_name_en = models.CharField(_("name in English"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="CN", help_text=_("ISO 3166 code, e.g. CN, US, DE"))
+    registration_number = models.CharField(
+        _("registration number"), max_length=40, blank=True,
+        help_text=_("For Chinese entities the 18-character unified social credit code; for individuals an ID number."),
+    )
+    address = models.TextField(_("address"), blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    verification_status = models.CharField(
+        _("verification"), max_length=20, choices=Verification.choices, default=Verification.UNVERIFIED
+    )
+    verification_note = models.TextField(_("verification note"), blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Payouts: Stripe connected account, or bank details for bank-transfer payouts.
+    stripe_account_id = models.CharField(max_length=64, blank=True)
+    payout_bank_name = models.CharField(_("bank"), max_length=120, blank=True)
+    payout_bank_account = models.CharField(_("bank account"), max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "country", "registration_number"],
+                condition=~models.Q(registration_number=""),
+                name="organization_registration_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "verification_status"])]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self):
+        return self.legal_name
+
+    @property
+    def is_verified(self):
+        return self.verification_status == self.Verification.VERIFIED
+
+
+class Membership(TenantOwned):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    is_admin = models.BooleanField(_("manages the organization"), default=False)
+    is_default = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user", "organization"], name="membership_unique"),
+        ]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self):
+        return f"{self.user} @ {self.organization}"
+
+
+def org_document_path(instance, filename):
+    return f"t{instance.tenant_id}/org/{instance.organization_id}/{filename}"
+
+
+class OrganizationDocument(TenantOwned):
+    class Kind(models.TextChoices):
+        BUSINESS_LICENCE = "business_licence", _("Business licence")
+        ID_DOCUMENT = "id_document", _("Identity document")
+        OTHER = "other", _("Other")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("document"), max_length=30, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=org_document_path)
+    content_type = models.CharField(max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("verification document")
+        verbose_name_plural = _("verification documents")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.organization}"

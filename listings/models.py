@@ -1,0 +1,187 @@
+"""Rights and listings. The register (`RegisterRecord`) is public data shared by all exchanges;
+`Right` is the tenant-owned snapshot of a register record that a seller lists; `Listing` is what
+is sold (one right or a bundle) and moves through a protected state machine."""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from marketplace.tenancy import TenantOwned
+
+
+class Jurisdiction(models.TextChoices):
+    CN = "CN", _("China")
+    US = "US", _("United States")
+    EP = "EP", _("Europe (EPO/EUIPO)")
+    WO = "WO", _("International (WIPO)")
+
+
+class RightKind(models.TextChoices):
+    INVENTION = "invention", _("Invention patent")
+    UTILITY_MODEL = "utility_model", _("Utility model")
+    DESIGN = "design", _("Design")
+    TRADEMARK = "trademark", _("Trademark")
+
+
+class LegalStatus(models.TextChoices):
+    VALID = "valid", _("In force")
+    PENDING = "pending", _("Pending")
+    LAPSED = "lapsed", _("Lapsed (fees unpaid)")
+    EXPIRED = "expired", _("Expired")
+    INVALIDATED = "invalidated", _("Invalidated")
+
+
+class RegisterRecord(models.Model):
+    """One right as the register (patent or trademark office) records it. Not tenant-owned."""
+
+    number = models.CharField(max_length=40, help_text=_("Normalised application/registration number"))
+    jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices)
+    kind = models.CharField(max_length=20, choices=RightKind.choices)
+    publication_number = models.CharField(max_length=40, blank=True)
+    title = models.CharField(max_length=500)
+    title_en = models.CharField(max_length=500, blank=True)
+    abstract = models.TextField(blank=True)
+    owner_name = models.CharField(max_length=300)
+    owner_country = models.CharField(max_length=2, blank=True)
+    owner_registration_number = models.CharField(max_length=40, blank=True)
+    filing_date = models.DateField(null=True, blank=True)
+    grant_date = models.DateField(null=True, blank=True, help_text=_("Grant or registration date"))
+    expiry_date = models.DateField(null=True, blank=True)
+    legal_status = models.CharField(max_length=20, choices=LegalStatus.choices, default=LegalStatus.VALID)
+    renewal_paid_through = models.DateField(null=True, blank=True)
+    classes = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    image_url = models.CharField(max_length=500, blank=True)
+    encumbrances = models.JSONField(default=list, blank=True, help_text=_("Recorded pledges and licences"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["jurisdiction", "number"], name="register_number_unique")]
+        verbose_name = _("register record")
+        verbose_name_plural = _("rights register")
+
+    def __str__(self):
+        return f"{self.jurisdiction} {self.number} {self.title}"
+
+
+class Listing(FSMModelMixin, TenantOwned):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_VERIFICATION = "in_verification", _("In verification")
+        AWAITING_MARGIN = "awaiting_margin", _("Verified, awaiting margin")
+        PUBLISHED = "published", _("Published")
+        RESERVED = "reserved", _("Reserved")
+        SOLD = "sold", _("Sold")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        LAPSED = "lapsed", _("Lapsed")
+
+    class DealType(models.TextChoices):
+        ASSIGNMENT = "assignment", _("Assignment")
+        EXCLUSIVE_LICENCE = "exclusive_licence", _("Exclusive licence")
+        NON_EXCLUSIVE_LICENCE = "non_exclusive_licence", _("Non-exclusive licence")
+
+    seller_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="listings")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    price_minor = models.PositiveBigIntegerField(_("price"))
+    currency = models.CharField(max_length=3)
+    deal_type = models.CharField(_("deal type"), max_length=30, choices=DealType.choices, default=DealType.ASSIGNMENT)
+    licence_term_months = models.PositiveIntegerField(_("licence term (months)"), null=True, blank=True)
+    licence_territory = models.CharField(_("licence territory"), max_length=200, blank=True)
+    industry_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    state = FSMField(default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
+    featured = models.BooleanField(default=False)
+    rejection_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "state", "-published_at"])]
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+
+    def __str__(self):
+        return self.title
+
+    # Transitions hold only in-memory checks; listings/services.py does lock, actor, save, audit.
+    @transition(field=state, source=[State.DRAFT, State.REJECTED], target=State.SUBMITTED)
+    def submit(self):
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.IN_VERIFICATION)
+    def start_verification(self):
+        pass
+
+    @transition(field=state, source=State.IN_VERIFICATION, target=State.PUBLISHED)
+    def approve(self):
+        pass
+
+    @transition(field=state, source=State.IN_VERIFICATION, target=State.AWAITING_MARGIN)
+    def approve_pending_margin(self):
+        pass
+
+    @transition(field=state, source=State.AWAITING_MARGIN, target=State.PUBLISHED)
+    def margin_paid(self):
+        pass
+
+    @transition(field=state, source=[State.SUBMITTED, State.IN_VERIFICATION], target=State.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=state, source=State.PUBLISHED, target=State.RESERVED)
+    def reserve(self):
+        pass
+
+    @transition(field=state, source=State.RESERVED, target=State.PUBLISHED)
+    def release(self):
+        pass
+
+    @transition(field=state, source=State.RESERVED, target=State.SOLD)
+    def mark_sold(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[State.DRAFT, State.SUBMITTED, State.REJECTED, State.AWAITING_MARGIN, State.PUBLISHED],
+        target=State.WITHDRAWN,
+    )
+    def withdraw(self):
+        pass
+
+    @transition(field=state, source=State.PUBLISHED, target=State.LAPSED)
+    def lapse(self):
+        pass
+
+
+class Right(TenantOwned):
+    """A right in a listing: the seller's claims, snapshotted from the register when listed."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="rights")
+    register_record = models.ForeignKey(RegisterRecord, null=True, blank=True, on_delete=models.SET_NULL)
+    number = models.CharField(max_length=40)
+    jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices)
+    kind = models.CharField(max_length=20, choices=RightKind.choices)
+    title = models.CharField(max_length=500)
+    abstract = models.TextField(blank=True)
+    owner_name = models.CharField(max_length=300)
+    filing_date = models.DateField(null=True, blank=True)
+    grant_date = models.DateField(null=True, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+    legal_status = models.CharField(max_length=20, choices=LegalStatus.choices, default=LegalStatus.VALID)
+    renewal_paid_through = models.DateField(null=True, blank=True)
+    classes = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    image_url = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "jurisdiction", "number"])]
+        verbose_name = _("right")
+        verbose_name_plural = _("rights")
+
+    def __str__(self):
+        return f"{self.jurisdiction} {self.number}"

@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from accounts.models import Role
+
+from .admin_site import TenantModelAdmin
+from .models import AuditEvent, Notification, OutboxMessage, Tenant
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "currency", "primary_host", "is_active")
+    search_fields = ("name", "slug")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    has_view_permission = has_change_permission = has_add_permission = has_delete_permission = (
+        lambda self, request, obj=None: request.user.is_superuser
+    )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(TenantModelAdmin):
+    view_roles = (Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE)
+    change_roles = ()
+    list_display = ("created_at", "actor_label", "action", "object_type", "object_id", "from_state", "to_state")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_id", "actor_label", "reason")
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(TenantModelAdmin):
+    list_display = ("created_at", "user", "kind", "subject", "read_at", "emailed_at")
+    list_filter = ("kind",)
+    search_fields = ("subject", "user__email")
+    raw_id_fields = ("user",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "task_name", "sent_at", "attempts", "last_error")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    has_view_permission = has_module_permission

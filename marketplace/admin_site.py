@@ -1,0 +1,76 @@
+"""The staff back-office: each exchange's staff see and change only their own exchange's rows."""
+
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+from accounts.selectors import has_role, is_tenant_staff
+
+
+class StaffAuthenticationForm(AdminAuthenticationForm):
+    def confirm_login_allowed(self, user):
+        if not user.is_active or not (user.is_superuser or is_tenant_staff(user)):
+            raise ValidationError(
+                _("This account is not on the staff of this exchange."), code="invalid_login"
+            )
+
+
+class TenantAdminSite(admin.AdminSite):
+    site_header = _("Exchange back-office")
+    site_title = _("Back-office")
+    index_title = _("Work queues")
+    login_form = StaffAuthenticationForm
+
+    def has_permission(self, request):
+        user = request.user
+        return user.is_active and (user.is_superuser or is_tenant_staff(user))
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        tenant = getattr(request, "tenant", None)
+        if tenant:
+            context["site_header"] = f"{tenant.display_name()} · {self.site_header}"
+        return context
+
+
+class TenantModelAdmin(admin.ModelAdmin):
+    """Base of every admin of a tenant-owned model.
+
+    Querysets come from the scoped default manager (the tenant of the host name); platform
+    superusers see every tenant's rows. Which staff roles may view / change is declared per admin.
+    """
+
+    view_roles: tuple = (Role.TENANT_ADMIN,)
+    change_roles: tuple = (Role.TENANT_ADMIN,)
+    allow_add = False
+    allow_delete = False
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return self.model.objects.unscoped()
+        return super().get_queryset(request)
+
+    def _may(self, request, roles):
+        return request.user.is_superuser or has_role(request.user, Role.TENANT_ADMIN, *roles)
+
+    def has_module_permission(self, request):
+        return self._may(request, self.view_roles + self.change_roles)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may(request, self.view_roles + self.change_roles)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, self.change_roles)
+
+    def has_add_permission(self, request):
+        return self.allow_add and self._may(request, self.change_roles)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.allow_delete and self._may(request, self.change_roles)
+
+    def save_model(self, request, obj, form, change):
+        if not change and getattr(obj, "tenant_id", None) is None:
+            obj.tenant = request.tenant
+        super().save_model(request, obj, form, change)

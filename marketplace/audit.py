@@ -1,0 +1,26 @@
+from .models import AuditEvent
+
+
+def audit_record(*, actor=None, actor_label="", action, obj, from_state="", to_state="", reason="", data=None,
+                 ip_address=None, tenant=None) -> AuditEvent:
+    """Write one audit row for `obj` (any model with a pk; its tenant is used when it has one)."""
+    tenant = tenant or getattr(obj, "tenant", None)
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        tenant=tenant,
+        actor=actor,
+        actor_label=actor_label or (actor.email if actor else "system"),
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        from_state=from_state or "",
+        to_state=to_state or "",
+        reason=reason or "",
+        data=data or {},
+        ip_address=ip_address,
+    )
+
+
+def audit_trail(obj):
+    return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related("actor")

@@ -1,0 +1,154 @@
+import time
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .tenancy import TenantOwned
+
+
+class Tenant(models.Model):
+    """A regional IP exchange running its own branded marketplace on the platform."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("name in English"), max_length=120, blank=True)
+    tagline = models.CharField(_("tagline"), max_length=200, blank=True)
+    tagline_en = models.CharField(_("tagline in English"), max_length=200, blank=True)
+    hosts = ArrayField(models.CharField(max_length=253), help_text=_("Host names this exchange is served on."))
+    logo = models.CharField(_("logo (static path)"), max_length=200, blank=True)
+    primary_color = models.CharField(max_length=7, default="#1d4ed8")
+    accent_color = models.CharField(max_length=7, default="#f59e0b")
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    languages = ArrayField(models.CharField(max_length=10), default=list, blank=True)
+    default_language = models.CharField(max_length=10, default="zh-hans")
+    support_email = models.EmailField(blank=True)
+    country = models.CharField(max_length=2, default="CN")
+
+    # Fee schedule (basis points; snapshotted on each order when placed).
+    buyer_fee_bps = models.PositiveIntegerField(_("buyer fee (basis points)"), default=200)
+    seller_commission_bps = models.PositiveIntegerField(_("seller commission (basis points)"), default=500)
+    min_fee_minor = models.PositiveBigIntegerField(_("minimum fee (minor units)"), default=10000)
+    # Seller margin (deposit) before a verified listing is published: percentage or fixed; 0 = none.
+    margin_bps = models.PositiveIntegerField(_("seller margin (basis points of price)"), default=0)
+    margin_fixed_minor = models.PositiveBigIntegerField(_("seller margin, fixed (minor units)"), default=0)
+    # Deadlines of the trade, in days (DESIGN section 2).
+    seller_confirm_days = models.PositiveSmallIntegerField(default=3)
+    buyer_pay_days = models.PositiveSmallIntegerField(default=7)
+    sign_and_file_days = models.PositiveSmallIntegerField(default=14)
+    buyer_inspect_days = models.PositiveSmallIntegerField(default=7)
+
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["hosts"], name="tenant_hosts_gin")]
+        verbose_name = _("exchange")
+        verbose_name_plural = _("exchanges")
+
+    def __str__(self):
+        return self.name
+
+    _host_cache: dict = {}
+    HOST_CACHE_SECONDS = 30
+
+    @classmethod
+    def for_host(cls, host):
+        hit = cls._host_cache.get(host)
+        if hit and hit[1] > time.monotonic():
+            return hit[0]
+        tenant = cls.objects.filter(hosts__contains=[host], is_active=True).first()
+        cls._host_cache[host] = (tenant, time.monotonic() + cls.HOST_CACHE_SECONDS)
+        return tenant
+
+    @classmethod
+    def clear_host_cache(cls):
+        cls._host_cache.clear()
+
+    def display_name(self, language=None):
+        from django.utils.translation import get_language
+
+        lang = language or get_language() or ""
+        return self.name_en if lang.startswith("en") and self.name_en else self.name
+
+    def display_tagline(self, language=None):
+        from django.utils.translation import get_language
+
+        lang = language or get_language() or ""
+        return self.tagline_en if lang.startswith("en") and self.tagline_en else self.tagline
+
+    @property
+    def primary_host(self):
+        return self.hosts[0]
+
+    def absolute_url(self, path="/"):
+        port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+        return f"{settings.SITE_URL_SCHEME}://{self.primary_host}{port}{path}"
+
+
+class AuditEvent(TenantOwned):
+    """Append-only record of every state change and sensitive action: who, when, from, to, why."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=200, blank=True, help_text=_("'system', an API key, ..."))
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "object_type", "object_id", "created_at"])]
+        ordering = ["created_at", "id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class Notification(TenantOwned):
+    """In-app notification; the email copy is sent by a task after commit."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=80)
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "user", "read_at", "-created_at"])]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self):
+        return self.subject
+
+
+class OutboxMessage(models.Model):
+    """Transactional outbox: a task to queue, written in the same transaction as the change that
+    asks for it and published after commit; whatever the broker refused is published later by
+    `relay_outbox`, so a broker outage never breaks a request nor loses work."""
+
+    task_name = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outbox_pending")]
+
+    def __str__(self):
+        return f"{self.task_name} {self.kwargs}"

@@ -1,0 +1,41 @@
+"""Tell people what happened: an in-app notification now, an email in their language after commit.
+
+Callers pass lazy strings (gettext_lazy) and params, so each recipient reads them in their own
+language: `notify(users=[buyer], kind="order.paid", subject=_("Order %(ref)s is paid"),
+body=_("..."), params={"ref": order.reference}, url=order.get_absolute_url())`.
+"""
+
+from django.utils import translation
+
+from .models import Notification
+from .outbox import enqueue
+from .tenancy import require_tenant
+
+
+def _render(text, params, language):
+    with translation.override(language):
+        text = str(text)
+        return text % params if params else text
+
+
+def notify(*, users, kind, subject, body="", params=None, url="", email=True) -> list[Notification]:
+    tenant = require_tenant()
+    created = []
+    seen = set()
+    for user in users:
+        if user is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        language = getattr(user, "language", "") or tenant.default_language
+        note = Notification.objects.create(
+            tenant=tenant,
+            user=user,
+            kind=kind,
+            subject=_render(subject, params, language)[:300],
+            body=_render(body, params, language) if body else "",
+            url=url,
+        )
+        created.append(note)
+        if email and user.email:
+            enqueue("marketplace.tasks.send_notification_email", notification_id=note.pk, tenant_id=tenant.pk)
+    return created

@@ -1,0 +1,39 @@
+import os
+import shutil
+
+import pytest
+
+from marketplace.models import Tenant
+from marketplace.tenancy import tenant_context
+from tests.factories import TenantFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _clear_host_cache():
+    Tenant.clear_host_cache()
+    yield
+    Tenant.clear_host_cache()
+
+
+@pytest.fixture
+def tenant(db):
+    """The tenant served on 'testserver' (Django's test client host), active in context for the test."""
+    t = TenantFactory(slug="alpha", name="阿尔法交易所", name_en="Alpha Exchange", hosts=["testserver", "alpha.test"])
+    with tenant_context(t):
+        yield t
+
+
+@pytest.fixture
+def other_tenant(db):
+    """A second tenant on 'beta.test'. Not active: use `with tenant_context(other_tenant):`."""
+    return TenantFactory(slug="beta", name="贝塔交易所", name_en="Beta Exchange", hosts=["beta.test"], currency="HKD")
+
+
+def chromium_path():
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    return path if shutil.which(path) else None
