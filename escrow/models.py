@@ -87,6 +87,11 @@ class Order(FSMModelMixin, TenantOwned):
     def __str__(self):
         return self.reference
 
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("escrow:order_detail", args=[self.reference])
+
     @property
     def total_minor(self) -> int:
         """What the buyer pays: price plus buyer fee."""

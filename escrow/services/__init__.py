@@ -1,0 +1,48 @@
+"""Escrow services: every write to orders, money and disputes (DESIGN sections 2 and 3).
+
+The interface other apps call (transfers worker and views, the API, the admin):
+
+- `lock_order(order_id)` / `lock_order_and_listing(order_id)`: row locks inside the caller's
+  transaction, always order first, then listing, so two services never deadlock.
+- `order_step(order, transition, ...)`: NON-durable; the caller holds the transaction and the lock.
+  Used by transfers for `file_transfer`, `approve_transfer`, `reject_transfer`.
+- Durable services (own their transaction): `order_confirm_certificate`, `order_auto_confirm`,
+  `order_expire`, `order_seller_default`, `order_refund`, and the rest of the order life cycle
+  (`order_place`, `order_seller_confirm`, `order_seller_decline`, `order_buyer_cancel`,
+  `order_dispute_open`, `order_dispute_resolve`, `order_staff_cancel`), payments and margins.
+
+Each service: lock → actor check → transition → ledger → audit → notify both parties on commit →
+`marketplace.events.emit("order.state_changed", ...)`.
+"""
+
+from .core import ORDER_STEPS, lock_order, lock_order_and_listing, order_step
+from .margins import margin_amount_for, margin_forfeit, margin_pay_start, margin_return
+from .orders import (
+    order_auto_confirm,
+    order_buyer_cancel,
+    order_confirm_certificate,
+    order_dispute_open,
+    order_dispute_resolve,
+    order_expire,
+    order_place,
+    order_refund,
+    order_seller_confirm,
+    order_seller_decline,
+    order_seller_default,
+    order_staff_cancel,
+)
+from .payments import (
+    bank_transfer_record_receipt,
+    disbursement_execute,
+    payment_event_apply,
+    payment_start,
+)
+
+__all__ = [
+    "ORDER_STEPS", "lock_order", "lock_order_and_listing", "order_step",
+    "order_place", "order_seller_confirm", "order_seller_decline", "order_buyer_cancel", "order_expire",
+    "order_confirm_certificate", "order_auto_confirm", "order_seller_default", "order_refund",
+    "order_staff_cancel", "order_dispute_open", "order_dispute_resolve",
+    "payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
+    "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",
+]
