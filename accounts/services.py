@@ -59,3 +59,119 @@ def organization_decide(*, organization, actor, approve: bool, note="") -> Organ
                    body=_("Reason: %(note)s"), params={"org": org.legal_name, "note": note},
                    url="/account/organizations/")
     return org
+
+
+PROFILE_FIELDS = ("full_name", "phone", "language")
+ORGANIZATION_FIELDS = ("kind", "legal_name", "legal_name_en", "country", "registration_number", "address",
+                       "contact_email")
+
+
+def user_update_profile(*, user, full_name=None, phone=None, language=None) -> None:
+    """Name, phone and preferred language (emails and pages use it)."""
+    changed = []
+    for field, value in (("full_name", full_name), ("phone", phone), ("language", language)):
+        if value is not None and getattr(user, field) != value:
+            setattr(user, field, value)
+            changed.append(field)
+    if changed:
+        user.save(update_fields=changed)
+
+
+def _require_manager(user, organization):
+    if not Membership.objects.filter(user=user, organization=organization, is_admin=True).exists():
+        raise NotAllowed(_("Only the people who manage %(org)s may change it.") % {"org": organization.legal_name})
+
+
+def organization_update(*, organization, actor, **fields) -> Organization:
+    """Edit an organization's details. A verified organization that changes its identity
+    (name, country, number, type) goes back to 'not yet submitted' and must be verified again."""
+    _require_manager(actor, organization)
+    identity = {"kind", "legal_name", "country", "registration_number"}
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        changed = [f for f in ORGANIZATION_FIELDS if f in fields and getattr(org, f) != fields[f]]
+        if org.verification_status == Organization.Verification.PENDING and changed:
+            raise InvalidTransition(_("%(org)s is being verified; wait for the staff's decision before changing it.")
+                                    % {"org": org.legal_name})
+        for f in changed:
+            setattr(org, f, fields[f])
+        before = org.verification_status
+        if before == Organization.Verification.VERIFIED and identity & set(changed):
+            org.verification_status = Organization.Verification.UNVERIFIED
+            org.verified_at = None
+            org.verified_by = None
+            changed += ["verification_status", "verified_at", "verified_by"]
+        if changed:
+            org.save(update_fields=changed)
+            audit_record(actor=actor, action="organization.update", obj=org, from_state=before,
+                         to_state=org.verification_status, data={"fields": changed})
+    return org
+
+
+def organization_add_document(*, organization, actor, kind, file, content_type=""):
+    """Attach a verification document (already checked by content and size by the form)."""
+    from .models import OrganizationDocument
+
+    _require_manager(actor, organization)
+    if organization.verification_status == Organization.Verification.PENDING:
+        raise InvalidTransition(_("%(org)s is being verified; wait for the staff's decision before adding documents.")
+                                % {"org": organization.legal_name})
+    with transaction.atomic():
+        doc = OrganizationDocument.objects.create(organization=organization, kind=kind, file=file,
+                                                  content_type=content_type, uploaded_by=actor)
+        audit_record(actor=actor, action="organization.document_add", obj=organization,
+                     data={"document": doc.pk, "kind": kind})
+    return doc
+
+
+def organization_remove_document(*, document, actor) -> None:
+    organization = document.organization
+    _require_manager(actor, organization)
+    if organization.verification_status in (Organization.Verification.PENDING, Organization.Verification.VERIFIED):
+        raise InvalidTransition(_("Documents of an organization that is verified or being verified cannot be removed."))
+    with transaction.atomic():
+        audit_record(actor=actor, action="organization.document_remove", obj=organization,
+                     data={"document": document.pk, "kind": document.kind})
+        document.file.delete(save=False)
+        document.delete()
+
+
+def organization_submit(*, organization, actor) -> Organization:
+    """Ask the exchange's staff to verify the organization (again, after a rejection)."""
+    from .validators import registration_number_problems
+
+    _require_manager(actor, organization)
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        if org.verification_status not in (Organization.Verification.UNVERIFIED, Organization.Verification.REJECTED):
+            raise InvalidTransition(_("%(org)s is already %(status)s.")
+                                    % {"org": org.legal_name, "status": org.get_verification_status_display()})
+        problems = registration_number_problems(kind=org.kind, country=org.country, number=org.registration_number)
+        if not org.documents.exists():
+            problems.append(str(_("Upload at least one document: the business licence, or an ID for an individual.")))
+        if problems:
+            raise InvalidTransition(" ".join(problems))
+        before = org.verification_status
+        org.verification_status = Organization.Verification.PENDING
+        org.save(update_fields=["verification_status"])
+        audit_record(actor=actor, action="organization.submit", obj=org, from_state=before,
+                     to_state=org.verification_status)
+        staff = [r.user for r in TenantRole.objects.filter(role__in=[Role.VERIFIER, Role.TENANT_ADMIN])
+                 .select_related("user").order_by("pk")]
+        notify(users=staff, kind="organization.submitted", subject=_("%(org)s asks to be verified"),
+               params={"org": org.legal_name}, url=f"/admin/accounts/organization/{org.pk}/change/")
+    return org
+
+
+def membership_set_default(*, user, organization) -> None:
+    """Make `organization` the one the user acts for (buys and sells as)."""
+    with transaction.atomic():
+        memberships = list(Membership.objects.select_for_update().filter(user=user).order_by("pk"))
+        target = next((m for m in memberships if m.organization_id == organization.pk), None)
+        if target is None:
+            raise NotAllowed(_("You are not a member of this organization."))
+        for m in memberships:
+            should = m.pk == target.pk
+            if m.is_default != should:
+                m.is_default = should
+                m.save(update_fields=["is_default"])

@@ -37,3 +37,49 @@ def validate_uscc(value: str) -> None:
             % {"expected": expected, "given": code[17]},
             code="uscc_check",
         )
+
+
+# GB 11643-1999 resident identity number: 17 digits and a check character (0-9 or X).
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def validate_cn_resident_id(value: str) -> None:
+    code = normalize_uscc(value)
+    if len(code) != 18 or not code[:17].isdigit() or code[17] not in "0123456789X":
+        raise ValidationError(
+            _("A Chinese resident identity number has 17 digits followed by a digit or X."), code="id_format"
+        )
+    expected = ID_CHECK[sum(int(c) * w for c, w in zip(code[:17], ID_WEIGHTS, strict=True)) % 11]
+    if code[17] != expected:
+        raise ValidationError(
+            _("The last character of this identity number should be %(expected)s, not %(given)s: please check it.")
+            % {"expected": expected, "given": code[17]},
+            code="id_check",
+        )
+
+
+def validate_registration_number(*, kind: str, country: str, number: str) -> str:
+    """Check an organization's registration number for its kind and country; return it normalised."""
+    number = (number or "").strip()
+    if not number:
+        if kind == "individual":
+            raise ValidationError(_("Enter the ID number of the person (resident ID or passport)."), code="required")
+        raise ValidationError(_("Enter the registration number of the organization."), code="required")
+    if (country or "").upper() == "CN":
+        if kind == "individual":
+            if len(normalize_uscc(number)) == 18:
+                validate_cn_resident_id(number)
+                return normalize_uscc(number)
+            return number  # a passport number of a Chinese citizen
+        validate_uscc(number)
+        return normalize_uscc(number)
+    return number
+
+
+def registration_number_problems(*, kind: str, country: str, number: str) -> list[str]:
+    try:
+        validate_registration_number(kind=kind, country=country, number=number)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []

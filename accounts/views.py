@@ -1,14 +1,187 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from .selectors import active_organization, seller_blockers, user_organizations, user_roles
+from marketplace.errors import DomainError
+
+from . import services
+from .forms import DocumentForm, OrganizationForm, ProfileForm
+from .models import Membership, Organization, OrganizationDocument, Role
+from .selectors import active_organization, seller_blockers, user_roles
+
+STAFF_ROLE_ORDER = [Role.BUYER, Role.SELLER, Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN]
+
+
+def _site_languages(request):
+    from marketplace.context_processors import site
+
+    return site(request)["site_languages"]
 
 
 @login_required
 def dashboard(request):
+    roles = user_roles(request.user)
+    memberships = (Membership.objects.filter(user=request.user).select_related("organization")
+                   .order_by("-is_default", "organization__legal_name"))
     return render(request, "accounts/dashboard.html", {
-        "organizations": user_organizations(request.user),
+        "memberships": memberships,
         "active_org": active_organization(request.user),
-        "roles": user_roles(request.user),
+        "roles": [(r, r.label) for r in STAFF_ROLE_ORDER if r in roles],
+        "is_staff_here": request.user.is_superuser or bool(roles - {Role.BUYER, Role.SELLER}),
         "seller_blockers": seller_blockers(request.user),
     })
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user, languages=_site_languages(request))
+    if request.method == "POST" and form.is_valid():
+        services.user_update_profile(user=request.user, **{f: form.cleaned_data[f] for f in form.Meta.fields})
+        response = redirect("accounts:profile")
+        language = form.cleaned_data["language"]
+        if language:
+            translation.activate(language)
+            from django.conf import settings
+
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                                samesite="Lax")
+        messages.success(request, _("Your profile is saved."))
+        return response
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+def _my_org(request, pk, *, manage=False):
+    membership = (Membership.objects.filter(user=request.user, organization_id=pk)
+                  .select_related("organization").first())
+    if membership is None:
+        raise Http404
+    if manage and not membership.is_admin:
+        raise PermissionDenied
+    return membership.organization, membership
+
+
+@login_required
+def organizations(request):
+    memberships = (Membership.objects.filter(user=request.user).select_related("organization")
+                   .order_by("-is_default", "organization__legal_name"))
+    return render(request, "accounts/organizations.html", {"memberships": memberships})
+
+
+@login_required
+def organization_create(request):
+    form = OrganizationForm(request.POST or None, initial={"country": request.tenant.country,
+                                                           "contact_email": request.user.email})
+    if request.method == "POST" and form.is_valid():
+        org = services.organization_create(user=request.user, **form.cleaned_data)
+        messages.success(request, _("%(org)s is registered. Now upload its documents and submit it for verification.")
+                         % {"org": org.legal_name})
+        return redirect("accounts:organization", pk=org.pk)
+    return render(request, "accounts/organization_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def organization_detail(request, pk):
+    org, membership = _my_org(request, pk)
+    return render(request, "accounts/organization_detail.html", {
+        "org": org, "membership": membership,
+        "documents": org.documents.order_by("-uploaded_at"),
+        "members": org.memberships.select_related("user").order_by("joined_at"),
+        "doc_form": DocumentForm(),
+        "blockers": seller_blockers(request.user, org),
+        "can_edit": membership.is_admin and org.verification_status != Organization.Verification.PENDING,
+    })
+
+
+@login_required
+def organization_edit(request, pk):
+    org, _membership = _my_org(request, pk, manage=True)
+    form = OrganizationForm(request.POST or None, instance=Organization.objects.get(pk=org.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(organization=org, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The details are saved."))
+            return redirect("accounts:organization", pk=org.pk)
+    return render(request, "accounts/organization_form.html", {"form": form, "org": org, "creating": False})
+
+
+@login_required
+@require_POST
+def organization_upload(request, pk):
+    org, _membership = _my_org(request, pk, manage=True)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.organization_add_document(organization=org, actor=request.user, kind=form.cleaned_data["kind"],
+                                               file=form.cleaned_data["file"], content_type=form.content_type)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The document is uploaded."))
+            return redirect("accounts:organization", pk=org.pk)
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return render(request, "accounts/organization_detail.html", {
+        "org": org, "membership": _membership, "documents": org.documents.order_by("-uploaded_at"),
+        "members": org.memberships.select_related("user").order_by("joined_at"), "doc_form": form,
+        "blockers": seller_blockers(request.user, org), "can_edit": True,
+    }, status=400)
+
+
+@login_required
+@require_POST
+def organization_document_remove(request, pk, doc_pk):
+    org, _membership = _my_org(request, pk, manage=True)
+    document = get_object_or_404(OrganizationDocument.objects.filter(organization=org), pk=doc_pk)
+    try:
+        services.organization_remove_document(document=document, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The document is removed."))
+    return redirect("accounts:organization", pk=org.pk)
+
+
+@login_required
+def organization_document(request, pk, doc_pk):
+    """Members (and the exchange's staff through the admin) open a document; nobody else."""
+    org, _membership = _my_org(request, pk)
+    document = get_object_or_404(OrganizationDocument.objects.filter(organization=org), pk=doc_pk)
+    return FileResponse(document.file.open("rb"), content_type=document.content_type or "application/octet-stream")
+
+
+@login_required
+@require_POST
+def organization_submit(request, pk):
+    org, _membership = _my_org(request, pk, manage=True)
+    try:
+        services.organization_submit(organization=org, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(org)s is submitted. The exchange's staff will verify it, usually within one "
+                                    "working day.") % {"org": org.legal_name})
+    return redirect("accounts:organization", pk=org.pk)
+
+
+@login_required
+@require_POST
+def organization_make_default(request, pk):
+    org, _membership = _my_org(request, pk)
+    services.membership_set_default(user=request.user, organization=org)
+    messages.success(request, _("You now act for %(org)s.") % {"org": org.legal_name})
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("accounts:organizations")
+

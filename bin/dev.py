@@ -35,7 +35,8 @@ def database_url() -> str:
     exists = _embedded.psql("SELECT 1 FROM pg_database WHERE datname = 'ipex';")
     if "(1 row)" not in exists:
         _embedded.psql("CREATE DATABASE ipex;")
-    return f"postgres://postgres@{quote(str(LOCAL / 'pgdata'), safe='')}/ipex"
+    # The server listens on a Unix socket in the data folder; django-environ passes `?host=` through.
+    return f"postgres://postgres@/ipex?host={quote(str(LOCAL / 'pgdata'), safe='/')}"
 
 
 def environment() -> dict:

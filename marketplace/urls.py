@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
 from django.views.static import serve
 
 from . import views
+from .i18n import set_language
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
