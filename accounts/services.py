@@ -175,3 +175,10 @@ def membership_set_default(*, user, organization) -> None:
             if m.is_default != should:
                 m.is_default = should
                 m.save(update_fields=["is_default"])
+
+
+def user_revoke_role(*, role: TenantRole, actor=None) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action="role.revoke", obj=role.user, tenant=role.tenant, data={"role": role.role})
+        role.delete()
+    role.user.__dict__.pop("_roles_cache", None)

@@ -12,7 +12,7 @@ from marketplace.errors import DomainError
 
 from . import services
 from .forms import DocumentForm, OrganizationForm, ProfileForm
-from .models import Membership, Organization, OrganizationDocument, Role
+from .models import Membership, Organization, OrganizationDocument, Role, User
 from .selectors import active_organization, seller_blockers, user_roles
 
 STAFF_ROLE_ORDER = [Role.BUYER, Role.SELLER, Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN]
@@ -40,7 +40,9 @@ def dashboard(request):
 
 @login_required
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user, languages=_site_languages(request))
+    # The form edits a copy: the service compares with the stored values and saves what changed.
+    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk),
+                       languages=_site_languages(request))
     if request.method == "POST" and form.is_valid():
         services.user_update_profile(user=request.user, **{f: form.cleaned_data[f] for f in form.Meta.fields})
         response = redirect("accounts:profile")

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
@@ -69,6 +70,10 @@ class TenantModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self.allow_delete and self._may(request, self.change_roles)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Another exchange's row (or no row) by id: a plain 404, never a hint that it exists elsewhere.
+        raise Http404
 
     def save_model(self, request, obj, form, change):
         if not change and getattr(obj, "tenant_id", None) is None:
