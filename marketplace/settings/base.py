@@ -198,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},
+        "ref": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,20}$"},
+    },
 }
 
 # Simulated gateways (DESIGN section 4). The scale multiplies every simulated delay: 1.0 is real time.

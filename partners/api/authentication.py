@@ -1,0 +1,48 @@
+"""API key authentication. The key decides the tenant: a key used on another exchange's host name is
+refused (401), so a request never mixes one exchange's host with another exchange's data."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from partners.models import PartnerAPIKey
+from partners.services import api_key_touch
+
+KEYWORDS = ("api-key", "bearer")
+
+
+def key_from_request(request) -> str | None:
+    header = authentication.get_authorization_header(request).decode("latin-1").strip()
+    if not header:
+        return None
+    keyword, _sep, value = header.partition(" ")
+    if keyword.lower() not in KEYWORDS or not value.strip():
+        raise exceptions.AuthenticationFailed(_("Send the key as 'Authorization: Api-Key <key>'."))
+    return value.strip()
+
+
+class PartnerKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <prefix>.<secret>` (or `Bearer <key>`). Acts as the key's organization,
+    through the key's service user; `request.auth` is the PartnerAPIKey."""
+
+    def authenticate(self, request):
+        raw = key_from_request(request)
+        if raw is None:
+            return None
+        try:
+            key = PartnerAPIKey.objects.get_from_key(raw)
+        except PartnerAPIKey.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("This API key is not valid (or was revoked).")) from None
+        if key.has_expired:
+            raise exceptions.AuthenticationFailed(_("This API key has expired."))
+        if not key.tenant.is_active or not key.service_user.is_active:
+            raise exceptions.AuthenticationFailed(_("This API key is not valid (or was revoked)."))
+        host_tenant = getattr(request._request, "tenant", None)
+        if host_tenant is not None and host_tenant.pk != key.tenant_id:
+            raise exceptions.AuthenticationFailed(
+                _("This API key belongs to another exchange: call the API on that exchange's host name.")
+            )
+        api_key_touch(key=key)
+        return key.service_user, key
+
+    def authenticate_header(self, request):
+        return 'Api-Key realm="ipex"'

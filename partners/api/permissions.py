@@ -1,0 +1,23 @@
+from django.utils.translation import gettext as _
+from rest_framework import permissions
+
+from partners.models import PartnerAPIKey, Scope
+
+
+class HasScope(permissions.BasePermission):
+    """Reads need the `read` scope; writes the view's `write_scope` (listings, orders or webhooks)."""
+
+    message = ""
+
+    def has_permission(self, request, view):
+        key = request.auth
+        if not isinstance(key, PartnerAPIKey):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            scope = getattr(view, "read_scope", Scope.READ)
+        else:
+            scope = getattr(view, "write_scope", None)
+        if scope is None or key.has_scope(scope):
+            return True
+        self.message = _("This API key lacks the '%(scope)s' scope.") % {"scope": scope}
+        return False
