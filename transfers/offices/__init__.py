@@ -1,0 +1,137 @@
+"""Patent and trademark offices behind one small interface (DESIGN section 4).
+
+`route(jurisdiction, kind)` picks the office that records a transfer of a right; `gateway_for(filing)`
+returns the adapter a filing uses: the embedded simulated office (default) or the manual adapter
+for real offices (the platform prepares the filing package, staff submit it and record the
+reference and, later, the notice). Settings:
+
+- `TRANSFER_OFFICE_ADAPTER` ("simulated" or "manual"; default "simulated") and
+  `TRANSFER_OFFICE_ADAPTERS` ({office: adapter}) choose the adapter for new filings;
+- `TRANSFER_SIMULATED_OUTCOME` ("approve", "reject", "correction", "correction_reject") is the
+  simulated office's default answer; a filing's `simulated_outcome` overrides it;
+- `SIMULATION_TIME_SCALE` multiplies every simulated delay (tests 0, local development 0.0005).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from listings.models import Jurisdiction, RightKind
+from transfers.models import Office
+
+from .base import OfficeAnswer, OfficeGateway, SubmitResult
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class OfficeProfile:
+    office: str
+    name: str
+    country: str
+    answer_days: float  # typical time to a decision
+    correction_days: float  # time the office gives to answer a correction request
+    reference_prefix: str
+    notice_title_zh: str
+    notice_title_en: str
+    bilingual: bool
+
+    @property
+    def answer_delay(self) -> timedelta:
+        return timedelta(seconds=self.answer_days * DAY)
+
+
+PROFILES: dict[str, OfficeProfile] = {
+    Office.CNIPA_PATENT: OfficeProfile(Office.CNIPA_PATENT, "CNIPA", "CN", 30, 60, "CNZL",
+                                       "手续合格通知书", "Notice of approval of the recordation", True),
+    Office.CNIPA_TRADEMARK: OfficeProfile(Office.CNIPA_TRADEMARK, "CNIPA Trademark Office", "CN", 180, 30, "CNTM",
+                                          "核准转让注册商标证明", "Certificate of approval of the trademark assignment",
+                                          True),
+    Office.USPTO_PATENT: OfficeProfile(Office.USPTO_PATENT, "USPTO", "US", 3, 60, "PAT",
+                                       "专利权转让登记通知", "Notice of Recordation of Assignment Document", False),
+    Office.USPTO_TRADEMARK: OfficeProfile(Office.USPTO_TRADEMARK, "USPTO", "US", 5, 60, "TM",
+                                          "商标转让登记通知", "Notice of Recordation of Assignment Document", False),
+    Office.EUIPO: OfficeProfile(Office.EUIPO, "EUIPO", "EU", 14, 60, "EUTM",
+                                "转让登记通知", "Notification of registration of a transfer", False),
+    Office.WIPO_MADRID: OfficeProfile(Office.WIPO_MADRID, "WIPO", "WO", 45, 90, "MM",
+                                      "国际注册变更通知", "Notification of recording of a change in ownership", False),
+}
+
+# (jurisdiction, kind) -> office. Missing pairs have no office route (a gate explains it).
+_PATENT_KINDS = (RightKind.INVENTION, RightKind.UTILITY_MODEL, RightKind.DESIGN)
+ROUTES: dict[tuple[str, str], str] = {}
+for _kind in _PATENT_KINDS:
+    ROUTES[(Jurisdiction.CN, _kind)] = Office.CNIPA_PATENT
+    ROUTES[(Jurisdiction.US, _kind)] = Office.USPTO_PATENT
+ROUTES[(Jurisdiction.CN, RightKind.TRADEMARK)] = Office.CNIPA_TRADEMARK
+ROUTES[(Jurisdiction.US, RightKind.TRADEMARK)] = Office.USPTO_TRADEMARK
+ROUTES[(Jurisdiction.EP, RightKind.TRADEMARK)] = Office.EUIPO
+ROUTES[(Jurisdiction.EP, RightKind.DESIGN)] = Office.EUIPO
+ROUTES[(Jurisdiction.WO, RightKind.TRADEMARK)] = Office.WIPO_MADRID
+
+NO_ROUTE_MESSAGE = _(
+    "The platform cannot record a transfer of %(kind)s in %(jurisdiction)s: European and international "
+    "patents are recorded by the EPO or the national offices. Escrow staff will contact both parties."
+)
+
+
+def route(jurisdiction: str, kind: str) -> str | None:
+    """The office that records a transfer of a right of `kind` in `jurisdiction`, or None."""
+    return ROUTES.get((jurisdiction, kind))
+
+
+def route_rights(rights) -> tuple[str | None, list[str]]:
+    """Office for a list of rights and the reasons it cannot be found (one office per filing)."""
+    offices, problems = set(), []
+    for right in rights:
+        office = route(right.jurisdiction, right.kind)
+        if office is None:
+            problems.append(str(NO_ROUTE_MESSAGE % {"kind": right.get_kind_display(),
+                                                    "jurisdiction": right.get_jurisdiction_display()}))
+        else:
+            offices.add(office)
+    if len(offices) > 1:
+        problems.append(str(_("The rights of this order are recorded by different offices; escrow staff file "
+                              "them one office at a time.")))
+    return (sorted(offices)[0] if offices else None), problems
+
+
+def scale() -> float:
+    return float(getattr(settings, "SIMULATION_TIME_SCALE", 1.0))
+
+
+def adapter_name_for(office: str) -> str:
+    per_office = getattr(settings, "TRANSFER_OFFICE_ADAPTERS", {}) or {}
+    return per_office.get(office) or getattr(settings, "TRANSFER_OFFICE_ADAPTER", "simulated")
+
+
+def get_gateway(adapter: str) -> OfficeGateway:
+    from .manual import ManualOfficeGateway
+    from .simulated import SimulatedOfficeGateway
+
+    gateways = {"simulated": SimulatedOfficeGateway, "manual": ManualOfficeGateway}
+    try:
+        return gateways[adapter]()
+    except KeyError:
+        raise ValueError(f"unknown office adapter {adapter!r}") from None
+
+
+def gateway_for(filing) -> OfficeGateway:
+    return get_gateway(filing.adapter)
+
+
+def backoff(office: str, attempts: int) -> timedelta:
+    """Wait before asking the office again after `attempts` unanswered polls: one hour doubling each
+    time, never more than a quarter of the office's typical delay nor a day, scaled like every
+    simulated delay."""
+    profile = PROFILES[office]
+    seconds = min(3600 * 2 ** min(attempts, 10), profile.answer_days * DAY / 4, DAY)
+    return timedelta(seconds=seconds * scale())
+
+
+__all__ = ["PROFILES", "ROUTES", "OfficeAnswer", "OfficeGateway", "OfficeProfile", "SubmitResult", "route",
+           "route_rights", "gateway_for", "get_gateway", "adapter_name_for", "backoff", "scale"]

@@ -1,0 +1,367 @@
+"""The transfer papers as PDFs (reportlab), generated from the order's data, bilingual (Chinese and
+English). Output is deterministic (`invariant=1`): the same data gives the same bytes, so the SHA-256
+of a paper identifies exactly what was signed.
+
+Papers (seed Fig. 3): the transfer agreement, the power of attorney for the transfer, the dismissal
+letter; then the office's cover data (for the USPTO the recordation cover sheet fields) and, at the
+end, the office notice. `signed_pdf_bytes` appends a signature page to a paper for download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from marketplace.money import format_money
+
+from .models import DocumentKind
+
+CJK = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(CJK))
+
+BASE = ParagraphStyle("base", fontName=CJK, fontSize=10, leading=15, wordWrap="CJK")
+SMALL = ParagraphStyle("small", parent=BASE, fontSize=8.5, leading=12, textColor=colors.HexColor("#4b5563"))
+TITLE = ParagraphStyle("title", parent=BASE, fontSize=17, leading=23, alignment=TA_CENTER, spaceAfter=2)
+SUBTITLE = ParagraphStyle("subtitle", parent=BASE, fontSize=12, leading=16, alignment=TA_CENTER,
+                          textColor=colors.HexColor("#374151"), spaceAfter=10)
+HEADING = ParagraphStyle("heading", parent=BASE, fontSize=11.5, leading=16, spaceBefore=9, spaceAfter=3)
+CELL = ParagraphStyle("cell", parent=BASE, fontSize=9, leading=12.5)
+
+KIND_ZH = {"invention": "发明专利", "utility_model": "实用新型专利", "design": "外观设计专利", "trademark": "注册商标"}
+KIND_EN = {"invention": "Invention patent", "utility_model": "Utility model", "design": "Design",
+           "trademark": "Trademark"}
+JURISDICTION_EN = {"CN": "China", "US": "United States", "EP": "Europe", "WO": "International (WIPO)"}
+DEAL_ZH = {"assignment": "转让", "exclusive_licence": "独占许可", "non_exclusive_licence": "普通许可"}
+DEAL_EN = {"assignment": "Assignment", "exclusive_licence": "Exclusive licence",
+           "non_exclusive_licence": "Non-exclusive licence"}
+# USPTO cover sheet "nature of conveyance".
+CONVEYANCE_EN = {"assignment": "Assignment of the entire interest", "exclusive_licence": "Exclusive license",
+                 "non_exclusive_licence": "License"}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _p(text: Any, style=BASE) -> Paragraph:
+    return Paragraph(escape(str(text or "")).replace("\n", "<br/>"), style)
+
+
+def _bi(zh: str, en: str, style=BASE) -> list:
+    return [_p(zh, style), _p(en, SMALL if style is BASE else style)]
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+def _party(org) -> dict:
+    return {
+        "name": org.legal_name, "name_en": org.legal_name_en or "", "country": org.country,
+        "registration_number": org.registration_number or "", "address": org.address or "",
+        "email": org.contact_email or "",
+    }
+
+
+def paper_data(order, *, office: str | None = None) -> dict:
+    """Everything the papers say, as plain JSON (stored with each paper)."""
+    listing = order.listing
+    tenant = order.tenant
+    rights = [
+        {"number": r.number, "jurisdiction": r.jurisdiction, "kind": r.kind, "title": r.title,
+         "owner_name": r.owner_name, "grant_date": r.grant_date.isoformat() if r.grant_date else ""}
+        for r in listing.rights.order_by("id")
+    ]
+    moment = order.funded_at or order.placed_at
+    agreed = timezone.localtime(moment).date() if moment else timezone.localdate()
+    return {
+        "order": order.reference,
+        "exchange": tenant.name, "exchange_en": tenant.name_en or tenant.name,
+        "exchange_email": tenant.support_email or "",
+        "seller": _party(order.seller_org), "buyer": _party(order.buyer_org),
+        "rights": rights,
+        "title": listing.title,
+        "deal_type": order.deal_type or listing.deal_type,
+        "licence_term_months": listing.licence_term_months,
+        "licence_territory": listing.licence_territory or "",
+        "price": format_money(order.price_minor, order.currency, symbol=False),
+        "agreed_on": agreed.isoformat(),
+        "office": office or "",
+    }
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+def _footer(reference: str, label: str):
+    def draw(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(CJK, 7.5)
+        canvas.setFillColor(colors.HexColor("#6b7280"))
+        canvas.drawString(20 * mm, 12 * mm, f"{label} · {reference}")
+        canvas.drawRightString(190 * mm, 12 * mm, f"{doc.page}")
+        canvas.restoreState()
+    return draw
+
+
+def _render(story: list, *, title: str, reference: str) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, invariant=1, title=title, author="ipex", creator="ipex",
+                            leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=20 * mm)
+    doc.build(story, onFirstPage=_footer(reference, title), onLaterPages=_footer(reference, title))
+    return buffer.getvalue()
+
+
+def _grid(rows, widths, header=True) -> Table:
+    table = Table([[c if isinstance(c, Paragraph) else _p(c, CELL) for c in row] for row in rows], colWidths=widths,
+                  repeatRows=1 if header else 0)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#9ca3af")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2ff")))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _parties_table(data) -> Table:
+    s, b = data["seller"], data["buyer"]
+    rows = [
+        ["", "转让方（卖方）Assignor (seller)", "受让方（买方）Assignee (buyer)"],
+        ["名称 Name", f"{s['name']}\n{s['name_en']}".strip(), f"{b['name']}\n{b['name_en']}".strip()],
+        ["国家/地区 Country", s["country"], b["country"]],
+        ["登记号 Registration no.", s["registration_number"] or "-", b["registration_number"] or "-"],
+        ["地址 Address", s["address"] or "-", b["address"] or "-"],
+    ]
+    return _grid(rows, [38 * mm, 66 * mm, 66 * mm])
+
+
+def _rights_table(data) -> Table:
+    rows = [["号码 Number", "类型 Kind", "名称 Title", "权利人 Owner of record"]]
+    for r in data["rights"]:
+        rows.append([r["number"], f"{KIND_ZH.get(r['kind'], r['kind'])}\n{KIND_EN.get(r['kind'], r['kind'])}"
+                     f" ({r['jurisdiction']})", r["title"], r["owner_name"]])
+    return _grid(rows, [36 * mm, 32 * mm, 62 * mm, 40 * mm])
+
+
+def _signature_note() -> list:
+    return [Spacer(1, 8), *_bi(
+        "本文件由双方在平台上以输入全名并明示同意的方式签署；签署记录（时间、IP 地址、文件 SHA-256）附于签署页。",
+        "Signed by both parties on the platform by typing their full name and giving explicit consent; the record "
+        "(time, IP address, SHA-256 of this file) is on the signature page.")]
+
+
+def _is_trademark(data) -> bool:
+    return bool(data["rights"]) and all(r["kind"] == "trademark" for r in data["rights"])
+
+
+def agreement_pdf(data: dict) -> bytes:
+    tm = _is_trademark(data)
+    deal = data["deal_type"]
+    title_zh = ("商标" if tm else "专利") + ("转让协议" if deal == "assignment" else "实施许可合同")
+    title_en = ("Trademark " if tm else "Patent ") + ("Assignment Agreement" if deal == "assignment" else
+                                                       "Licence Agreement")
+    story = [_p(title_zh, TITLE), _p(title_en, SUBTITLE),
+             _p(f"合同编号 Contract no.: {data['order']}    签订日期 Date: {data['agreed_on']}", SMALL), Spacer(1, 6),
+             _p("一、当事人 Parties", HEADING), _parties_table(data),
+             _p("二、标的 Rights conveyed", HEADING), _rights_table(data),
+             _p("三、交易条件 Terms", HEADING)]
+    story += _bi(f"交易方式：{DEAL_ZH.get(deal, deal)}；价款：{data['price']}（由{data['exchange']}托管，"
+                 "在主管机关核准变更且受让方确认收到证书和通知后支付给转让方）。",
+                 f"Deal: {DEAL_EN.get(deal, deal)}; price {data['price']}, held in escrow by {data['exchange_en']} "
+                 "and paid to the assignor after the office approves the change and the assignee confirms receipt "
+                 "of the certificate and the notice.")
+    if deal != "assignment":
+        story += _bi(f"许可期限：{data['licence_term_months'] or '-'} 个月；地域：{data['licence_territory'] or '-'}。",
+                     f"Term: {data['licence_term_months'] or '-'} months; territory: "
+                     f"{data['licence_territory'] or '-'}.")
+    story += [_p("四、保证 Warranties", HEADING)]
+    story += _bi("转让方保证其为上述权利的合法权利人，权利有效、无质押及未披露的许可，年费已按期缴纳。",
+                 "The assignor warrants that it owns the rights above, that they are in force, free of pledges and "
+                 "undisclosed licences, and that renewal fees are paid.")
+    story += [_p("五、变更登记 Recordation", HEADING)]
+    story += _bi("双方委托交易所向主管机关办理著录项目变更（权利人变更）手续，并签署相应委托书及解聘书。",
+                 "Both parties instruct the exchange to record the change of owner with the office and sign the "
+                 "power of attorney and the dismissal letter for it.")
+    story += [_p("六、争议 Disputes", HEADING)]
+    story += _bi("因本协议产生的争议，双方先通过交易所调解；调解不成的，提交交易所所在地人民法院诉讼解决。",
+                 "Disputes are first mediated by the exchange, then brought before the court where the exchange "
+                 "has its seat.")
+    story += _signature_note()
+    return _render(story, title=title_en, reference=data["order"])
+
+
+def power_of_attorney_pdf(data: dict) -> bytes:
+    tm = _is_trademark(data)
+    story = [_p(("商标" if tm else "专利") + "权转让手续委托书", TITLE),
+             _p(f"Power of Attorney for the Transfer of the {'Trademark' if tm else 'Patent'}", SUBTITLE),
+             _p(f"Order {data['order']} · {data['agreed_on']}", SMALL), Spacer(1, 6),
+             _p("委托人 Principals", HEADING), _parties_table(data),
+             _p("受托人 Agent", HEADING)]
+    story += _bi(f"{data['exchange']}（联系邮箱 {data['exchange_email'] or '-'}）",
+                 f"{data['exchange_en']} (contact {data['exchange_email'] or '-'})")
+    story += [_p("委托事项 Matters entrusted", HEADING), _rights_table(data), Spacer(1, 4)]
+    story += _bi("兹委托受托人代为向主管机关提交上述权利的转让（权利人变更）登记申请、办理补正、接收通知书及证书。",
+                 "The principals appoint the agent to file the recordation of the transfer (change of owner) of the "
+                 "rights above with the office, answer requests for correction, and receive the notices and "
+                 "certificates.")
+    story += _bi("委托期限：自签署之日起至变更登记完成或交易终止之日止。",
+                 "This power lasts from signature until the change is recorded or the trade ends.")
+    story += _signature_note()
+    return _render(story, title="Power of Attorney for the Transfer", reference=data["order"])
+
+
+def dismissal_pdf(data: dict) -> bytes:
+    story = [_p("解除委托书（解聘书）", TITLE), _p("Dismissal Letter (revocation of the previous agent)", SUBTITLE),
+             _p(f"Order {data['order']} · {data['agreed_on']}", SMALL), Spacer(1, 6),
+             _p("声明人 Declarant (assignor)", HEADING)]
+    s = data["seller"]
+    story += _bi(f"{s['name']}，{s['country']}，登记号 {s['registration_number'] or '-'}",
+                 f"{s['name_en'] or s['name']}, {s['country']}, registration no. {s['registration_number'] or '-'}")
+    story += [_p("涉及权利 Rights concerned", HEADING), _rights_table(data), Spacer(1, 4)]
+    story += _bi("声明人自本函签署之日起，解除此前就上述权利委托的代理机构的全部委托，由受让方及其委托的交易所办理后续手续；"
+                 "受让方知悉并同意。",
+                 "From the date of signature the declarant revokes every appointment of its previous agent for the "
+                 "rights above; further formalities are handled by the assignee and the exchange it appointed. The "
+                 "assignee acknowledges and agrees.")
+    story += _signature_note()
+    return _render(story, title="Dismissal Letter", reference=data["order"])
+
+
+RENDERERS = {
+    DocumentKind.AGREEMENT: agreement_pdf,
+    DocumentKind.POWER_OF_ATTORNEY: power_of_attorney_pdf,
+    DocumentKind.DISMISSAL: dismissal_pdf,
+}
+
+
+# --- office cover data --------------------------------------------------------------------------
+
+def cover_data(data: dict, *, office: str, executed_on: date | None) -> dict:
+    """The fields the office's own form asks for. For the USPTO: the recordation cover sheet
+    (PTO-1595 for patents, PTO-1594 for trademarks)."""
+    s, b = data["seller"], data["buyer"]
+    numbers = [r["number"] for r in data["rights"]]
+    deal = data["deal_type"]
+    common = {
+        "office": office,
+        "numbers": numbers,
+        "conveying_party": s["name_en"] or s["name"],
+        "receiving_party": b["name_en"] or b["name"],
+        "receiving_party_address": b["address"],
+        "execution_date": executed_on.isoformat() if executed_on else "",
+        "correspondence": f"{data['exchange_en']} <{data['exchange_email']}>" if data["exchange_email"]
+        else data["exchange_en"],
+        "order": data["order"],
+    }
+    if office.startswith("uspto"):
+        form = "PTO-1595" if office == "uspto_patent" else "PTO-1594"
+        common.update({
+            "form": form,
+            "nature_of_conveyance": CONVEYANCE_EN.get(deal, deal),
+            "conveying_party_country": s["country"],
+            "receiving_party_country": b["country"],
+            "total_number_of_properties": len(numbers),
+        })
+    elif office.startswith("cnipa"):
+        common.update({
+            "form": "著录项目变更申报书" if office == "cnipa_patent" else "转让/移转申请书",
+            "change_item": "专利权人" if office == "cnipa_patent" else "商标注册人",
+            "before_change": s["name"], "after_change": b["name"],
+            "nature_of_conveyance": DEAL_ZH.get(deal, deal),
+        })
+    else:
+        common.update({"form": "Request for recording a transfer",
+                       "nature_of_conveyance": CONVEYANCE_EN.get(deal, deal)})
+    return common
+
+
+COVER_LABELS = [
+    ("form", "表格 Form"),
+    ("conveying_party", "转让方 Name of conveying party"),
+    ("conveying_party_country", "转让方国家 Citizenship / country"),
+    ("receiving_party", "受让方 Name of receiving party"),
+    ("receiving_party_address", "受让方地址 Address of receiving party"),
+    ("receiving_party_country", "受让方国家 Country"),
+    ("nature_of_conveyance", "转让性质 Nature of conveyance"),
+    ("change_item", "变更项目 Item changed"),
+    ("before_change", "变更前 Before"),
+    ("after_change", "变更后 After"),
+    ("execution_date", "签署日期 Execution date"),
+    ("numbers", "号码 Application / registration numbers"),
+    ("total_number_of_properties", "数量 Total number of properties"),
+    ("correspondence", "通讯联系人 Correspondence address"),
+    ("order", "交易编号 Platform order"),
+]
+
+
+def cover_pdf(cover: dict, *, office_name: str) -> bytes:
+    rows = [["项目 Field", "内容 Value"]]
+    for key, label in COVER_LABELS:
+        if key in cover:
+            value = cover[key]
+            if isinstance(value, list):
+                value = "\n".join(value)
+            rows.append([label, value if value not in (None, "") else "-"])
+    story = [_p("主管机关申报数据", TITLE), _p(f"Office cover data · {office_name}", SUBTITLE),
+             _grid(rows, [62 * mm, 108 * mm]), Spacer(1, 8),
+             *_bi("本页数据由平台根据订单生成，供托管专员向主管机关提交。",
+                  "Generated by the platform from the order for the escrow officer to submit to the office.")]
+    return _render(story, title="Office cover data", reference=cover.get("order", ""))
+
+
+def notice_pdf(*, data: dict, office_name: str, title_zh: str, title_en: str, number: str, text: str,
+               issued_on: str, reference: str) -> bytes:
+    story = [_p(title_zh, TITLE), _p(title_en, SUBTITLE),
+             _grid([["发文机关 Office", office_name], ["申请号 Filing reference", reference],
+                    ["通知书编号 Notice no.", number], ["发文日 Issued", issued_on],
+                    ["号码 Numbers", "\n".join(r["number"] for r in data["rights"])],
+                    ["变更前权利人 Previous owner", data["seller"]["name"]],
+                    ["变更后权利人 New owner", data["buyer"]["name"]]], [62 * mm, 108 * mm], header=False),
+             Spacer(1, 8), _p(text)]
+    return _render(story, title=title_en, reference=data["order"])
+
+
+# --- signed copies ------------------------------------------------------------------------------
+
+def signature_page(document, signatures) -> bytes:
+    rows = [["签署方 Party", "签署人 Signed by", "时间 Time (UTC)", "IP", "SHA-256"]]
+    for sig in signatures:
+        rows.append([sig.get_party_display(), f"{sig.typed_name}\n{sig.user.email}",
+                     sig.signed_at.strftime("%Y-%m-%d %H:%M:%S"), sig.ip_address or "-",
+                     f"{sig.document_sha256[:32]}\n{sig.document_sha256[32:]}"])
+    story = [_p("签署页", TITLE), _p(f"Signature page · {document.get_kind_display()} v{document.version}", SUBTITLE),
+             _grid(rows, [26 * mm, 40 * mm, 32 * mm, 24 * mm, 48 * mm]), Spacer(1, 8),
+             *_bi(f"以上各方在平台上阅读并签署了 SHA-256 为 {document.sha256} 的文件。",
+                  f"The parties above read and signed the file whose SHA-256 is {document.sha256}.")]
+    return _render(story, title="Signature page", reference=document.order.reference)
+
+
+def signed_pdf_bytes(document) -> bytes:
+    """The paper as signed: its exact bytes, followed by the signature page."""
+    from pypdf import PdfReader, PdfWriter
+
+    with document.file.open("rb") as handle:
+        original = handle.read()
+    signatures = list(document.signatures.select_related("user").order_by("signed_at", "id"))
+    if not signatures:
+        return original
+    writer = PdfWriter()
+    for source in (original, signature_page(document, signatures)):
+        for page in PdfReader(io.BytesIO(source)).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

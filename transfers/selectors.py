@@ -1,0 +1,189 @@
+"""Reads of the transfers app: the current filing and papers of an order, who signed what, and the
+gates that must be open before an escrow officer may file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from escrow.models import OrderState
+from listings.models import LegalStatus, RightKind
+from transfers.models import (
+    SIGNED_KINDS,
+    FilingStatus,
+    Party,
+    Signature,
+    TransferDocument,
+    TransferFiling,
+)
+
+from .offices import PROFILES, route_rights
+
+FILEABLE_ORDER_STATES = (OrderState.FUNDED, OrderState.TRANSFER_REJECTED)
+# Papers may be signed while the payment is held and nothing is with the office yet (or a
+# correction asks for new signatures).
+SIGNABLE_ORDER_STATES = (OrderState.FUNDED, OrderState.TRANSFER_REJECTED, OrderState.TRANSFER_FILED)
+EXPORT_CONTROLLED_KINDS = (RightKind.INVENTION, RightKind.UTILITY_MODEL)
+
+
+def current_filing(order) -> TransferFiling | None:
+    return TransferFiling.objects.filter(order=order).order_by("-attempt").first()
+
+
+def current_documents(order, *, kinds=None) -> list[TransferDocument]:
+    qs = (TransferDocument.objects.filter(order=order, superseded=False)
+          .prefetch_related(Prefetch("signatures", queryset=Signature.objects.select_related("user")))
+          .order_by("id"))
+    if kinds is not None:
+        qs = qs.filter(kind__in=kinds)
+    order_of = {k: i for i, k in enumerate(["agreement", "power_of_attorney", "dismissal", "cover", "notice"])}
+    return sorted(qs, key=lambda d: order_of.get(d.kind, 99))
+
+
+def signed_parties(document) -> set[str]:
+    return {s.party for s in document.signatures.all()}
+
+
+def missing_signatures(order, documents=None) -> dict[str, list[TransferDocument]]:
+    """For each party, the current papers they still have to sign."""
+    documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
+    missing: dict[str, list] = {Party.SELLER: [], Party.BUYER: []}
+    for document in documents:
+        if not document.needs_signatures:
+            continue
+        done = signed_parties(document)
+        for party in (Party.SELLER, Party.BUYER):
+            if party not in done:
+                missing[party].append(document)
+    return missing
+
+
+def all_signed(order, documents=None) -> bool:
+    documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
+    signable = [d for d in documents if d.needs_signatures]
+    return len(signable) == len(SIGNED_KINDS) and not any(missing_signatures(order, signable).values())
+
+
+@dataclass
+class Gate:
+    code: str
+    ok: bool
+    message: str
+    blocking: bool = True
+
+    @property
+    def level(self) -> str:
+        return "ok" if self.ok else ("bad" if self.blocking else "warn")
+
+
+def needs_export_certificate(order) -> bool:
+    """A Chinese seller selling an invention or utility model patent to a foreign buyer (Hong Kong,
+    Macao and Taiwan included) needs the technology-export contract registration certificate."""
+    if order.seller_org.country != "CN" or order.buyer_org.country == "CN":
+        return False
+    return any(r.jurisdiction == "CN" and r.kind in EXPORT_CONTROLLED_KINDS for r in order.listing.rights.all())
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    import calendar
+
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _norm(name: str) -> str:
+    return "".join((name or "").split()).casefold()
+
+
+def register_problems(order, *, today: date) -> list[str]:
+    """Re-check every right of the order against the register: in force, owner unchanged, renewal paid."""
+    try:
+        from listings.registry import get_register
+
+        register = get_register()
+        fetch = lambda r: register.get(jurisdiction=r.jurisdiction, number=r.number)  # noqa: E731
+    except Exception:  # noqa: BLE001 - gateway not configured: read the register table
+        from listings.models import RegisterRecord
+
+        fetch = lambda r: RegisterRecord.objects.filter(jurisdiction=r.jurisdiction, number=r.number).first()  # noqa: E731
+    problems = []
+    for right in order.listing.rights.all().order_by("id"):
+        record = fetch(right)
+        label = f"{right.jurisdiction} {right.number}"
+        if record is None:
+            problems.append(_("%(right)s is not in the register any more.") % {"right": label})
+            continue
+        if record.legal_status != LegalStatus.VALID:
+            problems.append(_("%(right)s is no longer in force in the register (%(status)s).")
+                            % {"right": label, "status": record.get_legal_status_display()})
+        if record.expiry_date and record.expiry_date < today:
+            problems.append(_("%(right)s expired on %(date)s.") % {"right": label, "date": record.expiry_date})
+        if _norm(record.owner_name) != _norm(right.owner_name):
+            problems.append(_("The owner of record of %(right)s changed from “%(old)s” to “%(new)s”.")
+                            % {"right": label, "old": right.owner_name, "new": record.owner_name})
+        if record.renewal_paid_through and record.renewal_paid_through < today:
+            problems.append(_("The renewal fee of %(right)s is unpaid since %(date)s.")
+                            % {"right": label, "date": record.renewal_paid_through})
+    return problems
+
+
+def transfer_gates(*, order, filing=None, today: date | None = None, documents=None) -> list[Gate]:
+    """Every check before filing, each with a message people can act on. Blocking gates stop the
+    filing; the others are warnings for staff and parties."""
+    today = today or timezone.localdate()
+    filing = filing if filing is not None else current_filing(order)
+    gates: list[Gate] = []
+    if order.state not in FILEABLE_ORDER_STATES:
+        gates.append(Gate("state", False, _("The order is “%(state)s”; transfers are filed once the payment is held.")
+                          % {"state": order.get_state_display()}))
+    office, problems = route_rights(list(order.listing.rights.all()))
+    gates.append(Gate("office", not problems, " ".join(problems) if problems else
+                      _("Filed with %(office)s.") % {"office": PROFILES[office].name if office else "-"}))
+    documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
+    missing = missing_signatures(order, documents)
+    if len([d for d in documents if d.needs_signatures]) < len(SIGNED_KINDS):
+        gates.append(Gate("papers", False, _("The transfer papers have not been generated yet.")))
+    elif any(missing.values()):
+        waiting = []
+        if missing[Party.SELLER]:
+            waiting.append(_("the seller (%(n)d papers)") % {"n": len(missing[Party.SELLER])})
+        if missing[Party.BUYER]:
+            waiting.append(_("the buyer (%(n)d papers)") % {"n": len(missing[Party.BUYER])})
+        gates.append(Gate("signatures", False, _("Waiting for signatures from %(who)s.") % {"who": _(" and ").join(
+            str(w) for w in waiting)}))
+    else:
+        gates.append(Gate("signatures", True, _("Both parties signed every paper.")))
+    problems = register_problems(order, today=today)
+    gates.append(Gate("register", not problems, " ".join(problems) if problems else
+                      _("The register confirms: in force, owner unchanged, renewal paid.")))
+    if needs_export_certificate(order):
+        has = bool(filing and filing.export_certificate)
+        gates.append(Gate("export_certificate", has, _("Technology-export contract registration certificate uploaded.")
+                          if has else _("A Chinese seller transferring an invention or utility model patent to a foreign "
+                                        "buyer must upload the technology-export contract registration certificate "
+                                        "(技术出口合同登记证书) before the transfer can be filed.")))
+    if office and office.startswith("uspto") and filing and filing.executed_on:
+        late = today > add_months(filing.executed_on, 3)
+        if late:
+            gates.append(Gate("uspto_three_months", False, _(
+                "The papers were executed on %(date)s, more than three months ago: a USPTO recordation now does not "
+                "protect the buyer against a later purchaser who records first (35 U.S.C. 261). File at once.")
+                % {"date": filing.executed_on}, blocking=False))
+    return gates
+
+
+def blocking_gates(gates: list[Gate]) -> list[Gate]:
+    return [g for g in gates if not g.ok and g.blocking]
+
+
+def overdue_filings():
+    """Open filings whose answer is later than the office's typical delay (for the admin)."""
+    return TransferFiling.objects.filter(
+        status__in=[FilingStatus.FILED, FilingStatus.CORRECTION_REQUESTED, FilingStatus.PACKAGE_READY],
+        expected_answer_at__lt=timezone.now(),
+    )

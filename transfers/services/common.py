@@ -1,0 +1,58 @@
+"""Helpers shared by the transfer services: who is who in an order, who to tell."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.selectors import has_role, is_member
+from marketplace.errors import NotAllowed
+from marketplace.tenancy import require_tenant
+from transfers.models import Party
+
+OFFICER_ROLES = (Role.ESCROW_OFFICER, Role.TENANT_ADMIN)
+
+
+def party_of(user, order) -> str | None:
+    """'seller' or 'buyer' when the user acts for that side of the order, else None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if is_member(user, order.seller_org):
+        return Party.SELLER
+    if is_member(user, order.buyer_org):
+        return Party.BUYER
+    return None
+
+
+def is_officer(user) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or has_role(user, *OFFICER_ROLES)
+
+
+def require_officer(user):
+    if not is_officer(user):
+        raise NotAllowed(_("Only the exchange's escrow officers can do this."))
+
+
+def can_view_order_papers(user, order) -> bool:
+    return party_of(user, order) is not None or is_officer(user)
+
+
+def party_users(order, party: str | None = None) -> list:
+    orgs = {Party.SELLER: [order.seller_org_id], Party.BUYER: [order.buyer_org_id]}.get(
+        party, [order.seller_org_id, order.buyer_org_id])
+    return list(User.objects.filter(memberships__organization__in=orgs, is_active=True).distinct().order_by("pk"))
+
+
+def officers() -> list:
+    tenant = require_tenant()
+    return list(User.objects.filter(tenant_roles__tenant=tenant, tenant_roles__role__in=OFFICER_ROLES,
+                                    is_active=True).distinct().order_by("pk"))
+
+
+def order_url(order) -> str:
+    try:
+        return order.get_absolute_url()
+    except Exception:  # noqa: BLE001 - the order page may not be routed yet
+        return f"/orders/{order.reference}/"

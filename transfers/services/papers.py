@@ -1,0 +1,233 @@
+"""Papers: generated when the payment is held, read and signed by both parties, and the export
+certificate a Chinese seller uploads for an invention or utility model sold abroad."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from escrow.models import OrderState
+from marketplace.audit import audit_record
+from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from marketplace.notifications import notify
+from marketplace.uploads import DOCUMENTS, validate_upload
+from transfers import papers
+from transfers.models import (
+    SIGNED_KINDS,
+    DocumentKind,
+    FilingStatus,
+    Party,
+    Signature,
+    TransferDocument,
+    TransferFiling,
+)
+from transfers.offices import PROFILES, adapter_name_for, route_rights
+from transfers.selectors import SIGNABLE_ORDER_STATES, all_signed, current_documents, current_filing
+
+from .common import officers, order_url, party_of, party_users
+
+CONSENT_TEXT = gettext_lazy(
+    "I have read this paper and sign it electronically. Typing my full name has the same effect as my "
+    "handwritten signature, for myself and for the organization I act for."
+)
+PREPARE_STATES = (OrderState.FUNDED, OrderState.TRANSFER_FILED, OrderState.TRANSFER_APPROVED,
+                  OrderState.TRANSFER_REJECTED, OrderState.DISPUTED)
+
+
+def _lock_order(order_id):
+    from escrow.services import lock_order
+
+    return lock_order(order_id)
+
+
+def _store_document(*, order, kind, pdf: bytes, data: dict, filing=None) -> TransferDocument:
+    """Save a generated paper as the new current version of its kind (the old one is superseded)."""
+    previous = TransferDocument.objects.filter(order=order, kind=kind, superseded=False).first()
+    version = 1
+    if previous is not None:
+        if previous.sha256 == papers.sha256(pdf):
+            return previous  # same bytes: nothing changed
+        previous.superseded = True
+        previous.save(update_fields=["superseded"])
+        version = previous.version + 1
+    document = TransferDocument(order=order, filing=filing, kind=kind, version=version, sha256=papers.sha256(pdf),
+                                size=len(pdf), data=data)
+    document.file.save(f"{kind}-v{version}.pdf", ContentFile(pdf), save=False)
+    document.save()
+    return document
+
+
+def _create_filing(order, *, attempt: int) -> TransferFiling:
+    office, _problems = route_rights(list(order.listing.rights.all()))
+    return TransferFiling.objects.create(order=order, attempt=attempt, office=office or "",
+                                         adapter=adapter_name_for(office) if office else "manual")
+
+
+def prepare_in_transaction(order) -> tuple[TransferFiling, list[TransferDocument]]:
+    """Create the filing and any missing paper (order locked by the caller). Returns the new papers."""
+    filing = current_filing(order)
+    if filing is None:
+        filing = _create_filing(order, attempt=1)
+    existing = {d.kind for d in TransferDocument.objects.filter(order=order, superseded=False)}
+    data = None
+    created = []
+    for kind in SIGNED_KINDS:
+        if kind in existing:
+            continue
+        data = data or papers.paper_data(order, office=filing.office)
+        created.append(_store_document(order=order, kind=kind, pdf=papers.RENDERERS[kind](data), data=data,
+                                       filing=filing))
+    return filing, created
+
+
+@transaction.atomic(durable=True)
+def transfer_prepare(*, order) -> TransferFiling | None:
+    """Prepare the transfer of a funded order: pick the office, generate the papers. Idempotent: run
+    twice (task and page view at once), the papers are generated once. None if the order is not funded."""
+    order = _lock_order(order.pk)
+    if order.state not in PREPARE_STATES:
+        return None
+    filing, created = prepare_in_transaction(order)
+    if created:
+        audit_record(action="transfer.papers_generated", obj=filing, actor_label="system",
+                     data={"order": order.reference, "papers": [d.kind for d in created],
+                           "sha256": {d.kind: d.sha256 for d in created}})
+        notify(users=party_users(order), kind="transfer.papers_ready",
+               subject=gettext_lazy("Order %(ref)s: sign the transfer papers"),
+               body=gettext_lazy("The transfer agreement, the power of attorney and the dismissal letter for "
+                                 "“%(title)s” are ready. Read and sign each of them on the order page before "
+                                 "%(due)s."),
+               params={"ref": order.reference, "title": order.listing.title,
+                       "due": timezone.localtime(order.filing_due).strftime("%Y-%m-%d") if order.filing_due else "-"},
+               url=order_url(order))
+    return filing
+
+
+def generate_cover(order, filing) -> TransferDocument | None:
+    """The office's cover data as a paper (order and filing locked by the caller)."""
+    if not filing.office:
+        return None
+    data = papers.paper_data(order, office=filing.office)
+    cover = papers.cover_data(data, office=filing.office, executed_on=filing.executed_on)
+    pdf = papers.cover_pdf(cover, office_name=str(dict(_office_names()).get(filing.office, filing.office)))
+    return _store_document(order=order, kind=DocumentKind.COVER, pdf=pdf, data=cover, filing=filing)
+
+
+def _office_names():
+    from transfers.models import Office
+
+    return Office.choices
+
+
+@transaction.atomic(durable=True)
+def document_sign(*, document, user, typed_name: str, consent: bool, ip_address=None, user_agent: str = "",
+                  shown_sha256: str = "") -> Signature:
+    """One party signs one paper: typed full name and explicit consent; the signature keeps the time,
+    the user, the IP address and the SHA-256 of the exact PDF bytes signed. Audited."""
+    order = _lock_order(document.order_id)
+    document = TransferDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
+    party = party_of(user, order)
+    if party is None:
+        raise NotAllowed(_("Only the buyer and the seller of this order sign its papers."))
+    if order.state not in SIGNABLE_ORDER_STATES:
+        raise InvalidTransition(_("Order %(ref)s is “%(state)s”: its papers can no longer be signed.")
+                                % {"ref": order.reference, "state": order.get_state_display()})
+    filing = current_filing(order)
+    if order.state == OrderState.TRANSFER_FILED and (filing is None or filing.status != FilingStatus.CORRECTION_REQUESTED):
+        raise InvalidTransition(_("The papers are with the office already."))
+    if document.superseded or not document.needs_signatures:
+        raise ValidationFailed(_("This paper is not one to sign (it was replaced by a newer version)."))
+    existing = document.signatures.filter(party=party).select_related("user").first()
+    if existing is not None:
+        if existing.user_id == user.pk:
+            return existing  # the same person pressed twice
+        raise Conflict(_("%(name)s already signed this paper for your side on %(when)s.")
+                       % {"name": existing.typed_name, "when": timezone.localtime(existing.signed_at)
+                          .strftime("%Y-%m-%d %H:%M")})
+    errors = {}
+    name = " ".join((typed_name or "").split())
+    if len(name) < 2:
+        errors["typed_name"] = [_("Type your full name to sign.")]
+    if not consent:
+        errors["consent"] = [_("Tick the box to confirm you sign this paper.")]
+    if errors:
+        raise ValidationFailed(_("The paper was not signed: check the form."), field_errors=errors)
+    with document.file.open("rb") as handle:
+        digest = papers.sha256(handle.read())
+    if digest != document.sha256:
+        raise Conflict(_("The stored paper does not match its fingerprint; escrow staff have been told."))
+    if shown_sha256 and shown_sha256 != digest:
+        raise Conflict(_("This paper changed since you opened it. Read the current version and sign again."))
+    signature = Signature.objects.create(
+        document=document, party=party, user=user, typed_name=name[:150], consent=True,
+        consent_text=str(CONSENT_TEXT), ip_address=ip_address or None, user_agent=(user_agent or "")[:300],
+        document_sha256=digest,
+        organization=order.seller_org if party == Party.SELLER else order.buyer_org,
+    )
+    audit_record(actor=user, action="transfer.document_signed", obj=document, ip_address=ip_address or None,
+                 data={"order": order.reference, "paper": document.kind, "version": document.version,
+                       "party": party, "typed_name": name, "sha256": digest})
+    documents = current_documents(order, kinds=SIGNED_KINDS)
+    if all_signed(order, documents):
+        if filing is not None:
+            filing = TransferFiling.objects.select_for_update(of=("self",)).get(pk=filing.pk)
+            filing.executed_on = timezone.localdate()
+            filing.save(update_fields=["executed_on", "updated_at"])
+            generate_cover(order, filing)
+        notify(users=party_users(order) + officers(), kind="transfer.papers_signed",
+               subject=gettext_lazy("Order %(ref)s: all transfer papers signed"),
+               body=gettext_lazy("Both parties signed every paper for “%(title)s”. An escrow officer now files the "
+                                 "transfer with the office."),
+               params={"ref": order.reference, "title": order.listing.title}, url=order_url(order))
+    else:
+        mine_left = [d for d in documents if d.needs_signatures and party not in {s.party for s in d.signatures.all()}]
+        if not mine_left:
+            other = Party.BUYER if party == Party.SELLER else Party.SELLER
+            notify(users=party_users(order, other), kind="transfer.papers_your_turn",
+                   subject=gettext_lazy("Order %(ref)s: your signature is awaited"),
+                   body=gettext_lazy("The other party signed every transfer paper for “%(title)s”. Read and sign "
+                                     "them on the order page."),
+                   params={"ref": order.reference, "title": order.listing.title}, url=order_url(order))
+    return signature
+
+
+@transaction.atomic(durable=True)
+def export_certificate_upload(*, order, user, file) -> TransferFiling:
+    """The seller uploads the technology-export contract registration certificate (PDF or image,
+    checked by content)."""
+    order = _lock_order(order.pk)
+    if party_of(user, order) != Party.SELLER:
+        raise NotAllowed(_("Only the seller uploads the technology-export contract registration certificate."))
+    if order.state not in (OrderState.FUNDED, OrderState.TRANSFER_REJECTED):
+        raise InvalidTransition(_("The certificate is needed before filing; this order is “%(state)s”.")
+                                % {"state": order.get_state_display()})
+    if file is None:
+        raise ValidationFailed(_("Choose the certificate file to upload."), field_errors={"file": [_("Required.")]})
+    try:
+        content_type = validate_upload(file, allowed=DOCUMENTS)
+    except ValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), field_errors={"file": exc.messages}) from exc
+    filing = current_filing(order)
+    if filing is None:
+        filing, _created = prepare_in_transaction(order)
+    filing = TransferFiling.objects.select_for_update(of=("self",)).get(pk=filing.pk)
+    filing.export_certificate.save(file.name.rsplit("/", 1)[-1][:80] or "certificate", file, save=False)
+    filing.export_certificate_type = content_type
+    filing.export_certificate_uploaded_by = user
+    filing.export_certificate_uploaded_at = timezone.now()
+    filing.save(update_fields=["export_certificate", "export_certificate_type", "export_certificate_uploaded_by",
+                               "export_certificate_uploaded_at", "updated_at"])
+    audit_record(actor=user, action="transfer.export_certificate_uploaded", obj=filing,
+                 data={"order": order.reference, "content_type": content_type, "size": file.size})
+    notify(users=officers(), kind="transfer.export_certificate",
+           subject=gettext_lazy("Order %(ref)s: export contract certificate uploaded"),
+           params={"ref": order.reference}, url=order_url(order))
+    return filing
+
+
+__all__ = ["transfer_prepare", "document_sign", "export_certificate_upload", "generate_cover",
+           "prepare_in_transaction", "CONSENT_TEXT", "PROFILES"]

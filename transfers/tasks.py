@@ -1,0 +1,70 @@
+"""Celery tasks: thin wrappers around the services, named explicitly, idempotent (row locks and
+state checks), `acks_late` with redelivery on worker loss (settings). Periodic tasks: the office
+poller and the trade deadlines, each over every active tenant."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from marketplace.celery import app
+from marketplace.models import Tenant
+from marketplace.tenancy import tenant_context
+
+log = logging.getLogger(__name__)
+
+POLL_EVERY = getattr(settings, "TRANSFER_POLL_INTERVAL", 60.0)
+DEADLINES_EVERY = getattr(settings, "TRADE_DEADLINES_INTERVAL", 300.0)
+
+
+@shared_task(name="transfers.tasks.prepare_transfer")
+def prepare_transfer(*, tenant_id, order_id):
+    """Generate the papers of a funded order (enqueued by the funded transition; idempotent)."""
+    from escrow.models import Order
+
+    from .services import transfer_prepare
+
+    with tenant_context(tenant_id):
+        order = Order.objects.filter(pk=order_id).first()
+        if order is not None:
+            transfer_prepare(order=order)
+
+
+@shared_task(name="transfers.tasks.poll_tenant")
+def poll_tenant(*, tenant_id):
+    from .services import transfer_poll_due
+
+    with tenant_context(tenant_id):
+        stats = transfer_poll_due()
+    log.info("transfer poll tenant=%s %s", tenant_id, stats.as_dict())
+    return stats.as_dict()
+
+
+@shared_task(name="transfers.tasks.poll_offices")
+def poll_offices():
+    """Beat: one poll cycle per tenant (each only touches filings that are due)."""
+    totals = {}
+    for tenant_id in Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True):
+        totals[tenant_id] = poll_tenant(tenant_id=tenant_id)
+    return totals
+
+
+@shared_task(name="transfers.tasks.enforce_deadlines_tenant")
+def enforce_deadlines_tenant(*, tenant_id):
+    from .services import trade_deadlines_enforce
+
+    with tenant_context(tenant_id):
+        return trade_deadlines_enforce()
+
+
+@shared_task(name="transfers.tasks.enforce_deadlines")
+def enforce_deadlines():
+    """Beat: every deadline of the trade in every tenant."""
+    return {tenant_id: enforce_deadlines_tenant(tenant_id=tenant_id)
+            for tenant_id in Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)}
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender, **kwargs):
+    sender.add_periodic_task(float(POLL_EVERY), poll_offices.s(), name="poll the offices")
+    sender.add_periodic_task(float(DEADLINES_EVERY), enforce_deadlines.s(), name="enforce trade deadlines")
