@@ -4,6 +4,8 @@ is sold (one right or a bundle) and moves through a protected state machine."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -37,6 +39,8 @@ class RegisterRecord(models.Model):
     """One right as the register (patent or trademark office) records it. Not tenant-owned."""
 
     number = models.CharField(max_length=40, help_text=_("Normalised application/registration number"))
+    application_number = models.CharField(max_length=40, blank=True,
+                                          help_text=_("When it differs from the number (US patents and trademarks)"))
     jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices)
     kind = models.CharField(max_length=20, choices=RightKind.choices)
     publication_number = models.CharField(max_length=40, blank=True)
@@ -54,15 +58,27 @@ class RegisterRecord(models.Model):
     classes = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     image_url = models.CharField(max_length=500, blank=True)
     encumbrances = models.JSONField(default=list, blank=True, help_text=_("Recorded pledges and licences"))
+    keys = ArrayField(models.CharField(max_length=60), default=list, blank=True,
+                      help_text=_("Lookup keys of every accepted form of its numbers (listings.numbers)"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["jurisdiction", "number"], name="register_number_unique")]
+        indexes = [GinIndex(fields=["keys"], name="register_keys_gin"),
+                   models.Index(fields=["jurisdiction", "kind", "owner_name"], name="register_owner_idx")]
         verbose_name = _("register record")
         verbose_name_plural = _("rights register")
 
     def __str__(self):
         return f"{self.jurisdiction} {self.number} {self.title}"
+
+    def save(self, *args, **kwargs):
+        from .numbers import keys_for_record
+
+        self.keys = keys_for_record(jurisdiction=self.jurisdiction, kind=self.kind, number=self.number,
+                                    application_number=self.application_number,
+                                    publication_number=self.publication_number)
+        super().save(*args, **kwargs)
 
 
 class Listing(FSMModelMixin, TenantOwned):
@@ -100,14 +116,63 @@ class Listing(FSMModelMixin, TenantOwned):
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Margin (deposit) required before publication, fixed when verified (escrow holds it).
+    margin_minor = models.PositiveBigIntegerField(_("margin"), default=0)
+    # Verification: the checklist as computed and as confirmed by the verifier.
+    verification = models.JSONField(default=dict, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    lapsed_reason = models.TextField(blank=True)
+    # Search columns, denormalised from the rights by listings.search.refresh_listing_search.
+    kind = models.CharField(_("kind"), max_length=20, choices=RightKind.choices, blank=True)
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=Jurisdiction.choices, blank=True)
+    owner_name = models.CharField(max_length=300, blank=True)
+    expiry_date = models.DateField(null=True, blank=True, help_text=_("Earliest expiry of the rights in the listing"))
+    rights_count = models.PositiveSmallIntegerField(default=0)
+    class_keys = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    numbers = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    search_document = SearchVectorField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "state", "-published_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "state", "-published_at"]),
+            GinIndex(fields=["search_document"], name="listing_search_gin",
+                     condition=models.Q(state="published")),
+            GinIndex(fields=["numbers"], name="listing_numbers_gin", condition=models.Q(state="published")),
+            GinIndex(fields=["class_keys"], name="listing_classes_gin", condition=models.Q(state="published")),
+            models.Index(fields=["tenant", "price_minor"], name="listing_price_idx",
+                         condition=models.Q(state="published")),
+            models.Index(fields=["tenant", "expiry_date"], name="listing_expiry_idx",
+                         condition=models.Q(state="published")),
+            models.Index(fields=["tenant", "kind", "-published_at"], name="listing_kind_idx",
+                         condition=models.Q(state="published")),
+            models.Index(fields=["tenant", "seller_org", "state"], name="listing_seller_idx"),
+        ]
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return f"/listings/{self.pk}/"
+
+    @property
+    def is_public(self):
+        return self.state == self.State.PUBLISHED
+
+    @property
+    def price(self):
+        from marketplace.money import Money
+
+        return Money(int(self.price_minor), self.currency)
+
+    @property
+    def remaining(self):
+        from .expiry import remaining_term
+
+        return remaining_term(self.expiry_date)
 
     # Transitions hold only in-memory checks; listings/services.py does lock, actor, save, audit.
     @transition(field=state, source=[State.DRAFT, State.REJECTED], target=State.SUBMITTED)
@@ -159,6 +224,10 @@ class Listing(FSMModelMixin, TenantOwned):
         pass
 
 
+def certificate_path(instance, filename):
+    return f"t{instance.tenant_id}/listings/{instance.listing_id}/certificate-{filename}"
+
+
 class Right(TenantOwned):
     """A right in a listing: the seller's claims, snapshotted from the register when listed."""
 
@@ -177,11 +246,38 @@ class Right(TenantOwned):
     renewal_paid_through = models.DateField(null=True, blank=True)
     classes = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     image_url = models.CharField(max_length=500, blank=True)
+    publication_number = models.CharField(max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    certificate = models.FileField(_("certificate scan"), upload_to=certificate_path, blank=True)
+    certificate_content_type = models.CharField(max_length=100, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "jurisdiction", "number"])]
+        ordering = ["position", "id"]
         verbose_name = _("right")
         verbose_name_plural = _("rights")
 
     def __str__(self):
         return f"{self.jurisdiction} {self.number}"
+
+    @property
+    def remaining(self):
+        from .expiry import remaining_term
+
+        return remaining_term(self.expiry_date)
+
+
+class Watch(TenantOwned):
+    """A listing on a user's watchlist."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="watches")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user", "listing"], name="watch_unique")]
+        verbose_name = _("watched listing")
+        verbose_name_plural = _("watchlist")
+
+    def __str__(self):
+        return f"{self.user} · {self.listing}"

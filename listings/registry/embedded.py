@@ -1,0 +1,58 @@
+"""The embedded register: the `RegisterRecord` table (loaded by `manage.py import_register` and the
+demo data). Behaves like a remote source: optional latency and switchable failure
+(`LISTINGS_REGISTER_LATENCY_MS`, `LISTINGS_REGISTER_FAIL`)."""
+
+import time
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from marketplace.errors import GatewayError
+
+from ..models import RegisterRecord
+from ..numbers import NumberError, parse_candidates
+from .base import Lookup, RegisterGateway
+
+
+class EmbeddedRegister(RegisterGateway):
+    name = "embedded"
+
+    def _call(self):
+        latency = getattr(settings, "LISTINGS_REGISTER_LATENCY_MS", 0)
+        if latency:
+            time.sleep(latency / 1000)
+        if getattr(settings, "LISTINGS_REGISTER_FAIL", False):
+            raise GatewayError(_("The register cannot be reached at the moment; please try again in a few minutes."))
+
+    def lookup(self, text, *, jurisdiction=None, kind=None):
+        result = Lookup(text=text)
+        try:
+            result.parsed = parse_candidates(text, jurisdiction=jurisdiction, kind=kind)
+        except NumberError as exc:
+            result.error = exc.message
+            return result
+        self._call()
+        keys = sorted({k for p in result.parsed for k in p.keys})
+        records = list(RegisterRecord.objects.filter(keys__overlap=keys).order_by("id")[:5])
+        if kind:
+            records = [r for r in records if r.kind == kind] or records
+        if records:
+            # The reading that matched first in the order the parser ranked them.
+            for p in result.parsed:
+                for r in records:
+                    if set(p.keys) & set(r.keys):
+                        result.record = r
+                        return result
+        result.error = _("%(number)s is a valid number, but the register has no right with it. Check the number, "
+                         "or contact the exchange if the right was granted recently.") % {
+            "number": result.parsed[0].display}
+        return result
+
+    def get(self, *, jurisdiction, number):
+        self._call()
+        return RegisterRecord.objects.filter(jurisdiction=jurisdiction, number=number).first()
+
+    def owner_marks(self, *, owner_name, jurisdiction):
+        self._call()
+        return list(RegisterRecord.objects.filter(jurisdiction=jurisdiction, kind="trademark",
+                                                  owner_name=owner_name).order_by("number"))
