@@ -14,6 +14,15 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Messages raised outside a request (services, validators) are asserted in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_host_cache():
     Tenant.clear_host_cache()
     yield

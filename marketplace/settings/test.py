@@ -7,3 +7,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=0.0)
 ACCOUNT_RATE_LIMITS = False
+# Code running outside a request (services, tasks) speaks English in tests, so assertions read the
+# source strings; requests still follow the tenant's languages (its default is zh-hans).
+LANGUAGE_CODE = "en"

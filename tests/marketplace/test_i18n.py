@@ -1,0 +1,57 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CATALOGUES = ["locale", "marketplace/locale", "accounts/locale"]
+
+
+@pytest.mark.parametrize("folder", CATALOGUES)
+def test_catalogue_is_complete_and_compiled(folder):
+    po = ROOT / folder / "zh_Hans/LC_MESSAGES/django.po"
+    text = po.read_text()
+    entries = [e for e in text.split("\n\n") if "msgid" in e and 'msgid ""\nmsgstr ""\n"' not in e]
+    empty = [e for e in entries if re.search(r'^msgstr(\[0\])? ""$', e, re.M)]
+    assert not empty, f"untranslated in {folder}: {empty[:3]}"
+    assert "#, fuzzy" not in text
+    assert po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime - 5
+
+
+def test_language_switch_sets_cookie_and_comes_back(client, tenant):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert response.status_code == 302
+    assert response.url == "/accounts/login/"
+    assert 'lang="en"' in client.get("/accounts/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    page = client.get("/accounts/login/").content.decode()
+    assert 'lang="zh-Hans"' in page
+    assert "登录" in page
+
+
+def test_language_switch_is_saved_on_the_profile(client, tenant):
+    user = UserFactory(language="en")
+    client.force_login(user)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/account/"})
+    user.refresh_from_db()
+    assert user.language == "zh-hans"
+    # a new browser (no cookie) gets the saved language after logging in
+    client.cookies.clear()
+    client.force_login(user)
+    assert "我的账户" in client.get("/account/").content.decode()
+
+
+def test_language_not_offered_by_the_exchange_is_ignored(client, tenant):
+    tenant.languages = ["zh-hans"]
+    tenant.save()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert 'lang="zh-Hans"' in client.get("/accounts/login/").content.decode()
+
+
+def test_browser_language_is_used_when_no_choice_was_made(client, tenant):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="en"' in page
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert 'lang="zh-Hans"' in page  # the exchange's default
