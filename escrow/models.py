@@ -148,3 +148,244 @@ class Order(FSMModelMixin, TenantOwned):
     @transition(field=state, source=[S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_REJECTED, S.DISPUTED], target=S.REFUNDED)
     def refund(self):
         pass
+
+
+# --- the ledger (DESIGN section 3): double-entry, integer minor units, append-only ---------------
+
+class AccountKind(models.TextChoices):
+    PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")  # asset, per provider
+    ESCROW_HELD = "escrow_held", _("Escrow held")  # liability, per order
+    SELLER_PAYABLE = "seller_payable", _("Seller payable")  # liability, per organization
+    BUYER_PAYABLE = "buyer_payable", _("Buyer payable (forfeited margins)")  # liability, per organization
+    PLATFORM_FEES = "platform_fees", _("Platform fee revenue")  # income
+    MARGIN_HELD = "margin_held", _("Seller margin held")  # liability, per listing
+    PAYOUT_CLEARING = "payout_clearing", _("Payout clearing")  # liability, payouts sent, not yet settled
+    REFUND_CLEARING = "refund_clearing", _("Refund clearing")  # liability, refunds due, not yet settled
+
+
+class LedgerAccount(TenantOwned):
+    """One account per tenant, currency and dimension (provider, order, listing or organization)."""
+
+    kind = models.CharField(max_length=30, choices=AccountKind.choices)
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=20, blank=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts")
+    listing = models.ForeignKey("listings.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    key = models.CharField(max_length=120, help_text=_("kind:currency:dimension, unique per exchange"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="ledgeraccount_key_unique")]
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.key}"
+
+
+class JournalEntry(TenantOwned):
+    """One balanced money movement. Rows are never updated nor deleted (the database refuses)."""
+
+    kind = models.CharField(max_length=40)
+    memo = models.CharField(max_length=300, blank=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="journal_entries")
+    listing = models.ForeignKey("listings.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "idempotency_key"], name="journalentry_idempotency_unique"),
+        ]
+        indexes = [models.Index(fields=["tenant", "order", "created_at"])]
+        ordering = ["created_at", "id"]
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind}"
+
+
+class JournalLine(TenantOwned):
+    """A debit (amount > 0) or credit (amount < 0) of one account, in minor units."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="lines")
+    amount_minor = models.BigIntegerField(help_text=_("Debit positive, credit negative"))
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~models.Q(amount_minor=0), name="journalline_nonzero")]
+        indexes = [models.Index(fields=["tenant", "account"])]
+        verbose_name = _("journal line")
+        verbose_name_plural = _("journal lines")
+
+    def __str__(self):
+        return f"{self.account.key} {self.amount_minor} {self.currency}"
+
+
+# --- payments in and out -----------------------------------------------------------------------
+
+class Provider(models.TextChoices):
+    SIMULATED = "simulated", _("Online payment (simulated)")
+    STRIPE = "stripe", _("Card (Stripe)")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+
+class Payment(TenantOwned):
+    """Money coming in: a buyer paying an order, or a seller paying a listing's margin."""
+
+    class Purpose(models.TextChoices):
+        ORDER = "order", _("Order payment")
+        MARGIN = "margin", _("Listing margin")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
+        SUCCEEDED = "succeeded", _("Received")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    listing = models.ForeignKey("listings.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    reference = models.CharField(max_length=30, help_text=_("Our reference, quoted on bank transfers"))
+    provider_ref = models.CharField(max_length=120, blank=True, help_text=_("Provider's id (PaymentIntent, ...)"))
+    failure_reason = models.CharField(max_length=300, blank=True)
+    received_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "reference"], name="payment_reference_unique")]
+        indexes = [models.Index(fields=["tenant", "provider", "state"])]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self):
+        return self.reference
+
+
+class Disbursement(TenantOwned):
+    """Money going out through a provider: a refund to the buyer, a payout to the seller, a margin
+    returned to the seller or forfeited to the buyer."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", _("Refund to buyer")
+        PAYOUT = "payout", _("Payout to seller")
+        MARGIN_RETURN = "margin_return", _("Margin returned to seller")
+        MARGIN_FORFEIT = "margin_forfeit", _("Forfeited margin paid to buyer")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed, to retry")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="disbursements")
+    listing = models.ForeignKey("listings.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="disbursements")
+    recipient_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    provider_ref = models.CharField(max_length=120, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "state", "kind"])]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payout or refund")
+        verbose_name_plural = _("payouts and refunds")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def idempotency_key(self):
+        return f"ipex-disb-{self.tenant_id}-{self.pk}"
+
+
+class WebhookEvent(models.Model):
+    """Each provider event id processed once. Platform-wide (one Stripe account serves every exchange)."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=120)
+    kind = models.CharField(max_length=80)
+    tenant = models.ForeignKey("marketplace.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payload = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhookevent_once")]
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
+
+    def __str__(self):
+        return f"{self.provider} {self.event_id}"
+
+
+# --- disputes ----------------------------------------------------------------------------------
+
+class Dispute(TenantOwned):
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    class Outcome(models.TextChoices):
+        REFUND = "refund", _("Buyer refunded")
+        CONTINUE = "continue", _("Trade continues")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    party = models.CharField(max_length=10, help_text=_("buyer or seller"))
+    reason = models.TextField(_("reason"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    resolution_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "state", "opened_at"])]
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+
+    def __str__(self):
+        return f"{self.order} · {self.get_state_display()}"
+
+
+def evidence_path(instance, filename):
+    return f"t{instance.tenant_id}/disputes/{instance.dispute_id}/{filename}"
+
+
+class DisputeEvidence(TenantOwned):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path)
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self):
+        return self.file.name.rsplit("/", 1)[-1]

@@ -1,13 +1,242 @@
-from django.http import Http404
+"""Website of the escrow app: order start, order page, payment pages, dashboards, provider webhooks.
+Views parse, call a selector or a service, and render; domain errors become messages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import active_organization, is_member
+from listings.models import Listing
+from marketplace.audit import audit_trail
+from marketplace.errors import DomainError
+from marketplace.outbox import enqueue
+
+from . import fees, ledger, selectors, services
+from .forms import DisputeForm, PayForm, PlaceOrderForm, ReasonForm
+from .models import DISPUTABLE_STATES, LIVE_STATES, Disbursement, Payment
+from .payments import available_providers, get_provider
+from .payments.bank_transfer import bank_details
+from .payments.simulated import build_event
+from .webhooks import handle
 
 
-def order_list(request):
-    raise Http404
+def _fail(request, exc: DomainError):
+    messages.error(request, str(exc.message))
 
 
+# --- placing an order -----------------------------------------------------------------------------
+
+@login_required
 def order_new(request, listing_id):
-    raise Http404
+    listing = get_object_or_404(Listing.objects.select_related("seller_org").prefetch_related("rights"),
+                                pk=listing_id)
+    buyer_org = active_organization(request.user)
+    live = listing.orders.filter(state__in=LIVE_STATES).first()
+    if live and is_member(request.user, live.buyer_org):
+        return redirect(live)
+    form = PlaceOrderForm(request.POST or None)
+    problem = ""
+    if buyer_org is None:
+        problem = _("Join or register an organization in your account before ordering.")
+    elif listing.seller_org_id == buyer_org.pk:
+        problem = _("You cannot buy a listing of your own organization.")
+    elif listing.state != Listing.State.PUBLISHED:
+        problem = _("Someone else ordered this a moment ago.") if listing.state == Listing.State.RESERVED \
+            else _("This listing is not for sale right now.")
+    if request.method == "POST" and not problem and form.is_valid():
+        try:
+            order = services.order_place(listing=listing, buyer=request.user, terms_accepted=True)
+        except DomainError as exc:
+            _fail(request, exc)
+            listing.refresh_from_db()
+        else:
+            messages.success(request, _("Order %(ref)s placed. The seller has been asked to confirm.")
+                             % {"ref": order.reference})
+            return redirect(order)
+    tenant = request.tenant
+    quote = fees.quote_listing(listing)
+    return render(request, "escrow/order_new.html", {
+        "listing": listing, "quote": quote, "form": form, "problem": problem, "buyer_org": buyer_org,
+        "rights": list(listing.rights.all()), "tenant": tenant,
+    }, status=200)
 
 
+# --- the order page -----------------------------------------------------------------------------
+
+@login_required
 def order_detail(request, reference):
-    raise Http404
+    order, role = selectors.order_for_viewer(request.user, reference)
+    payout = order.disbursements.filter(kind=Disbursement.Kind.PAYOUT).first()
+    pending = selectors.pending_payment(order)
+    processing = bool(pending and pending.provider_ref.startswith("submitted"))
+    action = selectors.viewer_action(order, role)
+    providers = available_providers(request.tenant)
+    context = {
+        "order": order, "role": role, "listing": order.listing,
+        "steps": selectors.timeline(order, payout),
+        "action": action, "waiting": selectors.waiting_for(order, role),
+        "statement": ledger.order_statement(order),
+        "disbursements": list(order.disbursements.select_related("recipient_org")),
+        "payments": list(order.payments.all()),
+        "events": list(audit_trail(order)),
+        "dispute": selectors.open_dispute(order),
+        "disputes": list(order.disputes.all()),
+        "pending_payment": pending, "processing": processing,
+        "pay_form": PayForm(providers=providers),
+        "reason_form": ReasonForm(), "dispute_form": DisputeForm(),
+        "can_dispute": role in ("buyer", "seller") and order.state in DISPUTABLE_STATES,
+        "can_cancel": role == "buyer" and order.state in ("placed", "seller_confirmed"),
+        "can_decline": role == "seller" and order.state == "placed",
+    }
+    return render(request, "escrow/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_act(request, reference, action):
+    order, role = selectors.order_for_viewer(request.user, reference)
+    user = request.user
+    try:
+        if action == "confirm":
+            services.order_seller_confirm(order=order, actor=user)
+            messages.success(request, _("Order confirmed. The buyer has been asked to pay."))
+        elif action == "decline":
+            form = ReasonForm(request.POST)
+            form.is_valid()
+            services.order_seller_decline(order=order, actor=user, reason=form.cleaned_data.get("reason", ""))
+            messages.success(request, _("Order declined; the listing is published again."))
+        elif action == "cancel":
+            form = ReasonForm(request.POST)
+            form.is_valid()
+            services.order_buyer_cancel(order=order, actor=user, reason=form.cleaned_data.get("reason", ""))
+            messages.success(request, _("Order cancelled."))
+        elif action == "certificate":
+            services.order_confirm_certificate(order=order, actor=user)
+            messages.success(request, _("Thank you. The trade is complete and the seller is being paid."))
+        elif action == "dispute":
+            form = DisputeForm(request.POST, request.FILES)
+            if not form.is_valid():
+                for errors in form.errors.values():
+                    for error in errors:
+                        messages.error(request, error)
+                return redirect(order)
+            services.order_dispute_open(order=order, actor=user, reason=form.cleaned_data["reason"],
+                                        files=form.cleaned_data["files"])
+            messages.success(request, _("Dispute opened. Escrow staff will contact both parties; the payment stays held."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        _fail(request, exc)
+    return redirect(order)
+
+
+# --- paying -------------------------------------------------------------------------------------
+
+@login_required
+@require_POST
+def order_pay(request, reference):
+    order, role = selectors.order_for_viewer(request.user, reference)
+    form = PayForm(request.POST, providers=available_providers(request.tenant))
+    if not form.is_valid():
+        messages.error(request, _("Choose a payment method."))
+        return redirect(order)
+    try:
+        payment = services.payment_start(order=order, actor=request.user, provider=form.cleaned_data["provider"])
+        url = get_provider(payment.provider).checkout_url(payment, request=request)
+    except DomainError as exc:
+        _fail(request, exc)
+        return redirect(order)
+    return redirect(url)
+
+
+def _payment_for_payer(request, reference) -> Payment:
+    payment_ref = request.GET.get("payment") or request.POST.get("payment") or reference
+    payment = (Payment.objects.select_related("order", "listing", "payer_org")
+               .filter(reference=payment_ref).first())
+    if payment is None or not is_member(request.user, payment.payer_org):
+        raise Http404
+    if payment.order_id and payment.order.reference != reference:
+        raise Http404
+    return payment
+
+
+def _back(payment):
+    return payment.order.get_absolute_url() if payment.order_id else reverse("escrow:order_list")
+
+
+@login_required
+def pay_simulated(request, reference):
+    """The simulated provider's own payment page: approve or decline. The outcome reaches the order
+    asynchronously through the webhook path (a task delivers the signed event)."""
+    payment = _payment_for_payer(request, reference)
+    if payment.provider != "simulated":
+        raise Http404
+    if request.method == "POST":
+        if payment.state != Payment.State.PENDING or payment.provider_ref.startswith("submitted"):
+            messages.info(request, _("This payment was already submitted."))
+            return redirect(_back(payment))
+        approved = request.POST.get("decision") == "approve"
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+            locked.provider_ref = "submitted:" + ("approve" if approved else "decline")
+            locked.save(update_fields=["provider_ref"])
+            enqueue("escrow.tasks.simulated_deliver", body=build_event(locked, approved=approved),
+                    tenant_id=locked.tenant_id)
+        if approved:
+            messages.success(request, _("Payment submitted. The provider is confirming it; this page updates by itself."))
+        else:
+            messages.warning(request, _("You declined the payment. You can pay again before the deadline."))
+        return redirect(_back(payment))
+    return render(request, "escrow/pay_simulated.html", {"payment": payment, "order": payment.order,
+                                                         "listing": payment.order.listing if payment.order_id
+                                                         else payment.listing})
+
+
+@login_required
+def pay_bank(request, reference):
+    payment = _payment_for_payer(request, reference)
+    if payment.provider != "bank_transfer":
+        raise Http404
+    return render(request, "escrow/pay_bank.html", {"payment": payment, "order": payment.order,
+                                                    "bank": bank_details(request.tenant)})
+
+
+@login_required
+@require_POST
+def margin_pay(request, listing_id):
+    listing = get_object_or_404(Listing, pk=listing_id)
+    providers = available_providers(request.tenant)
+    form = PayForm(request.POST, providers=providers)
+    provider = form.cleaned_data["provider"] if form.is_valid() else "simulated"
+    try:
+        payment = services.margin_pay_start(listing=listing, actor=request.user, provider=provider)
+        url = get_provider(payment.provider).checkout_url(payment, request=request)
+    except DomainError as exc:
+        _fail(request, exc)
+        return redirect(request.POST.get("next") or "/")
+    return redirect(url)
+
+
+# --- dashboards ---------------------------------------------------------------------------------
+
+@login_required
+def order_list(request):
+    data = selectors.dashboard(request.user)
+    return render(request, "escrow/order_list.html", data)
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+@csrf_exempt
+@require_POST
+def webhook(request, provider):
+    status, body = handle(provider, request.body, request.headers)
+    return JsonResponse(body, status=status)

@@ -34,6 +34,7 @@ from .orders import (
 from .payments import (
     bank_transfer_record_receipt,
     disbursement_execute,
+    disbursement_mark_paid,
     payment_event_apply,
     payment_start,
 )
@@ -44,5 +45,6 @@ __all__ = [
     "order_confirm_certificate", "order_auto_confirm", "order_seller_default", "order_refund",
     "order_staff_cancel", "order_dispute_open", "order_dispute_resolve",
     "payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
+    "disbursement_mark_paid",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",
 ]

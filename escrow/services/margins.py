@@ -1,29 +1,114 @@
-"""The seller's margin (deposit) on a listing: paid, held, returned or forfeited."""
+"""The seller's margin (deposit) on a listing: paid before publication, held while the listing is
+live, returned on withdrawal without a live order or when the sale completes, forfeited to the buyer
+when the seller defaults after the buyer paid."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.selectors import is_member
+from escrow import ledger
+from escrow.models import AccountKind, Disbursement, Payment
+from listings.models import Listing
+from marketplace.audit import audit_record
+from marketplace.errors import InvalidTransition, NotAllowed
+from marketplace.notifications import notify
+from marketplace.tenancy import require_tenant
+
+from .common import create_disbursement, next_reference
+
+K = AccountKind
 
 
 def margin_amount_for(listing) -> int:
-    """Minor units the tenant requires as margin for `listing` (0 = none)."""
+    """Minor units the tenant requires as margin for `listing` (0 = none): the amount fixed on the
+    listing when it was verified, else the tenant's current rule."""
     from escrow.fees import margin_amount
 
+    if getattr(listing, "margin_minor", 0):
+        return int(listing.margin_minor)
     return margin_amount(tenant=listing.tenant, price_minor=listing.price_minor)
 
 
+def margin_payment(listing) -> Payment | None:
+    """The succeeded payment of this listing's margin (the provider it goes back through)."""
+    return (Payment.objects.filter(listing=listing, purpose=Payment.Purpose.MARGIN, state=Payment.State.SUCCEEDED)
+            .order_by("-received_at", "-pk").first())
+
+
 @transaction.atomic(durable=True)
-def margin_pay_start(*, listing, actor, provider: str):
-    """The seller starts paying the margin of a listing awaiting margin; returns the Payment."""
-    raise NotImplementedError
+def margin_pay_start(*, listing, actor, provider: str) -> Payment:
+    """The seller starts paying the margin of a listing awaiting margin; returns the pending Payment
+    (the view then sends them to the provider's page)."""
+    tenant = require_tenant()
+    listing = Listing.objects.select_for_update(of=("self",)).get(pk=listing.pk)
+    if not is_member(actor, listing.seller_org):
+        raise NotAllowed(_("Only the seller's organization can pay the margin of this listing."))
+    if listing.state != Listing.State.AWAITING_MARGIN:
+        raise InvalidTransition(_("This listing is not waiting for a margin."))
+    amount = margin_amount_for(listing)
+    if amount <= 0:
+        raise InvalidTransition(_("This exchange does not require a margin."))
+    pending = Payment.objects.filter(listing=listing, purpose=Payment.Purpose.MARGIN, provider=provider,
+                                     state=Payment.State.PENDING).first()
+    if pending:
+        return pending
+    payment = Payment.objects.create(
+        tenant=tenant, purpose=Payment.Purpose.MARGIN, listing=listing, payer_org=listing.seller_org,
+        provider=provider, amount_minor=amount, currency=listing.currency,
+        reference=next_reference("MGN", "escrow_payment_ref_seq"), created_by=actor)
+    audit_record(actor=actor, action="margin.payment_started", obj=listing,
+                 data={"payment": payment.reference, "provider": provider, "amount_minor": amount})
+    return payment
 
 
-def margin_return(*, listing, actor=None, reason: str = ""):
-    """NON-durable (the listings engineer calls it inside listing_withdraw, listing locked): return the
-    held margin to the seller. No-op if none is held."""
-    raise NotImplementedError
+def _seller_users(org):
+    from accounts.models import User
+
+    return list(User.objects.filter(memberships__organization=org, is_active=True).distinct())
 
 
-def margin_forfeit(*, listing, order, reason: str = ""):
+def margin_return(*, listing, actor=None, reason: str = "") -> Disbursement | None:
+    """NON-durable (listing_withdraw calls it inside its transaction, listing locked): return the held
+    margin to the seller through the provider it came from. No-op (None) if none is held."""
+    held = ledger.margin_balance(listing)
+    if held <= 0:
+        return None
+    payment = margin_payment(listing)
+    provider = payment.provider if payment else "bank_transfer"
+    seller_payable = ledger.account(K.SELLER_PAYABLE, listing.currency, organization=listing.seller_org)
+    ledger.post("margin_returned", [
+        (ledger.account(K.MARGIN_HELD, listing.currency, listing=listing), held),
+        (seller_payable, -held),
+    ], listing=listing, memo=f"margin of listing {listing.pk} returned", created_by=actor)
+    disb = create_disbursement(kind=Disbursement.Kind.MARGIN_RETURN, amount_minor=held, currency=listing.currency,
+                               provider=provider, recipient_org=listing.seller_org, listing=listing, payment=payment,
+                               source_account=seller_payable, actor=actor)
+    audit_record(actor=actor, actor_label="" if actor else "system", action="margin.returned", obj=listing,
+                 reason=reason, data={"amount_minor": held})
+    notify(users=_seller_users(listing.seller_org), kind="margin.returned",
+           subject=gettext_lazy("Your margin for “%(title)s” is being returned"), body=reason,
+           params={"title": listing.title})
+    return disb
+
+
+def margin_forfeit(*, listing, order, reason: str = "") -> Disbursement | None:
     """NON-durable: forfeit the held margin to the buyer of `order` (seller default). No-op if none."""
-    raise NotImplementedError
+    held = ledger.margin_balance(listing)
+    if held <= 0:
+        return None
+    payment = margin_payment(listing)
+    provider = payment.provider if payment else "bank_transfer"
+    buyer_payable = ledger.account(K.BUYER_PAYABLE, listing.currency, organization=order.buyer_org)
+    ledger.post("margin_forfeited", [
+        (ledger.account(K.MARGIN_HELD, listing.currency, listing=listing), held),
+        (buyer_payable, -held),
+    ], listing=listing, order=order, memo=f"margin of listing {listing.pk} forfeited to {order.reference}")
+    disb = create_disbursement(kind=Disbursement.Kind.MARGIN_FORFEIT, amount_minor=held, currency=listing.currency,
+                               provider=provider, recipient_org=order.buyer_org, order=order, listing=listing,
+                               payment=payment, source_account=buyer_payable)
+    audit_record(actor_label="deadline", action="margin.forfeited", obj=listing, reason=reason,
+                 data={"amount_minor": held, "order": order.reference})
+    return disb

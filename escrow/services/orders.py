@@ -2,85 +2,334 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.selectors import active_organization, is_member
+from escrow import fees, ledger
+from escrow.models import (
+    DISPUTABLE_STATES,
+    LIVE_STATES,
+    AccountKind,
+    Disbursement,
+    Dispute,
+    DisputeEvidence,
+    Order,
+    OrderState,
+)
+from listings.models import Listing
+from marketplace.audit import audit_record
+from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from marketplace.events import emit
+from marketplace.notifications import notify
+from marketplace.tenancy import require_tenant
+from marketplace.uploads import DOCUMENTS, validate_upload
+
+from .common import (
+    cancel_pending_payments,
+    create_disbursement,
+    is_staff_for,
+    listing_mark_sold,
+    listing_release,
+    listing_reserve,
+    next_reference,
+    order_payment,
+    require_buyer,
+    require_seller,
+    require_staff,
+)
+from .core import MESSAGES, _transition, lock_order_and_listing, order_parties
+from .margins import margin_forfeit, margin_return
+
+K = AccountKind
+S = OrderState
+RACE_LOST = "Someone else ordered this a moment ago."
+MAX_EVIDENCE_FILES = 5
+
+
+# --- place ---------------------------------------------------------------------------------------
 
 @transaction.atomic(durable=True)
-def order_place(*, listing, buyer, terms_accepted: bool, payment_method: str = "", actor=None):
+def order_place(*, listing, buyer, terms_accepted: bool, payment_method: str = "", actor=None) -> Order:
     """Buyer orders a published listing: contract terms accepted, fees snapshotted from the tenant,
     the listing reserved. The buyer must act for an organization that is not the seller's. Races:
     the listing row is locked and a partial unique constraint allows one live order per listing;
     losers get Conflict("Someone else ordered this a moment ago.")."""
-    raise NotImplementedError
+    tenant = require_tenant()
+    actor = actor or buyer
+    if buyer is None or not buyer.is_authenticated:
+        raise NotAllowed(_("Log in to order."))
+    if not terms_accepted:
+        raise ValidationFailed(_("Please read and accept the contract terms before placing the order."),
+                               field_errors={"terms": [_("Accept the terms to continue.")]})
+    buyer_org = active_organization(buyer)
+    if buyer_org is None:
+        raise NotAllowed(_("Join or register an organization in your account before ordering."))
+    locked = Listing.objects.select_for_update(of=("self",)).filter(pk=listing.pk).first()
+    if locked is None:
+        raise InvalidTransition(_("This listing is not for sale right now."))
+    if locked.seller_org_id == buyer_org.pk:
+        raise NotAllowed(_("You cannot buy a listing of your own organization."))
+    if locked.state == Listing.State.RESERVED or Order.objects.filter(listing=locked, state__in=LIVE_STATES).exists():
+        raise Conflict(_(RACE_LOST))
+    if locked.state != Listing.State.PUBLISHED:
+        raise InvalidTransition(_("This listing is not for sale right now."))
+    now = timezone.now()
+    quote = fees.quote_listing(locked)
+    order = Order(tenant=tenant, listing=locked, buyer=buyer, buyer_org=buyer_org, seller_org_id=locked.seller_org_id,
+                  deal_type=locked.deal_type, payment_method=payment_method,
+                  seller_confirm_due=now + timedelta(days=tenant.seller_confirm_days))
+    fees.snapshot_onto(order, quote)
+    order.reference = next_reference("IPX", "escrow_order_ref_seq")
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        raise Conflict(_(RACE_LOST)) from None
+    listing_reserve(locked)
+    audit_record(actor=actor, action="order.place", obj=order, to_state=order.state,
+                 data={"listing": locked.pk, "price_minor": order.price_minor, "buyer_fee_minor": order.buyer_fee_minor,
+                       "currency": order.currency, "terms_accepted": True})
+    subject, body = MESSAGES["place"]
+    notify(users=order_parties(order), kind="order.place", subject=subject, body=body,
+           params={"ref": order.reference, "title": locked.title, "reason": ""}, url=order.get_absolute_url())
+    emit("order.state_changed", organizations=[order.buyer_org, order.seller_org],
+         data={"order": order.reference, "from": "", "to": order.state, "step": "place", "at": now.isoformat()})
+    return order
 
+
+# --- before payment --------------------------------------------------------------------------------
 
 @transaction.atomic(durable=True)
-def order_seller_confirm(*, order, actor):
+def order_seller_confirm(*, order, actor) -> Order:
     """A member of the seller's organization confirms the order; the buyer's payment deadline starts."""
-    raise NotImplementedError
+    order, _listing = lock_order_and_listing(order.pk)
+    require_seller(actor, order)
+    return _transition(order, "seller_confirm", actor=actor)
+
+
+def _cancel(order, listing, *, actor=None, actor_label="", reason=""):
+    _transition(order, "cancel", actor=actor, actor_label=actor_label, reason=reason)
+    cancel_pending_payments(order)
+    if listing.state == Listing.State.RESERVED:
+        listing_release(listing)
+    return order
 
 
 @transaction.atomic(durable=True)
-def order_seller_decline(*, order, actor, reason: str = ""):
+def order_seller_decline(*, order, actor, reason: str = "") -> Order:
     """A member of the seller's organization declines: cancelled, listing released."""
-    raise NotImplementedError
+    order, listing = lock_order_and_listing(order.pk)
+    require_seller(actor, order)
+    if order.state != S.PLACED:
+        raise InvalidTransition(_("Only an order awaiting your confirmation can be declined."))
+    return _cancel(order, listing, actor=actor, reason=reason or _("Declined by the seller."))
 
 
 @transaction.atomic(durable=True)
-def order_buyer_cancel(*, order, actor, reason: str = ""):
+def order_buyer_cancel(*, order, actor, reason: str = "") -> Order:
     """A member of the buyer's organization cancels before paying: cancelled, listing released."""
-    raise NotImplementedError
+    order, listing = lock_order_and_listing(order.pk)
+    require_buyer(actor, order)
+    if order.state not in (S.PLACED, S.SELLER_CONFIRMED):
+        raise InvalidTransition(_("The order can only be cancelled before it is paid."))
+    return _cancel(order, listing, actor=actor, reason=reason or _("Cancelled by the buyer before paying."))
 
 
 @transaction.atomic(durable=True)
-def order_expire(*, order):
+def order_expire(*, order) -> Order:
     """Seller-confirm or payment deadline passed (called by the deadline worker): cancelled, listing
     released. No-op (returns the order) if the order moved on meanwhile or the deadline is not past."""
-    raise NotImplementedError
+    order, listing = lock_order_and_listing(order.pk)
+    now = timezone.now()
+    if order.state == S.PLACED and order.seller_confirm_due and order.seller_confirm_due <= now:
+        reason = _("The seller did not confirm before the deadline.")
+    elif order.state == S.SELLER_CONFIRMED and order.payment_due and order.payment_due <= now:
+        reason = _("The buyer did not pay before the deadline.")
+    else:
+        return order
+    return _cancel(order, listing, actor_label="deadline", reason=reason)
+
+
+# --- completion and release ----------------------------------------------------------------------
+
+def _release(order, listing, *, actor=None, actor_label=""):
+    """complete → escrow to seller payable and fees → payout queued → margin returned → listing sold."""
+    _transition(order, "complete", actor=actor, actor_label=actor_label)
+    held = ledger.escrow_balance(order)
+    if held != order.total_minor:
+        raise Conflict(_("The escrow of order %(ref)s does not hold the amount paid; staff have to check it.")
+                       % {"ref": order.reference})
+    currency = order.currency
+    seller_payable = ledger.account(K.SELLER_PAYABLE, currency, organization=order.seller_org)
+    ledger.post("order_released", [
+        (ledger.account(K.ESCROW_HELD, currency, order=order), order.total_minor),
+        (seller_payable, -order.payout_minor),
+        (ledger.account(K.PLATFORM_FEES, currency), -(order.buyer_fee_minor + order.seller_commission_minor)),
+    ], order=order, memo=f"{order.reference} released", idempotency_key=f"order-released-{order.pk}",
+        created_by=actor)
+    payment = order_payment(order)
+    create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=order.payout_minor, currency=currency,
+                        provider=payment.provider, recipient_org=order.seller_org, order=order, payment=payment,
+                        source_account=seller_payable, actor=actor)
+    margin_return(listing=listing, actor=actor, reason=_("Sale completed (order %(ref)s).") % {"ref": order.reference})
+    if listing.state == Listing.State.RESERVED:
+        listing_mark_sold(listing)
+    return order
 
 
 @transaction.atomic(durable=True)
-def order_confirm_certificate(*, order, actor):
+def order_confirm_certificate(*, order, actor) -> Order:
     """The buyer confirms receipt of the certificate (transfer approved): completed, and the payout is
     released — seller paid price − commission, their margin returned, the platform keeps the fees;
     the listing is sold."""
-    raise NotImplementedError
+    order, listing = lock_order_and_listing(order.pk)
+    require_buyer(actor, order)
+    if order.state != S.TRANSFER_APPROVED:
+        raise InvalidTransition(_("The certificate can be confirmed once the office has approved the transfer."))
+    return _release(order, listing, actor=actor)
 
 
 @transaction.atomic(durable=True)
-def order_auto_confirm(*, order):
+def order_auto_confirm(*, order) -> Order:
     """The inspection deadline passed: the platform confirms for the buyer (as order_confirm_certificate).
     No-op if the order is no longer awaiting the buyer's confirmation or the deadline is not past."""
-    raise NotImplementedError
+    order, listing = lock_order_and_listing(order.pk)
+    if order.state != S.TRANSFER_APPROVED or not order.inspection_due or order.inspection_due > timezone.now():
+        return order
+    return _release(order, listing, actor_label="platform (inspection deadline)")
+
+
+# --- refunds -------------------------------------------------------------------------------------
+
+def _refund(order, listing, *, actor=None, actor_label="", reason=""):
+    """refund → escrow to refund clearing → refund queued through the provider it came from → listing
+    released. Open disputes are closed as refunded."""
+    _transition(order, "refund", actor=actor, actor_label=actor_label, reason=reason)
+    held = ledger.escrow_balance(order)
+    payment = order_payment(order)
+    if held:
+        ledger.post("order_refunded", [
+            (ledger.account(K.ESCROW_HELD, order.currency, order=order), held),
+            (ledger.account(K.REFUND_CLEARING, order.currency, provider=payment.provider), -held),
+        ], order=order, memo=f"{order.reference} refunded", idempotency_key=f"order-refunded-{order.pk}",
+            created_by=actor)
+        create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=held, currency=order.currency,
+                            provider=payment.provider, recipient_org=order.buyer_org, order=order, payment=payment,
+                            actor=actor)
+    now = timezone.now()
+    Dispute.objects.filter(order=order, state=Dispute.State.OPEN).update(
+        state=Dispute.State.RESOLVED, outcome=Dispute.Outcome.REFUND, resolved_at=now,
+        resolved_by=actor if getattr(actor, "is_authenticated", False) else None, resolution_note=reason)
+    if listing.state == Listing.State.RESERVED:
+        listing_release(listing)
+    return order
+
+
+def _require_refund_reason(reason):
+    if not (reason or "").strip():
+        raise ValidationFailed(_("Write the reason; both parties will read it."),
+                               field_errors={"reason": [_("This field is required.")]})
 
 
 @transaction.atomic(durable=True)
-def order_seller_default(*, order, reason: str):
+def order_refund(*, order, actor, reason: str) -> Order:
+    """Refund the buyer through the provider it came from (escrow staff, or the system when actor is
+    None); the listing goes back to published."""
+    _require_refund_reason(reason)
+    order, listing = lock_order_and_listing(order.pk)
+    if actor is not None:
+        require_staff(actor, Role.ESCROW_OFFICER)
+    return _refund(order, listing, actor=actor, actor_label="" if actor else "system", reason=reason)
+
+
+@transaction.atomic(durable=True)
+def order_seller_default(*, order, reason: str) -> Order:
     """The seller missed the signing/filing deadline after the buyer paid: the buyer is refunded in
     full and the seller's margin (if held) is forfeited to the buyer."""
-    raise NotImplementedError
+    order, listing = lock_order_and_listing(order.pk)
+    if order.state not in (S.FUNDED, S.TRANSFER_REJECTED):
+        raise InvalidTransition(_("Order %(ref)s is no longer waiting for the seller.") % {"ref": order.reference})
+    reason = reason or _("The seller did not sign and file the transfer before the deadline.")
+    _refund(order, listing, actor_label="deadline", reason=reason)
+    margin_forfeit(listing=listing, order=order, reason=reason)
+    return order
 
 
 @transaction.atomic(durable=True)
-def order_refund(*, order, actor, reason: str):
-    """Refund the buyer through the provider the payment came from (staff, dispute resolution or the
-    system when actor is None); the listing goes back to published."""
-    raise NotImplementedError
-
-
-@transaction.atomic(durable=True)
-def order_staff_cancel(*, order, actor, reason: str):
+def order_staff_cancel(*, order, actor, reason: str) -> Order:
     """Escrow staff cancel an order with a written reason: unfunded → cancelled; funded → refunded."""
-    raise NotImplementedError
+    _require_refund_reason(reason)
+    order, listing = lock_order_and_listing(order.pk)
+    require_staff(actor, Role.ESCROW_OFFICER)
+    if order.state in (S.PLACED, S.SELLER_CONFIRMED):
+        return _cancel(order, listing, actor=actor, reason=reason)
+    return _refund(order, listing, actor=actor, reason=reason)
 
+
+# --- disputes -------------------------------------------------------------------------------------
 
 @transaction.atomic(durable=True)
-def order_dispute_open(*, order, actor, reason: str, files=()):
+def order_dispute_open(*, order, actor, reason: str, files=()) -> Dispute:
     """Either party opens a dispute after funding, with a reason and evidence files (checked by content)."""
-    raise NotImplementedError
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Describe what went wrong."), field_errors={"reason": [_("This field is required.")]})
+    files = list(files or [])
+    if len(files) > MAX_EVIDENCE_FILES:
+        raise ValidationFailed(_("Attach at most %(n)s files.") % {"n": MAX_EVIDENCE_FILES})
+    checked = []
+    for f in files:
+        try:
+            checked.append((f, validate_upload(f, allowed=DOCUMENTS)))
+        except ValidationError as exc:
+            raise ValidationFailed(f"{f.name}: {' '.join(exc.messages)}", field_errors={"files": exc.messages}) from None
+    order, _listing = lock_order_and_listing(order.pk)
+    if is_member(actor, order.buyer_org):
+        party = "buyer"
+    elif is_member(actor, order.seller_org):
+        party = "seller"
+    else:
+        raise NotAllowed(_("Only the buyer or the seller can open a dispute."))
+    if order.state not in DISPUTABLE_STATES:
+        raise InvalidTransition(_("A dispute can be opened after the payment is held and before the trade ends."))
+    dispute = Dispute.objects.create(order=order, opened_by=actor, party=party, reason=reason)
+    for f, content_type in checked:
+        DisputeEvidence.objects.create(dispute=dispute, file=f, content_type=content_type, uploaded_by=actor)
+    _transition(order, "open_dispute", actor=actor, reason=reason, data={"dispute": dispute.pk, "party": party,
+                                                                         "files": len(checked)})
+    return dispute
 
 
 @transaction.atomic(durable=True)
-def order_dispute_resolve(*, order, actor, outcome: str, note: str):
+def order_dispute_resolve(*, order, actor, outcome: str, note: str) -> Order:
     """Escrow staff resolve a dispute: outcome "refund" (buyer refunded) or "continue" (resume the trade)."""
-    raise NotImplementedError
+    _require_refund_reason(note)
+    order, listing = lock_order_and_listing(order.pk)
+    require_staff(actor, Role.ESCROW_OFFICER)
+    if order.state != S.DISPUTED:
+        raise InvalidTransition(_("This order has no open dispute."))
+    dispute = Dispute.objects.select_for_update(of=("self",)).filter(order=order, state=Dispute.State.OPEN).first()
+    if outcome == Dispute.Outcome.REFUND:
+        _refund(order, listing, actor=actor, reason=note)
+    elif outcome == Dispute.Outcome.CONTINUE:
+        _transition(order, "resume", actor=actor, reason=note)
+        if dispute:
+            dispute.state, dispute.outcome = Dispute.State.RESOLVED, Dispute.Outcome.CONTINUE
+            dispute.resolved_by, dispute.resolved_at, dispute.resolution_note = actor, timezone.now(), note
+            dispute.save(update_fields=["state", "outcome", "resolved_by", "resolved_at", "resolution_note"])
+    else:
+        raise ValidationFailed(_("Choose how to resolve the dispute: refund the buyer or continue the trade."))
+    return order
+
+
+def may_view_order(user, order) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return (is_member(user, order.buyer_org) or is_member(user, order.seller_org)
+            or is_staff_for(user, Role.ESCROW_OFFICER, Role.FINANCE))

@@ -1,30 +1,271 @@
-"""Payments in (buyer pays, seller pays margin) and disbursements out (refunds, payouts)."""
+"""Payments in (buyer pays an order, seller pays a margin) and disbursements out (refunds, payouts)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Role
+from escrow import ledger
+from escrow.models import AccountKind, Disbursement, OrderState, Payment, WebhookEvent
+from escrow.payments import get_provider
+from listings.models import Listing
+from marketplace.audit import audit_record
+from marketplace.errors import GatewayError, InvalidTransition, ValidationFailed
+from marketplace.money import format_money
+from marketplace.notifications import notify
+from marketplace.tenancy import require_tenant
+
+from .common import create_disbursement, next_reference, require_buyer, require_staff
+from .core import _transition, lock_order_and_listing, order_parties
+
+K = AccountKind
+S = OrderState
 
 
 @transaction.atomic(durable=True)
-def payment_start(*, order, actor, provider: str):
-    """The buyer starts paying a seller-confirmed order with `provider`; returns (payment, next_url)."""
-    raise NotImplementedError
+def payment_start(*, order, actor, provider: str) -> Payment:
+    """The buyer starts paying a seller-confirmed order with `provider`; returns the pending Payment
+    (a pending one for the same provider is reused). The view then asks the provider for the page
+    to send the buyer to (outside the transaction)."""
+    tenant = require_tenant()
+    order, _listing = lock_order_and_listing(order.pk)
+    require_buyer(actor, order)
+    if order.state != S.SELLER_CONFIRMED:
+        raise InvalidTransition(_("This order cannot be paid now."))
+    gateway = get_provider(provider)
+    if not gateway.available(tenant):
+        raise ValidationFailed(_("This payment method is not offered."))
+    pending = Payment.objects.filter(order=order, provider=provider, state=Payment.State.PENDING).first()
+    if pending:
+        return pending
+    payment = Payment.objects.create(
+        tenant=tenant, purpose=Payment.Purpose.ORDER, order=order, payer_org=order.buyer_org, provider=provider,
+        amount_minor=order.total_minor, currency=order.currency,
+        reference=next_reference("PAY", "escrow_payment_ref_seq"), created_by=actor)
+    if order.payment_method != provider:
+        order.payment_method = provider
+        order.save(update_fields=["payment_method", "updated_at"])
+    audit_record(actor=actor, action="payment.started", obj=order,
+                 data={"payment": payment.reference, "provider": provider, "amount_minor": payment.amount_minor})
+    return payment
+
+
+def _record_event(provider, event_id, kind, tenant, payload) -> bool:
+    """Insert the event id; False when it was processed before (the unique index decides, even
+    between two deliveries arriving at once)."""
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(provider=provider, event_id=event_id, kind=kind, tenant=tenant,
+                                        payload=payload or {})
+    except IntegrityError:
+        return False
+    return True
+
+
+def _receive(payment: Payment, *, provider_ref="", amount_minor=None) -> str:
+    """Money arrived for `payment` (its row and its order/listing locked by the caller)."""
+    payment.state = Payment.State.SUCCEEDED
+    payment.received_at = timezone.now()
+    payment.received_minor = amount_minor if amount_minor is not None else payment.amount_minor
+    if provider_ref:
+        payment.provider_ref = provider_ref
+    payment.save(update_fields=["state", "received_at", "received_minor", "provider_ref"])
+    clearing = ledger.account(K.PROVIDER_CLEARING, payment.currency, provider=payment.provider)
+    amount = payment.received_minor
+
+    if payment.purpose == Payment.Purpose.ORDER:
+        order = payment.order
+        if order.state == S.SELLER_CONFIRMED and amount == order.total_minor:
+            ledger.post("order_funded", [
+                (clearing, amount), (ledger.account(K.ESCROW_HELD, payment.currency, order=order), -amount),
+            ], order=order, memo=f"{payment.reference} via {payment.provider}",
+                idempotency_key=f"payment-received-{payment.pk}")
+            _transition(order, "fund", actor_label=payment.provider,
+                        data={"payment": payment.reference, "amount_minor": amount})
+            return "funded"
+        why = _("the order was no longer awaiting payment") if amount == order.total_minor else \
+            _("the amount did not match the order")
+        return _return_unmatched(payment, amount, clearing, why, order=order)
+
+    listing = payment.listing
+    if listing.state == Listing.State.AWAITING_MARGIN and amount == payment.amount_minor:
+        ledger.post("margin_paid", [
+            (clearing, amount), (ledger.account(K.MARGIN_HELD, payment.currency, listing=listing), -amount),
+        ], listing=listing, memo=f"{payment.reference} via {payment.provider}",
+            idempotency_key=f"payment-received-{payment.pk}")
+        from_state = listing.state
+        listing.margin_paid()
+        listing.published_at = listing.published_at or timezone.now()
+        listing.save(update_fields=["state", "published_at", "updated_at"])
+        audit_record(actor_label=payment.provider, action="listing.margin_paid", obj=listing, from_state=from_state,
+                     to_state=listing.state, data={"payment": payment.reference, "amount_minor": amount})
+        from .margins import _seller_users
+
+        notify(users=_seller_users(listing.seller_org), kind="margin.paid",
+               subject=gettext_lazy("Margin received: “%(title)s” is published"),
+               params={"title": listing.title}, url="")
+        return "margin_held"
+    return _return_unmatched(payment, amount, clearing, _("the listing was no longer awaiting its margin"),
+                             listing=listing)
+
+
+def _return_unmatched(payment, amount, clearing, why, *, order=None, listing=None) -> str:
+    """Money that arrived but cannot be used (late, duplicate or wrong amount) goes straight back."""
+    refund_clearing = ledger.account(K.REFUND_CLEARING, payment.currency, provider=payment.provider)
+    ledger.post("payment_unmatched", [(clearing, amount), (refund_clearing, -amount)], order=order, listing=listing,
+                memo=f"{payment.reference} returned: {why}", idempotency_key=f"payment-received-{payment.pk}")
+    create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=amount, currency=payment.currency,
+                        provider=payment.provider, recipient_org=payment.payer_org, order=order, listing=listing,
+                        payment=payment)
+    audit_record(actor_label=payment.provider, action="payment.returned", obj=order or listing, reason=str(why),
+                 data={"payment": payment.reference, "amount_minor": amount})
+    if order is not None:
+        notify(users=order_parties(order), kind="payment.returned",
+               subject=gettext_lazy("A payment for order %(ref)s is being returned"),
+               body=gettext_lazy("%(amount)s arrived but could not be used: %(why)s. It goes back the way it came."),
+               params={"ref": order.reference, "amount": format_money(amount, payment.currency), "why": why},
+               url=order.get_absolute_url())
+    return "returned"
+
+
+def _lock_payment_target(payment_id):
+    """Lock in the fixed order: order (or listing) first, then the payment."""
+    payment = Payment.objects.filter(pk=payment_id).only("pk", "order_id", "listing_id").first()
+    if payment is None:
+        return None
+    if payment.order_id:
+        lock_order_and_listing(payment.order_id)
+    elif payment.listing_id:
+        Listing.objects.select_for_update(of=("self",)).get(pk=payment.listing_id)
+    return (Payment.objects.select_for_update(of=("self",)).select_related("order", "listing", "payer_org")
+            .get(pk=payment_id))
 
 
 @transaction.atomic(durable=True)
 def payment_event_apply(*, provider: str, event_id: str, kind: str, payment_id: int | None = None,
                         provider_ref: str = "", amount_minor: int | None = None, currency: str = "",
-                        data: dict | None = None):
-    """Apply one verified provider event exactly once (table of processed event ids)."""
-    raise NotImplementedError
+                        reason: str = "", data: dict | None = None) -> str:
+    """Apply one verified provider event exactly once (a table of processed event ids). Events may
+    come twice or out of order: a success after a failure still counts (the money arrived); a
+    failure after a success changes nothing; money for an order that can no longer take it goes
+    back. Returns what happened: duplicate | funded | margin_held | returned | failed | ignored."""
+    tenant = require_tenant()
+    if not _record_event(provider, event_id, kind, tenant, data):
+        return "duplicate"
+    payment = _lock_payment_target(payment_id) if payment_id else None
+    if payment is None or payment.provider != provider:
+        outcome = "ignored"
+    elif kind == "payment.succeeded":
+        if payment.state == Payment.State.SUCCEEDED:
+            outcome = "ignored"  # the same money reported under another event id
+        else:
+            outcome = _receive(payment, provider_ref=provider_ref, amount_minor=amount_minor)
+    elif kind == "payment.failed":
+        if payment.state == Payment.State.PENDING:
+            payment.state = Payment.State.FAILED
+            payment.failure_reason = (reason or _("The payment was declined."))[:300]
+            payment.save(update_fields=["state", "failure_reason"])
+            if payment.order_id:
+                audit_record(actor_label=provider, action="payment.failed", obj=payment.order, reason=payment.failure_reason,
+                             data={"payment": payment.reference})
+                notify(users=[payment.order.buyer], kind="payment.failed",
+                       subject=gettext_lazy("Payment for order %(ref)s did not go through"),
+                       body=gettext_lazy("%(reason)s You can try again before the payment deadline."),
+                       params={"ref": payment.order.reference, "reason": payment.failure_reason},
+                       url=payment.order.get_absolute_url())
+            outcome = "failed"
+        else:
+            outcome = "ignored"
+    else:
+        outcome = "ignored"
+    WebhookEvent.objects.filter(provider=provider, event_id=event_id).update(outcome=outcome)
+    return outcome
 
 
 @transaction.atomic(durable=True)
-def bank_transfer_record_receipt(*, payment, actor, amount_minor: int, bank_reference: str = ""):
-    """Finance staff record a bank transfer received for a payment; mismatched amounts are refused."""
-    raise NotImplementedError
+def bank_transfer_record_receipt(*, payment, actor, amount_minor: int, bank_reference: str = "") -> str:
+    """Finance staff record a bank transfer received for a pending bank-transfer payment. The amount
+    must match what is due; a different amount is refused with a message saying what to do."""
+    require_staff(actor, Role.FINANCE)
+    payment = _lock_payment_target(payment.pk)
+    if payment.provider != "bank_transfer":
+        raise ValidationFailed(_("Only bank-transfer payments are recorded by hand."))
+    if payment.state == Payment.State.SUCCEEDED:
+        raise InvalidTransition(_("This transfer was already recorded."))
+    if amount_minor != payment.amount_minor:
+        raise ValidationFailed(
+            _("Received %(got)s but %(due)s is due for %(ref)s. Nothing was recorded: ask the payer to send the "
+              "difference, or return the transfer to them and ask them to send the exact amount.")
+            % {"got": format_money(amount_minor, payment.currency), "due": format_money(payment.amount_minor, payment.currency),
+               "ref": payment.reference})
+    if not _record_event("bank_transfer", f"bank-{payment.tenant_id}-{payment.pk}", "payment.succeeded",
+                         payment.tenant, {"bank_reference": bank_reference, "recorded_by": actor.pk}):
+        raise InvalidTransition(_("This transfer was already recorded."))
+    outcome = _receive(payment, provider_ref=bank_reference, amount_minor=amount_minor)
+    audit_record(actor=actor, action="payment.bank_receipt_recorded", obj=payment.order or payment.listing,
+                 data={"payment": payment.reference, "amount_minor": amount_minor, "bank_reference": bank_reference,
+                       "outcome": outcome})
+    return outcome
 
 
-def disbursement_execute(*, disbursement_id: int):
-    """Send one refund/payout through its provider (task; idempotent)."""
-    raise NotImplementedError
+def _settle(disb: Disbursement, provider_ref: str | None, actor=None):
+    disb.state = Disbursement.State.PAID
+    disb.paid_at = timezone.now()
+    disb.provider_ref = provider_ref or disb.provider_ref
+    disb.save(update_fields=["state", "paid_at", "provider_ref", "attempts", "last_error"])
+    source = K.REFUND_CLEARING if disb.kind == Disbursement.Kind.REFUND else K.PAYOUT_CLEARING
+    ledger.post(f"{disb.kind}_settled", [
+        (ledger.account(source, disb.currency, provider=disb.provider), disb.amount_minor),
+        (ledger.account(K.PROVIDER_CLEARING, disb.currency, provider=disb.provider), -disb.amount_minor),
+    ], order=disb.order, listing=disb.listing, memo=f"{disb} {disb.provider_ref}",
+        idempotency_key=f"disb-settled-{disb.pk}", created_by=actor)
+
+
+@transaction.atomic(durable=True)
+def disbursement_execute(*, disbursement_id: int) -> str:
+    """Send one refund/payout through its provider (the task after commit; retried by beat while it
+    fails). Idempotent: a paid one is left alone, and the provider gets our id as idempotency key.
+    Returns paid | pending (manual) | failed | done."""
+    disb = (Disbursement.objects.select_for_update(of=("self",)).select_related("order", "payment", "recipient_org")
+            .filter(pk=disbursement_id).first())
+    if disb is None or disb.state == Disbursement.State.PAID:
+        return "done"
+    gateway = get_provider(disb.provider)
+    if gateway.manual_disbursements:
+        return "pending"
+    disb.attempts += 1
+    try:
+        ref = gateway.disburse(disb)
+    except GatewayError as exc:
+        disb.state = Disbursement.State.FAILED
+        disb.last_error = str(exc.message)[:500]
+        disb.save(update_fields=["state", "attempts", "last_error"])
+        return "failed"
+    if ref is None:
+        disb.save(update_fields=["attempts"])
+        return "pending"
+    disb.last_error = ""
+    _settle(disb, ref)
+    return "paid"
+
+
+@transaction.atomic(durable=True)
+def disbursement_mark_paid(*, disbursement, actor, bank_reference: str) -> Disbursement:
+    """Finance staff record a refund or payout they paid from the bank by hand."""
+    require_staff(actor, Role.FINANCE)
+    if not (bank_reference or "").strip():
+        raise ValidationFailed(_("Enter the bank's reference of the transfer you made."))
+    disb = Disbursement.objects.select_for_update(of=("self",)).get(pk=disbursement.pk)
+    if disb.state == Disbursement.State.PAID:
+        raise InvalidTransition(_("This one is already paid."))
+    _settle(disb, bank_reference.strip(), actor=actor)
+    audit_record(actor=actor, action="disbursement.marked_paid", obj=disb,
+                 data={"kind": disb.kind, "amount_minor": disb.amount_minor, "bank_reference": bank_reference})
+    return disb
+
+
+__all__ = ["payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
+           "disbursement_mark_paid"]

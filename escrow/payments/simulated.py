@@ -1,0 +1,88 @@
+"""The embedded payment provider: behaves like a real one (own payment page, signed asynchronous
+webhooks, refunds and payouts that can fail) with no account anywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.errors import GatewayError
+
+from . import PaymentProvider, ProviderEvent, WebhookRejected
+
+HEADER = "X-Simulated-Signature"
+TOLERANCE_SECONDS = 300
+
+
+def secret() -> str:
+    configured = getattr(settings, "ESCROW_SIMULATED_WEBHOOK_SECRET", "")
+    return configured or hashlib.sha256(f"simulated-webhook:{settings.SECRET_KEY}".encode()).hexdigest()
+
+
+def sign(body: str, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret().encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def build_event(payment, *, approved: bool, reason: str = "") -> str:
+    fail = getattr(settings, "ESCROW_SIMULATED_FAIL_PAYMENTS", False)
+    ok = approved and not fail
+    if approved and fail:
+        reason = "card_declined (simulated failure switched on)"
+    body = {
+        "id": f"evt_sim_{uuid.uuid4().hex}",
+        "type": "payment.succeeded" if ok else "payment.failed",
+        "created": int(time.time()),
+        "data": {"tenant_id": payment.tenant_id, "payment_id": payment.pk, "reference": payment.reference,
+                 "amount_minor": payment.amount_minor, "currency": payment.currency,
+                 "provider_ref": f"sim_pay_{payment.pk}", "reason": reason},
+    }
+    return json.dumps(body, sort_keys=True)
+
+
+class SimulatedProvider(PaymentProvider):
+    name = "simulated"
+    label = _("Online payment (simulated)")
+    description = _("Pay on the exchange's own payment page; the money is held by the platform.")
+
+    def checkout_url(self, payment, *, request=None) -> str:
+        ref = payment.order.reference if payment.order_id else payment.reference
+        return reverse("escrow:pay_simulated", args=[ref]) + f"?payment={payment.reference}"
+
+    def parse_webhook(self, body: bytes, headers) -> ProviderEvent:
+        header = headers.get(HEADER) or headers.get("HTTP_X_SIMULATED_SIGNATURE") or ""
+        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+        if not parts.get("t") or not parts.get("v1"):
+            raise WebhookRejected("unsigned event")
+        try:
+            timestamp = int(parts["t"])
+        except ValueError:
+            raise WebhookRejected("bad timestamp") from None
+        text = body.decode("utf-8", errors="replace")
+        expected = sign(text, timestamp).split("v1=", 1)[1]
+        if not hmac.compare_digest(expected, parts["v1"]):
+            raise WebhookRejected("signature does not match")
+        if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
+            raise WebhookRejected("stale event")
+        try:
+            event = json.loads(text)
+            data = event["data"]
+            return ProviderEvent(event_id=event["id"], kind=event["type"], tenant_id=int(data["tenant_id"]),
+                                 payment_id=int(data["payment_id"]), provider_ref=data.get("provider_ref", ""),
+                                 amount_minor=data.get("amount_minor"), currency=data.get("currency", ""),
+                                 reason=data.get("reason", ""), data=event)
+        except (ValueError, KeyError, TypeError):
+            raise WebhookRejected("malformed event") from None
+
+    def disburse(self, disbursement) -> str | None:
+        if getattr(settings, "ESCROW_SIMULATED_FAIL_DISBURSEMENTS", False):
+            raise GatewayError(_("The simulated provider refused the transfer (failure switched on)."))
+        return f"sim_{disbursement.kind}_{disbursement.pk}"

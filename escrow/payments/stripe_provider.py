@@ -1,0 +1,118 @@
+"""Stripe: separate charges and transfers. The buyer pays the platform through Stripe Checkout (a
+PaymentIntent with transfer_group = order reference); the money stays in the platform balance; on
+release a Transfer goes to the seller's connected account; refunds through Refund. Webhooks are
+verified with STRIPE_WEBHOOK_SECRET; idempotency keys come from our own ids."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.errors import GatewayError
+
+from . import PaymentProvider, ProviderEvent, WebhookRejected
+
+# Tests replace this with a stripe.HTTPClient that never touches the network.
+HTTP_CLIENT = None
+TOLERANCE_SECONDS = 300
+
+
+def _setting(name: str) -> str:
+    return getattr(settings, name, "") or os.environ.get(name, "")
+
+
+def client():
+    import stripe
+
+    return stripe.StripeClient(_setting("STRIPE_SECRET_KEY"), http_client=HTTP_CLIENT, max_network_retries=2)
+
+
+class StripeProvider(PaymentProvider):
+    name = "stripe"
+    label = _("Card (Stripe)")
+    description = _("Pay by card through Stripe; the money is held in the platform's account.")
+
+    def available(self, tenant=None) -> bool:
+        return bool(_setting("STRIPE_SECRET_KEY") and _setting("STRIPE_WEBHOOK_SECRET"))
+
+    def checkout_url(self, payment, *, request=None) -> str:
+        import stripe
+
+        order = payment.order
+        group = order.reference if order else payment.reference
+        name = (order.listing.title if order else payment.listing.title)[:200]
+        back = payment.order.get_absolute_url() if order else "/"
+        base = request.build_absolute_uri(back) if request else back
+        metadata = {"tenant_id": str(payment.tenant_id), "payment_id": str(payment.pk), "reference": payment.reference}
+        try:
+            session = client().v1.checkout.sessions.create(
+                params={
+                    "mode": "payment",
+                    "client_reference_id": payment.reference,
+                    "line_items": [{"quantity": 1, "price_data": {
+                        "currency": payment.currency.lower(), "unit_amount": payment.amount_minor,
+                        "product_data": {"name": name}}}],
+                    "payment_intent_data": {"transfer_group": group, "metadata": metadata},
+                    "metadata": metadata,
+                    "success_url": base + "?paid=1",
+                    "cancel_url": base,
+                },
+                options={"idempotency_key": f"ipex-checkout-{payment.tenant_id}-{payment.pk}"},
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(_("Stripe is not reachable right now; please try again.")) from exc
+        return session.url
+
+    def parse_webhook(self, body: bytes, headers) -> ProviderEvent:
+        import stripe
+
+        signature = headers.get("Stripe-Signature") or headers.get("HTTP_STRIPE_SIGNATURE")
+        if not signature:
+            raise WebhookRejected("unsigned event")
+        try:
+            event = stripe.Webhook.construct_event(body, signature, _setting("STRIPE_WEBHOOK_SECRET"),
+                                                   tolerance=TOLERANCE_SECONDS)
+        except stripe.SignatureVerificationError as exc:
+            raise WebhookRejected(f"bad signature: {exc.user_message or exc}") from None
+        except ValueError:
+            raise WebhookRejected("malformed event") from None
+        obj = event["data"]["object"]
+        metadata = obj.get("metadata") or {}
+        kind = {"payment_intent.succeeded": "payment.succeeded",
+                "payment_intent.payment_failed": "payment.failed"}.get(event["type"], "ignored")
+        if kind == "ignored" or "payment_id" not in metadata:
+            return ProviderEvent(event_id=event["id"], kind="ignored", data={"type": event["type"]})
+        error = obj.get("last_payment_error") or {}
+        return ProviderEvent(
+            event_id=event["id"], kind=kind, tenant_id=int(metadata["tenant_id"]), payment_id=int(metadata["payment_id"]),
+            provider_ref=obj.get("id", ""), amount_minor=obj.get("amount_received") or obj.get("amount"),
+            currency=(obj.get("currency") or "").upper(), reason=error.get("message", "") if error else "",
+            data={"type": event["type"]},
+        )
+
+    def disburse(self, disbursement) -> str | None:
+        import stripe
+
+        options = {"idempotency_key": disbursement.idempotency_key}
+        try:
+            if disbursement.kind == "refund":
+                refund = client().v1.refunds.create(
+                    params={"payment_intent": disbursement.payment.provider_ref, "amount": disbursement.amount_minor,
+                            "metadata": {"disbursement_id": str(disbursement.pk)}},
+                    options=options)
+                return refund.id
+            destination = disbursement.recipient_org.stripe_account_id
+            if not destination:
+                raise GatewayError(_("%(org)s has not connected a Stripe account for payouts yet.")
+                                   % {"org": disbursement.recipient_org})
+            group = disbursement.order.reference if disbursement.order_id else f"listing-{disbursement.listing_id}"
+            transfer = client().v1.transfers.create(
+                params={"amount": disbursement.amount_minor, "currency": disbursement.currency.lower(),
+                        "destination": destination, "transfer_group": group,
+                        "metadata": {"disbursement_id": str(disbursement.pk)}},
+                options=options)
+            return transfer.id
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc.user_message or exc)[:300]) from exc

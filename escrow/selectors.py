@@ -1,0 +1,170 @@
+"""Reads of the escrow app: who sees which order, the trade timeline, the one action now, dashboards."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Q, Sum
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, Role
+from accounts.selectors import has_role
+
+from .models import Disbursement, Dispute, Order, OrderState, Payment
+
+S = OrderState
+
+
+def user_org_ids(user) -> list[int]:
+    if user is None or not user.is_authenticated:
+        return []
+    return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+
+
+def is_escrow_staff(user) -> bool:
+    return bool(user and user.is_authenticated and (user.is_superuser or has_role(user, Role.ESCROW_OFFICER,
+                                                                                     Role.FINANCE)))
+
+
+def orders_for_user(user):
+    """Orders of the tenant in context where the user belongs to the buyer's or seller's organization."""
+    org_ids = user_org_ids(user)
+    return (Order.objects.filter(Q(buyer_org_id__in=org_ids) | Q(seller_org_id__in=org_ids))
+            .select_related("listing", "buyer_org", "seller_org"))
+
+
+def order_for_viewer(user, reference: str) -> tuple[Order, str]:
+    """(order, role) where role is buyer | seller | staff. Anyone else gets 404 (not 403: an order's
+    existence is private)."""
+    order = (Order.objects.select_related("listing", "buyer", "buyer_org", "seller_org", "tenant")
+             .filter(reference=reference).first())
+    if order is None or user is None or not user.is_authenticated:
+        raise Http404
+    org_ids = user_org_ids(user)
+    if order.buyer_org_id in org_ids:
+        return order, "buyer"
+    if order.seller_org_id in org_ids:
+        return order, "seller"
+    if is_escrow_staff(user):
+        return order, "staff"
+    raise Http404
+
+
+STEPS = [
+    # key, label, timestamp field, deadline field
+    ("placed", _("Order placed"), "placed_at", None),
+    ("confirmed", _("Seller confirms"), "confirmed_at", "seller_confirm_due"),
+    ("funded", _("Payment held by the platform"), "funded_at", "payment_due"),
+    ("filed", _("Papers signed and filed"), "filed_at", "filing_due"),
+    ("approved", _("Office approves the transfer"), "approved_at", None),
+    ("certificate", _("Buyer confirms the certificate"), "completed_at", "inspection_due"),
+    ("paid", _("Seller paid"), None, None),
+]
+# Index of the step an order in each state is working on.
+CURRENT = {S.PLACED: 1, S.SELLER_CONFIRMED: 2, S.FUNDED: 3, S.TRANSFER_FILED: 4, S.TRANSFER_REJECTED: 3,
+           S.TRANSFER_APPROVED: 5, S.COMPLETED: 6}
+
+
+def timeline(order: Order, payout: Disbursement | None = None) -> list[dict]:
+    """The trade as steps with status done | current | next | stopped, each with its time and deadline."""
+    state = order.disputed_from if order.state == S.DISPUTED else order.state
+    closed = order.state in (S.CANCELLED, S.REFUNDED)
+    if closed:
+        reached = 1 + sum(1 for f in ("confirmed_at", "funded_at", "filed_at", "approved_at") if getattr(order, f))
+    else:
+        reached = CURRENT.get(state, 0)
+    now = timezone.now()
+    steps = []
+    for index, (key, label, at_field, due_field) in enumerate(STEPS):
+        at = getattr(order, at_field) if at_field else None
+        if key == "paid":
+            at = payout.paid_at if payout and payout.state == Disbursement.State.PAID else None
+        if index < reached or (key == "paid" and at):
+            status = "done"
+        elif index == reached and not closed:
+            status = "current"
+        else:
+            status = "stopped" if closed else "next"
+        due = getattr(order, due_field) if due_field and status == "current" else None
+        steps.append({"key": key, "label": label, "status": status, "at": at if status == "done" else None,
+                      "due": due, "overdue": bool(due and due <= now)})
+    if order.state == S.COMPLETED and not (payout and payout.state == Disbursement.State.PAID):
+        steps[-1]["status"] = "current"
+    return steps
+
+
+def viewer_action(order: Order, role: str) -> dict | None:
+    """The one thing this viewer can do now (None: wait for the other side)."""
+    state = order.state
+    if role == "seller" and state == S.PLACED:
+        return {"kind": "confirm", "label": _("Confirm the order"),
+                "help": _("Confirm that this right can be traded. Decline if it cannot.")}
+    if role == "buyer" and state == S.SELLER_CONFIRMED:
+        return {"kind": "pay", "label": _("Pay now"),
+                "help": _("Your payment is held by the platform and only paid out after the transfer is registered.")}
+    if role == "buyer" and state == S.TRANSFER_APPROVED:
+        return {"kind": "certificate", "label": _("Confirm I received the certificate"),
+                "help": _("Confirm that you received the certificate and the office's notice. The seller is then paid.")}
+    if role == "staff":
+        return {"kind": "admin", "label": _("Open in the back-office")}
+    return None
+
+
+def waiting_for(order: Order, role: str) -> str:
+    """A sentence telling the viewer who acts next, when it is not them."""
+    state = order.state
+    if state == S.PLACED:
+        return _("Waiting for the seller to confirm.") if role != "seller" else ""
+    if state == S.SELLER_CONFIRMED:
+        return _("Waiting for the buyer's payment.") if role != "buyer" else ""
+    if state in (S.FUNDED, S.TRANSFER_REJECTED):
+        return _("Both parties sign the transfer papers; then they are filed with the office.")
+    if state == S.TRANSFER_FILED:
+        return _("Filed with the office; waiting for its notice (usually about a month).")
+    if state == S.TRANSFER_APPROVED:
+        return _("Waiting for the buyer to confirm the certificate.") if role != "buyer" else ""
+    if state == S.DISPUTED:
+        return _("Escrow staff are reviewing the dispute. The payment stays held.")
+    return ""
+
+
+def pending_payment(order: Order) -> Payment | None:
+    return order.payments.filter(state=Payment.State.PENDING).order_by("-created_at").first()
+
+
+def open_dispute(order: Order) -> Dispute | None:
+    return order.disputes.filter(state=Dispute.State.OPEN).prefetch_related("evidence").first()
+
+
+def dashboard(user) -> dict:
+    """The user's orders as buyer and as seller, with money totals per currency."""
+    org_ids = user_org_ids(user)
+    bought = list(Order.objects.filter(buyer_org_id__in=org_ids).select_related("listing", "seller_org")[:100])
+    sold = list(Order.objects.filter(seller_org_id__in=org_ids).select_related("listing", "buyer_org")[:100])
+    held_states = [S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_APPROVED, S.TRANSFER_REJECTED, S.DISPUTED]
+
+    def sums(qs, field):
+        out = defaultdict(int)
+        for row in qs.values("currency").annotate(total=Sum(field)):
+            out[row["currency"]] += row["total"] or 0
+        return dict(out)
+
+    bought_qs = Order.objects.filter(buyer_org_id__in=org_ids)
+    sold_qs = Order.objects.filter(seller_org_id__in=org_ids)
+    payouts = Disbursement.objects.filter(recipient_org_id__in=org_ids)
+    return {
+        "bought": bought,
+        "sold": sold,
+        "buyer_held": sums(bought_qs.filter(state__in=held_states), "price_minor"),
+        "buyer_fees_held": sums(bought_qs.filter(state__in=held_states), "buyer_fee_minor"),
+        "buyer_spent": sums(bought_qs.filter(state=S.COMPLETED), "price_minor"),
+        "seller_in_escrow": sums(sold_qs.filter(state__in=held_states), "price_minor"),
+        "seller_paid": sums(payouts.filter(state=Disbursement.State.PAID,
+                                           kind__in=[Disbursement.Kind.PAYOUT]), "amount_minor"),
+        "seller_pending": sums(payouts.exclude(state=Disbursement.State.PAID).filter(
+            kind__in=[Disbursement.Kind.PAYOUT, Disbursement.Kind.MARGIN_RETURN]), "amount_minor"),
+        "refunds": sums(payouts.filter(kind__in=[Disbursement.Kind.REFUND, Disbursement.Kind.MARGIN_FORFEIT]),
+                        "amount_minor"),
+    }

@@ -1,0 +1,102 @@
+"""Shared helpers of the escrow services: actor checks, listing hand-offs, disbursements."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.selectors import has_role, is_member
+from escrow import ledger
+from escrow.models import AccountKind, Disbursement, Payment
+from marketplace.errors import NotAllowed
+from marketplace.outbox import enqueue
+from marketplace.tenancy import require_tenant
+
+K = AccountKind
+
+
+def require_party(actor, org, message):
+    if actor is None or not is_member(actor, org):
+        raise NotAllowed(message)
+
+
+def require_buyer(actor, order):
+    require_party(actor, order.buyer_org, _("Only the buyer's organization can do this."))
+
+
+def require_seller(actor, order):
+    require_party(actor, order.seller_org, _("Only the seller's organization can do this."))
+
+
+def is_staff_for(actor, *roles) -> bool:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    return actor.is_superuser or has_role(actor, *roles)
+
+
+def require_staff(actor, *roles):
+    roles = roles or (Role.ESCROW_OFFICER,)
+    if not is_staff_for(actor, *roles):
+        raise NotAllowed(_("Only the exchange's escrow staff can do this."))
+
+
+def next_reference(prefix: str, sequence: str) -> str:
+    from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        (number,) = cursor.fetchone()
+    return f"{prefix}-{timezone.now():%Y}-{number:06d}"
+
+
+# --- the listing hand-offs (listings/services.py, non-durable, listing locked by us) -------------
+
+def listing_reserve(listing):
+    from listings.services import listing_reserve as reserve
+
+    reserve(listing=listing)
+
+
+def listing_release(listing):
+    from listings.services import listing_release as release
+
+    release(listing=listing)
+
+
+def listing_mark_sold(listing):
+    from listings.services import listing_mark_sold as mark_sold
+
+    mark_sold(listing=listing)
+
+
+# --- money out ---------------------------------------------------------------------------------
+
+def create_disbursement(*, kind: str, amount_minor: int, currency: str, provider: str, recipient_org, order=None,
+                        listing=None, payment=None, source_account=None, actor=None) -> Disbursement | None:
+    """Queue money going out. Payouts move the amount from the payable account (`source_account`)
+    to payout clearing now; refunds already sit in refund clearing. The provider call happens in
+    `disbursement_execute` (a task after commit), which settles against provider clearing."""
+    if amount_minor <= 0:
+        return None
+    tenant = require_tenant()
+    disb = Disbursement.objects.create(tenant=tenant, kind=kind, order=order, listing=listing, payment=payment,
+                                       recipient_org=recipient_org, provider=provider, amount_minor=amount_minor,
+                                       currency=currency)
+    if kind != Disbursement.Kind.REFUND:
+        ledger.post(f"{kind}_queued", [
+            (source_account, amount_minor),
+            (ledger.account(K.PAYOUT_CLEARING, currency, provider=provider), -amount_minor),
+        ], order=order, listing=listing, memo=str(disb), idempotency_key=f"disb-queued-{disb.pk}", created_by=actor)
+    enqueue("escrow.tasks.execute_disbursement", disbursement_id=disb.pk, tenant_id=tenant.pk)
+    return disb
+
+
+def cancel_pending_payments(order):
+    Payment.objects.filter(order=order, state=Payment.State.PENDING).update(state=Payment.State.CANCELLED)
+
+
+def order_payment(order) -> Payment | None:
+    """The payment that funded this order."""
+    return Payment.objects.filter(order=order, purpose=Payment.Purpose.ORDER,
+                                  state=Payment.State.SUCCEEDED).order_by("received_at", "pk").first()
