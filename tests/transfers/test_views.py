@@ -1,0 +1,171 @@
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from escrow.models import OrderState
+from tests.factories import (
+    PASSWORD,
+    filed_order,
+    make_member,
+    sign_all_papers,
+    transfer_officer,
+    transfer_order,
+)
+from transfers.models import SIGNED_KINDS, Signature, TransferDocument
+from transfers.selectors import current_filing
+
+
+def login(client, user):
+    assert client.login(email=user.email, password=PASSWORD)
+
+
+def test_order_page_prepares_and_lists_the_papers(tenant, client):
+    # given a funded order whose papers do not exist yet
+    order, seller, buyer = transfer_order()
+    login(client, buyer)
+    # when the buyer opens the order page
+    response = client.get(order.get_absolute_url())
+    # then the papers were generated and are listed with a sign button
+    assert response.status_code == 200
+    assert TransferDocument.objects.filter(order=order).count() == len(SIGNED_KINDS)
+    html = response.content.decode()
+    assert "Read and sign" in html or "阅读并签署" in html
+    assert 'id="transfer"' in html
+
+
+def test_sign_through_the_page_records_ip_and_goes_to_the_next_paper(tenant, client):
+    order, seller, buyer = transfer_order()
+    login(client, seller)
+    client.get(order.get_absolute_url())
+    documents = list(TransferDocument.objects.filter(order=order).order_by("id"))
+    first = documents[0]
+    page = client.get(f"/transfers/papers/{first.pk}/")
+    assert page.status_code == 200
+    assert first.sha256 in page.content.decode()
+    response = client.post(f"/transfers/papers/{first.pk}/", {
+        "typed_name": "Chen Jing", "consent": "on", "sha256": first.sha256}, REMOTE_ADDR="203.0.113.50")
+    assert response.status_code == 302
+    assert f"/transfers/papers/{documents[1].pk}/" in response["Location"]
+    signature = Signature.objects.get(document=first)
+    assert signature.ip_address == "203.0.113.50"
+    assert signature.user == seller
+
+
+def test_sign_without_consent_shows_the_error(tenant, client):
+    order, seller, buyer = transfer_order()
+    login(client, buyer)
+    client.get(order.get_absolute_url())
+    document = TransferDocument.objects.filter(order=order).first()
+    response = client.post(f"/transfers/papers/{document.pk}/", {"typed_name": "Liu Yang", "sha256": document.sha256})
+    assert response.status_code == 200
+    assert not Signature.objects.exists()
+    assert "errorlist" in response.content.decode()
+
+
+def test_pdf_and_signed_copy_downloads(tenant, client):
+    order, seller, buyer = transfer_order()
+    sign_all_papers(order, seller, buyer)
+    login(client, buyer)
+    document = TransferDocument.objects.filter(order=order, kind="agreement").first()
+    raw = client.get(f"/transfers/papers/{document.pk}/pdf/")
+    assert raw["Content-Type"] == "application/pdf"
+    assert b"".join(raw.streaming_content).startswith(b"%PDF-")
+    signed = client.get(f"/transfers/papers/{document.pk}/signed.pdf")
+    assert signed.status_code == 200
+    assert "attachment" in signed["Content-Disposition"]
+
+
+def test_strangers_and_other_tenants_get_404(tenant, other_tenant, client):
+    order, seller, buyer = transfer_order()
+    sign_all_papers(order, seller, buyer)
+    document = TransferDocument.objects.filter(order=order).first()
+    stranger = make_member()
+    login(client, stranger)
+    assert client.get(f"/transfers/papers/{document.pk}/").status_code == 404
+    assert client.get(f"/transfers/papers/{document.pk}/pdf/").status_code == 404
+    client.logout()
+    login(client, buyer)
+    assert client.get(f"/transfers/papers/{document.pk}/pdf/", HTTP_HOST="beta.test").status_code == 404
+
+
+def test_officer_files_from_the_order_page(tenant, client):
+    order, seller, buyer = transfer_order()
+    sign_all_papers(order, seller, buyer)
+    officer = transfer_officer()
+    login(client, officer)
+    page = client.get(order.get_absolute_url())
+    assert f"/transfers/orders/{order.pk}/file/" in page.content.decode()
+    response = client.post(f"/transfers/orders/{order.pk}/file/")
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.state == OrderState.TRANSFER_FILED
+
+
+def test_parties_cannot_file(tenant, client):
+    order, seller, buyer = transfer_order()
+    sign_all_papers(order, seller, buyer)
+    login(client, seller)
+    assert client.post(f"/transfers/orders/{order.pk}/file/").status_code == 404
+    order.refresh_from_db()
+    assert order.state == OrderState.FUNDED
+
+
+def test_blocked_filing_shows_the_reason(tenant, client):
+    order, seller, buyer = transfer_order()
+    officer = transfer_officer()
+    login(client, officer)
+    client.get(order.get_absolute_url())
+    response = client.post(f"/transfers/orders/{order.pk}/file/", follow=True)
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.state == OrderState.FUNDED
+    assert "msg-error" in response.content.decode()
+
+
+def test_export_certificate_upload_through_the_page(tenant, client):
+    order, seller, buyer = transfer_order(buyer_country="US")
+    login(client, seller)
+    client.get(order.get_absolute_url())
+    bad = client.post(f"/transfers/orders/{order.pk}/export-certificate/",
+                      {"file": SimpleUploadedFile("c.pdf", b"GIF89a....")}, follow=True)
+    assert bad.status_code == 200
+    assert not current_filing(order).export_certificate
+    good = client.post(f"/transfers/orders/{order.pk}/export-certificate/",
+                       {"file": SimpleUploadedFile("c.pdf", b"%PDF-1.4\n%%EOF")})
+    assert good.status_code == 302
+    assert current_filing(order).export_certificate
+
+
+def test_staff_queue_and_filing_page(tenant, client, django_assert_max_num_queries):
+    order, seller, buyer, officer, filing = filed_order(outcome="reject")
+    from transfers.services import transfer_poll_due
+
+    transfer_poll_due()
+    login(client, officer)
+    with django_assert_max_num_queries(12):
+        queue = client.get("/transfers/staff/")
+    assert filing.reference in queue.content.decode()
+    page = client.get(f"/transfers/staff/{filing.pk}/")
+    assert page.status_code == 200
+    response = client.post(f"/transfers/staff/{filing.pk}/", {"action": "refile"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.state == OrderState.TRANSFER_FILED
+    login(client, buyer)
+    assert client.get("/transfers/staff/").status_code == 404
+
+
+def test_manual_office_reference_recorded_from_the_page(tenant, client, settings):
+    settings.TRANSFER_OFFICE_ADAPTER = "manual"
+    order, seller, buyer = transfer_order(jurisdiction="US")
+    sign_all_papers(order, seller, buyer)
+    officer = transfer_officer()
+    login(client, officer)
+    client.post(f"/transfers/orders/{order.pk}/file/")
+    filing = current_filing(order)
+    package = client.get(f"/transfers/staff/{filing.pk}/package.zip")
+    assert package["Content-Type"] == "application/zip"
+    client.post(f"/transfers/staff/{filing.pk}/reference/", {"reference": "PAT-7001"})
+    order.refresh_from_db()
+    assert order.state == OrderState.TRANSFER_FILED
+    client.post(f"/transfers/staff/{filing.pk}/", {"action": "notice", "kind": "approval", "number": "R1"})
+    order.refresh_from_db()
+    assert order.state == OrderState.TRANSFER_APPROVED

@@ -1,0 +1,49 @@
+"""`{% transfer_panel order role %}`: the transfer part of the order page (papers, signatures,
+export certificate, gates, filing, office notice). Prepares the papers lazily (idempotent) the first
+time a funded order is viewed."""
+
+from django import template
+
+from transfers.models import SIGNED_KINDS, Party
+from transfers.offices import PROFILES
+from transfers.selectors import current_documents, current_filing, needs_export_certificate, transfer_gates
+from transfers.services.common import is_officer, party_of
+from transfers.services.papers import PREPARE_STATES
+
+register = template.Library()
+
+
+@register.inclusion_tag("transfers/_panel.html", takes_context=True)
+def transfer_panel(context, order, role=None):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    party = party_of(user, order)
+    officer = is_officer(user)
+    filing = current_filing(order)
+    documents = current_documents(order)
+    if order.state in PREPARE_STATES and not any(d.kind in SIGNED_KINDS for d in documents):
+        from transfers.services import transfer_prepare
+
+        filing = transfer_prepare(order=order) or filing
+        documents = current_documents(order)
+    papers = []
+    for document in documents:
+        signed = {s.party: s for s in document.signatures.all()}
+        papers.append({
+            "doc": document,
+            "seller": signed.get(Party.SELLER),
+            "buyer": signed.get(Party.BUYER),
+            "mine_signed": party in signed if party else True,
+        })
+    signable = [p for p in papers if p["doc"].needs_signatures]
+    to_sign = [p for p in signable if not p["mine_signed"]]
+    gates = transfer_gates(order=order, filing=filing, documents=[p["doc"] for p in signable]) \
+        if order.state in ("funded", "transfer_rejected") and filing else []
+    return {
+        "request": request, "order": order, "party": party, "officer": officer, "filing": filing,
+        "profile": PROFILES.get(filing.office) if filing and filing.office else None,
+        "signable": signable, "others": [p for p in papers if not p["doc"].needs_signatures],
+        "to_sign": to_sign, "gates": gates, "blocked": [g for g in gates if not g.ok and g.blocking],
+        "needs_export": needs_export_certificate(order) if order.state in PREPARE_STATES else False,
+        "state": order.state,
+    }
