@@ -169,3 +169,22 @@ def test_manual_office_reference_recorded_from_the_page(tenant, client, settings
     client.post(f"/transfers/staff/{filing.pk}/", {"action": "notice", "kind": "approval", "number": "R1"})
     order.refresh_from_db()
     assert order.state == OrderState.TRANSFER_APPROVED
+
+
+def test_admin_lists_filings_that_need_attention_and_files(tenant, client):
+    order, seller, buyer = transfer_order()
+    sign_all_papers(order, seller, buyer)
+    filing = current_filing(order)
+    officer = transfer_officer()
+    login(client, officer)
+    listing = client.get("/admin/transfers/transferfiling/?attention=stuck")
+    assert listing.status_code == 200
+    response = client.post("/admin/transfers/transferfiling/", {
+        "action": "file_selected", "_selected_action": [filing.pk]})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.state == OrderState.TRANSFER_FILED
+    for attention in ("overdue", "inspection", "correction", "rejected", "package"):
+        assert client.get(f"/admin/transfers/transferfiling/?attention={attention}").status_code == 200
+    assert client.get(f"/admin/transfers/transferfiling/{filing.pk}/change/").status_code == 200
+    assert client.get("/admin/transfers/transferdocument/").status_code == 200

@@ -1,0 +1,109 @@
+"""Transfer papers in the partner API: the order's papers and office notices, download, signing.
+Views only call transfers selectors and services."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from escrow.api.serializers import DocumentSerializer
+from escrow.api.views import order_for_key
+from partners.api.base import PartnerAPIView
+from partners.models import Scope
+from transfers import selectors, services
+from transfers.models import SIGNED_KINDS, TransferDocument
+
+TRANSFERS = ["transfer papers"]
+
+
+def _document_data(order, document) -> dict:
+    return {
+        "id": document.pk, "kind": document.kind, "label": str(document.get_kind_display()),
+        "version": document.version, "sha256": document.sha256, "needs_signatures": document.needs_signatures,
+        "signatures": [{"party": s.party, "typed_name": s.typed_name, "signed_at": s.signed_at}
+                       for s in document.signatures.all()],
+        "download_url": f"/api/v1/orders/{order.reference}/documents/{document.pk}/file",
+        "created_at": document.created_at,
+    }
+
+
+def transfer_summary(order) -> dict | None:
+    """The transfer status of an order for the order's API representation."""
+    filing = selectors.current_filing(order)
+    documents = selectors.current_documents(order)
+    if filing is None and not documents:
+        return None
+    missing = selectors.missing_signatures(order, [d for d in documents if d.kind in SIGNED_KINDS])
+    notices = list(filing.notices.all().order_by("received_at", "id")) if filing is not None else []
+    return {
+        "status": filing.status if filing else "",
+        "office": filing.office if filing else "",
+        "office_reference": filing.reference if filing else "",
+        "filed_at": filing.filed_at if filing else None,
+        "notice_number": filing.notice_number if filing else "",
+        "notice_received_at": filing.notice_received_at if filing else None,
+        "rejection_reason": filing.rejection_reason if filing else "",
+        "correction_text": filing.correction_text if filing else "",
+        "documents": [_document_data(order, d) for d in documents],
+        "notices": [{"kind": n.kind, "number": n.number, "text": n.text, "received_at": n.received_at,
+                     "document_id": n.document_id} for n in notices],
+        "signatures_missing": {str(party): [d.pk for d in docs] for party, docs in missing.items()},
+    }
+
+
+def _document_for(view, reference, pk) -> tuple:
+    order, role = order_for_key(view, reference)
+    document = TransferDocument.objects.filter(pk=pk, order=order).first()
+    if document is None:
+        raise Http404
+    return order, role, document
+
+
+class OrderDocumentListApi(PartnerAPIView):
+    @extend_schema(operation_id="orders_documents_list", tags=TRANSFERS, responses=DocumentSerializer(many=True),
+                   summary="The order's current papers and office notices")
+    def get(self, request, reference):
+        order, _role = order_for_key(self, reference)
+        documents = selectors.current_documents(order)
+        return Response(DocumentSerializer([_document_data(order, d) for d in documents], many=True).data)
+
+
+class OrderDocumentFileApi(PartnerAPIView):
+    @extend_schema(operation_id="orders_documents_download", tags=TRANSFERS,
+                   responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")},
+                   summary="Download a paper or notice (PDF)")
+    def get(self, request, reference, pk):
+        order, _role, document = _document_for(self, reference, pk)
+        response = FileResponse(document.file.open("rb"), content_type="application/pdf", as_attachment=True,
+                                filename=f"{order.reference}-{document.filename}")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class OrderDocumentSignApi(PartnerAPIView):
+    write_scope = Scope.ORDERS
+
+    class InputSerializer(serializers.Serializer):
+        typed_name = serializers.CharField(max_length=150, help_text="Full name of the person signing for your side")
+        consent = serializers.BooleanField(help_text="The signer read the paper and signs it")
+        sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False,
+                                        help_text="SHA-256 of the PDF the signer read; refused if it changed since")
+
+    @extend_schema(operation_id="orders_documents_sign", tags=TRANSFERS, request=InputSerializer,
+                   responses=DocumentSerializer, summary="Sign a transfer paper for your side",
+                   examples=[OpenApiExample("Sign", request_only=True, value={
+                       "typed_name": "Chen Jing", "consent": True,
+                       "sha256": "9f2b5c0e1c4d0f3a5e7b9c1d3f5a7b9c1d3f5a7b9c1d3f5a7b9c1d3f5a7b9c1d"})])
+    def post(self, request, reference, pk):
+        order, _role, document = _document_for(self, reference, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.document_sign(document=document, user=self.actor, typed_name=data.validated_data["typed_name"],
+                               consent=data.validated_data["consent"], ip_address=request.META.get("REMOTE_ADDR"),
+                               user_agent=request.headers.get("User-Agent", ""),
+                               shown_sha256=data.validated_data.get("sha256", ""))
+        document = TransferDocument.objects.prefetch_related("signatures").get(pk=document.pk)
+        return Response(DocumentSerializer(_document_data(order, document)).data)
