@@ -6,15 +6,47 @@ Views live in each app's `api/` package (one view per use case) on top of `partn
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from escrow.api import views as order_views
+from listings.api import views as listing_views
 from partners.api import views as partner_views
 from partners.api.converters import IdConverter, ReferenceConverter
 from partners.api.fallback import api_not_found
+from transfers.api import views as transfer_views
 
 register_converter(IdConverter, "id")
 register_converter(ReferenceConverter, "ref")
 
 v1 = [
     path("me", partner_views.MeApi.as_view(), name="me"),
+    # register and market
+    path("register/lookup", listing_views.RegisterLookupApi.as_view(), name="register-lookup"),
+    path("listings", listing_views.ListingSearchApi.as_view(), name="listings"),
+    path("listings/<id:pk>", listing_views.ListingDetailApi.as_view(), name="listing"),
+    # the organization's own listings
+    path("seller/listings", listing_views.SellerListingListCreateApi.as_view(), name="seller-listings"),
+    path("seller/listings/import", listing_views.BulkImportApi.as_view(), name="seller-listings-import"),
+    path("seller/listings/<id:pk>", listing_views.SellerListingDetailApi.as_view(), name="seller-listing"),
+    path("seller/listings/<id:pk>/submit", listing_views.SellerListingSubmitApi.as_view(),
+         name="seller-listing-submit"),
+    path("seller/listings/<id:pk>/withdraw", listing_views.SellerListingWithdrawApi.as_view(),
+         name="seller-listing-withdraw"),
+    # orders
+    path("orders", order_views.OrderListCreateApi.as_view(), name="orders"),
+    path("orders/<ref:reference>", order_views.OrderDetailApi.as_view(), name="order"),
+    path("orders/<ref:reference>/confirm", order_views.OrderConfirmApi.as_view(), name="order-confirm"),
+    path("orders/<ref:reference>/decline", order_views.OrderDeclineApi.as_view(), name="order-decline"),
+    path("orders/<ref:reference>/cancel", order_views.OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<ref:reference>/pay", order_views.OrderPayApi.as_view(), name="order-pay"),
+    path("orders/<ref:reference>/confirm-certificate", order_views.OrderConfirmCertificateApi.as_view(),
+         name="order-confirm-certificate"),
+    path("orders/<ref:reference>/dispute", order_views.OrderDisputeApi.as_view(), name="order-dispute"),
+    # transfer papers
+    path("orders/<ref:reference>/documents", transfer_views.OrderDocumentListApi.as_view(), name="order-documents"),
+    path("orders/<ref:reference>/documents/<id:pk>/file", transfer_views.OrderDocumentFileApi.as_view(),
+         name="order-document-file"),
+    path("orders/<ref:reference>/documents/<id:pk>/sign", transfer_views.OrderDocumentSignApi.as_view(),
+         name="order-document-sign"),
+    # webhooks
     path("webhooks/endpoints", partner_views.WebhookEndpointListCreateApi.as_view(), name="webhook-endpoints"),
     path("webhooks/endpoints/<id:pk>", partner_views.WebhookEndpointDetailApi.as_view(), name="webhook-endpoint"),
     path("webhooks/endpoints/<id:pk>/rotate-secret", partner_views.WebhookEndpointRotateSecretApi.as_view(),

@@ -198,6 +198,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "ListingStateEnum": "listings.models.Listing.State",
+        "OrderStateEnum": "escrow.models.OrderState",
+        "PaymentStateEnum": "escrow.models.Payment.State",
+        "DisbursementStateEnum": "escrow.models.Disbursement.State",
+        "DisbursementKindEnum": "escrow.models.Disbursement.Kind",
+        "RightKindEnum": "listings.models.RightKind",
+    },
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},
         "ref": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,20}$"},

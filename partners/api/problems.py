@@ -100,7 +100,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         errors = {("_" if k in ("__all__", "non_field_errors") else k): [str(m) for m in (v if isinstance(v, list | tuple) else [v])]
                   for k, v in (exc.field_errors or {}).items()}
-        return problem(status_code=exc.status, code=exc.code, detail=exc.message, errors=errors, instance=instance)
+        extra = {"row_errors": exc.row_errors} if getattr(exc, "row_errors", None) else None
+        return problem(status_code=exc.status, code=exc.code, detail=exc.message, errors=errors, instance=instance,
+                       extra=extra)
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

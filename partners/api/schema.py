@@ -68,6 +68,16 @@ class PartnerAutoSchema(AutoSchema):
             ))
         return params
 
+    def get_serializer_name(self, serializer, direction):
+        """HackSoft-style nested serializers (`OrderPlaceApi.InputSerializer`) are named after their
+        view (`OrderPlaceInput`), so the many `InputSerializer`s never clash as components."""
+        cls = serializer.__class__
+        parts = cls.__qualname__.split(".")
+        if len(parts) > 1:
+            outer = parts[-2].removesuffix("Api")
+            return outer + parts[-1].removesuffix("Serializer")
+        return cls.__name__.removesuffix("Serializer") or cls.__name__
+
     def _error_codes(self):
         codes = ["400", "401", "403", "406", "429"]
         if "{" in self.path:
