@@ -325,3 +325,21 @@ def seed(tenants):
                 )
                 _set_rights(listing, records)
                 refresh_listing_search(listing)
+            _seed_queue(tenant, org, seller, used)
+
+
+def _seed_queue(tenant, org, seller, used):
+    """One listing waiting in the verifiers' queue."""
+    title = {"zgc": "工业机器人关节力矩估计方法专利", "gba": "Laser cladding repair of turbine blades (CN)"}.get(tenant.slug)
+    if not title or Listing.objects.filter(seller_org=org, title=title).exists():
+        return
+    records = _records_for(org.legal_name, "invention", 1, "机器人" if tenant.slug == "zgc" else "激光熔覆", used)
+    if not records:
+        return
+    now = timezone.now()
+    listing = Listing.objects.create(
+        tenant=tenant, seller_org=org, created_by=seller, title=title, price_minor=350_000_00, currency=tenant.currency,
+        deal_type="assignment", state=Listing.State.SUBMITTED, submitted_at=now - datetime.timedelta(hours=5),
+        description=records[0].abstract)
+    _set_rights(listing, records)
+    refresh_listing_search(listing)

@@ -281,3 +281,12 @@ class Watch(TenantOwned):
 
     def __str__(self):
         return f"{self.user} · {self.listing}"
+
+
+class ListingToVerify(Listing):
+    """The verification queue in the back-office (submitted listings)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("listing to verify")
+        verbose_name_plural = _("verification queue")

@@ -1,5 +1,125 @@
-from django.shortcuts import render
+"""Public pages: home, search, listing detail, watchlist, trademark images."""
+
+import hashlib
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from marketplace.errors import DomainError
+
+from .. import services
+from ..forms import SearchForm
+from ..models import Listing, RegisterRecord, RightKind, Watch
+from ..search import search_listings
+from ..selectors import listing_for_viewer
+
+CARD_FIELDS_DEFER = ("search_document", "description", "verification", "numbers", "class_keys")
+
+
+def _cards(qs):
+    return qs.defer(*CARD_FIELDS_DEFER).select_related("seller_org")
 
 
 def home(request):
-    return render(request, "listings/home.html", {})
+    published = Listing.objects.filter(state=Listing.State.PUBLISHED)
+    featured = list(_cards(published.filter(featured=True)).order_by("-published_at", "-id")[:6])
+    recent = list(_cards(published).exclude(pk__in=[f.pk for f in featured]).order_by("-published_at", "-id")[:8])
+    counts = dict(published.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    kinds = [(value, label, counts.get(value, 0)) for value, label in RightKind.choices]
+    return render(request, "listings/home.html", {
+        "featured": featured, "recent": recent, "kinds": kinds, "total": sum(counts.values()),
+    })
+
+
+def _query_without(params, *names):
+    return urlencode({k: v for k, v in params.items() if k not in names and v not in ("", None)})
+
+
+def search(request):
+    form = SearchForm(request.GET or None, currency=request.tenant.currency)
+    params = form.params()
+    result = search_listings(params)
+    query = {k: v for k, v in request.GET.items() if k != "page"}
+    facet_links = {}
+    labels = {"kind": dict(RightKind.choices), "deal_type": dict(Listing.DealType.choices)}
+    from ..models import Jurisdiction
+
+    labels["jurisdiction"] = dict(Jurisdiction.choices)
+    for facet, counts in result.facets.items():
+        base = _query_without(query, facet)
+        facet_links[facet] = [
+            {"value": value, "label": labels[facet].get(value, value), "count": count,
+             "active": getattr(params, facet) == value,
+             "url": "?" + (base + "&" if base else "") + urlencode({facet: value})}
+            for value, count in counts.items() if count or getattr(params, facet) == value
+        ]
+    watched = set()
+    if request.user.is_authenticated and result.listings:
+        watched = set(Watch.objects.filter(user=request.user, listing__in=result.listings)
+                      .values_list("listing_id", flat=True))
+    page_query = _query_without(query, "page")
+    return render(request, "listings/search.html", {
+        "form": form, "result": result, "facets": facet_links, "watched": watched,
+        "page_query": page_query, "clear_url": "?" + urlencode({"q": params.q}) if params.q else "?",
+        "sort_choices": form.fields["sort"].choices, "sort": params.effective_sort(),
+    })
+
+
+def detail(request, pk):
+    listing = listing_for_viewer(pk=pk, user=request.user)
+    is_seller_view = listing.state != Listing.State.PUBLISHED
+    watched = (request.user.is_authenticated
+               and Watch.objects.filter(user=request.user, listing=listing).exists())
+    return render(request, "listings/detail.html", {
+        "listing": listing, "rights": list(listing.rights.all()), "watched": watched,
+        "is_seller_view": is_seller_view, "can_order": listing.state == Listing.State.PUBLISHED,
+    })
+
+
+@require_POST
+def watch_toggle(request, pk):
+    if not request.user.is_authenticated:
+        return redirect(f"/accounts/login/?next=/listings/{pk}/")
+    listing = listing_for_viewer(pk=pk, user=request.user)
+    try:
+        watched = services.watch_toggle(user=request.user, listing=listing)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(listing.get_absolute_url())
+    if request.htmx:
+        return render(request, "listings/_watch_button.html", {"listing": listing, "watched": watched})
+    return redirect(request.POST.get("next") or listing.get_absolute_url())
+
+
+@login_required
+def watchlist(request):
+    watches = (Watch.objects.filter(user=request.user).select_related("listing", "listing__seller_org")
+               .defer(*[f"listing__{f}" for f in CARD_FIELDS_DEFER]).order_by("-created_at"))
+    return render(request, "listings/watchlist.html", {"watches": watches})
+
+
+PALETTE = ["#1d4ed8", "#0f766e", "#b91c1c", "#7c3aed", "#c2410c", "#047857", "#be185d", "#334155"]
+
+
+@cache_control(max_age=86400, public=True)
+def mark_image(request, jurisdiction, number):
+    """A generated image of a trademark from the register (the embedded register has no scans)."""
+    record = RegisterRecord.objects.filter(jurisdiction=jurisdiction.upper(), number=number, kind="trademark").first()
+    if record is None:
+        raise Http404
+    colour = PALETTE[int(hashlib.sha256(record.title.encode()).hexdigest(), 16) % len(PALETTE)]
+    text = escape(record.title)
+    size = 64 if len(record.title) <= 4 else max(22, int(300 / max(len(record.title), 1)))
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 200" width="320" height="200" role="img"
+ aria-label="{text}"><rect width="320" height="200" rx="18" fill="#fff"/><rect x="8" y="8" width="304" height="184"
+ rx="14" fill="none" stroke="{colour}" stroke-width="6"/><circle cx="160" cy="62" r="26" fill="{colour}"/>
+<text x="160" y="150" text-anchor="middle" font-family="'Noto Sans CJK SC','PingFang SC',sans-serif"
+ font-weight="700" font-size="{size}" fill="{colour}">{text}</text></svg>"""
+    return HttpResponse(svg, content_type="image/svg+xml")
