@@ -25,6 +25,7 @@ from listings.services import (
 )
 from marketplace.errors import ValidationFailed
 from partners.api.base import PartnerAPIView
+from partners.api.pagination import paginated
 from partners.models import Scope
 
 from .serializers import (
@@ -105,7 +106,7 @@ class ListingSearchApi(PartnerAPIView):
     @extend_schema(operation_id="listings_search", tags=MARKET, parameters=[
         FilterSerializer,
         OpenApiParameter("class", str, description="IPC/Locarno class prefix or Nice class, e.g. H04L or 09"),
-    ], responses=ListingSummarySerializer(many=True), summary="Search published listings")
+    ], responses=paginated(ListingSummarySerializer), summary="Search published listings")
     def get(self, request):
         from django.contrib.postgres.search import SearchRank
 
@@ -214,7 +215,7 @@ class SellerListingListCreateApi(PartnerAPIView):
         state = serializers.ChoiceField(choices=Listing.State.choices, required=False)
 
     @extend_schema(operation_id="seller_listings_list", tags=SELLER, parameters=[FilterSerializer],
-                   responses=OwnListingSerializer(many=True), summary="Your organization's listings, any state")
+                   responses=paginated(OwnListingSerializer), summary="Your organization's listings, any state")
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
