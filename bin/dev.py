@@ -39,6 +39,14 @@ def database_url() -> str:
     return f"postgres://postgres@/ipex?host={quote(str(LOCAL / 'pgdata'), safe='/')}"
 
 
+def stop_embedded():
+    """Stop the embedded PostgreSQL if this process started it (idempotent)."""
+    global _embedded
+    if _embedded is not None:
+        server, _embedded = _embedded, None
+        server.cleanup()
+
+
 def environment() -> dict:
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url()
@@ -86,8 +94,7 @@ def run():
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        if _embedded:
-            _embedded.cleanup()
+        stop_embedded()
         print("\n  stopped.", flush=True)
         sys.exit(0)
 
@@ -105,18 +112,29 @@ def test(args):
     env = environment()
     env["DJANGO_SETTINGS_MODULE"] = "marketplace.settings.test"
     code = subprocess.call([PY, "-m", "pytest", *args], cwd=ROOT, env=env)
-    if _embedded:
-        _embedded.cleanup()
+    stop_embedded()
     sys.exit(code)
 
 
-if __name__ == "__main__":
+def main():
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
-    if command == "run":
-        run()
-    elif command == "test":
-        test(sys.argv[2:])
-    elif command == "env":
-        print(database_url())
-    else:
-        sys.exit(__doc__)
+    try:
+        if command == "run":
+            run()
+        elif command == "test":
+            test(sys.argv[2:])
+        elif command == "env":
+            print(database_url())
+        else:
+            sys.exit(__doc__)
+    except (subprocess.CalledProcessError, KeyboardInterrupt) as exc:
+        if isinstance(exc, subprocess.CalledProcessError):
+            print(f"\n  {' '.join(exc.cmd[1:])} failed (exit {exc.returncode}); see above.", flush=True)
+        sys.exit(1)
+    finally:
+        if command != "env":
+            stop_embedded()
+
+
+if __name__ == "__main__":
+    main()
