@@ -367,6 +367,48 @@ def listing_set_featured(*, listing, actor, featured: bool) -> Listing:
     return listing
 
 
+def lapse_reason(record, *, today=None) -> str:
+    """Why a right in `record` can no longer be traded, or '' when it still can."""
+    from .expiry import remaining_term
+
+    if record is None:
+        return _("the right is no longer in the register")
+    if record.legal_status != "valid":
+        return _("%(number)s is now “%(status)s” in the register") % {
+            "number": f"{record.jurisdiction} {record.number}", "status": record.get_legal_status_display()}
+    left = remaining_term(record.expiry_date, today)
+    if left is not None and left.expired:
+        return _("%(number)s expired on %(date)s") % {"number": f"{record.jurisdiction} {record.number}",
+                                                     "date": record.expiry_date.isoformat()}
+    return ""
+
+
+def listing_recheck(*, listing) -> bool:
+    """Compare a published listing's rights with the register now: refresh the snapshots and lapse the
+    listing when a right lapsed or expired. Returns True when it was lapsed."""
+    from .registry import get_register
+
+    register = get_register()
+    reasons = []
+    for right in listing.rights.all():
+        record = register.get(jurisdiction=right.jurisdiction, number=right.number)
+        reason = lapse_reason(record)
+        if reason:
+            reasons.append(reason)
+        if record is not None:
+            changed = {f: getattr(record, f) for f in ("legal_status", "expiry_date", "renewal_paid_through", "owner_name")
+                       if getattr(right, f) != getattr(record, f)}
+            if changed:
+                Right.objects.filter(pk=right.pk).update(**changed)
+    if not reasons:
+        return False
+    try:
+        listing_lapse(listing=listing, reason="; ".join(reasons))
+    except InvalidTransition:  # no longer published (ordered or withdrawn meanwhile): nothing to do
+        return False
+    return True
+
+
 # --- NON-durable: escrow calls these inside its transaction, the listing row already locked ----------
 
 
@@ -406,5 +448,5 @@ __all__ = [
     "ListingInput", "listing_create_from_register", "listing_update", "listing_attach_certificate",
     "listing_submit", "listing_start_verification", "listing_decide", "listing_withdraw", "listing_lapse",
     "listing_set_featured", "listing_reserve", "listing_release", "listing_mark_sold", "watch_toggle",
-    "margin_for", "lock_listing",
+    "margin_for", "lock_listing", "listing_recheck", "lapse_reason",
 ]

@@ -1,0 +1,39 @@
+"""Celery tasks of listings: thin wrappers around services."""
+
+from celery import shared_task
+from celery.schedules import crontab
+
+from marketplace.celery import app
+from marketplace.models import Tenant
+from marketplace.tenancy import tenant_context
+
+from .models import Listing
+from .services import listing_recheck
+
+BATCH = 500
+
+
+@shared_task(name="listings.tasks.recheck_published")
+def recheck_published(*, tenant_id, after_id=0):
+    """Re-check a batch of the tenant's published listings against the register; queue the next batch."""
+    with tenant_context(tenant_id):
+        ids = list(Listing.objects.filter(state=Listing.State.PUBLISHED, pk__gt=after_id)
+                   .order_by("pk").values_list("pk", flat=True)[:BATCH])
+        lapsed = 0
+        for listing in Listing.objects.filter(pk__in=ids).prefetch_related("rights").order_by("pk"):
+            lapsed += listing_recheck(listing=listing)
+    if len(ids) == BATCH:
+        recheck_published.delay(tenant_id=tenant_id, after_id=ids[-1])
+    return {"checked": len(ids), "lapsed": lapsed}
+
+
+@shared_task(name="listings.tasks.recheck_all_tenants")
+def recheck_all_tenants():
+    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
+        recheck_published.delay(tenant_id=tenant_id)
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender, **kwargs):
+    sender.add_periodic_task(crontab(hour=3, minute=30), recheck_all_tenants.s(),
+                             name="listings: daily re-check against the register")
