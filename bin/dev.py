@@ -81,7 +81,8 @@ def run():
     Health:                        http://localhost:{port}/healthz
   Demo logins (password demo-pass-2026): admin@ipex.local (platform), staff@zgc.ipex.local,
     verifier@zgc.ipex.local, escrow@zgc.ipex.local, seller@zgc.ipex.local, buyer@zgc.ipex.local,
-    staff@gba.ipex.local, seller@gba.ipex.local, buyer@gba.ipex.local
+    staff@gba.ipex.local, seller@gba.ipex.local, buyer@gba.ipex.local; applicant@zgc.ipex.local and
+    applicant@gba.ipex.local have organizations waiting in the verification queue
 """, flush=True)
 
     def stop(*_):
