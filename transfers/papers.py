@@ -365,3 +365,29 @@ def signed_pdf_bytes(document) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def text_pages(document) -> list[str]:
+    """The text of a paper, page by page, as laid out in the PDF: the reading view of the signing page
+    (phones and headless browsers cannot show a PDF inline)."""
+    import re
+
+    from pypdf import PdfReader
+
+    with document.file.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    pages = []
+    for page in reader.pages:
+        try:
+            text = page.extract_text(extraction_mode="layout")
+        except Exception:  # noqa: BLE001 - fall back to the plain extraction
+            text = page.extract_text()
+        lines = [line.rstrip() for line in text.splitlines()]
+        # drop the running footer (it repeats the title) and runs of blank lines
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines and re.search(r"·\s*\S+\s+\d+$", lines[-1]):
+            lines.pop()
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+        pages.append(text)
+    return pages

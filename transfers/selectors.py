@@ -143,7 +143,7 @@ def transfer_gates(*, order, filing=None, today: date | None = None, documents=N
                           % {"state": order.get_state_display()}))
     office, problems = route_rights(list(order.listing.rights.all()))
     gates.append(Gate("office", not problems, " ".join(problems) if problems else
-                      _("Filed with %(office)s.") % {"office": PROFILES[office].name if office else "-"}))
+                      _("The transfer is recorded by %(office)s.") % {"office": PROFILES[office].name if office else "-"}))
     documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
     missing = missing_signatures(order, documents)
     if len([d for d in documents if d.needs_signatures]) < len(SIGNED_KINDS):

@@ -85,7 +85,7 @@ def paper(request, pk):
         "document": document, "order": order, "party": party, "signatures": signatures, "mine": mine,
         "form": form, "can_sign": bool(party) and mine is None and document.needs_signatures
         and not document.superseded and order.state in selectors.SIGNABLE_ORDER_STATES,
-        "remaining": remaining, "order_page": _order_page(order),
+        "remaining": remaining, "order_page": _order_page(order), "pages": papers.text_pages(document),
     })
 
 

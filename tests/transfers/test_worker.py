@@ -5,17 +5,12 @@ The worker runs `celery -A marketplace worker` with DATABASE_URL pointing at the
 redis://127.0.0.1:6379/4; CI uses /15). Skipped when Redis is unreachable.
 """
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from celery import Celery
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from escrow.models import Disbursement, Order, OrderState
@@ -26,85 +21,15 @@ from transfers.models import OfficeNotice, TransferDocument, TransferFiling
 from transfers.selectors import current_filing
 from transfers.services import transfer_file
 
+from .workers import REDIS_URL, Worker, redis_up, wait_until
+
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/4"
 DEAD_BROKER = "redis://127.0.0.1:1/0"  # a closed port: the broker is "down"
 
-
-def _redis_up() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:  # noqa: BLE001
-        return False
-
-
-if not _redis_up():
+if not redis_up():
     pytest.skip(f"Redis is not reachable at {REDIS_URL}: start redis-server (or set REDIS_URL) to run the "
                 "real-worker tests.", allow_module_level=True)
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    port = s.get("PORT") or 5432
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s.get('HOST') or '127.0.0.1'}:{port}/{s['NAME']}"
-
-
-class Worker:
-    def __init__(self, log_path: Path, media_root: Path, **env):
-        self.log_path = log_path
-        environment = dict(os.environ, DATABASE_URL=_database_url(), REDIS_URL=REDIS_URL,
-                           DJANGO_SETTINGS_MODULE="tests.transfers.worker_settings", MEDIA_ROOT=str(media_root),
-                           SIMULATION_TIME_SCALE="0", PYTHONUNBUFFERED="1", **env)
-        self.log = open(log_path, "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--loglevel=INFO", "--concurrency=1",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"w{time.monotonic_ns()}@test"],
-            cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.wait_for("ready", timeout=30)
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, text, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.output():
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(f"worker exited:\n{self.output()[-3000:]}")
-            time.sleep(0.1)
-        raise AssertionError(f"worker never logged {text!r}:\n{self.output()[-3000:]}")
-
-    def kill(self):
-        """SIGKILL the whole process group (main process and pool child): a lost machine."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self.log.close()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log.close()
-
-
-def wait_until(check, timeout=20, every=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -46,4 +46,5 @@ def transfer_panel(context, order, role=None):
         "to_sign": to_sign, "gates": gates, "blocked": [g for g in gates if not g.ok and g.blocking],
         "needs_export": needs_export_certificate(order) if order.state in PREPARE_STATES else False,
         "state": order.state,
+        "notice_doc": next((d for d in documents if d.kind == "notice"), None),
     }

@@ -1,0 +1,160 @@
+"""Journey: the whole trade from listing to payout on the simulated providers, in a real Chromium,
+with a real Celery worker (payment webhook, office poll, payout, emails): the buyer orders, the
+seller confirms, the buyer pays on the simulated page, both parties sign the papers, the escrow
+officer files, the worker brings the office's approval, the buyer confirms the certificate and the
+seller is paid. A screenshot of each step (desktop; the seller signs on a phone)."""
+
+import re
+
+import pytest
+from celery import Celery
+
+from accounts.models import Role
+from escrow.models import Disbursement, Order, OrderState
+from listings.models import Listing
+from tests.factories import PASSWORD, OrganizationFactory, make_member, register_right
+from tests.transfers.workers import REDIS_URL, Worker, redis_up, wait_until
+
+pytestmark = pytest.mark.worker
+
+
+@pytest.fixture
+def worker_broker(monkeypatch, settings, tmp_path):
+    """Queued work goes to the real Redis and a real worker runs it (same database, same media)."""
+    import redis
+
+    import marketplace.celery
+
+    if not redis_up():
+        pytest.skip(f"The trade journey needs Redis at {REDIS_URL} for its worker.")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    app = Celery("e2e-client", broker=REDIS_URL)
+    monkeypatch.setattr(marketplace.celery, "app", app)
+    worker = Worker(tmp_path / "worker.log", settings.MEDIA_ROOT)
+    yield app
+    worker.stop()
+
+
+def _context(browser, *, phone=False):
+    if phone:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
+                                      has_touch=True, device_scale_factor=2)
+    else:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(15000)
+    return context.new_page()
+
+
+def _login(page, url, email):
+    page.goto(url("/accounts/login/"))
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def _state(order):
+    return Order.objects.get(pk=order.pk).state
+
+
+def _sign_all(page, url, order, name, shot, prefix):
+    page.goto(url(order.get_absolute_url()))
+    page.locator(".tp-paper-actions a", has_text=re.compile("Read and sign|阅读并签署")).first.click()
+    for n in range(3):
+        page.wait_for_selector(".tp-sign-form")
+        page.fill("input[name=typed_name]", name)
+        page.check("#id_consent")
+        if n == 0:
+            shot(page, f"{prefix}-paper")
+        page.locator(".tp-sign-form button[type=submit]").click()
+        page.wait_for_load_state()
+    assert order.get_absolute_url() in page.url
+
+
+def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, worker_broker):
+    # given a verified seller's published listing of a registered Chinese invention patent
+    seller_org = OrganizationFactory(legal_name="清源大学技术转移中心", legal_name_en="Qingyuan University TTO",
+                                     registration_number="12100000400000624D", address="北京市海淀区清华园1号")
+    seller = make_member(roles=(Role.SELLER,), org=seller_org, full_name="陈静 Chen Jing", email="seller@e2e.test",
+                         language="zh-hans")
+    buyer_org = OrganizationFactory(legal_name="北京星河智能科技有限公司", legal_name_en="Starriver Intelligent Tech",
+                                    registration_number="91110108MA01R2QF9G", address="北京市朝阳区望京街10号")
+    buyer = make_member(roles=(Role.BUYER,), org=buyer_org, full_name="Liu Yang", email="buyer@e2e.test")
+    officer = make_member(roles=(Role.ESCROW_OFFICER,), org=False, full_name="Zhang Wei", email="escrow@e2e.test")
+    listing = Listing.objects.create(seller_org=seller_org, created_by=seller, title="一种低功耗图像压缩方法",
+                                     description="Low-power image compression for edge cameras.",
+                                     price_minor=12_000_000, currency="CNY", state=Listing.State.PUBLISHED)
+    register_right(listing=listing, number="ZL202310001234.5", title="一种低功耗图像压缩方法")
+
+    buyer_page = _context(browser)
+    seller_page = _context(browser)
+    phone = _context(browser, phone=True)
+    officer_page = _context(browser)
+
+    # the buyer finds the listing and orders it
+    _login(buyer_page, url, buyer.email)
+    buyer_page.goto(url(f"/listings/{listing.pk}/"))
+    shot(buyer_page, "01-listing")
+    buyer_page.goto(url(f"/orders/new/{listing.pk}/"))
+    buyer_page.check("input[name=terms]")
+    shot(buyer_page, "02-order-new")
+    buyer_page.locator("main form button[type=submit]").last.click()
+    buyer_page.wait_for_load_state()
+    order = Order.objects.get(listing=listing)
+    assert order.state == OrderState.PLACED
+    shot(buyer_page, "03-order-placed")
+
+    # the seller confirms
+    _login(seller_page, url, seller.email)
+    seller_page.goto(url(order.get_absolute_url()))
+    seller_page.locator("form[action$='/confirm/'] button").click()
+    seller_page.wait_for_load_state()
+    assert _state(order) == OrderState.SELLER_CONFIRMED
+    shot(seller_page, "04-seller-confirmed")
+
+    # the buyer pays on the simulated provider's page; the worker delivers the webhook
+    buyer_page.goto(url(order.get_absolute_url()))
+    buyer_page.locator("form.pay-form button[type=submit]").click()
+    buyer_page.wait_for_load_state()
+    shot(buyer_page, "05-simulated-payment")
+    buyer_page.locator("button[value=approve]").click()
+    buyer_page.wait_for_load_state()
+    wait_until(lambda: _state(order) == OrderState.FUNDED, timeout=30, what="payment confirmed by the worker")
+    buyer_page.goto(url(order.get_absolute_url()))
+    buyer_page.wait_for_selector("#transfer .tp-paper")
+    shot(buyer_page, "06-funded-papers-ready")
+
+    # both parties sign every paper (the seller on a phone, in Chinese)
+    _sign_all(buyer_page, url, order, "Liu Yang", shot, "07-buyer-signs")
+    _login(phone, url, seller.email)
+    _sign_all(phone, url, order, "陈静", shot, "08-seller-signs-phone")
+    phone.goto(url(order.get_absolute_url()) + "#transfer")
+    shot(phone, "09-all-signed-phone")
+
+    # the escrow officer files with the office
+    _login(officer_page, url, officer.email)
+    officer_page.goto(url(order.get_absolute_url()) + "#transfer")
+    shot(officer_page, "10-officer-before-filing")
+    officer_page.locator("form[action$='/file/'] button").click()
+    officer_page.wait_for_load_state()
+    assert _state(order) == OrderState.TRANSFER_FILED
+    shot(officer_page, "11-filed")
+
+    # the worker polls the office, which approves
+    worker_broker.send_task("transfers.tasks.poll_offices")
+    wait_until(lambda: _state(order) == OrderState.TRANSFER_APPROVED, timeout=30, what="office approval")
+    buyer_page.goto(url(order.get_absolute_url()))
+    shot(buyer_page, "12-approved-buyer")
+
+    # the buyer confirms receipt of the certificate and the notice; the seller is paid
+    buyer_page.locator("form[action$='/certificate/'] button").click()
+    buyer_page.wait_for_load_state()
+    assert _state(order) == OrderState.COMPLETED
+    wait_until(lambda: Disbursement.objects.filter(order=order, kind="payout", state="paid").exists(), timeout=30,
+               what="payout by the worker")
+    buyer_page.goto(url(order.get_absolute_url()))
+    shot(buyer_page, "13-completed-buyer")
+    seller_page.goto(url(order.get_absolute_url()))
+    shot(seller_page, "14-seller-paid")
+    phone.goto(url(order.get_absolute_url()))
+    shot(phone, "15-seller-paid-phone")
