@@ -142,3 +142,13 @@ def test_signup_grants_no_role_in_other_exchanges(client, tenant, other_tenant):
                                       "password2": "a-Long-pass-2026"})
     user = User.objects.get(email="only@example.com")
     assert list(TenantRole.objects.unscoped().filter(user=user).values_list("tenant__slug", flat=True)) == ["alpha"]
+
+
+def test_confirmation_email_is_in_the_visitors_language_and_names_the_exchange(client, tenant):
+    client.post("/accounts/signup/", {"email": "zh@example.com", "password1": "a-Long-pass-2026",
+                                      "password2": "a-Long-pass-2026"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    message = mail.outbox[-1]
+    assert tenant.name in message.subject
+    assert tenant.name in message.body
+    assert "testserver" in message.body
+    assert "确认" in message.body or "验证" in message.body
