@@ -15,6 +15,7 @@ from escrow.payments import available_providers, get_provider
 from escrow.payments.bank_transfer import bank_details
 from listings.models import Listing
 from partners.api.base import PartnerAPIView
+from partners.api.pagination import paginated
 from partners.models import Scope
 
 from .serializers import OrderDetailSerializer, OrderSummarySerializer, PaymentSerializer
@@ -65,7 +66,7 @@ class OrderListCreateApi(PartnerAPIView):
         terms_accepted = serializers.BooleanField(help_text="The buyer accepts the exchange's contract terms")
 
     @extend_schema(operation_id="orders_list", tags=ORDERS, parameters=[FilterSerializer],
-                   responses=OrderSummarySerializer(many=True), summary="Your organization's orders, newest first")
+                   responses=paginated(OrderSummarySerializer), summary="Your organization's orders, newest first")
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

@@ -46,6 +46,8 @@ MAX_PRICE = 10**15
 class RegisterLookupApi(PartnerAPIView):
     """Find a right in the register by its number, typed in any accepted form."""
 
+    error_codes = ("404",)
+
     class FilterSerializer(serializers.Serializer):
         number = serializers.CharField(max_length=100, help_text="e.g. ZL 2012 1 0379921.4, US 10,123,456 B2, 第12345678号")
         jurisdiction = serializers.ChoiceField(choices=Jurisdiction.choices, required=False)
@@ -65,7 +67,8 @@ class RegisterLookupApi(PartnerAPIView):
         if lookup.record is None:
             from marketplace.errors import NotFound
 
-            raise NotFound(lookup.error or "Not found.", field_errors={"number": [str(lookup.error)]})
+            error_class = NotFound if lookup.parsed else ValidationFailed  # unreadable number: bad input
+            raise error_class(lookup.error or "Not found.", field_errors={"number": [str(lookup.error)]})
         return Response(self.OutputSerializer({"query": data["number"], "record": lookup.record}).data)
 
 

@@ -4,10 +4,12 @@ import json
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from .problems import PROBLEM_CONTENT_TYPE
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     body = {"type": "urn:ipex:problem:not_found", "title": str(_("Not found")), "status": 404,
             "detail": str(_("There is no API operation at this path; see /api/docs/.")), "instance": request.path,

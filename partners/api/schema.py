@@ -59,6 +59,12 @@ class PartnerAutoSchema(AutoSchema):
 
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
+        response = self.get_response_serializers() if self._is_partner_view() else None
+        if self.method == "GET" and getattr(response, "__name__", "").startswith("Paginated"):
+            params += [
+                OpenApiParameter("cursor", str, description="Opaque cursor from `next` / `previous`"),
+                OpenApiParameter("page_size", int, description="1 to 200 (default 50)"),
+            ]
         if self.method == "POST" and self._is_partner_view():
             params.append(OpenApiParameter(
                 "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
@@ -86,6 +92,7 @@ class PartnerAutoSchema(AutoSchema):
             codes += ["404", "409", "413", "415", "502"]
         if self.method == "POST":
             codes.append("422")
+        codes += list(getattr(self.view, "error_codes", ()))
         return sorted(set(codes))
 
     def _get_response_bodies(self, direction="response"):

@@ -9,6 +9,7 @@ from partners import services
 from partners.models import Scope, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 from .base import PartnerAPIView
+from .pagination import paginated
 
 WEBHOOKS = ["webhooks"]
 
@@ -72,7 +73,7 @@ class WebhookEndpointListCreateApi(PartnerAPIView):
             child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, max_length=10
         )
 
-    @extend_schema(operation_id="webhook_endpoints_list", tags=WEBHOOKS, responses=WebhookEndpointOutput(many=True),
+    @extend_schema(operation_id="webhook_endpoints_list", tags=WEBHOOKS, responses=paginated(WebhookEndpointOutput),
                    summary="Your webhook endpoints")
     def get(self, request):
         queryset = WebhookEndpoint.objects.filter(organization=self.organization)
@@ -138,7 +139,7 @@ class WebhookDeliveryOutput(serializers.ModelSerializer):
 
 
 class WebhookDeliveryListApi(PartnerAPIView):
-    @extend_schema(operation_id="webhook_deliveries_list", tags=WEBHOOKS, responses=WebhookDeliveryOutput(many=True),
+    @extend_schema(operation_id="webhook_deliveries_list", tags=WEBHOOKS, responses=paginated(WebhookDeliveryOutput),
                    summary="Recent deliveries to an endpoint, newest first")
     def get(self, request, pk):
         endpoint = _endpoint_or_404(self, pk)

@@ -1,0 +1,129 @@
+"""Tenant and organization isolation over EVERY operation with an id in its path: the key of another
+organization of the same exchange, and the key of another exchange (on its own host), get 404 for
+organization A's objects; list endpoints never include foreign rows.
+
+New operations with a path parameter must be added to `ids_of` below, or this test fails."""
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from escrow.models import OrderState
+from listings.models import Listing
+from marketplace.tenancy import tenant_context
+from tests.factories import (
+    OrganizationFactory,
+    WebhookEndpointFactory,
+    api_headers,
+    draft_listing,
+    make_api_key,
+    make_member,
+    transfer_order,
+)
+from transfers.models import TransferDocument
+from transfers.services import transfer_prepare
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+OPERATIONS = [(path, method.upper()) for path, item in SCHEMA["paths"].items() for method in item
+              if method in ("get", "post", "patch", "put", "delete")]
+WITH_IDS = [(p, m) for p, m in OPERATIONS if "{" in p]
+LISTS = [p for p, m in OPERATIONS if m == "GET" and "{" not in p and p not in ("/api/v1/me", "/api/v1/register/lookup")]
+
+
+@pytest.fixture
+def a_world(tenant, settings):
+    """Organization A (the buyer of an order with papers, seller of a draft listing, a webhook endpoint)."""
+    settings.API_THROTTLE_RATE = "100000/min"
+    order, _seller, buyer = transfer_order(state=OrderState.FUNDED)
+    transfer_prepare(order=order)
+    org_a = order.buyer_org
+    from accounts.models import Role
+
+    seller_a = make_member(roles=(Role.SELLER,), org=org_a)
+    listing = draft_listing(seller=seller_a, org=org_a)
+    endpoint = WebhookEndpointFactory(organization=org_a, url="https://a.example.com/h")
+    document = TransferDocument.objects.filter(order=order).first()
+    key_a, secret_a = make_api_key(organization=org_a)
+    return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a}
+
+
+def ids_of(world, path):
+    values = {
+        "/api/v1/listings/{id}": {"id": world["listing"].pk},
+        "/api/v1/seller/listings/{id}": {"id": world["listing"].pk},
+        "/api/v1/seller/listings/{id}/submit": {"id": world["listing"].pk},
+        "/api/v1/seller/listings/{id}/withdraw": {"id": world["listing"].pk},
+        "/api/v1/webhooks/endpoints/{id}": {"id": world["endpoint"].pk},
+        "/api/v1/webhooks/endpoints/{id}/rotate-secret": {"id": world["endpoint"].pk},
+        "/api/v1/webhooks/endpoints/{id}/deliveries": {"id": world["endpoint"].pk},
+        "/api/v1/orders/{reference}/documents/{id}/file": {"reference": world["order"].reference,
+                                                          "id": world["document"].pk},
+        "/api/v1/orders/{reference}/documents/{id}/sign": {"reference": world["order"].reference,
+                                                          "id": world["document"].pk},
+    }
+    if path in values:
+        return values[path]
+    if path.startswith("/api/v1/orders/{reference}"):
+        return {"reference": world["order"].reference}
+    raise AssertionError(f"add {path} to ids_of() in the tenant-isolation test")
+
+
+def call(client, method, url, headers, host="testserver"):
+    kwargs = {"headers": headers, "HTTP_HOST": host}
+    if method == "GET":
+        return client.get(url, **kwargs)
+    return client.generic(method, url, "{}", content_type="application/json", **kwargs)
+
+
+def test_every_operation_with_an_id_is_covered():
+    assert len(WITH_IDS) >= 15
+    assert all("{" in p for p, _ in WITH_IDS)
+
+
+def test_the_owner_reaches_every_object(client, a_world):
+    for path, method in WITH_IDS:
+        if method != "GET":
+            continue
+        url = path.format(**ids_of(a_world, path))
+        response = client.get(url, headers=api_headers(a_world["secret"]))
+        assert response.status_code == 200, (url, response.status_code)
+
+
+@pytest.mark.parametrize(("path", "method"), WITH_IDS)
+def test_another_organization_gets_404(client, a_world, path, method):
+    _key, secret_b = make_api_key(organization=OrganizationFactory(legal_name="Org B"))
+    url = path.format(**ids_of(a_world, path))
+    response = call(client, method, url, api_headers(secret_b))
+    assert response.status_code == 404, (method, url, response.status_code, response.content[:300])
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("path", "method"), WITH_IDS)
+def test_another_exchange_gets_404(client, a_world, other_tenant, path, method):
+    with tenant_context(other_tenant):
+        _key, secret_c = make_api_key(organization=OrganizationFactory(legal_name="Org C"))
+    url = path.format(**ids_of(a_world, path))
+    # on its own exchange's host: A's ids do not exist there
+    response = call(client, method, url, api_headers(secret_c), host="beta.test")
+    assert response.status_code == 404, (method, url, response.status_code)
+    # on A's exchange's host: the key is refused outright
+    response = call(client, method, url, api_headers(secret_c))
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_lists_never_include_foreign_rows(client, a_world, other_tenant, path):
+    Listing.objects.filter(pk=a_world["listing"].pk).update(state=Listing.State.DRAFT)
+    _key, secret_b = make_api_key(organization=OrganizationFactory(legal_name="Org B"))
+    with tenant_context(other_tenant):
+        _key, secret_c = make_api_key(organization=OrganizationFactory(legal_name="Org C"))
+    owner = client.get(path, headers=api_headers(a_world["secret"])).json()
+    for secret, host in ((secret_b, "testserver"), (secret_c, "beta.test")):
+        body = client.get(path, headers=api_headers(secret), HTTP_HOST=host).json()
+        text = str(body["results"])
+        assert a_world["order"].reference not in text
+        assert a_world["endpoint"].url not in text
+        assert body["results"] == [], (path, body)  # A's rows are the only rows there are
+    # the owner does see its own rows (the market lists published listings only)
+    assert bool(owner["results"]) == (path != "/api/v1/listings"), (path, owner)
