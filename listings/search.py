@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Count, F, Q, Value
+from django.db.models import Count, F, Value
 from django.utils import timezone
 
 from .models import Listing, RightKind
@@ -108,6 +108,7 @@ class SearchResult:
     total: int
     facets: dict = field(default_factory=dict)
     is_number: bool = False
+    approximate: bool = False  # counts are estimates from a sample (very large result sets)
 
     @property
     def pages(self):
@@ -157,42 +158,63 @@ def _base(params: SearchParams, *, skip: str = ""):
     return qs, text_query, bool(keys)
 
 
-def facet_counts(params: SearchParams) -> dict:
-    """Counts by kind, jurisdiction and deal type in one query over the filtered set.
+EXACT_FACETS_UP_TO = 5000  # above this many matches, facet counts come from a sample (shown as "about")
+SAMPLE_TABLE_ROWS = 20000  # rows of the table a sample reads
 
-    Each facet counts what the other filters leave (so choosing a kind still shows the other kinds'
-    counts): that is three FILTERed aggregates over the set without the three facet filters."""
+
+def _grouped(qs, *, sample_percent: float | None = None) -> list[tuple[str, str, str, int]]:
+    """(kind, jurisdiction, deal_type, count) over `qs`: one GROUP BY, optionally over a TABLESAMPLE."""
+    grouped = qs.order_by().values_list("kind", "jurisdiction", "deal_type").annotate(n=Count("id"))
+    if sample_percent is None:
+        return list(grouped)
+    sql, args = grouped.query.sql_with_params()
+    table = connection.ops.quote_name(Listing._meta.db_table)
+    sql = sql.replace(f"FROM {table}", f"FROM {table} TABLESAMPLE SYSTEM ({float(sample_percent):.4f})", 1)
+    scale = 100.0 / sample_percent
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return [(k, j, d, int(round(n * scale))) for k, j, d, n in cursor.fetchall()]
+
+
+def _sample_percent() -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Listing._meta.db_table])
+        row = cursor.fetchone()
+    table_rows = max(float(row[0]) if row else 0.0, 1.0)
+    return min(100.0, max(0.5, 100.0 * SAMPLE_TABLE_ROWS / table_rows))
+
+
+def facet_counts(params: SearchParams) -> tuple[dict, bool]:
+    """Counts by kind, jurisdiction and deal type, and whether they are estimates.
+
+    Each facet counts what the other filters leave (choosing a kind still shows the other kinds' counts):
+    one GROUP BY (kind, jurisdiction, deal type) over the set without the three facet filters, folded in
+    Python. When more than EXACT_FACETS_UP_TO listings match, the GROUP BY reads a TABLESAMPLE and the
+    counts are scaled estimates (the page says "about"): exact counts of a million rows cost a full scan."""
     qs, _, _ = _base(SearchParams(**{**params.__dict__, "kind": "", "jurisdiction": "", "deal_type": ""}))
-    aggregates = {}
-    for value in RightKind.values:
-        cond = Q(kind=value)
-        if params.jurisdiction:
-            cond &= Q(jurisdiction=params.jurisdiction)
-        if params.deal_type:
-            cond &= Q(deal_type=params.deal_type)
-        aggregates[f"kind__{value}"] = Count("id", filter=cond)
+    probe = qs.order_by().values("pk")[:EXACT_FACETS_UP_TO + 1]
+    with connection.cursor() as cursor:
+        sql, args = probe.query.sql_with_params()
+        cursor.execute(f"SELECT count(*) FROM ({sql}) AS probe", args)  # noqa: S608 - ORM-compiled SQL, bound args
+        matched = cursor.fetchone()[0]
+    approximate = matched > EXACT_FACETS_UP_TO
+    rows = _grouped(qs, sample_percent=_sample_percent() if approximate else None)
     from .models import Jurisdiction
 
-    for value in Jurisdiction.values:
-        cond = Q(jurisdiction=value)
-        if params.kind:
-            cond &= Q(kind=params.kind)
-        if params.deal_type:
-            cond &= Q(deal_type=params.deal_type)
-        aggregates[f"jurisdiction__{value}"] = Count("id", filter=cond)
-    for value in Listing.DealType.values:
-        cond = Q(deal_type=value)
-        if params.kind:
-            cond &= Q(kind=params.kind)
-        if params.jurisdiction:
-            cond &= Q(jurisdiction=params.jurisdiction)
-        aggregates[f"deal_type__{value}"] = Count("id", filter=cond)
-    row = qs.aggregate(**aggregates)
-    facets: dict[str, dict[str, int]] = {"kind": {}, "jurisdiction": {}, "deal_type": {}}
-    for name, count in row.items():
-        facet, value = name.split("__", 1)
-        facets[facet][value] = count or 0
-    return facets
+    facets: dict[str, dict[str, int]] = {
+        "kind": dict.fromkeys(RightKind.values, 0), "jurisdiction": dict.fromkeys(Jurisdiction.values, 0),
+        "deal_type": dict.fromkeys(Listing.DealType.values, 0)}
+    for kind, jurisdiction, deal_type, n in rows:
+        if (not params.jurisdiction or jurisdiction == params.jurisdiction) and (
+                not params.deal_type or deal_type == params.deal_type) and kind in facets["kind"]:
+            facets["kind"][kind] += n
+        if (not params.kind or kind == params.kind) and (
+                not params.deal_type or deal_type == params.deal_type) and jurisdiction in facets["jurisdiction"]:
+            facets["jurisdiction"][jurisdiction] += n
+        if (not params.kind or kind == params.kind) and (
+                not params.jurisdiction or jurisdiction == params.jurisdiction) and deal_type in facets["deal_type"]:
+            facets["deal_type"][deal_type] += n
+    return facets, approximate
 
 
 def search_listings(params: SearchParams, *, with_facets: bool = True) -> SearchResult:
@@ -208,7 +230,7 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
         qs = qs.order_by(F("expiry_date").desc(nulls_last=True), "-id")
     else:
         qs = qs.order_by("-published_at", "-id")
-    facets = facet_counts(params) if with_facets else {}
+    facets, approximate = facet_counts(params) if with_facets else ({}, False)
     if with_facets:
         # Each kind count already applies every other filter, so the total is their sum (or the chosen
         # kind's count): no separate COUNT query. Published listings always have a kind.
@@ -222,7 +244,10 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
         qs.defer("search_document", "description", "verification")
         .select_related("seller_org")[start:start + PAGE_SIZE]
     )
-    return SearchResult(params=params, listings=rows, total=total, facets=facets, is_number=is_number)
+    if approximate and len(rows) < PAGE_SIZE:  # the estimate overshot: the last page tells the truth
+        total = start + len(rows)
+    return SearchResult(params=params, listings=rows, total=total, facets=facets, is_number=is_number,
+                        approximate=approximate)
 
 
 def explain(sql_params: SearchParams) -> str:  # pragma: no cover - a tool for tuning

@@ -285,3 +285,17 @@ def test_mark_image(client, tenant):
     response = client.get(f"/marks/CN/{record.number}.svg")
     assert response["Content-Type"] == "image/svg+xml"
     assert "清源智芯" in response.content.decode()
+
+
+def test_very_large_result_sets_get_estimated_counts(client, tenant, monkeypatch):
+    from listings import search
+
+    org = OrganizationFactory()
+    for i in range(7):
+        published_listing(org=org, title=f"一种数据压缩方法 {i}")
+    monkeypatch.setattr(search, "EXACT_FACETS_UP_TO", 5)
+    response = client.get("/search/")
+    result = response.context["result"]
+    assert result.approximate
+    assert result.total == 7  # the sample reads the whole (small) table here
+    assert "about 7 listings" in response.content.decode() or "约" in response.content.decode()
