@@ -117,6 +117,9 @@ class ListingAdmin(TenantModelAdmin):
             for name, label in COMPARED:
                 claim = getattr(right, name)
                 actual = getattr(current, name) if current else None
+                if name == "classes":
+                    claim = ", ".join(claim or [])
+                    actual = ", ".join(actual or []) if current else None
                 if name == "legal_status":
                     claim = right.get_legal_status_display()
                     actual = current.get_legal_status_display() if current else None
@@ -143,6 +146,7 @@ class ListingAdmin(TenantModelAdmin):
                 "decide_url": reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_decide",
                                       args=[listing.pk]),
                 "listing": listing,
+                "show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
             })
         return super().changeform_view(request, object_id, form_url, extra)
 

@@ -18,9 +18,9 @@ class LookupForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "text"}),
     )
     jurisdiction = forms.ChoiceField(label=_("Office"), required=False,
-                                     choices=[("", _("Recognise from the number"))] + list(Jurisdiction.choices))
+                                     choices=[("", _("Any (from the number)"))] + list(Jurisdiction.choices))
     kind = forms.ChoiceField(label=_("Kind"), required=False,
-                             choices=[("", _("Recognise from the number"))] + list(RightKind.choices))
+                             choices=[("", _("Any (from the number)"))] + list(RightKind.choices))
 
 
 class ListingForm(forms.Form):
