@@ -9,6 +9,7 @@ data in .local/pgdata (git-ignored) so it survives restarts. Broker: REDIS_URL w
 the filesystem transport in .local/broker (see settings), with a real worker and beat.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -86,15 +87,23 @@ def run():
 """, flush=True)
 
     def stop(*_):
-        for proc in running.values():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for name, proc in running.items():
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
+                # Celery's main process shuts its pool down itself (warm shutdown); runserver's
+                # autoreloader child lives in the same process group.
+                if name == "web":
+                    os.killpg(proc.pid, signal.SIGTERM)
+                else:
+                    proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
         for proc in running.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of its group
         stop_embedded()
         print("\n  stopped.", flush=True)
         sys.exit(0)
