@@ -37,6 +37,9 @@ from .models import (
 
 S = OrderState
 VIEW = (Role.ESCROW_OFFICER, Role.FINANCE)
+# Rows change only through the buttons (services); the form itself has nothing to save.
+NO_SAVE = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+           "show_delete": False}
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -252,8 +255,7 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
                          done=gettext("Dispute resolved; both parties are told."))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "may_act": self.has_change_permission(request),
-                         "S": {s.name: s.value for s in S}}
+        extra_context = {**(extra_context or {}), "may_act": self.has_change_permission(request), **NO_SAVE}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
@@ -356,7 +358,7 @@ class PaymentAdmin(ActionViewsMixin, TenantModelAdmin):
                          done=gettext("Receipt recorded; the order is funded."))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "may_act": self.has_change_permission(request)}
+        extra_context = {**(extra_context or {}), "may_act": self.has_change_permission(request), **NO_SAVE}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
@@ -410,7 +412,7 @@ class DisbursementAdmin(ActionViewsMixin, TenantModelAdmin):
                          done=gettext("Marked paid."))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "may_act": self.has_change_permission(request)}
+        extra_context = {**(extra_context or {}), "may_act": self.has_change_permission(request), **NO_SAVE}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 

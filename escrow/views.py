@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -169,7 +168,7 @@ def _payment_for_payer(request, reference) -> Payment:
 
 
 def _back(payment):
-    return payment.order.get_absolute_url() if payment.order_id else reverse("escrow:order_list")
+    return payment.order.get_absolute_url() if payment.order_id else payment.listing.get_absolute_url()
 
 
 @login_required

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.money import format_money
 
@@ -28,3 +29,48 @@ def state_class(state):
 @register.simple_tag
 def get_item(mapping, key):
     return (mapping or {}).get(key, 0)
+
+
+EVENT_LABELS = {
+    "order.place": _("Order placed"),
+    "order.seller_confirm": _("Seller confirmed"),
+    "order.cancel": _("Order cancelled"),
+    "order.fund": _("Payment received and held by the platform"),
+    "order.file_transfer": _("Transfer filed with the office"),
+    "order.approve_transfer": _("Office approved the transfer"),
+    "order.reject_transfer": _("Office rejected the transfer"),
+    "order.complete": _("Buyer confirmed the certificate; seller's payout released"),
+    "order.open_dispute": _("Dispute opened"),
+    "order.resume": _("Dispute resolved: the trade continues"),
+    "order.refund": _("Refunded to the buyer"),
+    "payment.started": _("Payment started"),
+    "payment.failed": _("Payment failed"),
+    "payment.returned": _("Unusable payment returned"),
+    "payment.bank_receipt_recorded": _("Bank transfer recorded by finance"),
+}
+
+
+@register.filter
+def event_label(action):
+    label = EVENT_LABELS.get(action)
+    return label if label is not None else action
+
+
+@register.filter
+def provider_label(name):
+    from escrow.models import Provider
+
+    try:
+        return Provider(name).label
+    except ValueError:
+        return name
+
+
+@register.filter
+def order_state_label(state):
+    from escrow.models import OrderState
+
+    try:
+        return OrderState(state).label
+    except ValueError:
+        return state
