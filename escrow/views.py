@@ -168,7 +168,7 @@ def _payment_for_payer(request, reference) -> Payment:
 
 
 def _back(payment):
-    return payment.order.get_absolute_url() if payment.order_id else payment.listing.get_absolute_url()
+    return payment.order.get_absolute_url() if payment.order_id else f"/sell/listings/{payment.listing_id}/"
 
 
 @login_required
@@ -220,7 +220,7 @@ def margin_pay(request, listing_id):
         url = get_provider(payment.provider).checkout_url(payment, request=request)
     except DomainError as exc:
         _fail(request, exc)
-        return redirect(request.POST.get("next") or "/")
+        return redirect(f"/sell/listings/{listing.pk}/")
     return redirect(url)
 
 

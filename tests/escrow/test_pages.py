@@ -99,3 +99,26 @@ def test_dashboard_lists_orders_with_bounded_queries(tenant, client, django_asse
     with django_assert_max_num_queries(20):
         page = client.get("/orders/")
     assert page.content.decode().count("IPX-") >= 4
+
+
+def test_seller_pays_the_margin_on_the_simulated_page_and_the_listing_goes_live(tenant, client):
+    from escrow import ledger
+    from escrow.tasks import simulated_deliver
+    from marketplace.models import OutboxMessage
+
+    listing, seller, buyer = escrow_parties(listing_state=Listing.State.AWAITING_MARGIN)
+    Listing.objects.filter(pk=listing.pk).update(margin_minor=20_000)
+    client.force_login(seller)
+    response = client.post(f"/orders/margin/{listing.pk}/pay/")
+    assert "/pay/simulated/" in response["Location"]
+    assert client.get(response["Location"]).status_code == 200
+    back = client.post(response["Location"], {"decision": "approve"})
+    assert back["Location"] == f"/sell/listings/{listing.pk}/"
+    message = OutboxMessage.objects.get(task_name="escrow.tasks.simulated_deliver")
+    simulated_deliver(**message.kwargs)
+    listing.refresh_from_db()
+    assert listing.state == Listing.State.PUBLISHED
+    assert ledger.margin_balance(listing) == 20_000
+    # a buyer cannot reach the seller's payment page
+    client.force_login(buyer)
+    assert client.get(response["Location"]).status_code == 404
