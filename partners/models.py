@@ -174,7 +174,8 @@ class IdempotencyRecord(TenantOwned):
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Empty while in progress"))
-    response_body = models.JSONField(null=True, blank=True)
+    # The rendered JSON as text: JSONB refuses some strings a response may echo (e.g. \u0000).
+    response_body = models.TextField(blank=True, default="")
     response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

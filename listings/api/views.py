@@ -316,7 +316,8 @@ class BulkRowSerializer(serializers.Serializer):
     def validate_industry_tags(self, value):
         if isinstance(value, str):
             value = [t for t in value.replace("|", ";").split(";")]
-        if not isinstance(value, list) or not all(isinstance(t, str) and len(t) <= 50 for t in value):
+        if not isinstance(value, list) or not all(isinstance(t, str) and len(t) <= 50 and "\x00" not in t
+                                                  and t.isprintable() for t in value):
             raise serializers.ValidationError("A list of tags of at most 50 characters.")
         return [t.strip() for t in value if t.strip()][:10]
 

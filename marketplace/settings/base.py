@@ -177,7 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["partners.api.throttling.PartnerKeyThrottle"],
     "DEFAULT_PAGINATION_CLASS": "partners.api.pagination.PartnerCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["partners.api.renderers.SafeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "partners.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,

@@ -15,7 +15,6 @@ import json
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,6 +26,7 @@ from .authentication import PartnerKeyAuthentication
 from .pagination import PartnerCursorPagination
 from .permissions import HasScope
 from .problems import problem
+from .renderers import SafeJSONRenderer
 from .throttling import PartnerKeyThrottle
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -133,7 +133,8 @@ class PartnerAPIView(APIView):
         headers = {k: v for k, v in (record.response_headers or {}).items() if k != "Content-Type"}
         headers[REPLAYED_HEADER] = "true"
         content_type = (record.response_headers or {}).get("Content-Type")
-        raise _IdempotencyProblem(Response(record.response_body, status=record.status_code, headers=headers,
+        data = json.loads(record.response_body) if record.response_body else None
+        raise _IdempotencyProblem(Response(data, status=record.status_code, headers=headers,
                                            content_type=content_type))
 
     def handle_exception(self, exc):
@@ -149,7 +150,7 @@ class PartnerAPIView(APIView):
             if response.status_code >= 500 or not isinstance(response, Response):
                 services.idempotency_abandon(record=record)
             else:
-                body = json.loads(JSONRenderer().render(response.data) or b"null")
+                body = SafeJSONRenderer().render(response.data).decode() if response.data is not None else ""
                 kept = {h: response[h] for h in KEPT_HEADERS if h in response}
                 if response.content_type:
                     kept["Content-Type"] = response.content_type

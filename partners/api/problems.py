@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-class ProblemJSONRenderer(JSONRenderer):
+class ProblemJSONRenderer(JSONRenderer):  # for clients that only Accept problem+json
     media_type = PROBLEM_CONTENT_TYPE
 
 

@@ -76,3 +76,13 @@ def test_overlong_key_is_400(api):
     response = api.post(URL, BODY, headers={"Idempotency-Key": "x" * 300})
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["errors"]
+
+
+def test_responses_echoing_odd_characters_are_stored_and_replayed(api):
+    # a row with a column name holding NUL and a lone surrogate: echoed in the errors, stored, replayed
+    body = '{"rows": [{"number": "1", "price_minor": 1, "bad\\u0000\\ud800": 1}]}'
+    first = api.post("/api/v1/seller/listings/import", body, headers={"Idempotency-Key": "odd-1"})
+    again = api.post("/api/v1/seller/listings/import", body, headers={"Idempotency-Key": "odd-1"})
+    assert first.status_code == again.status_code == 400
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content

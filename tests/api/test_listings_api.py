@@ -19,9 +19,12 @@ def test_register_lookup_by_number_in_any_form(api, org):
     response = api.get("/api/v1/register/lookup", {"number": f"ZL {digits[:4]} {digits[4]} {digits[5:12]}.{digits[12:]}"})
     assert response.status_code == 200
     assert response.json()["record"]["number"] == record.number
-    missing = api.get("/api/v1/register/lookup", {"number": "not a number"})
-    assert missing.status_code == 404
-    assert missing["Content-Type"] == "application/problem+json"
+    unreadable = api.get("/api/v1/register/lookup", {"number": "not a number"})
+    assert unreadable.status_code == 400
+    assert unreadable["Content-Type"] == "application/problem+json"
+    assert "number" in unreadable.json()["errors"]
+    unknown = api.get("/api/v1/register/lookup", {"number": "CN 201210379921.4"})
+    assert unknown.status_code == 404
 
 
 def test_search_filters_sorts_and_cursor_pages(api):

@@ -1,0 +1,15 @@
+import json
+
+from rest_framework.renderers import JSONRenderer
+
+
+class SafeJSONRenderer(JSONRenderer):
+    """UTF-8 JSON; if the data holds a lone surrogate (echoed from a malformed request), the same
+    JSON with ASCII escapes instead of a 500."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            return json.dumps(data, cls=self.encoder_class, ensure_ascii=True, allow_nan=not self.strict,
+                              separators=(",", ":")).encode("ascii")
