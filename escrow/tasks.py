@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
 
 from celery import shared_task
-from django.conf import settings
 
 from marketplace.celery import app
 from marketplace.tenancy import tenant_context
@@ -39,21 +36,10 @@ def retry_disbursements():
 
 @shared_task(name="escrow.tasks.simulated_deliver")
 def simulated_deliver(*, body, tenant_id=None):
-    """The simulated provider's side: sign the event and deliver it through the webhook path — by
-    HTTP when ESCROW_SIMULATED_WEBHOOK_URL is set, else by calling the same handler the view calls."""
-    from .payments.simulated import HEADER, sign
-    from .webhooks import handle
+    """The simulated provider's side: sign the event and deliver it through the webhook path."""
+    from .payments.simulated import deliver
 
-    header = sign(body)
-    url = getattr(settings, "ESCROW_SIMULATED_WEBHOOK_URL", "")
-    if url:
-        request = urllib.request.Request(url, data=body.encode(), method="POST",  # noqa: S310 (our own URL)
-                                         headers={"Content-Type": "application/json", HEADER: header})
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status
-    status, result = handle("simulated", body.encode(), {HEADER: header})
-    log.info("simulated event %s → %s %s", json.loads(body)["id"], status, result)
-    return status
+    return deliver(body)
 
 
 @app.on_after_finalize.connect

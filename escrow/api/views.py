@@ -14,6 +14,7 @@ from escrow.models import Disbursement, OrderState
 from escrow.payments import available_providers, get_provider
 from escrow.payments.bank_transfer import bank_details
 from listings.models import Listing
+from partners.api import messages as M
 from partners.api.base import PartnerAPIView
 from partners.api.pagination import paginated
 from partners.models import Scope
@@ -224,7 +225,7 @@ class OrderPayApi(PartnerAPIView):
         data.is_valid(raise_exception=True)
         method = data.validated_data["method"]
         if method not in {p.name for p in available_providers(order.tenant)}:
-            raise ValidationFailed("This payment method is not offered.", field_errors={"method": ["Not offered."]})
+            raise ValidationFailed(M.METHOD_NOT_OFFERED, field_errors={"method": [M.NOT_OFFERED]})
         payment = services.payment_start(order=order, actor=self.actor, provider=method)
         instructions, checkout_url = None, ""
         if method == "bank_transfer":

@@ -86,3 +86,24 @@ class SimulatedProvider(PaymentProvider):
         if getattr(settings, "ESCROW_SIMULATED_FAIL_DISBURSEMENTS", False):
             raise GatewayError(_("The simulated provider refused the transfer (failure switched on)."))
         return f"sim_{disbursement.kind}_{disbursement.pk}"
+
+
+def deliver(body: str) -> int:
+    """Sign the event and deliver it through the webhook path — by HTTP when
+    ESCROW_SIMULATED_WEBHOOK_URL is set (e.g. http://localhost:8000/orders/webhooks/simulated/), else
+    by calling the same handler the webhook view calls. Returns the HTTP status."""
+    import logging
+    import urllib.request
+
+    from escrow.webhooks import handle
+
+    header = sign(body)
+    url = getattr(settings, "ESCROW_SIMULATED_WEBHOOK_URL", "")
+    if url:
+        request = urllib.request.Request(url, data=body.encode(), method="POST",  # noqa: S310 (our own URL)
+                                         headers={"Content-Type": "application/json", HEADER: header})
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status
+    status, result = handle("simulated", body.encode(), {HEADER: header})
+    logging.getLogger(__name__).info("simulated event %s → %s %s", json.loads(body)["id"], status, result)
+    return status

@@ -103,7 +103,7 @@ def test_dashboard_lists_orders_with_bounded_queries(tenant, client, django_asse
 
 def test_seller_pays_the_margin_on_the_simulated_page_and_the_listing_goes_live(tenant, client):
     from escrow import ledger
-    from escrow.tasks import simulated_deliver
+    from escrow.payments import simulated
     from marketplace.models import OutboxMessage
 
     listing, seller, buyer = escrow_parties(listing_state=Listing.State.AWAITING_MARGIN)
@@ -115,7 +115,7 @@ def test_seller_pays_the_margin_on_the_simulated_page_and_the_listing_goes_live(
     back = client.post(response["Location"], {"decision": "approve"})
     assert back["Location"] == f"/sell/listings/{listing.pk}/"
     message = OutboxMessage.objects.get(task_name="escrow.tasks.simulated_deliver")
-    simulated_deliver(**message.kwargs)
+    simulated.deliver(message.kwargs['body'])
     listing.refresh_from_db()
     assert listing.state == Listing.State.PUBLISHED
     assert ledger.margin_balance(listing) == 20_000

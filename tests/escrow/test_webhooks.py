@@ -209,7 +209,6 @@ def test_stripe_not_offered_without_keys(tenant, settings, monkeypatch):
 # --- the simulated provider ----------------------------------------------------------------------
 
 def test_simulated_page_approval_reaches_the_order_through_the_webhook(tenant, client):
-    from escrow.tasks import simulated_deliver
 
     order, seller, buyer = order_in_state(OrderState.SELLER_CONFIRMED)
     client.force_login(buyer)
@@ -225,20 +224,19 @@ def test_simulated_page_approval_reaches_the_order_through_the_webhook(tenant, c
     assert order.state == OrderState.SELLER_CONFIRMED  # asynchronous: not yet
     message = OutboxMessage.objects.get(task_name="escrow.tasks.simulated_deliver")
     # the worker runs the task: it signs the event and hands it to the webhook path
-    assert simulated_deliver(**message.kwargs) == 200
-    assert simulated_deliver(**message.kwargs) == 200  # delivered twice: applied once
+    assert simulated.deliver(message.kwargs['body']) == 200
+    assert simulated.deliver(message.kwargs['body']) == 200  # delivered twice: applied once
     order.refresh_from_db()
     assert order.state == OrderState.FUNDED
     assert ledger.escrow_balance(order) == order.total_minor
 
 
 def test_simulated_failures_can_be_switched_on(tenant, settings):
-    from escrow.tasks import simulated_deliver
 
     settings.ESCROW_SIMULATED_FAIL_PAYMENTS = True
     order, seller, buyer = order_in_state(OrderState.SELLER_CONFIRMED)
     payment = s.payment_start(order=order, actor=buyer, provider="simulated")
-    simulated_deliver(body=simulated.build_event(payment, approved=True))
+    simulated.deliver(simulated.build_event(payment, approved=True))
     payment.refresh_from_db()
     order.refresh_from_db()
     assert payment.state == Payment.State.FAILED
