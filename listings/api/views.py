@@ -24,6 +24,7 @@ from listings.services import (
     listing_withdraw,
 )
 from marketplace.errors import ValidationFailed
+from partners.api import messages as M
 from partners.api.base import PartnerAPIView
 from partners.api.pagination import paginated
 from partners.models import Scope
@@ -68,7 +69,7 @@ class RegisterLookupApi(PartnerAPIView):
             from marketplace.errors import NotFound
 
             error_class = NotFound if lookup.parsed else ValidationFailed  # unreadable number: bad input
-            raise error_class(lookup.error or "Not found.", field_errors={"number": [str(lookup.error)]})
+            raise error_class(lookup.error or M.NOT_FOUND, field_errors={"number": [str(lookup.error)]})
         return Response(self.OutputSerializer({"query": data["number"], "record": lookup.record}).data)
 
 
@@ -295,7 +296,7 @@ class CSVTextParser(parsers.BaseParser):
         try:
             return {"csv": raw.decode("utf-8-sig")}
         except UnicodeDecodeError:
-            raise parsers.ParseError("The CSV must be UTF-8.") from None
+            raise parsers.ParseError(M.CSV_NOT_UTF8) from None
 
 
 class BulkRowSerializer(serializers.Serializer):
@@ -318,19 +319,19 @@ class BulkRowSerializer(serializers.Serializer):
             value = [t for t in value.replace("|", ";").split(";")]
         if not isinstance(value, list) or not all(isinstance(t, str) and len(t) <= 50 and "\x00" not in t
                                                   and t.isprintable() for t in value):
-            raise serializers.ValidationError("A list of tags of at most 50 characters.")
+            raise serializers.ValidationError(M.TAGS)
         return [t.strip() for t in value if t.strip()][:10]
 
     def validate(self, attrs):
         from partners.bulk import split_numbers
 
         if "price_minor" not in attrs and not attrs.get("price"):
-            raise serializers.ValidationError({"price_minor": ["Give price_minor or price."]})
+            raise serializers.ValidationError({"price_minor": [M.PRICE_REQUIRED]})
         attrs["numbers"] = split_numbers(attrs["number"])
         if not attrs["numbers"]:
-            raise serializers.ValidationError({"number": ["Required."]})
+            raise serializers.ValidationError({"number": [M.REQUIRED]})
         if len(attrs["numbers"]) > 50:
-            raise serializers.ValidationError({"number": ["At most 50 rights in a package."]})
+            raise serializers.ValidationError({"number": [M.TOO_MANY_RIGHTS]})
         return attrs
 
 
@@ -382,7 +383,7 @@ class BulkImportApi(PartnerAPIView):
         row_errors, cleaned, numbers = [], [], []
         for index, row in enumerate(rows, start=1):
             if not isinstance(row, dict):
-                row_errors.append({"row": index, "field": "_", "message": "Each row must be an object."})
+                row_errors.append({"row": index, "field": "_", "message": M.ROW_NOT_OBJECT})
                 continue
             failed = False
             serializer = BulkRowSerializer(data=row)
@@ -392,10 +393,10 @@ class BulkImportApi(PartnerAPIView):
                     row_errors += [{"row": index, "field": name, "message": m} for m in messages]
             if "_extra" in row:
                 failed = True
-                row_errors.append({"row": index, "field": "_", "message": "More cells than columns."})
+                row_errors.append({"row": index, "field": "_", "message": M.EXTRA_CELLS})
             for name in sorted(set(row) - set(serializer.fields) - {"_extra"}):
                 failed = True
-                row_errors.append({"row": index, "field": name, "message": "Unknown column."})
+                row_errors.append({"row": index, "field": name, "message": M.UNKNOWN_COLUMN})
             if not failed:
                 cleaned.append(serializer.validated_data)
                 numbers.append(index)
@@ -416,33 +417,33 @@ class BulkImportApi(PartnerAPIView):
         data = request.data
         if "csv" in data and isinstance(data.get("csv"), str):  # text/csv body
             if len(data["csv"]) > max_bytes:
-                raise ValidationFailed("The file is larger than 5 MB.", field_errors={"file": ["Too large."]})
+                raise ValidationFailed(M.FILE_TOO_LARGE, field_errors={"file": [M.TOO_LARGE]})
             return parse_csv(data["csv"]), flag(request.query_params.get("submit")), \
                 flag(request.query_params.get("dry_run"))
         if "file" in getattr(data, "keys", lambda: [])() and hasattr(data.get("file"), "read"):
             upload = data["file"]
             if upload.size > max_bytes:
-                raise ValidationFailed("The file is larger than 5 MB.", field_errors={"file": ["Too large."]})
+                raise ValidationFailed(M.FILE_TOO_LARGE, field_errors={"file": [M.TOO_LARGE]})
             raw = upload.read()
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise ValidationFailed("The file must be UTF-8.", field_errors={"file": ["Not UTF-8."]}) from None
+                raise ValidationFailed(M.FILE_NOT_UTF8, field_errors={"file": [M.NOT_UTF8]}) from None
             submit = flag(data.get("submit", request.query_params.get("submit")))
             dry_run = flag(data.get("dry_run", request.query_params.get("dry_run")))
             if text.lstrip().startswith(("[", "{")):
                 try:
                     parsed = json.loads(text)
                 except ValueError:
-                    raise ValidationFailed("The JSON file is not valid.", field_errors={"file": ["Invalid JSON."]}) \
+                    raise ValidationFailed(M.JSON_INVALID, field_errors={"file": [M.INVALID_JSON]}) \
                         from None
                 rows = parsed.get("rows") if isinstance(parsed, dict) else parsed
                 if not isinstance(rows, list):
-                    raise ValidationFailed("A JSON list of rows is expected.", field_errors={"file": ["No rows."]})
+                    raise ValidationFailed(M.JSON_ROWS_EXPECTED, field_errors={"file": [M.NO_ROWS]})
                 return rows, submit, dry_run
             return parse_csv(text), submit, dry_run
         if hasattr(data, "getlist") and not isinstance(data, dict):
-            raise ValidationFailed("Upload the file in the `file` field.", field_errors={"file": ["Required."]})
+            raise ValidationFailed(M.UPLOAD_FILE_FIELD, field_errors={"file": [M.REQUIRED]})
         body = self.JSONInputSerializer(data=data)
         body.is_valid(raise_exception=True)
         return body.validated_data["rows"], body.validated_data["submit"], body.validated_data["dry_run"]
