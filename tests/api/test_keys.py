@@ -56,7 +56,7 @@ def test_revoked_and_expired_keys_are_refused(client, org):
 
     key2, secret2 = make_api_key(organization=org, expiry_date=timezone.now() + dt.timedelta(seconds=1))
     PartnerAPIKey.objects.filter(pk=key2.pk).update(expiry_date=timezone.now() - dt.timedelta(seconds=1))
-    response = client.get("/api/v1/me", headers=api_headers(secret2))
+    response = client.get("/api/v1/me", headers=api_headers(secret2, **{"Accept-Language": "en"}))
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
 
@@ -76,7 +76,8 @@ def test_key_of_another_exchange_is_refused_on_this_host(client, tenant, other_t
 def test_scope_is_required_for_writes(client, org):
     _, secret = make_api_key(organization=org, scopes=["read"])
     response = client.post("/api/v1/webhooks/endpoints", {"url": "https://example.com/h", "event_types":
-                           ["order.state_changed"]}, content_type="application/json", headers=api_headers(secret))
+                           ["order.state_changed"]}, content_type="application/json",
+                           headers=api_headers(secret, **{"Accept-Language": "en"}))
     assert response.status_code == 403
     assert "webhooks" in response.json()["detail"]
 

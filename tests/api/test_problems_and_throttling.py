@@ -65,3 +65,10 @@ def test_throttling_is_per_key(api, client, org, settings):
     assert api.get("/api/v1/me").status_code == 429
     _, other = make_api_key(organization=org)
     assert client.get("/api/v1/me", headers=api_headers(other)).status_code == 200
+
+
+def test_messages_follow_accept_language(api):
+    english = api.get("/api/v1/nothing", headers={"Accept-Language": "en"}).json()
+    chinese = api.get("/api/v1/nothing", headers={"Accept-Language": "zh-hans"}).json()
+    assert english["title"] == "Not found"
+    assert chinese["title"] == "未找到"
