@@ -147,6 +147,12 @@ class Listing(FSMModelMixin, TenantOwned):
                          condition=models.Q(state="published")),
             models.Index(fields=["tenant", "kind", "-published_at"], name="listing_kind_idx",
                          condition=models.Q(state="published")),
+            models.Index(fields=["tenant", "kind", "jurisdiction", "-published_at"], name="listing_kind_jur_idx",
+                         condition=models.Q(state="published")),
+            models.Index(fields=["tenant", "jurisdiction", "-published_at"], name="listing_jur_idx",
+                         condition=models.Q(state="published")),
+            models.Index(fields=["tenant", "deal_type", "-published_at"], name="listing_deal_idx",
+                         condition=models.Q(state="published")),
             models.Index(fields=["tenant", "seller_org", "state"], name="listing_seller_idx"),
         ]
         verbose_name = _("listing")

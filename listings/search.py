@@ -9,6 +9,7 @@ and tags (B), abstracts and description (C); Chinese is indexed as character big
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -109,6 +110,7 @@ class SearchResult:
     facets: dict = field(default_factory=dict)
     is_number: bool = False
     approximate: bool = False  # counts are estimates from a sample (very large result sets)
+    newest_instead_of_rank: bool = False  # too many matches to rank: newest first
 
     @property
     def pages(self):
@@ -176,12 +178,18 @@ def _grouped(qs, *, sample_percent: float | None = None) -> list[tuple[str, str,
         return [(k, j, d, int(round(n * scale))) for k, j, d, n in cursor.fetchall()]
 
 
+_reltuples_cache: dict = {}
+
+
 def _sample_percent() -> float:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Listing._meta.db_table])
-        row = cursor.fetchone()
-    table_rows = max(float(row[0]) if row else 0.0, 1.0)
-    return min(100.0, max(0.5, 100.0 * SAMPLE_TABLE_ROWS / table_rows))
+    cached = _reltuples_cache.get("rows")
+    if cached is None or cached[1] < time.monotonic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Listing._meta.db_table])
+            row = cursor.fetchone()
+        cached = (max(float(row[0]) if row else 0.0, 1.0), time.monotonic() + 300)
+        _reltuples_cache["rows"] = cached
+    return min(100.0, max(0.5, 100.0 * SAMPLE_TABLE_ROWS / cached[0]))
 
 
 def facet_counts(params: SearchParams) -> tuple[dict, bool]:
@@ -189,16 +197,19 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
 
     Each facet counts what the other filters leave (choosing a kind still shows the other kinds' counts):
     one GROUP BY (kind, jurisdiction, deal type) over the set without the three facet filters, folded in
-    Python. When more than EXACT_FACETS_UP_TO listings match, the GROUP BY reads a TABLESAMPLE and the
-    counts are scaled estimates (the page says "about"): exact counts of a million rows cost a full scan."""
+    Python. The GROUP BY reads at most EXACT_FACETS_UP_TO + 1 matches; when there are more, it is
+    repeated over a TABLESAMPLE and the counts are scaled estimates (the page says "about"): exact
+    counts of a million rows would cost a full scan on every search."""
     qs, _, _ = _base(SearchParams(**{**params.__dict__, "kind": "", "jurisdiction": "", "deal_type": ""}))
-    probe = qs.order_by().values("pk")[:EXACT_FACETS_UP_TO + 1]
+    limited = qs.order_by().values_list("kind", "jurisdiction", "deal_type")[:EXACT_FACETS_UP_TO + 1]
+    sql, args = limited.query.sql_with_params()
     with connection.cursor() as cursor:
-        sql, args = probe.query.sql_with_params()
-        cursor.execute(f"SELECT count(*) FROM ({sql}) AS probe", args)  # noqa: S608 - ORM-compiled SQL, bound args
-        matched = cursor.fetchone()[0]
-    approximate = matched > EXACT_FACETS_UP_TO
-    rows = _grouped(qs, sample_percent=_sample_percent() if approximate else None)
+        cursor.execute(f"SELECT m.kind, m.jurisdiction, m.deal_type, count(*) FROM ({sql}) AS m "  # noqa: S608
+                       "GROUP BY 1, 2, 3", args)  # ORM-compiled SQL with bound args
+        rows = cursor.fetchall()
+    approximate = sum(r[3] for r in rows) > EXACT_FACETS_UP_TO
+    if approximate:
+        rows = _grouped(qs, sample_percent=_sample_percent())
     from .models import Jurisdiction
 
     facets: dict[str, dict[str, int]] = {
@@ -219,17 +230,6 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
 
 def search_listings(params: SearchParams, *, with_facets: bool = True) -> SearchResult:
     qs, text_query, is_number = _base(params)
-    sort = params.effective_sort()
-    if sort == "relevance" and text_query is not None:
-        qs = qs.annotate(rank=SearchRank(F("search_document"), text_query)).order_by("-rank", "-published_at", "-id")
-    elif sort == "price_asc":
-        qs = qs.order_by("price_minor", "-id")
-    elif sort == "price_desc":
-        qs = qs.order_by("-price_minor", "-id")
-    elif sort == "term":
-        qs = qs.order_by(F("expiry_date").desc(nulls_last=True), "-id")
-    else:
-        qs = qs.order_by("-published_at", "-id")
     facets, approximate = facet_counts(params) if with_facets else ({}, False)
     if with_facets:
         # Each kind count already applies every other filter, so the total is their sum (or the chosen
@@ -237,6 +237,25 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
         total = facets["kind"].get(params.kind, 0) if params.kind else sum(facets["kind"].values())
     else:
         total = qs.count()
+    if is_number:
+        # A number matches a handful of listings: take their ids from the GIN index first, so the
+        # planner cannot prefer walking an ordered index through every listing looking for them.
+        ids = list(qs.order_by().values_list("pk", flat=True)[:500])
+        qs = Listing.objects.filter(pk__in=ids)
+    sort = params.effective_sort()
+    ranked = sort == "relevance" and text_query is not None and not approximate and total <= EXACT_FACETS_UP_TO
+    if ranked:
+        qs = qs.annotate(rank=SearchRank(F("search_document"), text_query)).order_by("-rank", "-published_at", "-id")
+    elif sort == "price_asc":
+        qs = qs.order_by("price_minor", "-id")
+    elif sort == "price_desc":
+        qs = qs.order_by("-price_minor", "-id")
+    elif sort == "term":
+        qs = qs.order_by(F("expiry_date").desc(), "-id")
+    else:
+        # newest first; also for "best match" over very many matches, where ranking every match would
+        # read them all (the page says so)
+        qs = qs.order_by("-published_at", "-id")
     page = max(1, min(params.page, max(1, -(-total // PAGE_SIZE))))
     params.page = page
     start = (page - 1) * PAGE_SIZE
@@ -247,7 +266,8 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
     if approximate and len(rows) < PAGE_SIZE:  # the estimate overshot: the last page tells the truth
         total = start + len(rows)
     return SearchResult(params=params, listings=rows, total=total, facets=facets, is_number=is_number,
-                        approximate=approximate)
+                        approximate=approximate,
+                        newest_instead_of_rank=sort == "relevance" and text_query is not None and not ranked)
 
 
 def explain(sql_params: SearchParams) -> str:  # pragma: no cover - a tool for tuning
