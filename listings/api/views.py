@@ -12,6 +12,12 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
 
+from escrow.api.views import (
+    PaymentMethodSerializer,
+    PaymentStartedSerializer,
+    check_method,
+    payment_instructions,
+)
 from listings.models import Jurisdiction, Listing, RegisterRecord, RightKind
 from listings.registry import get_register
 from listings.search import SORTS, TERM_FILTERS, SearchParams
@@ -447,3 +453,24 @@ class BulkImportApi(PartnerAPIView):
         body = self.JSONInputSerializer(data=data)
         body.is_valid(raise_exception=True)
         return body.validated_data["rows"], body.validated_data["submit"], body.validated_data["dry_run"]
+
+
+class SellerListingPayMarginApi(PartnerAPIView):
+    """A verified listing waiting for its margin (deposit): start paying it."""
+
+    write_scope = Scope.LISTINGS
+
+    @extend_schema(operation_id="seller_listings_pay_margin", tags=SELLER,
+                   request=PaymentMethodSerializer, responses=PaymentStartedSerializer,
+                   summary="Pay the margin of a verified listing (bank transfer instructions by default)")
+    def post(self, request, pk):
+        from escrow.services import margin_pay_start
+
+        listing = own_listing(self, pk)
+        data = PaymentMethodSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        check_method(listing.tenant, data.validated_data["method"])
+        payment = margin_pay_start(listing=listing, actor=self.actor, provider=data.validated_data["method"])
+        instructions, checkout_url = payment_instructions(payment, listing.tenant)
+        return Response(PaymentStartedSerializer({"payment": payment, "instructions": instructions,
+                                                  "checkout_url": checkout_url}).data)
