@@ -54,7 +54,7 @@ def environment() -> dict:
     env.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.local")
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not env.get("REDIS_URL"):
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (LOCAL / "broker" / sub).mkdir(parents=True, exist_ok=True)
     return env
 
