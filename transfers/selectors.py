@@ -15,13 +15,14 @@ from listings.models import LegalStatus, RightKind
 from transfers.models import (
     SIGNED_KINDS,
     FilingStatus,
+    Office,
     Party,
     Signature,
     TransferDocument,
     TransferFiling,
 )
 
-from .offices import PROFILES, route_rights
+from .offices import route_rights
 
 FILEABLE_ORDER_STATES = (OrderState.FUNDED, OrderState.TRANSFER_REJECTED)
 # Papers may be signed while the payment is held and nothing is with the office yet (or a
@@ -143,7 +144,7 @@ def transfer_gates(*, order, filing=None, today: date | None = None, documents=N
                           % {"state": order.get_state_display()}))
     office, problems = route_rights(list(order.listing.rights.all()))
     gates.append(Gate("office", not problems, " ".join(problems) if problems else
-                      _("The transfer is recorded by %(office)s.") % {"office": PROFILES[office].name if office else "-"}))
+                      _("The transfer is recorded by %(office)s.") % {"office": Office(office).label if office else "-"}))
     documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
     missing = missing_signatures(order, documents)
     if len([d for d in documents if d.needs_signatures]) < len(SIGNED_KINDS):

@@ -7,13 +7,12 @@ seller is paid. A screenshot of each step (desktop; the seller signs on a phone)
 import re
 
 import pytest
-from celery import Celery
 
 from accounts.models import Role
 from escrow.models import Disbursement, Order, OrderState
 from listings.models import Listing
 from tests.factories import PASSWORD, OrganizationFactory, make_member, register_right
-from tests.transfers.workers import REDIS_URL, Worker, redis_up, wait_until
+from tests.transfers.workers import REDIS_URL, Worker, client_app, redis_up, wait_until
 
 pytestmark = pytest.mark.worker
 
@@ -21,14 +20,11 @@ pytestmark = pytest.mark.worker
 @pytest.fixture
 def worker_broker(monkeypatch, settings, tmp_path):
     """Queued work goes to the real Redis and a real worker runs it (same database, same media)."""
-    import redis
-
     import marketplace.celery
 
     if not redis_up():
         pytest.skip(f"The trade journey needs Redis at {REDIS_URL} for its worker.")
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    app = Celery("e2e-client", broker=REDIS_URL)
+    app = client_app("e2e-client")
     monkeypatch.setattr(marketplace.celery, "app", app)
     worker = Worker(tmp_path / "worker.log", settings.MEDIA_ROOT)
     yield app

@@ -9,7 +9,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery import Celery
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
@@ -21,7 +20,7 @@ from transfers.models import OfficeNotice, TransferDocument, TransferFiling
 from transfers.selectors import current_filing
 from transfers.services import transfer_file
 
-from .workers import REDIS_URL, Worker, redis_up, wait_until
+from .workers import REDIS_URL, Worker, client_app, redis_up, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -40,14 +39,10 @@ def shared_media(tmp_path_factory):
 @pytest.fixture
 def broker(monkeypatch, settings, shared_media):
     """The test process publishes to the real Redis (fresh queue) and shares media with the workers."""
-    import redis
-
     import marketplace.celery
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
     settings.MEDIA_ROOT = shared_media
-    app = Celery("marketplace-test-client", broker=REDIS_URL)
-    app.conf.broker_connection_timeout = 2
+    app = client_app()
     monkeypatch.setattr(marketplace.celery, "app", app)
     return app
 
@@ -115,7 +110,7 @@ def test_worker_killed_mid_poll_leaves_no_duplicate_and_no_lost_transition(tenan
             return True
         return False
 
-    wait_until(locked, timeout=20, every=0.1, what="the worker to claim the filing")
+    wait_until(locked, timeout=20, every=0.1, what="the worker to claim the filing", workers=[slow])
     # when the worker is killed in the middle of the poll
     slow.kill()
     time.sleep(2.5)  # older than the new worker's visibility timeout
@@ -124,7 +119,7 @@ def test_worker_killed_mid_poll_leaves_no_duplicate_and_no_lost_transition(tenan
     # then a new worker gets the unacknowledged task back and completes it, once
     fresh = worker(CELERY_VISIBILITY_TIMEOUT="2")
     wait_until(lambda: Order.objects.get(pk=order.pk).state == OrderState.TRANSFER_APPROVED, timeout=20,
-               what="the redelivered poll")
+               what="the redelivered poll", workers=[slow, fresh])
     assert "transfers.tasks.poll_tenant" in fresh.output()
     time.sleep(0.5)
     assert AuditEvent.objects.filter(action="order.approve_transfer", object_id=str(order.pk)).count() == 1
@@ -140,7 +135,7 @@ def test_broker_down_orders_still_placed_and_work_runs_when_it_is_back(tenant, b
 
     listing, seller, buyer = escrow_parties()
     # given the broker is down (its URL points at a closed port)
-    dead = Celery("dead-broker", broker=DEAD_BROKER)
+    dead = client_app("dead-broker", broker=DEAD_BROKER)
     dead.conf.broker_connection_timeout = 1
     monkeypatch.setattr(marketplace.celery, "app", dead)
     assert client.login(email=buyer.email, password=PASSWORD)

@@ -6,12 +6,26 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/4"
+# A queue of this test session only: several test runs may share one Redis database (other helpers, CI
+# jobs); a worker started here consumes only this queue and publishes its own follow-up work to it.
+QUEUE = f"ipex-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def client_app(name="ipex-test-client", broker=None):
+    """A Celery app for the test process that publishes to this session's queue."""
+    from celery import Celery
+
+    app = Celery(name, broker=broker or REDIS_URL)
+    app.conf.task_default_queue = QUEUE
+    app.conf.broker_connection_timeout = 2
+    return app
 
 
 def redis_up() -> bool:
@@ -35,7 +49,7 @@ class Worker:
         self.log_path = log_path
         environment = dict(os.environ, DATABASE_URL=database_url(), REDIS_URL=REDIS_URL,
                            DJANGO_SETTINGS_MODULE="tests.transfers.worker_settings", MEDIA_ROOT=str(media_root),
-                           SIMULATION_TIME_SCALE="0", PYTHONUNBUFFERED="1", **env)
+                           SIMULATION_TIME_SCALE="0", PYTHONUNBUFFERED="1", CELERY_TASK_DEFAULT_QUEUE=QUEUE, **env)
         self.log = open(log_path, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--loglevel=INFO", "--concurrency=1",
@@ -73,13 +87,25 @@ class Worker:
         self.log.close()
 
 
-def wait_until(check, timeout=20, every=0.2, what="condition"):
+def wait_until(check, timeout=20, every=0.2, what="condition", workers=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
+    logs = "\n".join(f"--- {w.log_path.name}:\n{w.output()[-4000:]}" for w in workers)
+    raise AssertionError(f"timed out waiting for {what}\n{broker_state()}\n{logs}")
+
+
+def broker_state() -> str:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        keys = sorted(k.decode() for k in client.keys("*"))
+        return f"redis keys: {keys}; queue {QUEUE}: {client.llen(QUEUE)} messages"
+    except Exception as exc:  # noqa: BLE001
+        return f"redis: {exc}"
 
 

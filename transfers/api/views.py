@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import parsers, serializers
 from rest_framework.response import Response
 
-from escrow.api.serializers import DocumentSerializer
+from escrow.api.serializers import DocumentSerializer, TransferSerializer
 from escrow.api.views import order_for_key
 from partners.api.base import PartnerAPIView
 from partners.models import Scope
@@ -107,3 +107,24 @@ class OrderDocumentSignApi(PartnerAPIView):
                                shown_sha256=data.validated_data.get("sha256", ""))
         document = TransferDocument.objects.prefetch_related("signatures").get(pk=document.pk)
         return Response(DocumentSerializer(_document_data(order, document)).data)
+
+
+class OrderExportCertificateApi(PartnerAPIView):
+    """Seller: upload the technology-export contract registration certificate (PDF or image), needed
+    before filing when a Chinese patent goes to a foreign buyer."""
+
+    write_scope = Scope.ORDERS
+    parser_classes = [parsers.MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+
+    @extend_schema(operation_id="orders_export_certificate", tags=TRANSFERS,
+                   request={"multipart/form-data": InputSerializer}, responses=TransferSerializer,
+                   summary="Seller: upload the export contract registration certificate")
+    def post(self, request, reference):
+        order, _role = order_for_key(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.export_certificate_upload(order=order, user=self.actor, file=data.validated_data["file"])
+        return Response(TransferSerializer(transfer_summary(order)).data)

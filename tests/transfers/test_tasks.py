@@ -1,0 +1,52 @@
+"""The Celery tasks called in-process: thin wrappers, idempotent when run twice."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from escrow.models import Order, OrderState
+from marketplace.models import AuditEvent
+from tests.factories import filed_order, transfer_order
+from transfers import tasks
+from transfers.models import TransferDocument
+
+
+def test_prepare_task_twice_generates_papers_once(tenant):
+    order, seller, buyer = transfer_order()
+    tasks.prepare_transfer(tenant_id=tenant.pk, order_id=order.pk)
+    tasks.prepare_transfer(tenant_id=tenant.pk, order_id=order.pk)
+    assert TransferDocument.objects.filter(order=order).count() == 3
+    assert AuditEvent.objects.filter(action="transfer.papers_generated").count() == 1
+
+
+def test_prepare_task_for_a_missing_order_does_nothing(tenant):
+    tasks.prepare_transfer(tenant_id=tenant.pk, order_id=987654)
+
+
+def test_poll_offices_task_twice_applies_once(tenant):
+    order, seller, buyer, officer, filing = filed_order()
+    first = tasks.poll_offices()
+    second = tasks.poll_offices()
+    assert first[tenant.pk]["approved"] == 1
+    assert second[tenant.pk]["claimed"] == 0
+    order.refresh_from_db()
+    assert order.state == OrderState.TRANSFER_APPROVED
+    assert AuditEvent.objects.filter(action="order.approve_transfer", object_id=str(order.pk)).count() == 1
+
+
+def test_enforce_deadlines_task_runs_every_tenant(tenant):
+    order, seller, buyer, officer, filing = filed_order()
+    tasks.poll_offices()
+    Order.objects.filter(pk=order.pk).update(inspection_due=timezone.now() - timedelta(minutes=1))
+    result = tasks.enforce_deadlines()
+    assert tenant.pk in result
+
+
+def test_periodic_tasks_are_registered():
+    from marketplace.celery import app
+
+    app.loader.import_default_modules()
+    app.finalize()
+    names = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "transfers.tasks.poll_offices" in names
+    assert "transfers.tasks.enforce_deadlines" in names
