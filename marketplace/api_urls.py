@@ -30,6 +30,8 @@ v1 = [
          name="seller-listing-submit"),
     path("seller/listings/<id:pk>/withdraw", listing_views.SellerListingWithdrawApi.as_view(),
          name="seller-listing-withdraw"),
+    path("seller/listings/<id:pk>/pay-margin", listing_views.SellerListingPayMarginApi.as_view(),
+         name="seller-listing-pay-margin"),
     # orders
     path("orders", order_views.OrderListCreateApi.as_view(), name="orders"),
     path("orders/<ref:reference>", order_views.OrderDetailApi.as_view(), name="order"),
@@ -46,6 +48,8 @@ v1 = [
          name="order-document-file"),
     path("orders/<ref:reference>/documents/<id:pk>/sign", transfer_views.OrderDocumentSignApi.as_view(),
          name="order-document-sign"),
+    path("orders/<ref:reference>/export-certificate", transfer_views.OrderExportCertificateApi.as_view(),
+         name="order-export-certificate"),
     # webhooks
     path("webhooks/endpoints", partner_views.WebhookEndpointListCreateApi.as_view(), name="webhook-endpoints"),
     path("webhooks/endpoints/<id:pk>", partner_views.WebhookEndpointDetailApi.as_view(), name="webhook-endpoint"),

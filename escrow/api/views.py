@@ -198,44 +198,53 @@ class OrderDisputeApi(_OrderActionApi):
         services.order_dispute_open(order=order, actor=self.actor, reason=data["reason"], files=data.get("files", []))
 
 
+def payment_instructions(payment, tenant) -> tuple[dict | None, str]:
+    """(bank transfer instructions, checkout URL) for a pending payment, as the website shows them."""
+    from marketplace.money import format_money
+
+    if payment.provider == "bank_transfer":
+        return {**bank_details(tenant), "amount": format_money(payment.amount_minor, payment.currency, symbol=False),
+                "amount_minor": str(payment.amount_minor), "currency": payment.currency,
+                "reference": payment.reference}, ""
+    url = get_provider(payment.provider).checkout_url(payment)
+    return None, tenant.absolute_url(url) if url.startswith("/") else url
+
+
+class PaymentMethodSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["bank_transfer", "simulated", "stripe"], default="bank_transfer",
+                                     help_text="bank_transfer: instructions to pay the exchange's escrow "
+                                               "account; others: a checkout page for a person")
+
+
+class PaymentStartedSerializer(serializers.Serializer):
+    payment = PaymentSerializer()
+    instructions = serializers.DictField(
+        child=serializers.CharField(), allow_null=True,
+        help_text="Bank transfer: account_name, bank, account_number, swift, amount, currency, reference "
+                  "(quote it on the transfer)")
+    checkout_url = serializers.CharField(allow_blank=True, help_text="Other methods: the page to pay on")
+
+
+def check_method(tenant, method):
+    from marketplace.errors import ValidationFailed
+
+    if method not in {p.name for p in available_providers(tenant)}:
+        raise ValidationFailed(M.METHOD_NOT_OFFERED, field_errors={"method": [M.NOT_OFFERED]})
+
+
 class OrderPayApi(PartnerAPIView):
     write_scope = Scope.ORDERS
 
-    class InputSerializer(serializers.Serializer):
-        method = serializers.ChoiceField(choices=["bank_transfer", "simulated", "stripe"], default="bank_transfer",
-                                         help_text="bank_transfer: instructions to pay the exchange's escrow "
-                                                   "account; others: a checkout page for a person")
-
-    class OutputSerializer(serializers.Serializer):
-        payment = PaymentSerializer()
-        instructions = serializers.DictField(
-            child=serializers.CharField(), allow_null=True,
-            help_text="Bank transfer: account_name, bank, account_number, swift, amount, currency, reference "
-                      "(quote it on the transfer)")
-        checkout_url = serializers.CharField(allow_blank=True, help_text="Other methods: the page to pay on")
-
-    @extend_schema(operation_id="orders_pay", tags=ORDERS, request=InputSerializer, responses=OutputSerializer,
+    @extend_schema(operation_id="orders_pay", tags=ORDERS, request=PaymentMethodSerializer,
+                   responses=PaymentStartedSerializer,
                    summary="Buyer: pay a confirmed order (bank transfer instructions by default)")
     def post(self, request, reference):
-        from marketplace.errors import ValidationFailed
-        from marketplace.money import format_money
-
         order, role = order_for_key(self, reference)
-        data = self.InputSerializer(data=request.data)
+        data = PaymentMethodSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         method = data.validated_data["method"]
-        if method not in {p.name for p in available_providers(order.tenant)}:
-            raise ValidationFailed(M.METHOD_NOT_OFFERED, field_errors={"method": [M.NOT_OFFERED]})
+        check_method(order.tenant, method)
         payment = services.payment_start(order=order, actor=self.actor, provider=method)
-        instructions, checkout_url = None, ""
-        if method == "bank_transfer":
-            instructions = {**bank_details(order.tenant), "amount": format_money(payment.amount_minor, payment.currency,
-                                                                                 symbol=False),
-                            "amount_minor": str(payment.amount_minor), "currency": payment.currency,
-                            "reference": payment.reference}
-        else:
-            checkout_url = get_provider(method).checkout_url(payment)
-            if checkout_url.startswith("/"):
-                checkout_url = order.tenant.absolute_url(checkout_url)
-        return Response(self.OutputSerializer({"payment": payment, "instructions": instructions,
-                                               "checkout_url": checkout_url}).data)
+        instructions, checkout_url = payment_instructions(payment, order.tenant)
+        return Response(PaymentStartedSerializer({"payment": payment, "instructions": instructions,
+                                                  "checkout_url": checkout_url}).data)

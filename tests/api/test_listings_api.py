@@ -178,3 +178,23 @@ def test_other_orgs_listings_are_404_for_seller_operations(api):
     # the market shows it (published) without seller-only fields
     detail = api.get(f"/api/v1/listings/{theirs.pk}").json()
     assert "rejection_reason" not in detail
+
+
+def test_pay_margin_of_a_verified_listing(api, org, tenant):
+    from listings.selectors import verification_checklist
+    from listings.services import listing_decide
+
+    tenant.margin_bps = 100
+    tenant.save(update_fields=["margin_bps"])
+    record = register_record(owner_name=org.legal_name)
+    listing_id = api.post("/api/v1/seller/listings", {"rights": [{"number": record.number}],
+                                                      "price_minor": 5_000_000}).json()["id"]
+    api.post(f"/api/v1/seller/listings/{listing_id}/submit")
+    listing = Listing.objects.get(pk=listing_id)
+    listing_decide(listing=listing, actor=verifier(), approve=True,
+                   confirmed={c["code"]: True for c in verification_checklist(listing)})
+    assert api.get(f"/api/v1/seller/listings/{listing_id}").json()["state"] == "awaiting_margin"
+    response = api.post(f"/api/v1/seller/listings/{listing_id}/pay-margin", {"method": "bank_transfer"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["payment"]["amount_minor"] == 50_000
+    assert response.json()["instructions"]["reference"].startswith("MGN")

@@ -125,3 +125,20 @@ def test_order_list_query_count_is_flat(api, seller_api, django_assert_max_num_q
     with django_assert_max_num_queries(12):
         response = api.get("/api/v1/orders")
     assert len(response.json()["results"]) == 5
+
+
+def test_seller_uploads_the_export_certificate(client, tenant):
+    from tests.factories import transfer_order
+
+    order, _seller, _buyer = transfer_order(seller_country="CN", buyer_country="HK")
+    _key, secret = make_api_key(organization=order.seller_org)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(f"/api/v1/orders/{order.reference}/export-certificate",
+                           {"file": SimpleUploadedFile("cert.pdf", pdf, content_type="application/pdf")},
+                           headers=api_headers(secret))
+    assert response.status_code == 200, response.content
+    bad = client.post(f"/api/v1/orders/{order.reference}/export-certificate",
+                      {"file": SimpleUploadedFile("cert.pdf", b"MZ not a pdf")}, headers=api_headers(secret))
+    assert bad.status_code == 400

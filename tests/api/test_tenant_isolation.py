@@ -54,6 +54,7 @@ def ids_of(world, path):
         "/api/v1/seller/listings/{id}": {"id": world["listing"].pk},
         "/api/v1/seller/listings/{id}/submit": {"id": world["listing"].pk},
         "/api/v1/seller/listings/{id}/withdraw": {"id": world["listing"].pk},
+        "/api/v1/seller/listings/{id}/pay-margin": {"id": world["listing"].pk},
         "/api/v1/webhooks/endpoints/{id}": {"id": world["endpoint"].pk},
         "/api/v1/webhooks/endpoints/{id}/rotate-secret": {"id": world["endpoint"].pk},
         "/api/v1/webhooks/endpoints/{id}/deliveries": {"id": world["endpoint"].pk},
