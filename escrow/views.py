@@ -228,7 +228,12 @@ def margin_pay(request, listing_id):
 
 @login_required
 def order_list(request):
+    from accounts.models import Role
+    from accounts.selectors import has_role
+
     data = selectors.dashboard(request.user)
+    data["show_selling"] = bool(data["sold"]) or has_role(request.user, Role.SELLER)
+    data["show_buying"] = bool(data["bought"]) or not data["show_selling"]
     return render(request, "escrow/order_list.html", data)
 
 
