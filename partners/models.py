@@ -2,7 +2,9 @@
 
 A `PartnerAPIKey` belongs to one tenant and one organization. It acts through its own service
 user (a member of that organization, created when the key is issued), so the API calls the very
-same services as the website with an ordinary `actor`, and every audit row names the key.
+same services as the website with an ordinary `actor`, and every audit row names the key. The
+service user cannot log in (unusable password, inactive) and, being inactive, receives no
+notification emails: partners follow events through webhooks.
 """
 
 import uuid

@@ -62,8 +62,11 @@ def api_key_issue(*, organization: Organization, name: str, scopes, expiry_date=
         email=f"api-{key.prefix.lower()}-{uuid.uuid4().hex[:8]}@{SERVICE_USER_DOMAIN}", password=None,
         full_name=f"{organization.legal_name} · API {key.name}"[:150], language="en",
     )
+    # Never logs in (no usable password, inactive) and, being inactive, is left out of the people the
+    # services notify by email: the partner hears about its organization's events through webhooks.
     user.set_unusable_password()
-    user.save(update_fields=["password"])
+    user.is_active = False
+    user.save(update_fields=["password", "is_active"])
     key.service_user = user
     key.save()
     Membership.objects.create(tenant=tenant, user=user, organization=organization, is_admin=False, is_default=True)
@@ -99,7 +102,6 @@ def api_key_revoke(*, key: PartnerAPIKey, actor=None, reason: str = "") -> Partn
     key.revoked = True
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked", "revoked_at"])
-    User.objects.filter(pk=key.service_user_id).update(is_active=False)
     audit_record(actor=actor, action="api_key.revoked", obj=key.organization, tenant=key.tenant, reason=reason,
                  data={"prefix": key.prefix})
     return key

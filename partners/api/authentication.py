@@ -34,7 +34,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This API key is not valid (or was revoked).")) from None
         if key.has_expired:
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
-        if not key.tenant.is_active or not key.service_user.is_active:
+        if not key.tenant.is_active:
             raise exceptions.AuthenticationFailed(_("This API key is not valid (or was revoked)."))
         host_tenant = getattr(request._request, "tenant", None)
         if host_tenant is not None and host_tenant.pk != key.tenant_id:

@@ -112,3 +112,16 @@ def test_unknown_api_path_is_problem_404(api):
     response = api.get("/api/v1/nothing/here")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_service_users_get_no_notification_emails(api, org):
+    from escrow.services.core import order_parties
+    from tests.factories import escrow_listing
+
+    key = PartnerAPIKey.objects.get(organization=org)
+    assert not key.service_user.is_active
+    seller_listing = escrow_listing()
+    ref = api.post("/api/v1/orders", {"listing_id": seller_listing.pk, "terms_accepted": True}).json()["reference"]
+    from escrow.models import Order
+
+    assert key.service_user not in order_parties(Order.objects.get(reference=ref))
