@@ -198,3 +198,12 @@ def test_pay_margin_of_a_verified_listing(api, org, tenant):
     assert response.status_code == 200, response.json()
     assert response.json()["payment"]["amount_minor"] == 50_000
     assert response.json()["instructions"]["reference"].startswith("MGN")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/listings", "/api/v1/seller/listings"])
+def test_list_query_counts_do_not_grow_with_rows(api, org, url, django_assert_max_num_queries):
+    for _ in range(6):
+        published_listing(org=org)
+    with django_assert_max_num_queries(10):
+        response = api.get(url)
+    assert len(response.json()["results"]) == 6
