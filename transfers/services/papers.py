@@ -113,14 +113,8 @@ def generate_cover(order, filing) -> TransferDocument | None:
         return None
     data = papers.paper_data(order, office=filing.office)
     cover = papers.cover_data(data, office=filing.office, executed_on=filing.executed_on)
-    pdf = papers.cover_pdf(cover, office_name=str(dict(_office_names()).get(filing.office, filing.office)))
+    pdf = papers.cover_pdf(cover, office_name=PROFILES[filing.office].name)
     return _store_document(order=order, kind=DocumentKind.COVER, pdf=pdf, data=cover, filing=filing)
-
-
-def _office_names():
-    from transfers.models import Office
-
-    return Office.choices
 
 
 @transaction.atomic(durable=True)
@@ -230,4 +224,4 @@ def export_certificate_upload(*, order, user, file) -> TransferFiling:
 
 
 __all__ = ["transfer_prepare", "document_sign", "export_certificate_upload", "generate_cover",
-           "prepare_in_transaction", "CONSENT_TEXT", "PROFILES"]
+           "prepare_in_transaction", "CONSENT_TEXT"]
