@@ -160,8 +160,8 @@ def _base(params: SearchParams, *, skip: str = ""):
     return qs, text_query, bool(keys)
 
 
-EXACT_FACETS_UP_TO = 5000  # above this many matches, facet counts come from a sample (shown as "about")
-SAMPLE_TABLE_ROWS = 20000  # rows of the table a sample reads
+EXACT_FACETS_UP_TO = 2000  # above this many matches, facet counts come from a sample (shown as "about")
+SAMPLE_TABLE_ROWS = 10000  # rows of the table a sample reads
 
 
 def _grouped(qs, *, sample_percent: float | None = None) -> list[tuple[str, str, str, int]]:
