@@ -73,3 +73,8 @@ class DocumentForm(forms.Form):
         file = self.cleaned_data["file"]
         self.content_type = validate_upload(file, allowed=DOCUMENTS)
         return file
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(label=_("Email address of a colleague"))
+    is_admin = forms.BooleanField(label=_("May manage the organization"), required=False)

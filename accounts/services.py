@@ -182,3 +182,28 @@ def user_revoke_role(*, role: TenantRole, actor=None) -> None:
         audit_record(actor=actor, action="role.revoke", obj=role.user, tenant=role.tenant, data={"role": role.role})
         role.delete()
     role.user.__dict__.pop("_roles_cache", None)
+
+
+def organization_add_member(*, organization, actor, email, is_admin=False) -> Membership:
+    """A manager adds a colleague who has signed up on this exchange; the colleague is told."""
+    from marketplace.errors import ValidationFailed
+
+    from .models import User
+
+    _require_manager(actor, organization)
+    user = (User.objects.filter(email__iexact=(email or "").strip(), tenant_roles__tenant=require_tenant())
+            .distinct().first())
+    if user is None:
+        raise ValidationFailed(_("Nobody with this email address has signed up on this exchange yet: "
+                                 "ask them to sign up first."), field_errors={"email": "unknown"})
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, organization=organization,
+            defaults={"is_admin": is_admin, "is_default": not Membership.objects.filter(user=user).exists()})
+        if not created:
+            raise ValidationFailed(_("%(user)s is already a member.") % {"user": user.email})
+        audit_record(actor=actor, action="organization.member_add", obj=organization,
+                     data={"user": user.pk, "is_admin": is_admin})
+        notify(users=[user], kind="organization.member_added", subject=_("You can now act for %(org)s"),
+               params={"org": organization.legal_name}, url=f"/account/organizations/{organization.pk}/")
+    return membership

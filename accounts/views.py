@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from marketplace.errors import DomainError
 
 from . import services
-from .forms import DocumentForm, OrganizationForm, ProfileForm
+from .forms import DocumentForm, MemberForm, OrganizationForm, ProfileForm
 from .models import Membership, Organization, OrganizationDocument, Role, User
 from .selectors import active_organization, seller_blockers, user_roles
 
@@ -95,6 +95,7 @@ def organization_detail(request, pk):
         "documents": org.documents.order_by("-uploaded_at"),
         "members": org.memberships.select_related("user").order_by("joined_at"),
         "doc_form": DocumentForm(),
+        "member_form": MemberForm(),
         "blockers": seller_blockers(request.user, org),
         "can_edit": membership.is_admin and org.verification_status != Organization.Verification.PENDING,
     })
@@ -136,6 +137,7 @@ def organization_upload(request, pk):
     return render(request, "accounts/organization_detail.html", {
         "org": org, "membership": _membership, "documents": org.documents.order_by("-uploaded_at"),
         "members": org.memberships.select_related("user").order_by("joined_at"), "doc_form": form,
+        "member_form": MemberForm(),
         "blockers": seller_blockers(request.user, org), "can_edit": True,
     }, status=400)
 
@@ -187,3 +189,21 @@ def organization_make_default(request, pk):
         return redirect(next_url)
     return redirect("accounts:organizations")
 
+
+
+@login_required
+@require_POST
+def organization_add_member(request, pk):
+    org, _membership = _my_org(request, pk, manage=True)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.organization_add_member(organization=org, actor=request.user, email=form.cleaned_data["email"],
+                                             is_admin=form.cleaned_data["is_admin"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(email)s is now a member.") % {"email": form.cleaned_data["email"]})
+    else:
+        messages.error(request, _("Enter a valid email address."))
+    return redirect("accounts:organization", pk=org.pk)

@@ -7,6 +7,7 @@ from accounts.selectors import active_organization, seller_blockers
 from accounts.validators import validate_cn_resident_id, validate_registration_number
 from marketplace.errors import InvalidTransition, NotAllowed
 from marketplace.models import AuditEvent, Notification
+from marketplace.tenancy import tenant_context
 from tests.factories import OrganizationFactory, UserFactory, make_member
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -175,3 +176,21 @@ def test_changing_identity_of_verified_org_needs_new_verification(tenant):
     services.organization_update(organization=org, actor=owner, legal_name="Owner Holdings")
     org.refresh_from_db()
     assert org.verification_status == "unverified"
+
+
+def test_manager_adds_a_colleague_of_this_exchange_only(client, tenant, other_tenant):
+    owner = make_member(org=False)
+    org = services.organization_create(user=owner, legal_name="Team Co", country="HK", registration_number="T1")
+    colleague = make_member(org=False)
+    with tenant_context(other_tenant):
+        stranger = make_member(org=False)
+    client.force_login(owner)
+    client.post(f"/account/organizations/{org.pk}/members/", {"email": colleague.email.upper()})
+    assert Membership.objects.filter(user=colleague, organization=org, is_admin=False).exists()
+    assert Notification.objects.filter(user=colleague, kind="organization.member_added").exists()
+    response = client.post(f"/account/organizations/{org.pk}/members/", {"email": stranger.email}, follow=True,
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert "has signed up on this exchange yet" in response.content.decode()
+    assert not Membership.objects.filter(user=stranger).exists()
+    client.force_login(colleague)
+    assert client.post(f"/account/organizations/{org.pk}/members/", {"email": "x@example.com"}).status_code == 403
