@@ -97,7 +97,8 @@ class ListingSearchApi(PartnerAPIView):
         term = serializers.ChoiceField(choices=sorted(TERM_FILTERS), required=False,
                                        help_text="At least this many years of protection left")
         sort = serializers.ChoiceField(choices=SORTS, required=False,
-                                       help_text="Default: relevance with q, else newest")
+                                       help_text="Default: relevance with q, else newest (relevance over "
+                                                 "more than 2,000 matches: newest)")
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
@@ -113,6 +114,12 @@ class ListingSearchApi(PartnerAPIView):
         "relevance": ("-rank", "-published_key", "-id"),
     }
 
+    @staticmethod
+    def _too_many(queryset) -> bool:
+        from listings.search import EXACT_FACETS_UP_TO
+
+        return queryset.order_by().values("pk")[:EXACT_FACETS_UP_TO + 1].count() > EXACT_FACETS_UP_TO
+
     @extend_schema(operation_id="listings_search", tags=MARKET, parameters=[
         FilterSerializer,
         OpenApiParameter("class", str, description="IPC/Locarno class prefix or Nice class, e.g. H04L or 09"),
@@ -127,10 +134,13 @@ class ListingSearchApi(PartnerAPIView):
         data = dict(filters.validated_data)
         klass = data.pop("class", "")
         params = SearchParams(klass=klass or "", **{k: v for k, v in data.items() if v not in (None, "")})
-        queryset, text_query, _is_number = _base(params)
+        queryset, text_query, is_number = _base(params)
+        if is_number:  # as the website: a number's few matches by id first (GIN), then sorted
+            ids = list(queryset.order_by().values_list("pk", flat=True)[:500])
+            queryset = Listing.objects.filter(pk__in=ids)
         sort = params.effective_sort()
-        if sort == "relevance" and text_query is None:
-            sort = "newest"
+        if sort == "relevance" and (text_query is None or self._too_many(queryset)):
+            sort = "newest"  # as the website: ranking very many matches would read them all
         queryset = queryset.annotate(published_key=Coalesce("published_at", "created_at"),
                                      term_key=Coalesce("expiry_date", Value(datetime.date(1, 1, 1))))
         if sort == "relevance":

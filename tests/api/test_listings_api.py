@@ -207,3 +207,13 @@ def test_list_query_counts_do_not_grow_with_rows(api, org, url, django_assert_ma
     with django_assert_max_num_queries(10):
         response = api.get(url)
     assert len(response.json()["results"]) == 6
+
+
+def test_search_by_words_ranks_and_by_number_matches_exactly(api):
+    battery = published_listing(title="一种锂电池热管理方法")
+    other = published_listing(title="一种数据压缩方法")
+    by_words = api.get("/api/v1/listings", {"q": "锂电池"}).json()["results"]
+    assert [r["id"] for r in by_words] == [battery.pk]
+    number = other.rights.first().number
+    by_number = api.get("/api/v1/listings", {"q": number, "sort": "relevance"}).json()["results"]
+    assert [r["id"] for r in by_number] == [other.pk]
