@@ -153,6 +153,8 @@ class Listing(FSMModelMixin, TenantOwned):
                          condition=models.Q(state="published")),
             models.Index(fields=["tenant", "deal_type", "-published_at"], name="listing_deal_idx",
                          condition=models.Q(state="published")),
+            models.Index(fields=["tenant", "-published_at", "-id"], name="listing_newest_idx",
+                         condition=models.Q(state="published")),
             models.Index(fields=["tenant", "seller_org", "state"], name="listing_seller_idx"),
         ]
         verbose_name = _("listing")

@@ -125,8 +125,13 @@ class SearchResult:
         return self.params.page > 1
 
 
-def _base(params: SearchParams, *, skip: str = ""):
-    """Published listings of the tenant in context, filtered by every parameter except `skip`."""
+def _base(params: SearchParams, *, skip: str = "", text_index: bool = True):
+    """Published listings of the tenant in context, filtered by every parameter except `skip`.
+
+    With `text_index=False` the keyword condition is written so that no index can serve it
+    (`(... @@ ...) IS TRUE`): for very many matches, walking the newest-first index and testing each
+    row reads ~20 / selectivity rows, where a bitmap of all matches would read every one of them
+    (the planner underestimates matches of correlated CJK bigrams, so it has to be told)."""
     qs = Listing.objects.filter(state=Listing.State.PUBLISHED)
     keys = search_keys(params.q) if params.q else []
     text_query = None
@@ -136,7 +141,12 @@ def _base(params: SearchParams, *, skip: str = ""):
         expression = tsquery(params.q)
         if expression:
             text_query = SearchQuery(expression, config="simple", search_type="raw")
-            qs = qs.filter(search_document=text_query)
+            if text_index:
+                qs = qs.filter(search_document=text_query)
+            else:
+                qs = qs.extra(  # noqa: S610 - constant SQL, the query text is a bound parameter
+                    where=["(listings_listing.search_document @@ to_tsquery('simple', %s)) IS TRUE"],
+                    params=[expression])
     if params.kind and skip != "kind":
         qs = qs.filter(kind=params.kind)
     if params.jurisdiction and skip != "jurisdiction":
@@ -244,6 +254,9 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
         qs = Listing.objects.filter(pk__in=ids)
     sort = params.effective_sort()
     ranked = sort == "relevance" and text_query is not None and not approximate and total <= EXACT_FACETS_UP_TO
+    window_rows = None
+    if text_query is not None and not ranked and total > EXACT_FACETS_UP_TO and sort in ("relevance", "newest"):
+        window_rows = _newest_window(params)
     if ranked:
         qs = qs.annotate(rank=SearchRank(F("search_document"), text_query)).order_by("-rank", "-published_at", "-id")
     elif sort == "price_asc":
@@ -259,15 +272,35 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
     page = max(1, min(params.page, max(1, -(-total // PAGE_SIZE))))
     params.page = page
     start = (page - 1) * PAGE_SIZE
-    rows = list(
-        qs.defer("search_document", "description", "verification")
-        .select_related("seller_org")[start:start + PAGE_SIZE]
-    )
+    if window_rows is not None and len(window_rows) >= start + PAGE_SIZE:
+        rows = window_rows[start:start + PAGE_SIZE]
+    else:
+        rows = list(
+            qs.defer("search_document", "description", "verification")
+            .select_related("seller_org")[start:start + PAGE_SIZE]
+        )
     if approximate and len(rows) < PAGE_SIZE:  # the estimate overshot: the last page tells the truth
         total = start + len(rows)
     return SearchResult(params=params, listings=rows, total=total, facets=facets, is_number=is_number,
                         approximate=approximate,
                         newest_instead_of_rank=sort == "relevance" and text_query is not None and not ranked)
+
+
+NEWEST_WINDOW = 2500
+
+
+def _newest_window(params: SearchParams) -> list:
+    """Matches among the NEWEST_WINDOW newest listings, newest first (up to 3 pages).
+
+    For keywords that match very many listings, this reads NEWEST_WINDOW rows in index order instead of
+    every match; when the window holds too few matches for the page asked, the caller falls back to the
+    full query."""
+    window = (Listing.objects.filter(state=Listing.State.PUBLISHED).order_by("-published_at", "-id")
+              .values("pk")[:NEWEST_WINDOW])
+    windowed, _, _ = _base(params, text_index=False)
+    return list(windowed.filter(pk__in=window).order_by("-published_at", "-id")
+                .defer("search_document", "description", "verification")
+                .select_related("seller_org")[:PAGE_SIZE * 3])
 
 
 def explain(sql_params: SearchParams) -> str:  # pragma: no cover - a tool for tuning
