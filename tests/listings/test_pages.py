@@ -299,3 +299,25 @@ def test_very_large_result_sets_get_estimated_counts(client, tenant, monkeypatch
     assert result.approximate
     assert result.total == 7  # the sample reads the whole (small) table here
     assert "about 7 listings" in response.content.decode() or "约" in response.content.decode()
+
+
+def test_very_broad_keywords_show_the_newest_matches_first(client, tenant, monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    from listings import search
+
+    org = OrganizationFactory()
+    now = timezone.now()
+    for i in range(6):
+        published_listing(org=org, title=f"一种锂电池管理方法 {i}", published_at=now - datetime.timedelta(days=i))
+    published_listing(org=org, title="一种图像压缩方法", published_at=now)
+    monkeypatch.setattr(search, "EXACT_FACETS_UP_TO", 3)
+    monkeypatch.setattr(search, "PAGE_SIZE", 2)
+    result = client.get("/search/", {"q": "锂电池"}).context["result"]
+    assert result.newest_instead_of_rank
+    assert [listing.title for listing in result.listings] == ["一种锂电池管理方法 0", "一种锂电池管理方法 1"]
+    monkeypatch.setattr(search, "NEWEST_WINDOW", 3)  # too few matches in the window for page 2: full query
+    result = client.get("/search/", {"q": "锂电池", "page": 2}).context["result"]
+    assert [listing.title for listing in result.listings] == ["一种锂电池管理方法 2", "一种锂电池管理方法 3"]
