@@ -7,7 +7,6 @@ step, desktop and phone."""
 import os
 
 import pytest
-from celery import Celery
 
 from accounts.models import Role
 from escrow.models import Disbursement, Order, OrderState
@@ -20,17 +19,14 @@ REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/3"
 
 @pytest.fixture
 def escrow_worker(monkeypatch, settings, tmp_path):
-    """Outbox messages go to the real Redis (DB 3) and a real worker process runs them."""
-    import redis
-
+    """Outbox messages go to the real Redis (this session's own queue) and a real worker process runs them."""
     import marketplace.celery
     from tests.transfers import workers
 
     monkeypatch.setattr(workers, "REDIS_URL", REDIS_URL)
     if not workers.redis_up():
         pytest.skip(f"The escrow journey needs Redis at {REDIS_URL} for its worker.")
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    monkeypatch.setattr(marketplace.celery, "app", Celery("e2e-escrow", broker=REDIS_URL))
+    monkeypatch.setattr(marketplace.celery, "app", workers.client_app("e2e-escrow", broker=REDIS_URL))
     worker = workers.Worker(tmp_path / "worker.log", settings.MEDIA_ROOT)
     yield worker
     worker.stop()
