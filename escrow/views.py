@@ -75,7 +75,8 @@ def order_detail(request, reference):
     order, role = selectors.order_for_viewer(request.user, reference)
     payout = order.disbursements.filter(kind=Disbursement.Kind.PAYOUT).first()
     pending = selectors.pending_payment(order)
-    processing = bool(pending and pending.provider_ref.startswith("submitted"))
+    # a decision was made on the provider's page (or the buyer came back from Stripe): the outcome is on its way
+    processing = bool(pending and (pending.provider_ref.startswith("submitted") or request.GET.get("paid")))
     action = selectors.viewer_action(order, role)
     providers = available_providers(request.tenant)
     context = {
