@@ -48,7 +48,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import Organization, User  # noqa: E402
 from listings.numbers import cn_check_character, luhn_check_digit  # noqa: E402
-from listings.search import search_listings  # noqa: E402
+from listings.search import class_token, search_listings  # noqa: E402
 from listings.search_text import document_text  # noqa: E402
 from marketplace.models import Tenant  # noqa: E402
 from marketplace.tenancy import tenant_context  # noqa: E402
@@ -149,7 +149,7 @@ def generate(start, n, tenant, org, user, seed=7):
         doc_a = document_text(title)
         doc_b = document_text(owner, org.legal_name)
         doc_c = document_text(f"{title}，适合产业化。" if jurisdiction == "CN" else f"{title} ready for licensing",
-                              numbers_text)
+                              numbers_text) + " " + " ".join(class_token(c) for c in classes)
         fields = [
             tenant.pk, org.pk, user.pk, title, price, kind, jurisdiction, owner, expiry.isoformat(),
             "{" + ",".join(classes) + "}", "{" + ",".join(keys) + "}", rng.choice(DEALS),

@@ -326,6 +326,8 @@ def seed(tenants):
                 _set_rights(listing, records)
                 refresh_listing_search(listing)
             _seed_queue(tenant, org, seller, used)
+            for listing in Listing.objects.filter(seller_org=org).select_related("seller_org"):
+                refresh_listing_search(listing)  # search documents follow the current format
 
 
 def _seed_queue(tenant, org, seller, used):

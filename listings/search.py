@@ -9,6 +9,7 @@ and tags (B), abstracts and description (C); Chinese is indexed as character big
 from __future__ import annotations
 
 import datetime
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +41,12 @@ def class_keys(kind: str, classes: list[str]) -> list[str]:
         keys.update({main[:1], main[:3], main[:4], main})
         keys.add(c)
     return sorted(k for k in keys if k)
+
+
+def class_token(key: str) -> str:
+    """The class key as a lexeme of the search document ('H04L9/32' -> 'xch04l932'), so a keyword search
+    filtered by class intersects both in the GIN index instead of reading every keyword match."""
+    return "xc" + re.sub(r"[^0-9a-z]", "", key.lower())
 
 
 def refresh_listing_search(listing: Listing) -> None:
@@ -77,6 +84,7 @@ def refresh_listing_search(listing: Listing) -> None:
             + SearchVector(Value(document_text(*owners, org.legal_name, org.legal_name_en,
                                                " ".join(listing.industry_tags))), config="simple", weight="B")
             + SearchVector(Value(document_text(listing.description, *abstracts)), config="simple", weight="C")
+            + SearchVector(Value(" ".join(class_token(k) for k in sorted(classes))), config="simple", weight="D")
         ),
     )
     listing.refresh_from_db(fields=["kind", "jurisdiction", "owner_name", "expiry_date", "rights_count",
@@ -139,6 +147,8 @@ def _base(params: SearchParams, *, skip: str = "", text_index: bool = True):
         qs = qs.filter(numbers__overlap=keys)
     elif params.q:
         expression = tsquery(params.q)
+        if expression and params.klass:
+            expression += " & " + class_token(params.klass.replace(" ", "").upper())
         if expression:
             text_query = SearchQuery(expression, config="simple", search_type="raw")
             if text_index:

@@ -84,6 +84,8 @@ def test_filters_and_facets(client, catalogue):
     assert facets["deal_type"]["assignment"] == 1  # only the trademark among the chosen kind
     assert found(client.get("/search/", {"klass": "H01M"})) == [catalogue["battery"].pk]
     assert found(client.get("/search/", {"klass": "9"})) == [catalogue["mark"].pk]
+    assert found(client.get("/search/", {"q": "锂电池", "klass": "H01M"})) == [catalogue["battery"].pk]
+    assert found(client.get("/search/", {"q": "锂电池", "klass": "H02J"})) == []
     assert found(client.get("/search/", {"deal_type": "exclusive_licence"})) == [catalogue["charger"].pk]
     assert set(found(client.get("/search/", {"price_min": "200000", "price_max": "400,000"}))) == {
         catalogue["charger"].pk}
