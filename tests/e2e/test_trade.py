@@ -154,3 +154,38 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     shot(seller_page, "14-seller-paid")
     phone.goto(url(order.get_absolute_url()))
     shot(phone, "15-seller-paid-phone")
+
+
+def test_officer_handles_a_correction_and_a_rejection(browser, e2e_tenant, url, shot):
+    """Staff pages: the filing queue, a correction request sent back, a rejection refiled (the poll runs
+    in-process here)."""
+    from tests.factories import filed_order
+    from transfers.services import transfer_poll_due
+
+    corrected, seller, buyer, officer, correction_filing = filed_order(outcome="correction")
+    rejected, *_rest, rejected_filing = filed_order(outcome="reject")
+    transfer_poll_due()
+    page = _context(browser)
+    _login(page, url, officer.email)
+    page.goto(url("/transfers/staff/"))
+    shot(page, "1-staff-queue")
+    # the correction request: the parties see what to fix and by when
+    buyer_page = _context(browser, phone=True)
+    _login(buyer_page, url, buyer.email)
+    buyer_page.goto(url(corrected.get_absolute_url()) + "#transfer")
+    buyer_page.wait_for_selector(".tp-correction")
+    shot(buyer_page, "2-correction-buyer-phone")
+    # the officer sends the correction
+    page.goto(url(f"/transfers/staff/{correction_filing.pk}/"))
+    shot(page, "3-correction-staff")
+    page.fill("textarea[name=note]", "Re-signed agreement with the registered name of the patentee.")
+    page.locator("form:has(input[value=correction]) button").click()
+    page.wait_for_load_state()
+    assert Order.objects.get(pk=corrected.pk).state == OrderState.TRANSFER_FILED
+    # the rejection: the officer refiles
+    page.goto(url(f"/transfers/staff/{rejected_filing.pk}/"))
+    shot(page, "4-rejected-staff")
+    page.locator("form:has(input[value=refile]) button").click()
+    page.wait_for_load_state()
+    assert Order.objects.get(pk=rejected.pk).state == OrderState.TRANSFER_FILED
+    shot(page, "5-refiled")
