@@ -10,7 +10,8 @@ The cost must grow with the number of due filings, not with all open ones.
     python bench/poll.py --quick          # 10,000 filings
 
 Writes bench/results/poll.json. Uses DATABASE_URL (settings `marketplace.settings.local` unless
-DJANGO_SETTINGS_MODULE is set); the bench tenant's rows are replaced on each run.
+DJANGO_SETTINGS_MODULE is set), else the embedded PostgreSQL of `make run` (migrated); the bench tenant's
+rows are replaced on each run.
 """
 
 import argparse
@@ -24,6 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.local")
+if not os.environ.get("DATABASE_URL"):  # same database as `make run`: the embedded PostgreSQL
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location("ipex_dev", ROOT / "bin" / "dev.py")
+    _dev = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_dev)
+    os.environ["DATABASE_URL"] = _dev.database_url()
 
 import django  # noqa: E402
 
