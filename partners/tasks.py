@@ -1,15 +1,13 @@
 from celery import shared_task
 
 from marketplace.celery import app
-from marketplace.tenancy import tenant_context
 
 from . import services, webhooks
 
 
 @shared_task(name="partners.tasks.deliver_webhook")
 def deliver_webhook(*, delivery_id, tenant_id):
-    with tenant_context(tenant_id):
-        webhooks.deliver(delivery_id=delivery_id)
+    webhooks.deliver_in_tenant(delivery_id=delivery_id, tenant_id=tenant_id)
 
 
 @shared_task(name="partners.tasks.retry_webhooks")

@@ -179,3 +179,11 @@ def deliver(*, delivery_id: int) -> WebhookDelivery | None:
                                      "status", "delivered_at", "next_attempt_at"])
     log.info("webhook %s → %s: %s %s", delivery.pk, endpoint.url, code, error or "ok")
     return delivery
+
+
+def deliver_in_tenant(*, delivery_id: int, tenant_id: int) -> WebhookDelivery | None:
+    """The body of the `partners.tasks.deliver_webhook` task (callable without Celery)."""
+    from marketplace.tenancy import tenant_context
+
+    with tenant_context(tenant_id):
+        return deliver(delivery_id=delivery_id)

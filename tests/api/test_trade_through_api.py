@@ -13,7 +13,7 @@ from listings.models import Listing
 from listings.selectors import verification_checklist
 from listings.services import listing_decide
 from partners.models import WebhookDelivery
-from partners.tasks import deliver_webhook
+from partners.webhooks import deliver_in_tenant
 from tests.factories import api_headers, make_api_key, make_member, register_record
 from transfers.services import transfer_file, transfer_poll_due, transfer_prepare
 
@@ -151,7 +151,7 @@ def _run_trade(client, tenant, receiver):
 
     # 9. both partners got signed webhooks for every step
     for delivery in WebhookDelivery.objects.order_by("id"):
-        deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+        deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     events = [(d.endpoint.organization_id, d.event_type, d.payload["data"].get("to", ""))
               for d in WebhookDelivery.objects.select_related("endpoint").order_by("id")]
     seller_states = [to for org, kind, to in events if org == university.pk and kind == "order.state_changed"]

@@ -11,7 +11,7 @@ from marketplace.models import OutboxMessage
 from partners import webhooks
 from partners.models import WebhookDelivery
 from partners.services import webhook_delivery_replay
-from partners.tasks import deliver_webhook
+from partners.webhooks import deliver_in_tenant
 from tests.factories import OrganizationFactory, WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_delivery_is_signed_and_verifiable(tenant, org, receiver):
     endpoint = WebhookEndpointFactory(organization=org, url=receiver.url)
     _emit_order_change(org)
     delivery = WebhookDelivery.objects.get()
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     headers, body = receiver.requests[0]
     assert webhooks.verify(endpoint.secret, body, headers["X-Ipex-Signature"])
     assert not webhooks.verify(endpoint.secret, body + b" ", headers["X-Ipex-Signature"])
@@ -104,7 +104,7 @@ def test_failures_are_retried_with_backoff_then_given_up_after_a_day(tenant, org
     _emit_order_change(org)
     delivery = WebhookDelivery.objects.get()
 
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     delivery.refresh_from_db()
     assert delivery.status == "pending"
     assert delivery.attempts == 1
@@ -114,12 +114,12 @@ def test_failures_are_retried_with_backoff_then_given_up_after_a_day(tenant, org
     assert dt.timedelta(seconds=29) < first_gap <= dt.timedelta(seconds=31)
 
     # not due yet: a second run (task queued twice) sends nothing
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     assert len(receiver.requests) == 1
 
     # due: the retry doubles the wait
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     delivery.refresh_from_db()
     assert delivery.attempts == 2
     assert dt.timedelta(seconds=59) < delivery.next_attempt_at - delivery.last_attempt_at <= dt.timedelta(seconds=61)
@@ -127,7 +127,7 @@ def test_failures_are_retried_with_backoff_then_given_up_after_a_day(tenant, org
     # the partner recovers: delivered
     receiver.status = 204
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     delivery.refresh_from_db()
     assert delivery.status == "succeeded"
     assert delivery.attempts == 3
@@ -140,7 +140,7 @@ def test_gives_up_after_a_day(tenant, org, receiver):
     _emit_order_change(org)
     delivery = WebhookDelivery.objects.get()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(give_up_at=timezone.now() + dt.timedelta(seconds=5))
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     delivery.refresh_from_db()
     assert delivery.status == "failed"
     assert delivery.next_attempt_at is None
@@ -158,7 +158,7 @@ def test_unreachable_endpoint_is_logged_and_retried(tenant, org):
     WebhookEndpointFactory(organization=org, url="http://127.0.0.1:9/closed")
     _emit_order_change(org)
     delivery = WebhookDelivery.objects.get()
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     delivery.refresh_from_db()
     assert delivery.status == "pending"
     assert delivery.response_code is None
@@ -169,9 +169,9 @@ def test_replay_sends_the_same_event_again(tenant, org, receiver):
     WebhookEndpointFactory(organization=org, url=receiver.url)
     _emit_order_change(org)
     delivery = WebhookDelivery.objects.get()
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     replay = webhook_delivery_replay(delivery=delivery)
-    deliver_webhook(delivery_id=replay.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=replay.pk, tenant_id=tenant.pk)
     assert len(receiver.requests) == 2
     assert receiver.requests[0][1] == receiver.requests[1][1]  # same payload, same event id
     assert replay.replay_of == delivery
@@ -182,7 +182,7 @@ def test_private_urls_are_refused_at_delivery_when_not_allowed(tenant, org, rece
     _emit_order_change(org)
     delivery = WebhookDelivery.objects.get()
     settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
-    deliver_webhook(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
     delivery.refresh_from_db()
     assert receiver.requests == []
     assert "https" in delivery.last_error
