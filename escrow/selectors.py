@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -157,9 +157,8 @@ def dashboard(user) -> dict:
     return {
         "bought": bought,
         "sold": sold,
-        "buyer_held": sums(bought_qs.filter(state__in=held_states), "price_minor"),
-        "buyer_fees_held": sums(bought_qs.filter(state__in=held_states), "buyer_fee_minor"),
-        "buyer_spent": sums(bought_qs.filter(state=S.COMPLETED), "price_minor"),
+        "buyer_held": sums(bought_qs.filter(state__in=held_states), F("price_minor") + F("buyer_fee_minor")),
+        "buyer_spent": sums(bought_qs.filter(state=S.COMPLETED), F("price_minor") + F("buyer_fee_minor")),
         "seller_in_escrow": sums(sold_qs.filter(state__in=held_states), "price_minor"),
         "seller_paid": sums(payouts.filter(state=Disbursement.State.PAID,
                                            kind__in=[Disbursement.Kind.PAYOUT]), "amount_minor"),
