@@ -189,3 +189,31 @@ def test_officer_handles_a_correction_and_a_rejection(browser, e2e_tenant, url, 
     page.wait_for_load_state()
     assert Order.objects.get(pk=rejected.pk).state == OrderState.TRANSFER_FILED
     shot(page, "5-refiled")
+
+
+def test_seller_uploads_the_export_certificate(browser, e2e_tenant, url, shot, tmp_path):
+    """A Chinese invention sold to a Hong Kong buyer: filing is blocked until the seller uploads the
+    technology-export contract registration certificate (checked by content)."""
+    from tests.factories import transfer_order
+    from transfers.selectors import current_filing
+
+    order, seller, buyer = transfer_order(buyer_country="HK")
+    page = _context(browser)
+    _login(page, url, seller.email)
+    page.goto(url(order.get_absolute_url()) + "#transfer")
+    page.wait_for_selector(".tp-upload")
+    shot(page, "1-export-certificate-needed")
+    fake = tmp_path / "certificate.pdf"
+    fake.write_bytes(b"this is not a PDF")
+    page.set_input_files("#id_export_file", str(fake))
+    page.locator(".tp-upload button").click()
+    page.wait_for_load_state()
+    assert page.locator(".msg-error").count() == 1
+    shot(page, "2-wrong-file-refused")
+    real = tmp_path / "certificate-real.pdf"
+    real.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF")
+    page.set_input_files("#id_export_file", str(real))
+    page.locator(".tp-upload button").click()
+    page.wait_for_load_state()
+    assert current_filing(order).export_certificate
+    shot(page, "3-uploaded")
