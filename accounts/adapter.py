@@ -30,6 +30,16 @@ class AccountAdapter(DefaultAccountAdapter):
                 user_grant_role(user=user, role=Role.BUYER, actor=user)
         return user
 
+    def login(self, request, user):
+        super().login(request, user)
+        # A person who signed up on another exchange and logs in here becomes a buyer here too.
+        if get_current_tenant() is not None and user.is_active and not user.is_superuser:
+            from .selectors import user_roles
+            from .services import user_grant_role
+
+            if not user_roles(user):
+                user_grant_role(user=user, role=Role.BUYER, actor=user)
+
     def format_email_subject(self, subject):
         return f"[{_site().name}] {subject}"
 

@@ -152,3 +152,15 @@ def test_confirmation_email_is_in_the_visitors_language_and_names_the_exchange(c
     assert tenant.name in message.body
     assert "testserver" in message.body
     assert "确认" in message.body or "验证" in message.body
+
+
+def test_person_of_another_exchange_becomes_a_buyer_here_when_logging_in(client, tenant, other_tenant):
+    from marketplace.tenancy import tenant_context
+    from tests.factories import make_member
+
+    with tenant_context(other_tenant):
+        user = make_member(org=False)
+    assert user_roles(user, tenant) == frozenset()
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    user.__dict__.pop("_roles_cache", None)
+    assert user_roles(user, tenant) == {Role.BUYER}
