@@ -38,10 +38,15 @@ def redis_up() -> bool:
 
 
 def database_url() -> str:
+    """The URL of the database this test process uses (pytest-django's test_<name>)."""
+    from urllib.parse import quote
+
     s = connection.settings_dict
-    port = s.get("PORT") or 5432
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s.get('HOST') or '127.0.0.1'}:{port}/{s['NAME']}"
+    auth = quote(s["USER"] or "", safe="") + (f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else "")
+    host = s.get("HOST") or (s.get("OPTIONS") or {}).get("host") or "127.0.0.1"
+    if host.startswith("/"):  # the embedded PostgreSQL listens on a socket in a folder (bin/dev.py)
+        return f"postgres://{auth}@/{s['NAME']}?host={quote(host, safe='/')}"
+    return f"postgres://{auth}@{host}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
 class Worker:
