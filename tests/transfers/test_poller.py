@@ -220,3 +220,15 @@ def test_unsupported_office_does_not_get_filed(tenant):
     sign_all_papers(order, seller, buyer)
     with pytest.raises(ValidationFailed, match="EPO"):
         transfer_file(order=order, actor=transfer_officer())
+
+
+def test_notifications_are_in_each_users_language(tenant):
+    from accounts.models import User
+
+    order, seller, buyer, officer, filing = filed_order(outcome="correction")
+    User.objects.filter(pk=buyer.pk).update(language="zh-hans")
+    transfer_poll_due()
+    chinese = Notification.objects.get(kind="transfer.correction_requested", user=buyer)
+    english = Notification.objects.get(kind="transfer.correction_requested", user=seller)
+    assert "补正" in chinese.subject
+    assert "correction" in english.subject

@@ -188,3 +188,19 @@ def test_admin_lists_filings_that_need_attention_and_files(tenant, client):
         assert client.get(f"/admin/transfers/transferfiling/?attention={attention}").status_code == 200
     assert client.get(f"/admin/transfers/transferfiling/{filing.pk}/change/").status_code == 200
     assert client.get("/admin/transfers/transferdocument/").status_code == 200
+
+
+def test_officer_of_another_exchange_cannot_file_or_see(tenant, other_tenant, client):
+    from marketplace.tenancy import tenant_context
+
+    order, seller, buyer = transfer_order()
+    sign_all_papers(order, seller, buyer)
+    with tenant_context(other_tenant):
+        foreign_officer = transfer_officer()
+    login(client, foreign_officer)
+    assert client.post(f"/transfers/orders/{order.pk}/file/").status_code == 404
+    assert client.get("/transfers/staff/").status_code == 404
+    document = TransferDocument.objects.filter(order=order).first()
+    assert client.get(f"/transfers/papers/{document.pk}/pdf/").status_code == 404
+    order.refresh_from_db()
+    assert order.state == OrderState.FUNDED
