@@ -63,3 +63,9 @@ def test_adapters_by_name():
     assert isinstance(get_gateway("manual"), ManualOfficeGateway)
     with pytest.raises(ValueError, match="unknown office adapter"):
         get_gateway("fax")
+
+
+def test_no_rights_no_route(tenant):
+    office, problems = route_rights([])
+    assert office is None
+    assert "no registered right" in problems[0]

@@ -87,6 +87,8 @@ def route(jurisdiction: str, kind: str) -> str | None:
 def route_rights(rights) -> tuple[str | None, list[str]]:
     """Office for a list of rights and the reasons it cannot be found (one office per filing)."""
     offices, problems = set(), []
+    if not rights:
+        problems.append(str(_("This order has no registered right to transfer.")))
     for right in rights:
         office = route(right.jurisdiction, right.kind)
         if office is None:

@@ -2,6 +2,8 @@
 export certificate, gates, filing, office notice). Prepares the papers lazily (idempotent) the first
 time a funded order is viewed."""
 
+import logging
+
 from django import template
 
 from transfers.models import SIGNED_KINDS, Party
@@ -11,6 +13,7 @@ from transfers.services.common import is_officer, party_of
 from transfers.services.papers import PREPARE_STATES
 
 register = template.Library()
+log = logging.getLogger(__name__)
 
 
 @register.inclusion_tag("transfers/_panel.html", takes_context=True)
@@ -24,7 +27,10 @@ def transfer_panel(context, order, role=None):
     if order.state in PREPARE_STATES and not any(d.kind in SIGNED_KINDS for d in documents):
         from transfers.services import transfer_prepare
 
-        filing = transfer_prepare(order=order) or filing
+        try:
+            filing = transfer_prepare(order=order) or filing
+        except Exception:  # the order page must render; the deadline sweep prepares them later
+            log.exception("preparing the transfer papers of order %s failed", order.pk)
         documents = current_documents(order)
     papers = []
     for document in documents:
