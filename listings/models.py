@@ -153,7 +153,11 @@ class Listing(FSMModelMixin, TenantOwned):
                          condition=models.Q(state="published")),
             models.Index(fields=["tenant", "deal_type", "-published_at"], name="listing_deal_idx",
                          condition=models.Q(state="published")),
-            models.Index(fields=["tenant", "-published_at", "-id"], name="listing_newest_idx",
+            # Newest first, covering what a keyword search filters on: a very broad keyword is answered by
+            # an index-only scan testing each entry's search document until a page is full.
+            models.Index(fields=["tenant", "-published_at", "-id"], name="listing_newest_cover_idx",
+                         include=["search_document", "kind", "jurisdiction", "deal_type", "price_minor",
+                                  "expiry_date", "class_keys"],
                          condition=models.Q(state="published")),
             models.Index(fields=["tenant", "seller_org", "state"], name="listing_seller_idx"),
         ]

@@ -1,9 +1,7 @@
 """Celery tasks of listings: thin wrappers around services."""
 
 from celery import shared_task
-from celery.schedules import crontab
 
-from marketplace.celery import app
 from marketplace.models import Tenant
 from marketplace.tenancy import tenant_context
 
@@ -31,9 +29,3 @@ def recheck_published(*, tenant_id, after_id=0):
 def recheck_all_tenants():
     for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
         recheck_published.delay(tenant_id=tenant_id)
-
-
-@app.on_after_finalize.connect
-def setup_periodic_tasks(sender, **kwargs):
-    sender.add_periodic_task(crontab(hour=3, minute=30), recheck_all_tenants.s(),
-                             name="listings: daily re-check against the register")

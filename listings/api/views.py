@@ -181,9 +181,17 @@ class ListingWriteSerializer(serializers.Serializer):
                                          default=list)
 
 
-class ListingUpdateSerializer(ListingWriteSerializer):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, partial=True, **kwargs)
+class ListingUpdateSerializer(serializers.Serializer):
+    """Only the fields given change (not `partial=True`: that would make a right's number optional)."""
+
+    rights = RightRefSerializer(many=True, min_length=1, max_length=50, required=False)
+    title = serializers.CharField(max_length=300, required=False)
+    description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    price_minor = serializers.IntegerField(min_value=1, max_value=MAX_PRICE, required=False)
+    deal_type = serializers.ChoiceField(choices=Listing.DealType.choices, required=False)
+    licence_term_months = serializers.IntegerField(min_value=1, max_value=1200, required=False, allow_null=True)
+    licence_territory = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    industry_tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=10, required=False)
 
 
 def resolve_rights(rights: list[dict], *, field: str = "rights") -> list[RegisterRecord]:

@@ -320,6 +320,8 @@ def test_very_broad_keywords_show_the_newest_matches_first(client, tenant, monke
     result = client.get("/search/", {"q": "锂电池"}).context["result"]
     assert result.newest_instead_of_rank
     assert [listing.title for listing in result.listings] == ["一种锂电池管理方法 0", "一种锂电池管理方法 1"]
-    monkeypatch.setattr(search, "NEWEST_WINDOW", 3)  # too few matches in the window for page 2: full query
     result = client.get("/search/", {"q": "锂电池", "page": 2}).context["result"]
     assert [listing.title for listing in result.listings] == ["一种锂电池管理方法 2", "一种锂电池管理方法 3"]
+    monkeypatch.setattr(search, "PAGE_SIZE", 1)  # page 5 is past the first three pages: the full query
+    result = client.get("/search/", {"q": "锂电池", "page": 5}).context["result"]
+    assert [listing.title for listing in result.listings] == ["一种锂电池管理方法 4"]
