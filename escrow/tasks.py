@@ -6,7 +6,6 @@ import logging
 
 from celery import shared_task
 
-from marketplace.celery import app
 from marketplace.tenancy import tenant_context
 
 log = logging.getLogger(__name__)
@@ -40,8 +39,3 @@ def simulated_deliver(*, body, tenant_id=None):
     from .payments.simulated import deliver
 
     return deliver(body)
-
-
-@app.on_after_finalize.connect
-def setup_periodic_tasks(sender, **kwargs):
-    sender.add_periodic_task(300.0, retry_disbursements.s(), name="escrow: retry failed payouts and refunds")

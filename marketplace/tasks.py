@@ -4,7 +4,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .celery import app
 from .models import Notification
 from .outbox import relay_pending
 from .tenancy import tenant_context
@@ -32,8 +31,3 @@ def send_notification_email(*, notification_id, tenant_id):
 @shared_task(name="marketplace.tasks.relay_outbox")
 def relay_outbox():
     return relay_pending()
-
-
-@app.on_after_finalize.connect
-def setup_periodic_tasks(sender, **kwargs):
-    sender.add_periodic_task(30.0, relay_outbox.s(), name="relay outbox")

@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from marketplace.celery import app
-
 from . import services, webhooks
 
 
@@ -24,9 +22,3 @@ def retry_webhooks():
 @shared_task(name="partners.tasks.purge_idempotency_records")
 def purge_idempotency_records():
     return services.idempotency_purge()
-
-
-@app.on_after_finalize.connect
-def setup_periodic_tasks(sender, **kwargs):
-    sender.add_periodic_task(30.0, retry_webhooks.s(), name="retry due webhooks")
-    sender.add_periodic_task(3600.0, purge_idempotency_records.s(), name="purge idempotency records")

@@ -5,16 +5,12 @@ poller and the trade deadlines, each over every active tenant."""
 import logging
 
 from celery import shared_task
-from django.conf import settings
 
-from marketplace.celery import app
 from marketplace.models import Tenant
 from marketplace.tenancy import tenant_context
 
 log = logging.getLogger(__name__)
 
-POLL_EVERY = getattr(settings, "TRANSFER_POLL_INTERVAL", 60.0)
-DEADLINES_EVERY = getattr(settings, "TRADE_DEADLINES_INTERVAL", 300.0)
 
 
 @shared_task(name="transfers.tasks.prepare_transfer")
@@ -62,9 +58,3 @@ def enforce_deadlines():
     """Beat: every deadline of the trade in every tenant."""
     return {tenant_id: enforce_deadlines_tenant(tenant_id=tenant_id)
             for tenant_id in Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)}
-
-
-@app.on_after_finalize.connect
-def setup_periodic_tasks(sender, **kwargs):
-    sender.add_periodic_task(float(POLL_EVERY), poll_offices.s(), name="poll the offices")
-    sender.add_periodic_task(float(DEADLINES_EVERY), enforce_deadlines.s(), name="enforce trade deadlines")

@@ -7,6 +7,7 @@ Transactions: ATOMIC_REQUESTS is off. Services that move state or money own thei
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -168,6 +169,22 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Every periodic task, in one place (deterministic whatever order modules are imported in).
+CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {"task": "marketplace.tasks.relay_outbox", "schedule": 30.0},
+    "listings-recheck-register": {
+        "task": "listings.tasks.recheck_all_tenants", "schedule": crontab(hour=3, minute=30),
+    },
+    "escrow-retry-disbursements": {"task": "escrow.tasks.retry_disbursements", "schedule": 300.0},
+    "transfers-poll-offices": {
+        "task": "transfers.tasks.poll_offices", "schedule": env.float("TRANSFER_POLL_INTERVAL", default=60.0),
+    },
+    "transfers-enforce-deadlines": {
+        "task": "transfers.tasks.enforce_deadlines", "schedule": env.float("TRADE_DEADLINES_INTERVAL", default=300.0),
+    },
+    "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
+    "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
+}
 
 # Partner API (partners/): API-key authentication that sets the tenant from the key, scopes,
 # per-key throttling, cursor pagination, problem details (RFC 9457) for every error.

@@ -50,3 +50,5 @@ def test_periodic_tasks_are_registered():
     names = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "transfers.tasks.poll_offices" in names
     assert "transfers.tasks.enforce_deadlines" in names
+    # every scheduled task exists (a typo in the schedule would silently never run)
+    assert names <= set(app.tasks), names - set(app.tasks)
