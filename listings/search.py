@@ -18,6 +18,8 @@ from django.db import connection
 from django.db.models import Count, F, Value
 from django.utils import timezone
 
+from marketplace.tenancy import require_tenant
+
 from .models import Listing, RightKind
 from .numbers import search_keys
 from .search_text import document_text, tsquery
@@ -212,6 +214,58 @@ def _sample_percent() -> float:
     return min(100.0, max(0.5, 100.0 * SAMPLE_TABLE_ROWS / cached[0]))
 
 
+_stats_cache: dict = {}
+
+
+def _column_stats():
+    """Lexeme frequencies of the search documents and the tenants' shares of the table, from pg_stats
+    (cached for ten minutes per process)."""
+    cached = _stats_cache.get("stats")
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    lexemes, tenants = {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, most_common_elems::text::text[], most_common_elem_freqs, "
+            "most_common_vals::text::text[], most_common_freqs FROM pg_stats "
+            "WHERE tablename = %s AND attname IN ('search_document', 'tenant_id')", [Listing._meta.db_table])
+        for attname, elems, elem_freqs, vals, val_freqs in cursor.fetchall():
+            if attname == "search_document" and elems:
+                lexemes = dict(zip(elems, elem_freqs[:len(elems)], strict=False))
+            elif attname == "tenant_id" and vals:
+                tenants = {int(v): f for v, f in zip(vals, val_freqs, strict=False)}
+    stats = (lexemes, tenants)
+    _stats_cache["stats"] = (stats, time.monotonic() + 600)
+    return stats
+
+
+def estimated_keyword_matches(q: str) -> float:
+    """Rough number of the tenant's published listings matching keyword `q`, from the statistics.
+
+    PostgreSQL multiplies the frequencies of the bigrams of one Chinese word as if they were independent
+    and so underestimates such words a hundredfold; here the bigrams of one run count once (their
+    rarest), separate words multiply."""
+    from .search_text import _TOKEN, CJK_RUN_RE, cjk_bigrams
+
+    lexemes, tenants = _column_stats()
+    if not lexemes:
+        return 0.0
+    floor = min(lexemes.values()) / 2
+    selectivity = 1.0
+    for token in _TOKEN.findall(q or ""):
+        if CJK_RUN_RE.fullmatch(token):
+            terms = cjk_bigrams(token)
+            freq = min((lexemes.get(t, floor) for t in terms), default=floor) if len(token) > 1 else sum(
+                f for lex, f in lexemes.items() if lex.startswith(token))
+        else:
+            word = token.lower()
+            freq = sum(f for lex, f in lexemes.items() if lex.startswith(word)) or floor
+        selectivity *= min(freq, 1.0)
+    share = tenants.get(require_tenant().pk, 0.0)
+    _sample_percent()  # refreshes the cached table size
+    return _reltuples_cache["rows"][0] * share * selectivity
+
+
 def facet_counts(params: SearchParams) -> tuple[dict, bool]:
     """Counts by kind, jurisdiction and deal type, and whether they are estimates.
 
@@ -220,14 +274,19 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
     Python. The GROUP BY reads at most EXACT_FACETS_UP_TO + 1 matches; when there are more, it is
     repeated over a TABLESAMPLE and the counts are scaled estimates (the page says "about"): exact
     counts of a million rows would cost a full scan on every search."""
-    qs, _, _ = _base(SearchParams(**{**params.__dict__, "kind": "", "jurisdiction": "", "deal_type": ""}))
-    limited = qs.order_by().values_list("kind", "jurisdiction", "deal_type")[:EXACT_FACETS_UP_TO + 1]
-    sql, args = limited.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT m.kind, m.jurisdiction, m.deal_type, count(*) FROM ({sql}) AS m "  # noqa: S608
-                       "GROUP BY 1, 2, 3", args)  # ORM-compiled SQL with bound args
-        rows = cursor.fetchall()
-    approximate = sum(r[3] for r in rows) > EXACT_FACETS_UP_TO
+    qs, text_query, is_number = _base(
+        SearchParams(**{**params.__dict__, "kind": "", "jurisdiction": "", "deal_type": ""}))
+    if text_query is not None and not params.klass and (
+            estimated_keyword_matches(params.q) > 10 * EXACT_FACETS_UP_TO):
+        rows, approximate = [], True  # clearly very many: do not read 2,000 of them first
+    else:
+        limited = qs.order_by().values_list("kind", "jurisdiction", "deal_type")[:EXACT_FACETS_UP_TO + 1]
+        sql, args = limited.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT m.kind, m.jurisdiction, m.deal_type, count(*) FROM ({sql}) AS m "  # noqa: S608
+                           "GROUP BY 1, 2, 3", args)  # ORM-compiled SQL with bound args
+            rows = cursor.fetchall()
+        approximate = sum(r[3] for r in rows) > EXACT_FACETS_UP_TO
     if approximate:
         rows = _grouped(qs, sample_percent=_sample_percent())
     from .models import Jurisdiction

@@ -6,6 +6,7 @@ import re
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{CJK}]+")
+CJK_RUN_RE = _CJK_RUN
 _TOKEN = re.compile(f"[{CJK}]+|[0-9A-Za-z]+")
 
 
