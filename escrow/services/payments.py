@@ -16,6 +16,7 @@ from marketplace.audit import audit_record
 from marketplace.errors import GatewayError, InvalidTransition, ValidationFailed
 from marketplace.money import format_money
 from marketplace.notifications import notify
+from marketplace.outbox import enqueue
 from marketplace.tenancy import require_tenant
 
 from .common import create_disbursement, next_reference, require_buyer, require_staff
@@ -85,6 +86,9 @@ def _receive(payment: Payment, *, provider_ref="", amount_minor=None) -> str:
                 idempotency_key=f"payment-received-{payment.pk}")
             _transition(order, "fund", actor_label=payment.provider,
                         data={"payment": payment.reference, "amount_minor": amount})
+            # The papers are generated at once by the worker (published on commit; the deadline
+            # sweep and the order page only catch up if this message was lost).
+            enqueue("transfers.tasks.prepare_transfer", tenant_id=order.tenant_id, order_id=order.pk)
             return "funded"
         why = _("the order was no longer awaiting payment") if amount == order.total_minor else \
             _("the amount did not match the order")

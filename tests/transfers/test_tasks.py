@@ -52,3 +52,23 @@ def test_periodic_tasks_are_registered():
     assert "transfers.tasks.enforce_deadlines" in names
     # every scheduled task exists (a typo in the schedule would silently never run)
     assert names <= set(app.tasks), names - set(app.tasks)
+
+
+def test_funding_queues_the_papers_in_the_same_transaction(tenant):
+    # given a seller-confirmed order
+    from marketplace.models import OutboxMessage
+    from tests.factories import deliver_payment, order_in_state
+
+    order, seller, buyer = order_in_state(OrderState.SELLER_CONFIRMED)
+    from escrow.services import payment_start
+
+    payment = payment_start(order=order, actor=buyer, provider="simulated")
+    # when the payment arrives (the same success reported twice)
+    deliver_payment(payment)
+    deliver_payment(payment)
+    # then the worker is asked once to prepare this order's papers
+    queued = OutboxMessage.objects.filter(task_name="transfers.tasks.prepare_transfer")
+    assert [m.kwargs for m in queued] == [{"tenant_id": tenant.pk, "order_id": order.pk}]
+    # and running that message generates the papers without anyone opening the order page
+    tasks.prepare_transfer(**queued[0].kwargs)
+    assert TransferDocument.objects.filter(order=order).count() == 3
