@@ -217,3 +217,12 @@ def test_search_by_words_ranks_and_by_number_matches_exactly(api):
     number = other.rights.first().number
     by_number = api.get("/api/v1/listings", {"q": number, "sort": "relevance"}).json()["results"]
     assert [r["id"] for r in by_number] == [other.pk]
+
+
+def test_update_with_a_right_without_number_is_400(api, org):
+    record = register_record(owner_name=org.legal_name)
+    listing_id = api.post("/api/v1/seller/listings", {"rights": [{"number": record.number}],
+                                                      "price_minor": 5_000_000}).json()["id"]
+    response = api.patch(f"/api/v1/seller/listings/{listing_id}", {"rights": [{"jurisdiction": "CN"}]})
+    assert response.status_code == 400
+    assert "rights.0.number" in response.json()["errors"]
