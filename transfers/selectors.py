@@ -63,6 +63,18 @@ def missing_signatures(order, documents=None) -> dict[str, list[TransferDocument
     return missing
 
 
+def papers_signable_now(order, filing=None) -> bool:
+    """Whether the parties may sign papers now: the payment is held and nothing is with the office,
+    or the office asked for a correction. Never on a disputed, refunded, cancelled or finished order
+    (the page then shows the papers read-only). The signing service applies the same rule."""
+    if order.state not in SIGNABLE_ORDER_STATES:
+        return False
+    if order.state == OrderState.TRANSFER_FILED:
+        filing = filing if filing is not None else current_filing(order)
+        return filing is not None and filing.status == FilingStatus.CORRECTION_REQUESTED
+    return True
+
+
 def all_signed(order, documents=None) -> bool:
     documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
     signable = [d for d in documents if d.needs_signatures]

@@ -80,11 +80,12 @@ def paper(request, pk):
                 if remaining:
                     return redirect("transfers:paper", remaining[0].pk)
                 return redirect(_order_page(order))
-    remaining = selectors.missing_signatures(order).get(party, []) if party else []
+    signable_now = selectors.papers_signable_now(order)
+    remaining = selectors.missing_signatures(order).get(party, []) if party and signable_now else []
     return render(request, "transfers/paper.html", {
         "document": document, "order": order, "party": party, "signatures": signatures, "mine": mine,
         "form": form, "can_sign": bool(party) and mine is None and document.needs_signatures
-        and not document.superseded and order.state in selectors.SIGNABLE_ORDER_STATES,
+        and not document.superseded and signable_now,
         "remaining": remaining, "order_page": _order_page(order), "pages": papers.text_pages(document),
     })
 

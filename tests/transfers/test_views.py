@@ -1,3 +1,4 @@
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from escrow.models import OrderState
@@ -204,3 +205,42 @@ def test_officer_of_another_exchange_cannot_file_or_see(tenant, other_tenant, cl
     assert client.get(f"/transfers/papers/{document.pk}/pdf/").status_code == 404
     order.refresh_from_db()
     assert order.state == OrderState.FUNDED
+
+
+def _papers_page(client, order, user):
+    login(client, user)
+    return client.get(order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+@pytest.mark.parametrize("end_state", ["refunded", "disputed"])
+def test_panel_offers_no_signing_when_the_order_cannot_go_on(tenant, client, end_state):
+    # given a funded order whose papers exist, then refunded or disputed before anyone signed
+    from escrow import services as escrow
+    from tests.factories import escrow_staff
+
+    order, seller, buyer = transfer_order()
+    client.get(order.get_absolute_url())
+    login(client, buyer)
+    client.get(order.get_absolute_url())
+    if end_state == "refunded":
+        escrow.order_refund(order=order, actor=escrow_staff(), reason="Seller withdrew")
+    else:
+        escrow.order_dispute_open(order=order, actor=buyer, reason="The seller stopped answering.")
+    documents = list(TransferDocument.objects.filter(order=order))
+    assert documents
+    for user in (buyer, seller):
+        # when a party opens the order page
+        html = _papers_page(client, order, user)
+        # then the papers are listed read-only, with a word on why
+        assert "Read and sign" not in html and "papers to sign" not in html
+        assert f'href="/transfers/papers/{documents[0].pk}/">Read<' in html
+        assert "can only be read" in html or "wait until escrow staff resolve it" in html
+        # and the paper page has no signing form either
+        page = client.get(f"/transfers/papers/{documents[0].pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert 'name="typed_name"' not in page and "Next paper to sign" not in page
+
+
+def test_panel_offers_signing_while_the_payment_is_held(tenant, client):
+    order, seller, buyer = transfer_order()
+    html = _papers_page(client, order, buyer)
+    assert "Read and sign" in html and "papers to sign" in html

@@ -8,11 +8,18 @@ from django import template
 
 from transfers.models import SIGNED_KINDS, Party
 from transfers.offices import PROFILES
-from transfers.selectors import current_documents, current_filing, needs_export_certificate, transfer_gates
+from transfers.selectors import (
+    current_documents,
+    current_filing,
+    needs_export_certificate,
+    papers_signable_now,
+    transfer_gates,
+)
 from transfers.services.common import is_officer, party_of
 from transfers.services.papers import PREPARE_STATES
 
 register = template.Library()
+CLOSED_STATES = ("refunded", "cancelled")
 log = logging.getLogger(__name__)
 
 
@@ -42,14 +49,16 @@ def transfer_panel(context, order, role=None):
             "mine_signed": party in signed if party else True,
         })
     signable = [p for p in papers if p["doc"].needs_signatures]
-    to_sign = [p for p in signable if not p["mine_signed"]]
+    can_sign = bool(party) and papers_signable_now(order, filing)
+    to_sign = [p for p in signable if not p["mine_signed"]] if can_sign else []
     gates = transfer_gates(order=order, filing=filing, documents=[p["doc"] for p in signable]) \
         if order.state in ("funded", "transfer_rejected") and filing else []
     return {
         "request": request, "order": order, "party": party, "officer": officer, "filing": filing,
         "profile": PROFILES.get(filing.office) if filing and filing.office else None,
         "signable": signable, "others": [p for p in papers if not p["doc"].needs_signatures],
-        "to_sign": to_sign,
+        "to_sign": to_sign, "can_sign": can_sign,
+        "closed": order.state in CLOSED_STATES, "on_hold": order.state == "disputed",
         "to_sign_any": not signable or any(not (p["seller"] and p["buyer"]) for p in signable), "gates": gates, "blocked": [g for g in gates if not g.ok and g.blocking],
         "needs_export": needs_export_certificate(order) if order.state in PREPARE_STATES else False,
         "state": order.state,
