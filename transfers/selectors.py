@@ -4,8 +4,9 @@ gates that must be open before an escrow officer may file."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -200,3 +201,64 @@ def overdue_filings():
         status__in=[FilingStatus.FILED, FilingStatus.CORRECTION_REQUESTED, FilingStatus.PACKAGE_READY],
         expected_answer_at__lt=timezone.now(),
     )
+
+
+# --- the signing-and-filing deadline (DESIGN section 2), one rule for the worker and the page ------
+
+# Each party that still has papers to sign is reminded this long before the deadline.
+SIGN_REMINDER_BEFORE = timedelta(days=3)
+
+
+def buyer_sign_grace() -> timedelta:
+    """How long after the deadline a buyer who paid but did not sign may still sign before the
+    platform refunds them (setting TRANSFER_BUYER_SIGN_GRACE_DAYS, default 7 days)."""
+    return timedelta(days=getattr(settings, "TRANSFER_BUYER_SIGN_GRACE_DAYS", 7))
+
+
+@dataclass(frozen=True)
+class FilingDeadline:
+    """Where a funded order stands against its signing-and-filing deadline.
+
+    phase, decided in this order at `now`:
+    - "signing": before the deadline (reminders from `remind_at`);
+    - "no_papers": past it, but the platform produced no papers: staff are told, nobody is blamed;
+    - "seller_late": past it and the seller has not signed every paper: the seller defaults (buyer
+      refunded in full, the seller's margin forfeited to the buyer);
+    - "buyer_late": the seller signed, the buyer has not: buyer, seller and escrow staff are told at
+      once; staff may cancel with a refund; if the buyer still has not signed at `buyer_refund_at`
+      the platform refunds the buyer and the listing goes back on sale (no margin forfeited);
+    - "staff_late": both signed but the transfer is not filed: escrow staff are told, the order is
+      flagged in their queue; nobody is penalised.
+    """
+
+    phase: str
+    due: datetime
+    remind_at: datetime
+    buyer_refund_at: datetime
+    seller_missing: int
+    buyer_missing: int
+
+
+def filing_deadline(order, documents=None, *, now=None) -> FilingDeadline | None:
+    if order.state != OrderState.FUNDED or order.filing_due is None:
+        return None
+    now = now or timezone.now()
+    documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
+    signable = [d for d in documents if d.needs_signatures and d.kind in SIGNED_KINDS]
+    missing = missing_signatures(order, signable)
+    seller_missing = len(missing[Party.SELLER]) if signable else len(SIGNED_KINDS)
+    buyer_missing = len(missing[Party.BUYER]) if signable else len(SIGNED_KINDS)
+    if now < order.filing_due:
+        phase = "signing"
+    elif len(signable) < len(SIGNED_KINDS):
+        phase = "no_papers"
+    elif seller_missing:
+        phase = "seller_late"
+    elif buyer_missing:
+        phase = "buyer_late"
+    else:
+        phase = "staff_late"
+    return FilingDeadline(phase=phase, due=order.filing_due, remind_at=order.filing_due - SIGN_REMINDER_BEFORE,
+                          buyer_refund_at=order.filing_due + buyer_sign_grace(),
+                          seller_missing=seller_missing, buyer_missing=buyer_missing)
+

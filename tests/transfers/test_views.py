@@ -232,15 +232,43 @@ def test_panel_offers_no_signing_when_the_order_cannot_go_on(tenant, client, end
         # when a party opens the order page
         html = _papers_page(client, order, user)
         # then the papers are listed read-only, with a word on why
-        assert "Read and sign" not in html and "papers to sign" not in html
+        assert "Read and sign" not in html
+        assert "papers to sign" not in html
         assert f'href="/transfers/papers/{documents[0].pk}/">Read<' in html
         assert "can only be read" in html or "wait until escrow staff resolve it" in html
         # and the paper page has no signing form either
         page = client.get(f"/transfers/papers/{documents[0].pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-        assert 'name="typed_name"' not in page and "Next paper to sign" not in page
+        assert 'name="typed_name"' not in page
+        assert "Next paper to sign" not in page
 
 
 def test_panel_offers_signing_while_the_payment_is_held(tenant, client):
     order, seller, buyer = transfer_order()
     html = _papers_page(client, order, buyer)
-    assert "Read and sign" in html and "papers to sign" in html
+    assert "Read and sign" in html
+    assert "papers to sign" in html
+
+
+def test_order_page_says_what_happens_at_the_signing_deadline(tenant, client):
+    # given a funded order
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from escrow.models import Order
+
+    order, seller, buyer = transfer_order()
+    # when a party opens its page
+    html = _papers_page(client, order, buyer)
+    # then the deadline and what happens to each party who misses it are shown
+    assert 'id="signing-deadline"' in html
+    assert "the seller&#x27;s margin goes to the buyer" in html or "the seller's margin goes to the buyer" in html
+    assert "unless the buyer signs before" in html
+    # when the seller signed and the deadline passed without the buyer
+    from transfers.services import document_sign
+
+    for document in TransferDocument.objects.filter(order=order, kind__in=SIGNED_KINDS):
+        document_sign(document=document, user=seller, typed_name="Seller Person", consent=True)
+    Order.objects.filter(pk=order.pk).update(filing_due=timezone.now() - timedelta(hours=1))
+    html = _papers_page(client, order, seller)
+    assert "without the buyer&#x27;s signature" in html or "without the buyer's signature" in html

@@ -3,11 +3,17 @@ remembering. Each overdue order goes through escrow's durable service, which loc
 re-checks state and deadline, so running this twice, or in two workers at once, changes nothing more.
 
 - seller confirmation and payment deadlines → `order_expire` (cancelled, listing released);
-- signing-and-filing deadline → `order_seller_default` when the seller has not signed every paper
-  (buyer refunded, margin forfeited); when the seller did sign and the order waits on the buyer or on
-  staff, escrow officers are told instead (once), the order shows as stuck in the admin;
+- signing-and-filing deadline (the rule is `transfers.selectors.filing_deadline`, also shown on the
+  order page):
+  - three days before it, each party that still has papers to sign is reminded (once);
+  - the seller has not signed every paper → `order_seller_default` (buyer refunded, margin forfeited);
+  - the seller signed, the buyer has not → buyer, seller and escrow officers are told at once (staff
+    may cancel with a refund); still unsigned after the grace period → the buyer is refunded by the
+    platform and the listing goes back on sale (the seller's margin is not touched);
+  - both signed but not filed → escrow officers are told (once) and the order is flagged;
+  - no papers at all (the platform failed) → officers are told, nobody is penalised;
 - buyer inspection deadline → `order_auto_confirm` (the platform confirms and the seller is paid);
-- funded orders without papers get them (`transfer_prepare`), in case the funded hook was missed.
+- funded orders without papers get them (`transfer_prepare`), in case the funded message was lost.
 """
 
 from __future__ import annotations
@@ -19,18 +25,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from escrow.models import Order, OrderState
+from escrow.services.core import lock_order
 from marketplace.audit import audit_record
 from marketplace.errors import DomainError
+from marketplace.models import AuditEvent
 from marketplace.notifications import notify
 from transfers.models import SIGNED_KINDS, Party, TransferDocument, TransferFiling
-from transfers.selectors import current_documents, missing_signatures
+from transfers.selectors import SIGN_REMINDER_BEFORE, current_documents, filing_deadline
 
-from .common import officers, order_url
+from .common import officers, order_url, party_users
 from .papers import transfer_prepare
 
 log = logging.getLogger(__name__)
 
 SELLER_DEFAULT_REASON = gettext_lazy("The seller did not sign the transfer papers before the deadline.")
+BUYER_LATE_REASON = gettext_lazy("The buyer did not sign the transfer papers before the deadline and the grace "
+                                 "period that followed.")
 
 
 def _run(name, func, order, counts, **kwargs):
@@ -44,23 +54,112 @@ def _run(name, func, order, counts, **kwargs):
         counts["errors"] = counts.get("errors", 0) + 1
 
 
-def _filing_overdue_tell_staff(order, counts):
-    """The seller signed; the order waits on the buyer or on staff. Tell the officers once."""
+def _once(order, action, counts, count_as, tell, **data):
+    """Run `tell(order)` once per order and `action` (an audit row on the order is the marker), under
+    the order's lock so two workers do not both tell."""
     with transaction.atomic():
+        order = lock_order(order.pk)
+        if order.state != OrderState.FUNDED:
+            return
+        marker = AuditEvent.objects.filter(action=action, object_type=order._meta.label_lower, object_id=str(order.pk))
+        for key, value in data.items():
+            marker = marker.filter(**{f"data__{key}": value})
+        if marker.exists():
+            return
+        audit_record(action=action, obj=order, actor_label="deadline",
+                     data={"filing_due": order.filing_due.isoformat(), **data})
+        tell(order)
+        counts[count_as] = counts.get(count_as, 0) + 1
+
+
+def _remind(order, party, rule, counts):
+    if party == Party.SELLER:
+        body = gettext_lazy("You still have transfer papers to sign for “%(title)s”. Sign them on the order page "
+                            "before %(due)s: if you have not by then, the order is cancelled, the buyer is "
+                            "refunded in full and your margin goes to the buyer.")
+    else:
+        body = gettext_lazy("You still have transfer papers to sign for “%(title)s”. Sign them on the order page "
+                            "before %(due)s: if you have not by then, escrow staff are told, and unless you sign "
+                            "before %(refund_at)s your payment is refunded and the purchase does not go ahead.")
+
+    def tell(order):
+        notify(users=party_users(order, party), kind="transfer.sign_reminder",
+               subject=gettext_lazy("Order %(ref)s: sign the transfer papers by %(due)s"), body=body,
+               params={"ref": order.reference, "title": order.listing.title, "due": _when(rule.due),
+                       "refund_at": _when(rule.buyer_refund_at)},
+               url=order_url(order))
+    _once(order, "transfer.sign_reminder", counts, "sign_reminders", tell, party=party)
+
+
+def _when(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def _buyer_late_tell(order, rule, counts):
+    def tell(order):
+        params = {"ref": order.reference, "title": order.listing.title, "due": _when(rule.due),
+                  "refund_at": _when(rule.buyer_refund_at)}
+        notify(users=party_users(order, Party.BUYER), kind="transfer.buyer_sign_overdue",
+               subject=gettext_lazy("Order %(ref)s: the signing deadline passed"),
+               body=gettext_lazy("The seller signed the transfer papers for “%(title)s”, but you did not sign "
+                                 "them by %(due)s. Sign them now: unless you do before %(refund_at)s, your "
+                                 "payment is refunded and the listing goes back on sale."),
+               params=params, url=order_url(order))
+        notify(users=party_users(order, Party.SELLER), kind="transfer.buyer_sign_overdue",
+               subject=gettext_lazy("Order %(ref)s: the buyer has not signed"),
+               body=gettext_lazy("The buyer did not sign the transfer papers for “%(title)s” by %(due)s. Unless "
+                                 "they sign before %(refund_at)s, the buyer is refunded and your listing goes back "
+                                 "on sale; your margin stays yours."),
+               params=params, url=order_url(order))
+        notify(users=officers(), kind="transfer.buyer_sign_overdue",
+               subject=gettext_lazy("Order %(ref)s: the buyer has not signed by the deadline"),
+               body=gettext_lazy("The seller signed every paper for “%(title)s”; the buyer did not by %(due)s. "
+                                 "Contact the buyer, or cancel the order with a refund. The platform refunds "
+                                 "the buyer on %(refund_at)s if nothing happens."),
+               params=params, url=order_url(order))
+    _once(order, "transfer.buyer_sign_overdue", counts, "buyer_late_told", tell)
+
+
+def _staff_tell(order, rule, counts):
+    """The parties did their part (or the platform produced no papers): tell the officers once and
+    flag the current filing for their queue."""
+    def tell(order):
         filing = (TransferFiling.objects.select_for_update(of=("self",)).filter(order=order)
                   .order_by("-attempt").first())
-        if filing is None or filing.last_error.startswith("filing overdue"):
-            return
-        filing.last_error = f"filing overdue since {order.filing_due:%Y-%m-%d %H:%M}"
-        filing.save(update_fields=["last_error", "updated_at"])
-        audit_record(action="transfer.filing_overdue", obj=filing, actor_label="system",
-                     data={"order": order.reference})
+        if filing is not None:
+            filing.last_error = f"filing overdue since {order.filing_due:%Y-%m-%d %H:%M}"
+            filing.save(update_fields=["last_error", "updated_at"])
+        if rule.phase == "no_papers":
+            body = gettext_lazy("The transfer papers of “%(title)s” were not generated and the signing deadline "
+                                "passed. Prepare them, give the parties new time, or cancel with a refund.")
+        else:
+            body = gettext_lazy("Both parties signed, but the transfer of “%(title)s” is not filed yet. File it now.")
         notify(users=officers(), kind="transfer.filing_overdue",
-               subject=gettext_lazy("Order %(ref)s: signing and filing deadline passed"),
-               body=gettext_lazy("The seller signed, but the transfer of “%(title)s” is not filed yet. File it or "
-                                 "contact the buyer."),
+               subject=gettext_lazy("Order %(ref)s: signing and filing deadline passed"), body=body,
                params={"ref": order.reference, "title": order.listing.title}, url=order_url(order))
-        counts["filing_overdue_flagged"] = counts.get("filing_overdue_flagged", 0) + 1
+    _once(order, "transfer.filing_overdue", counts, "filing_overdue_flagged", tell)
+
+
+def _signing_deadline(order, now, counts):
+    rule = filing_deadline(order, current_documents(order, kinds=SIGNED_KINDS), now=now)
+    if rule is None:
+        return
+    if rule.phase == "signing":
+        for party, missing in ((Party.SELLER, rule.seller_missing), (Party.BUYER, rule.buyer_missing)):
+            if missing:
+                _remind(order, party, rule, counts)
+    elif rule.phase == "seller_late":
+        from escrow import services as escrow
+
+        _run("seller_default", escrow.order_seller_default, order, counts, reason=str(SELLER_DEFAULT_REASON))
+    elif rule.phase == "buyer_late":
+        _buyer_late_tell(order, rule, counts)
+        if now >= rule.buyer_refund_at:
+            from escrow import services as escrow
+
+            _run("buyer_late_refunded", escrow.order_refund, order, counts, actor=None, reason=str(BUYER_LATE_REASON))
+    else:  # staff_late, no_papers
+        _staff_tell(order, rule, counts)
 
 
 def trade_deadlines_enforce(*, now=None, limit: int = 500) -> dict:
@@ -74,18 +173,18 @@ def trade_deadlines_enforce(*, now=None, limit: int = 500) -> dict:
         _run("expired_unconfirmed", escrow.order_expire, order, counts)
     for order in base.filter(state=OrderState.SELLER_CONFIRMED, payment_due__lte=now)[:limit]:
         _run("expired_unpaid", escrow.order_expire, order, counts)
-    for order in base.filter(state=OrderState.FUNDED, filing_due__lte=now)[:limit]:
-        documents = current_documents(order, kinds=SIGNED_KINDS)
-        seller_done = len(documents) == len(SIGNED_KINDS) and not missing_signatures(order, documents)[Party.SELLER]
-        if seller_done:
-            _filing_overdue_tell_staff(order, counts)
-        else:
-            _run("seller_default", escrow.order_seller_default, order, counts, reason=str(SELLER_DEFAULT_REASON))
-    for order in base.filter(state=OrderState.TRANSFER_APPROVED, inspection_due__lte=now)[:limit]:
-        _run("auto_confirmed", escrow.order_auto_confirm, order, counts)
-    # Papers for funded orders that have none (the page view or the funded task normally did it).
+    # Papers for funded orders that have none (the funded message normally did it) come first, so
+    # that the signing deadline below never judges an order whose papers were only late.
     unprepared = (base.filter(state=OrderState.FUNDED)
                   .exclude(pk__in=TransferDocument.objects.values("order_id"))[:limit])
     for order in unprepared:
         _run("papers_prepared", transfer_prepare, order, counts)
+    for order in base.filter(state=OrderState.FUNDED, filing_due__lte=now + SIGN_REMINDER_BEFORE)[:limit]:
+        try:
+            _signing_deadline(order, now, counts)
+        except Exception:  # noqa: BLE001 - one order must not stop the rest
+            log.exception("signing deadline failed for order %s", order.pk)
+            counts["errors"] = counts.get("errors", 0) + 1
+    for order in base.filter(state=OrderState.TRANSFER_APPROVED, inspection_due__lte=now)[:limit]:
+        _run("auto_confirmed", escrow.order_auto_confirm, order, counts)
     return counts

@@ -11,6 +11,7 @@ from transfers.offices import PROFILES
 from transfers.selectors import (
     current_documents,
     current_filing,
+    filing_deadline,
     needs_export_certificate,
     papers_signable_now,
     transfer_gates,
@@ -62,5 +63,6 @@ def transfer_panel(context, order, role=None):
         "to_sign_any": not signable or any(not (p["seller"] and p["buyer"]) for p in signable), "gates": gates, "blocked": [g for g in gates if not g.ok and g.blocking],
         "needs_export": needs_export_certificate(order) if order.state in PREPARE_STATES else False,
         "state": order.state,
+        "deadline": filing_deadline(order, [p["doc"] for p in signable]) if filing else None,
         "notice_doc": next((d for d in documents if d.kind == "notice"), None),
     }
