@@ -206,8 +206,30 @@ API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/min")
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ipex partner API",
-    "DESCRIPTION": "Trade patents and trademarks with payment held in escrow by the exchange.",
+    "DESCRIPTION": (
+        "Trade patents and trademarks with payment held in escrow by the exchange.\n\n"
+        "**Keys.** Send `Authorization: Api-Key <prefix>.<secret>` (issued by the exchange's administrator). "
+        "The key decides the exchange and acts as its organization: call the API on that exchange's host "
+        "name (another exchange's host answers 401); other organizations' objects answer 404.\n\n"
+        "**Retries.** Every POST accepts `Idempotency-Key`: the same key and body replay the first answer "
+        "(`Idempotent-Replayed: true`), the same key with another body is refused with 422.\n\n"
+        "**Errors** are problem details (RFC 9457, `application/problem+json`) with messages per field in "
+        "`errors`, in the language of `Accept-Language` (zh-hans, en). Lists are cursor-paginated (follow "
+        "`next`). Too many requests for a key: 429 with `Retry-After`.\n\n"
+        "**Webhooks** carry `X-Ipex-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">` "
+        "with the endpoint's secret; they are retried with backoff for a day. Amounts are integers in minor "
+        "units of the exchange's currency."
+    ),
     "VERSION": "1.0.0",
+    "TAGS": [
+        {"name": "key", "description": "Who the key acts as"},
+        {"name": "register", "description": "The rights register"},
+        {"name": "listings", "description": "The market: published listings"},
+        {"name": "seller listings", "description": "Your organization's listings, bulk import"},
+        {"name": "orders", "description": "Escrowed orders and the actions of each party"},
+        {"name": "transfer papers", "description": "Papers to sign, office notices"},
+        {"name": "webhooks", "description": "Signed event notifications"},
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
