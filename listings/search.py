@@ -138,10 +138,11 @@ class SearchResult:
 def _base(params: SearchParams, *, skip: str = "", text_index: bool = True):
     """Published listings of the tenant in context, filtered by every parameter except `skip`.
 
-    With `text_index=False` the keyword condition is written so that no index can serve it
-    (`(... @@ ...) IS TRUE`): for very many matches, walking the newest-first index and testing each
-    row reads ~20 / selectivity rows, where a bitmap of all matches would read every one of them
-    (the planner underestimates matches of correlated CJK bigrams, so it has to be told)."""
+    With `text_index=False` the keyword condition is the function behind `@@` (`ts_match_vq(...)`), which no
+    index serves and which the planner estimates at a third of the rows: for very many matches, walking
+    the newest-first covering index and testing each entry reads ~60 / selectivity entries, where a
+    bitmap of all matches would read every one of them (the planner multiplies the frequencies of the
+    correlated bigrams of a Chinese word and would otherwise choose a full scan)."""
     qs = Listing.objects.filter(state=Listing.State.PUBLISHED)
     keys = search_keys(params.q) if params.q else []
     text_query = None
@@ -157,7 +158,7 @@ def _base(params: SearchParams, *, skip: str = "", text_index: bool = True):
                 qs = qs.filter(search_document=text_query)
             else:
                 qs = qs.extra(  # noqa: S610 - constant SQL, the query text is a bound parameter
-                    where=["(listings_listing.search_document @@ to_tsquery('simple', %s)) IS TRUE"],
+                    where=["ts_match_vq(listings_listing.search_document, to_tsquery('simple', %s))"],
                     params=[expression])
     if params.kind and skip != "kind":
         qs = qs.filter(kind=params.kind)
@@ -277,7 +278,7 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
     qs, text_query, is_number = _base(
         SearchParams(**{**params.__dict__, "kind": "", "jurisdiction": "", "deal_type": ""}))
     if text_query is not None and not params.klass and (
-            estimated_keyword_matches(params.q) > 10 * EXACT_FACETS_UP_TO):
+            estimated_keyword_matches(params.q) > 5 * EXACT_FACETS_UP_TO):
         rows, approximate = [], True  # clearly very many: do not read 2,000 of them first
     else:
         limited = qs.order_by().values_list("kind", "jurisdiction", "deal_type")[:EXACT_FACETS_UP_TO + 1]
