@@ -38,6 +38,8 @@ def orders_for_user(user):
 def order_for_viewer(user, reference: str) -> tuple[Order, str]:
     """(order, role) where role is buyer | seller | staff. Anyone else gets 404 (not 403: an order's
     existence is private)."""
+    if "\x00" in reference:  # PostgreSQL rejects NUL in a text literal: a 404, not a 500
+        raise Http404
     order = (Order.objects.select_related("listing", "buyer", "buyer_org", "seller_org", "tenant")
              .filter(reference=reference).first())
     if order is None or user is None or not user.is_authenticated:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization, is_member
 from listings.models import Listing
+from listings.selectors import listing_for_viewer
 from marketplace.audit import audit_trail
 from marketplace.errors import DomainError
 from marketplace.outbox import enqueue
@@ -35,8 +36,7 @@ def _fail(request, exc: DomainError):
 
 @login_required
 def order_new(request, listing_id):
-    listing = get_object_or_404(Listing.objects.select_related("seller_org").prefetch_related("rights"),
-                                pk=listing_id)
+    listing = listing_for_viewer(pk=listing_id, user=request.user)  # drafts are 404 to other organizations
     buyer_org = active_organization(request.user)
     live = listing.orders.filter(state__in=LIVE_STATES).first()
     if live and is_member(request.user, live.buyer_org):
@@ -159,6 +159,8 @@ def order_pay(request, reference):
 
 def _payment_for_payer(request, reference) -> Payment:
     payment_ref = request.GET.get("payment") or request.POST.get("payment") or reference
+    if "\x00" in payment_ref:  # PostgreSQL rejects NUL in a text literal: a 404, not a 500
+        raise Http404
     payment = (Payment.objects.select_related("order", "listing", "payer_org")
                .filter(reference=payment_ref).first())
     if payment is None or not is_member(request.user, payment.payer_org):
