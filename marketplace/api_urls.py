@@ -6,6 +6,7 @@ Views live in each app's `api/` package (one view per use case) on top of `partn
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.api import views as account_views
 from escrow.api import views as order_views
 from listings.api import views as listing_views
 from partners.api import views as partner_views
@@ -18,6 +19,7 @@ register_converter(ReferenceConverter, "ref")
 
 v1 = [
     path("me", partner_views.MeApi.as_view(), name="me"),
+    path("organization", account_views.OrganizationApi.as_view(), name="organization"),
     # register and market
     path("register/lookup", listing_views.RegisterLookupApi.as_view(), name="register-lookup"),
     path("listings", listing_views.ListingSearchApi.as_view(), name="listings"),

@@ -125,3 +125,15 @@ def test_service_users_get_no_notification_emails(api, org):
     from escrow.models import Order
 
     assert key.service_user not in order_parties(Order.objects.get(reference=ref))
+
+
+def test_organization_says_whether_it_may_sell(api, org):
+    body = api.get("/api/v1/organization").json()
+    assert body["id"] == org.pk
+    assert body["can_sell"] is True
+    assert body["seller_blockers"] == []
+    org.verification_status = "pending"
+    org.save(update_fields=["verification_status"])
+    body = api.get("/api/v1/organization").json()
+    assert body["can_sell"] is False
+    assert body["seller_blockers"]

@@ -28,7 +28,7 @@ SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 OPERATIONS = [(path, method.upper()) for path, item in SCHEMA["paths"].items() for method in item
               if method in ("get", "post", "patch", "put", "delete")]
 WITH_IDS = [(p, m) for p, m in OPERATIONS if "{" in p]
-LISTS = [p for p, m in OPERATIONS if m == "GET" and "{" not in p and p not in ("/api/v1/me", "/api/v1/register/lookup")]
+LISTS = [p for p, m in OPERATIONS if m == "GET" and "{" not in p and p not in ("/api/v1/me", "/api/v1/organization", "/api/v1/register/lookup")]
 
 
 @pytest.fixture
@@ -75,6 +75,12 @@ def call(client, method, url, headers, host="testserver"):
     if method == "GET":
         return client.get(url, **kwargs)
     return client.generic(method, url, "{}", content_type="application/json", **kwargs)
+
+
+def test_the_key_only_ever_sees_its_own_organization(client, a_world):
+    _key, secret_b = make_api_key(organization=OrganizationFactory(legal_name="Org B"))
+    body = client.get("/api/v1/organization", headers=api_headers(secret_b)).json()
+    assert body["legal_name"] == "Org B"
 
 
 def test_every_operation_with_an_id_is_covered():
