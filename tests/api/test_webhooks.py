@@ -194,3 +194,15 @@ def test_deliveries_are_listed_per_endpoint_through_the_api(api, tenant, org, re
     response = api.get(f"/api/v1/webhooks/endpoints/{endpoint.pk}/deliveries")
     assert response.status_code == 200
     assert [d["event_type"] for d in response.json()["results"]] == ["order.state_changed"]
+
+
+def test_redirects_are_not_followed(tenant, org, receiver):
+    receiver.status = 302
+    WebhookEndpointFactory(organization=org, url=receiver.url)
+    _emit_order_change(org)
+    delivery = WebhookDelivery.objects.get()
+    deliver_in_tenant(delivery_id=delivery.pk, tenant_id=tenant.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    assert delivery.response_code == 302
+    assert len(receiver.requests) == 1
