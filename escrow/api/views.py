@@ -13,7 +13,7 @@ from escrow import ledger, selectors, services
 from escrow.models import Disbursement, OrderState
 from escrow.payments import available_providers, get_provider
 from escrow.payments.bank_transfer import bank_details
-from listings.models import Listing
+from listings.selectors import listing_for_viewer
 from partners.api import messages as M
 from partners.api.base import PartnerAPIView
 from partners.api.pagination import paginated
@@ -89,9 +89,8 @@ class OrderListCreateApi(PartnerAPIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        listing = Listing.objects.filter(pk=data.validated_data["listing_id"]).first()
-        if listing is None:
-            raise Http404
+        # 404 for listings this organization cannot see (another's drafts): their ids stay private
+        listing = listing_for_viewer(pk=data.validated_data["listing_id"], user=self.actor)
         order = services.order_place(listing=listing, buyer=self.actor,
                                      terms_accepted=data.validated_data["terms_accepted"])
         order, role = order_for_key(self, order.reference)

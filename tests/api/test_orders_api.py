@@ -142,3 +142,11 @@ def test_seller_uploads_the_export_certificate(client, tenant):
     bad = client.post(f"/api/v1/orders/{order.reference}/export-certificate",
                       {"file": SimpleUploadedFile("cert.pdf", b"MZ not a pdf")}, headers=api_headers(secret))
     assert bad.status_code == 400
+
+
+def test_ordering_another_organizations_draft_is_404(api, seller_api):
+    from listings.models import Listing
+
+    draft = escrow_listing(seller_org=seller_api.organization, state=Listing.State.DRAFT)
+    response = api.post("/api/v1/orders", {"listing_id": draft.pk, "terms_accepted": True})
+    assert response.status_code == 404
