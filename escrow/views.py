@@ -65,7 +65,14 @@ def order_new(request, listing_id):
     return render(request, "escrow/order_new.html", {
         "listing": listing, "quote": quote, "form": form, "problem": problem, "buyer_org": buyer_org,
         "rights": list(listing.rights.all()), "tenant": tenant,
+        "buyer_grace_days": buyer_sign_grace().days,
     }, status=200)
+
+
+def buyer_sign_grace():
+    from transfers.selectors import buyer_sign_grace as grace
+
+    return grace()
 
 
 # --- the order page -----------------------------------------------------------------------------

@@ -47,13 +47,43 @@ EVENT_LABELS = {
     "payment.failed": _("Payment failed"),
     "payment.returned": _("Unusable payment returned"),
     "payment.bank_receipt_recorded": _("Bank transfer recorded by finance"),
+    "transfer.sign_reminder": _("Reminder sent: transfer papers to sign"),
+    "transfer.buyer_sign_overdue": _("Signing deadline passed without the buyer's signature"),
+    "transfer.filing_overdue": _("Filing deadline passed: escrow staff told"),
 }
 
 
 @register.filter
 def event_label(action):
     label = EVENT_LABELS.get(action)
-    return label if label is not None else action
+    return label if label is not None else _("Order updated")
+
+
+ACTOR_LABELS = {
+    "system": _("the platform"),
+    "deadline": _("the platform (deadline)"),
+    "office": _("the office"),
+}
+
+
+@register.filter
+def actor_label(event):
+    """Who did it, for people: a person's name, a payment provider's name, or the platform."""
+    if event.actor_id:
+        return event.actor.get_full_name() or event.actor.email
+    label = event.actor_label or ""
+    if label in ACTOR_LABELS:
+        return ACTOR_LABELS[label]
+    from escrow.models import Provider
+
+    if label.startswith("office:"):
+        return _("the office")
+    if label.startswith("platform"):
+        return ACTOR_LABELS["deadline"]
+    try:
+        return Provider(label).label
+    except ValueError:
+        return label or _("the platform")
 
 
 @register.filter

@@ -2,13 +2,14 @@
 with a real Celery worker (payment webhook, office poll, payout, emails): the buyer orders, the
 seller confirms, the buyer pays on the simulated page, both parties sign the papers, the escrow
 officer files, the worker brings the office's approval, the buyer confirms the certificate and the
-seller is paid. A screenshot of each step (desktop; the seller signs on a phone)."""
+seller is paid. A screenshot of each step (desktop; the seller signs on a phone), and at the key steps
+the order page and both dashboards in English on a desktop and in Chinese on a phone."""
 
 import re
 
 import pytest
 
-from accounts.models import Role
+from accounts.models import Role, User
 from escrow.models import Disbursement, Order, OrderState
 from listings.models import Listing
 from tests.factories import PASSWORD, OrganizationFactory, make_member, register_right
@@ -67,6 +68,21 @@ def _sign_all(page, url, order, name, shot, prefix):
     assert order.get_absolute_url() in page.url
 
 
+def _both_views(pages, user, path, shot, name):
+    """The page as `user` sees it in English on a desktop and in Chinese on a phone (their saved
+    language decides, as for every signed-in person)."""
+    desktop, phone = pages
+    for language, page, suffix in (("en", desktop, "en-desktop"), ("zh-hans", phone, "zh-phone")):
+        User.objects.filter(pk=user.pk).update(language=language)
+        page.goto(path)
+        page.wait_for_load_state()
+        shot(page, f"{name}-{suffix}")
+        # nothing sticks out sideways on the phone
+        if page is phone:
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"{name}: the phone page scrolls sideways by {overflow}px"
+
+
 def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, worker_broker):
     # given a verified seller's published listing of a registered Chinese invention patent
     seller_org = OrganizationFactory(legal_name="清源大学技术转移中心", legal_name_en="Qingyuan University TTO",
@@ -86,11 +102,17 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     seller_page = _context(browser)
     phone = _context(browser, phone=True)
     officer_page = _context(browser)
+    buyer_phone = _context(browser, phone=True)
+    buyer_views = (buyer_page, buyer_phone)
+    seller_views = (seller_page, phone)
 
     # the buyer finds the listing and orders it
     _login(buyer_page, url, buyer.email)
     buyer_page.goto(url(f"/listings/{listing.pk}/"))
     shot(buyer_page, "01-listing")
+    _login(buyer_phone, url, buyer.email)
+    _both_views(buyer_views, buyer, url(f"/orders/new/{listing.pk}/"), shot, "k1-contract-summary")
+    User.objects.filter(pk=buyer.pk).update(language="en")
     buyer_page.goto(url(f"/orders/new/{listing.pk}/"))
     buyer_page.check("input[name=terms]")
     shot(buyer_page, "02-order-new")
@@ -116,6 +138,13 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     buyer_page.locator("button[value=approve]").click()
     buyer_page.wait_for_load_state()
     wait_until(lambda: _state(order) == OrderState.FUNDED, timeout=30, what="payment confirmed by the worker")
+    # the worker prepares the papers as soon as the payment is held (nobody has to open the page)
+    from transfers.models import TransferDocument
+
+    wait_until(lambda: TransferDocument.objects.filter(order=order).count() == 3, timeout=30,
+               what="papers prepared by the worker")
+    _both_views(buyer_views, buyer, url(order.get_absolute_url()), shot, "k2-payment-held")
+    User.objects.filter(pk=buyer.pk).update(language="en")
     buyer_page.goto(url(order.get_absolute_url()))
     buyer_page.wait_for_selector("#transfer .tp-paper")
     shot(buyer_page, "06-funded-papers-ready")
@@ -123,6 +152,8 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     # both parties sign every paper (the seller on a phone, in Chinese)
     _sign_all(buyer_page, url, order, "Liu Yang", shot, "07-buyer-signs")
     _login(phone, url, seller.email)
+    _both_views(seller_views, seller, url(order.get_absolute_url()) + "#transfer", shot, "k3-signing-seller")
+    User.objects.filter(pk=seller.pk).update(language="zh-hans")
     _sign_all(phone, url, order, "陈静", shot, "08-seller-signs-phone")
     phone.goto(url(order.get_absolute_url()) + "#transfer")
     shot(phone, "09-all-signed-phone")
@@ -139,6 +170,9 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     # the worker polls the office, which approves
     worker_broker.send_task("transfers.tasks.poll_offices")
     wait_until(lambda: _state(order) == OrderState.TRANSFER_APPROVED, timeout=30, what="office approval")
+    _both_views(buyer_views, buyer, url(order.get_absolute_url()), shot, "k4-approved-confirm-certificate")
+    assert buyer_phone.locator("form[action$='/certificate/'] button").is_visible()
+    User.objects.filter(pk=buyer.pk).update(language="en")
     buyer_page.goto(url(order.get_absolute_url()))
     shot(buyer_page, "12-approved-buyer")
 
@@ -154,6 +188,11 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     shot(seller_page, "14-seller-paid")
     phone.goto(url(order.get_absolute_url()))
     shot(phone, "15-seller-paid-phone")
+    _both_views(buyer_views, buyer, url(order.get_absolute_url()), shot, "k5-completed-buyer")
+    _both_views(seller_views, seller, url(order.get_absolute_url()), shot, "k5-completed-seller")
+    # the dashboards of both parties, in both languages
+    _both_views(buyer_views, buyer, url("/orders/"), shot, "k6-dashboard-buyer")
+    _both_views(seller_views, seller, url("/orders/"), shot, "k6-dashboard-seller")
 
 
 def test_officer_handles_a_correction_and_a_rejection(browser, e2e_tenant, url, shot):
