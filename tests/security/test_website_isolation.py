@@ -223,3 +223,31 @@ def test_order_page_of_a_draft_listing_is_404_for_outsiders(client, world):
                            ).status_code == 404, who
     client.force_login(world["seller"])  # the seller still sees the page (with "not for sale")
     assert client.get(f"/orders/new/{world['listing'].pk}/").status_code == 200
+
+
+def test_lists_and_dashboards_show_nothing_of_a_to_others(client, world):
+    """Order lists, watchlist, seller listings, notifications and the account page never show A's order,
+    draft listing or organization to an outsider, nor to anyone on B's host (a party included)."""
+    secrets = [world["order"].reference, world["pay_order"].reference, world["org"].legal_name, "private",
+               f'/listings/{world["listing"].pk}/"', f'/sell/listings/{world["listing"].pk}/"']
+    for who, host in (("outsider", "testserver"), ("stranger", "beta.test"), ("seller", "beta.test"),
+                      ("buyer", "beta.test"), ("officer_b", "beta.test")):
+        client.force_login(world[who])
+        for url in ("/orders/", "/watchlist/", "/sell/listings/", "/notifications/", "/account/",
+                    "/account/organizations/", "/", f"/search/?q={world['listing'].title}"):
+            response = client.get(url, HTTP_HOST=host)
+            assert response.status_code in (200, 302), (who, url)
+            html = response.content.decode()
+            found = [s for s in secrets if s in html]
+            if not url.startswith("/search/") and world["listing"].title in html:  # search echoes the query
+                found.append("draft title")
+            assert found == [], (who, host, url)
+
+
+def test_user_text_is_escaped_on_pages(client, tenant):
+    from tests.factories import published_listing
+
+    listing = published_listing(title="<script>alert('x')</script> 专利")
+    html = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert "<script>alert('x')</script>" not in html
+    assert "&lt;script&gt;" in html
