@@ -122,3 +122,27 @@ def test_seller_pays_the_margin_on_the_simulated_page_and_the_listing_goes_live(
     # a buyer cannot reach the seller's payment page
     client.force_login(buyer)
     assert client.get(response["Location"]).status_code == 404
+
+
+def test_people_see_names_not_codes_in_the_event_log_and_dashboards(tenant, client):
+    # given a refunded order (paid through the simulated provider, refunded by staff)
+    order, seller, buyer = order_in_state(OrderState.REFUNDED)
+    client.force_login(buyer)
+    # when the buyer reads the order page in English
+    html = client.get(order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # then the provider is named for people, and the page says how the trade ended
+    assert "· Online payment (simulated)" in html
+    assert "· simulated<" not in html
+    assert "The trade ended" in html
+    # and in Chinese, too
+    from accounts.models import User
+
+    User.objects.filter(pk=buyer.pk).update(language="zh-hans")
+    html = client.get(order.get_absolute_url()).content.decode()
+    assert "交易已终止" in html
+    assert "The trade ended" not in html
+    # and the seller's dashboard does not promise money from a refunded order
+    client.force_login(seller)
+    User.objects.filter(pk=seller.pk).update(language="en")
+    dashboard = client.get("/orders/").content.decode()
+    assert 'data-label="You receive"><span class="muted">—</span>' in dashboard
