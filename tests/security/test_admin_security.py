@@ -243,10 +243,9 @@ def test_non_admin_staff_cannot_grant_roles(client, tenant):
         assert not TenantRole.objects.filter(user=someone, role=Role.TENANT_ADMIN).exists(), role
 
 
-@pytest.mark.xfail(strict=True, reason="SECURITY: a tenant admin edits global User rows (email, is_active) of people "
-                   "who also belong to other exchanges -> account takeover there (accounts/admin.py UserAdmin"
-                   ".has_change_permission)")
 def test_a_tenant_admin_cannot_change_the_account_of_a_person_of_another_exchange(client, tenant, other_tenant):
+    """Found in review: a tenant admin could change the email / deactivate a person who is staff elsewhere
+    (account takeover on the other exchange). Fixed in accounts/admin.py UserAdmin."""
     with tenant_context(other_tenant):
         b_boss = make_member(roles=(Role.TENANT_ADMIN,), org=False)
     TenantRoleFactory(user=b_boss, role=Role.BUYER)  # B's admin also signed in once on A: a buyer there
@@ -271,19 +270,16 @@ def test_an_organization_document_is_not_served_to_other_exchanges_staff(client,
     assert client.get(url).status_code == 302  # to the admin login
 
 
-@pytest.mark.xfail(strict=True, reason="SECURITY: cross-tenant write — TenantModelAdmin (marketplace/admin_site.py) does "
-                   "not exclude `tenant`: the change forms of Payment, Disbursement, Dispute and Notification offer it "
-                   "and saving moves the row to another exchange (fix: get_exclude() adds 'tenant')")
 def test_no_admin_form_lets_staff_move_a_row_to_another_exchange(client, a_rows, tenant):
     """No change or add form of a tenant-owned model offers its `tenant` field (that would be a cross-tenant
-    write by a tenant administrator)."""
+    write). Found in review on Payment, Disbursement, Dispute and Notification; fixed in TenantModelAdmin."""
     client.force_login(_staff(Role.TENANT_ADMIN, Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE))
     offered = []
     for model, _model_admin in tenant_admins():
         opts = model._meta
         pk = model.objects.unscoped().filter(tenant=tenant).values_list("pk", flat=True).first()
         urls = [f"/admin/{opts.app_label}/{opts.model_name}/add/"]
-        if pk is not None and model is not TenantRole:  # see the xfail below
+        if pk is not None:
             urls.append(f"/admin/{opts.app_label}/{opts.model_name}/{pk}/change/")
         for url in urls:
             response = client.get(url)
@@ -292,10 +288,8 @@ def test_no_admin_form_lets_staff_move_a_row_to_another_exchange(client, a_rows,
     assert offered == []
 
 
-@pytest.mark.xfail(strict=True, reason="SECURITY: NotificationAdmin (marketplace/admin.py:35) has no fields/readonly: "
-                   "a tenant admin edits tenant, user, subject, body and url of a notification -> moves it to another "
-                   "exchange and to any user (raw id), and its url feeds the redirect of /notifications/<id>/open/")
 def test_a_tenant_admin_cannot_rewrite_notifications_into_another_exchange(client, a_rows, tenant, other_tenant):
+    """Found in review: NotificationAdmin offered tenant, user, url; now read-only (marketplace/admin.py)."""
     note = Notification.objects.filter(tenant=tenant).first()
     client.force_login(_staff(Role.TENANT_ADMIN))
     response = client.get(f"/admin/marketplace/notification/{note.pk}/change/")
@@ -305,10 +299,8 @@ def test_a_tenant_admin_cannot_rewrite_notifications_into_another_exchange(clien
     assert 'name="user"' not in html
 
 
-@pytest.mark.xfail(strict=True, reason="SECURITY: OrganizationAdmin (accounts/admin.py:93-99) lets a VERIFIER edit "
-                   "payout_bank_account / stripe_account_id of any organization: payouts can be diverted by a role "
-                   "that must not move money")
 def test_a_verifier_cannot_change_where_an_organization_is_paid(client, a_rows):
+    """Found in review: a verifier could edit payout accounts; now read-only in accounts/admin.py."""
     org = a_rows["funded"].seller_org
     client.force_login(_staff(Role.VERIFIER))
     html = client.get(f"/admin/accounts/organization/{org.pk}/change/").content.decode()
@@ -316,18 +308,17 @@ def test_a_verifier_cannot_change_where_an_organization_is_paid(client, a_rows):
     assert 'name="stripe_account_id"' not in html
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason="500: opening a role in /admin/accounts/tenantrole/<id>/change/"
-                   " raises KeyError 'user' (accounts/admin.py:209 TenantRoleForm.__init__ when the form is view-only)")
 def test_a_tenant_admin_can_open_a_role_row(client, tenant):
+    """Found in review: this page was a 500 (KeyError in TenantRoleForm); fixed in accounts/admin.py."""
     boss = _staff(Role.TENANT_ADMIN)
     client.force_login(boss)
     role = TenantRole.objects.filter(user=boss).first()
     assert client.get(f"/admin/accounts/tenantrole/{role.pk}/change/").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="SECURITY: cross-tenant write — finance POSTs the Payment change form with "
-                   "tenant=<B> and the payment moves to exchange B (marketplace/admin_site.py TenantModelAdmin)")
 def test_saving_an_admin_form_never_moves_a_row_to_another_exchange(client, a_rows, tenant, other_tenant):
+    """Found in review: finance could POST tenant=<B> and move a payment to exchange B; TenantModelAdmin now
+    excludes `tenant` from every form (marketplace/admin_site.py)."""
     client.force_login(_staff(Role.FINANCE))
     payment = a_rows["bank"]
     client.post(f"/admin/escrow/payment/{payment.pk}/change/", {"tenant": other_tenant.pk})
