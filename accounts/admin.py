@@ -89,7 +89,9 @@ class OrganizationAdmin(TenantModelAdmin):
     list_display = ("legal_name", "kind", "country", "registration_number", "status_badge", "documents_count", "created_at")
     list_filter = ("verification_status", "kind", "country")
     search_fields = ("legal_name", "legal_name_en", "registration_number", "contact_email")
-    readonly_fields = ("verification_status", "verification_note", "verified_at", "verified_by", "created_at")
+    # Where an organization is paid is not the verifiers' business: shown, never edited here.
+    readonly_fields = ("verification_status", "verification_note", "verified_at", "verified_by", "created_at",
+                       "payout_bank_name", "payout_bank_account", "stripe_account_id")
     fieldsets = (
         (None, {"fields": ("kind", "legal_name", "legal_name_en", "country", "registration_number", "address",
                            "contact_email")}),
@@ -205,6 +207,8 @@ class TenantRoleForm(forms.ModelForm):
 
     def __init__(self, *args, users=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if "user" not in self.fields:  # view-only form of an existing role
+            return
         if users is not None:
             self.fields["user"].queryset = users
         self.fields["user"].help_text = _("People who have signed up on this exchange.")
@@ -312,9 +316,20 @@ class UserAdmin(DjangoUserAdmin):
         return self._tenant_admin(request)
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
+        if request.user.is_superuser:
+            return True
+        if obj is not None and (obj.is_superuser or self._belongs_elsewhere(request, obj)):
+            return False  # a person of several exchanges: only the platform changes their account
         return self._tenant_admin(request)
+
+    def _belongs_elsewhere(self, request, obj):
+        return TenantRole.objects.unscoped().filter(user=obj).exclude(tenant=request.tenant).exists()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ("email",)  # the login: changing it would hand the account to someone else
+        return readonly
 
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -34,10 +34,17 @@ class AuditEventAdmin(TenantModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(TenantModelAdmin):
+    """What people were told, read-only: staff look up whether and when someone was notified."""
+
     list_display = ("created_at", "user", "kind", "subject", "read_at", "emailed_at")
     list_filter = ("kind",)
     search_fields = ("subject", "user__email")
-    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+    fields = ("created_at", "user", "kind", "subject", "body", "url", "read_at", "emailed_at")
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(OutboxMessage)

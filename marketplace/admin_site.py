@@ -71,6 +71,20 @@ class TenantModelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self.allow_delete and self._may(request, self.change_roles)
 
+    # The exchange of a row is never a form field: rows are created in the exchange of the host
+    # (save_model) and can never be moved to another exchange through the admin.
+    def get_exclude(self, request, obj=None):
+        return tuple(super().get_exclude(request, obj) or ()) + ("tenant",)
+
+    def get_fields(self, request, obj=None):
+        return [f for f in super().get_fields(request, obj) if f != "tenant" or f in self.readonly_fields]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        readonly = set(self.get_readonly_fields(request, obj))
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "tenant" or f in readonly]})
+                for name, opts in fieldsets]
+
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another exchange's row (or no row) by id: a plain 404, never a hint that it exists elsewhere.
         raise Http404

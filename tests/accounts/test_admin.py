@@ -171,3 +171,39 @@ def test_unknown_status_filter_is_not_a_500(client, pending):
     response = client.get(ORG_LIST, {"verification_status__exact": "bogus"})
     assert response.status_code == 200
     assert Organization.objects.count() == 1
+
+
+def test_no_form_offers_the_exchange_and_payout_details_are_read_only(client, pending):
+    client.force_login(staff(Role.TENANT_ADMIN))
+    html = client.get(f"{ORG_LIST}{pending.pk}/change/").content.decode()
+    assert 'name="tenant"' not in html
+    assert 'name="payout_bank_account"' not in html
+    role = TenantRole.objects.first()
+    response = client.get(f"/admin/accounts/tenantrole/{role.pk}/change/")
+    assert response.status_code == 200
+    assert 'name="tenant"' not in client.get("/admin/accounts/tenantrole/add/").content.decode()
+
+
+def test_notifications_are_read_only_in_the_admin(client, tenant):
+    note = Notification.objects.create(user=make_member(), kind="k", subject="hello", url="/x/")
+    client.force_login(staff(Role.TENANT_ADMIN))
+    html = client.get(f"/admin/marketplace/notification/{note.pk}/change/").content.decode()
+    assert 'name="url"' not in html
+    assert 'name="user"' not in html
+
+
+def test_tenant_admin_cannot_change_accounts_of_people_of_other_exchanges(client, tenant, other_tenant):
+    with tenant_context(other_tenant):
+        shared = make_member(org=False)
+    TenantRole.objects.create(user=shared, role=Role.BUYER)
+    local = make_member(org=False)
+    client.force_login(staff(Role.TENANT_ADMIN))
+    form = {"email": "attacker@example.com", "full_name": "x", "phone": "", "language": "", "is_active": "",
+            "tenant_roles-TOTAL_FORMS": "0", "tenant_roles-INITIAL_FORMS": "0"}
+    assert client.post(f"/admin/accounts/user/{shared.pk}/change/", form).status_code == 403
+    client.post(f"/admin/accounts/user/{local.pk}/change/", form)
+    local.refresh_from_db()
+    shared.refresh_from_db()
+    assert shared.is_active
+    assert local.email != "attacker@example.com"  # the login is never edited by an exchange
+    assert not local.is_active  # but an exchange may deactivate its own people
