@@ -17,6 +17,7 @@ from tests.factories import (
     make_api_key,
     make_member,
     order_in_state,
+    seller_with_org,
     transfer_order,
 )
 from transfers.models import TransferDocument
@@ -125,3 +126,26 @@ def test_the_self_approved_simulated_payment_is_off_when_a_real_provider_is_conf
     names = {p.name for p in available_providers(tenant)}
     assert "stripe" in names
     assert "simulated" not in names
+
+
+def test_a_member_who_is_not_a_manager_cannot_manage_the_organization(client, tenant):
+    from accounts.models import Membership, OrganizationDocument
+    from accounts.services import organization_add_document
+
+    manager, org = seller_with_org(verification_status="unverified")
+    doc = organization_add_document(organization=org, actor=manager, kind=OrganizationDocument.Kind.choices[0][0],
+                                    file=SimpleUploadedFile("l.pdf", PDF), content_type="application/pdf")
+    plain = make_member(org=org)
+    Membership.objects.filter(user=plain, organization=org).update(is_admin=False)
+    client.force_login(plain)
+    for url, data in ((f"/account/organizations/{org.pk}/edit/", {"legal_name": "Hijacked"}),
+                      (f"/account/organizations/{org.pk}/documents/{doc.pk}/remove/", {}),
+                      (f"/account/organizations/{org.pk}/submit/", {}),
+                      (f"/account/organizations/{org.pk}/members/", {"email": "x@example.com", "is_admin": "on"}),
+                      (f"/account/organizations/{org.pk}/documents/",
+                       {"kind": OrganizationDocument.Kind.choices[0][0], "file": SimpleUploadedFile("x.pdf", PDF)})):
+        assert client.post(url, data).status_code == 403, url
+    org.refresh_from_db()
+    assert org.legal_name != "Hijacked"
+    assert org.documents.count() == 1
+    assert client.get(f"/account/organizations/{org.pk}/").status_code == 200  # members may look
