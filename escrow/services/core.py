@@ -73,7 +73,26 @@ def _stamp(order: Order, name: str, now) -> list[str]:
         fields += ["closed_at", "close_reason"]
     elif name in ("open_dispute", "resume"):
         fields += ["disputed_from"]
+        if name == "resume":
+            fields += _pause_deadlines(order, now)
     return fields
+
+
+def _pause_deadlines(order: Order, now) -> list[str]:
+    """The clock stops while a dispute is open: when the trade continues, the running deadline (signing
+    and filing, or the buyer's inspection) moves on by the time the dispute took, so nobody defaults
+    because staff were deciding."""
+    from escrow.models import Dispute
+
+    dispute = (Dispute.objects.filter(order=order, state=Dispute.State.OPEN).order_by("-opened_at").first())
+    if dispute is None:
+        return []
+    paused = now - dispute.opened_at
+    field = {OrderState.FUNDED: "filing_due", OrderState.TRANSFER_APPROVED: "inspection_due"}.get(order.state)
+    if field is None or getattr(order, field) is None:
+        return []
+    setattr(order, field, getattr(order, field) + paused)
+    return [field]
 
 
 def lock_order(order_id: int) -> Order:

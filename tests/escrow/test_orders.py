@@ -324,3 +324,19 @@ def test_other_tenant_orders_are_invisible(tenant, other_tenant):
         assert not Order.objects.filter(pk=order.pk).exists()
         with pytest.raises(NotFound):
             s.lock_order(order.pk)
+
+
+def test_the_signing_clock_stops_during_a_dispute(tenant):
+    # given a funded order disputed ten days into its signing-and-filing period
+    from escrow.models import Dispute
+
+    order, seller, buyer = order_in_state(OrderState.FUNDED)
+    due = order.filing_due
+    s.order_dispute_open(order=order, actor=buyer, reason="The seller stopped answering.")
+    Dispute.objects.filter(order=order).update(opened_at=timezone.now() - timedelta(days=10))
+    # when staff let the trade continue
+    s.order_dispute_resolve(order=order, actor=escrow_staff(), outcome="continue", note="The seller answered.")
+    # then the deadline moved on by the ten days the dispute took
+    order = Order.objects.get(pk=order.pk)
+    assert order.state == OrderState.FUNDED
+    assert timedelta(days=10) <= order.filing_due - due < timedelta(days=10, minutes=1)
