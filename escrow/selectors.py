@@ -90,8 +90,10 @@ def timeline(order: Order, payout: Disbursement | None = None) -> list[dict]:
         else:
             status = "stopped" if closed else "next"
         due = getattr(order, due_field) if due_field and status == "current" else None
+        paused = bool(due) and order.state == S.DISPUTED  # the clock stops during a dispute
+        due = None if paused else due
         steps.append({"key": key, "label": label, "status": status, "at": at if status == "done" else None,
-                      "due": due, "overdue": bool(due and due <= now)})
+                      "due": due, "overdue": bool(due and due <= now), "paused": paused})
     if order.state == S.COMPLETED and not (payout and payout.state == Disbursement.State.PAID):
         steps[-1]["status"] = "current"
     return steps

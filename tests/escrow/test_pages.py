@@ -146,3 +146,11 @@ def test_people_see_names_not_codes_in_the_event_log_and_dashboards(tenant, clie
     User.objects.filter(pk=seller.pk).update(language="en")
     dashboard = client.get("/orders/").content.decode()
     assert 'data-label="You receive"><span class="muted">—</span>' in dashboard
+
+
+def test_disputed_order_page_shows_the_deadline_paused(tenant, client):
+    order, seller, buyer = order_in_state(OrderState.DISPUTED)
+    client.force_login(buyer)
+    html = client.get(order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "deadline paused during the dispute" in html
+    assert "overdue since" not in html
