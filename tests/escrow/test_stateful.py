@@ -152,13 +152,28 @@ class EscrowMachine(RuleBasedStateMachine):
         STATS["steps"] += 1
 
     @precondition(lambda self: self._has_listing(Listing.State.AWAITING_MARGIN))
-    @rule(i=st.integers(0, 99), provider=st.sampled_from(["simulated", "bank_transfer"]))
-    def start_margin_payment(self, i, provider):
+    @rule(i=st.integers(0, 99), provider=st.sampled_from(["simulated", "bank_transfer"]),
+          pay_now=st.sampled_from([True, True, True, False]))
+    def start_margin_payment(self, i, provider, pay_now):
+        """The seller starts paying a margin; usually the money arrives at once (the provider's event
+        or finance recording the bank transfer), sometimes it is left pending for other rules."""
         listing = self._listing(i, [Listing.State.AWAITING_MARGIN])
         user = next(u for u in self.sellers if u.memberships.filter(organization=listing.seller_org_id).exists())
         payment = attempt("margin_start", s.margin_pay_start, listing=listing, actor=user, provider=provider)
-        if payment:
+        if not payment:
+            return
+        if payment.pk not in self.payments:
             self.payments.append(payment.pk)
+        if not pay_now or payment.state != Payment.State.PENDING:
+            return
+        if payment.provider == "bank_transfer":
+            attempt("bank_receipt", s.bank_transfer_record_receipt, payment=payment, actor=self.staff,
+                    amount_minor=payment.amount_minor, bank_reference="BANK-M")
+        else:
+            event_id = f"evt_{uuid.uuid4().hex}"
+            attempt("event", s.payment_event_apply, provider=payment.provider, event_id=event_id,
+                    kind="payment.succeeded", payment_id=payment.pk, amount_minor=payment.amount_minor)
+            self.events.append((payment.pk, event_id, "payment.succeeded"))
 
     @precondition(lambda self: self._has_listing(Listing.State.PUBLISHED, Listing.State.AWAITING_MARGIN))
     @rule(i=st.integers(0, 99))
@@ -274,10 +289,17 @@ class EscrowMachine(RuleBasedStateMachine):
         return Payment.objects.get(pk=ids[i % len(ids)]) if ids else None
 
     @precondition(lambda self: self.payments)
-    @rule(i=st.integers(0, 99), approved=st.sampled_from([True, True, True, False]), pending_first=st.booleans())
-    def provider_event(self, i, approved, pending_first):
-        """A provider reports a payment: usually a pending one, sometimes one already settled
-        (a late or reordered event)."""
+    @rule(i=st.integers(0, 99), approved=st.sampled_from([True, True, True, False]), pending_first=st.booleans(),
+          redeliver=st.sampled_from([False, False, True]))
+    def provider_event(self, i, approved, pending_first, redeliver):
+        """A provider reports a payment: usually a pending one, sometimes one already settled (a late or
+        reordered event); or it delivers an earlier event again (same id), possibly after later ones."""
+        if redeliver and self.events:
+            payment_id, event_id, kind = self.events[i % len(self.events)]
+            outcome = attempt("duplicate", s.payment_event_apply, provider="simulated", event_id=event_id,
+                              kind=kind, payment_id=payment_id)
+            assert outcome == "duplicate"
+            return
         payment = self._payment(i, "provider", pending_first)
         if payment is None:
             return
@@ -286,15 +308,6 @@ class EscrowMachine(RuleBasedStateMachine):
         attempt("event", s.payment_event_apply, provider=payment.provider, event_id=event_id, kind=kind,
                 payment_id=payment.pk, amount_minor=payment.amount_minor, currency=payment.currency)
         self.events.append((payment.pk, event_id, kind))
-
-    @precondition(lambda self: self.events)
-    @rule(i=st.integers(0, 99))
-    def duplicate_event(self, i):
-        """The provider delivers an event again (same id), possibly after later ones."""
-        payment_id, event_id, kind = self.events[i % len(self.events)]
-        outcome = attempt("duplicate", s.payment_event_apply, provider="simulated", event_id=event_id, kind=kind,
-                          payment_id=payment_id)
-        assert outcome == "duplicate"
 
     @precondition(lambda self: self._snapshot()["bank_pending"])
     @rule(i=st.integers(0, 99), exact=st.sampled_from([True, True, True, False]))
