@@ -186,7 +186,7 @@ def pay_simulated(request, reference):
     """The simulated provider's own payment page: approve or decline. The outcome reaches the order
     asynchronously through the webhook path (a task delivers the signed event)."""
     payment = _payment_for_payer(request, reference)
-    if payment.provider != "simulated":
+    if payment.provider != "simulated" or not get_provider("simulated").available():
         raise Http404
     if request.method == "POST":
         if payment.state != Payment.State.PENDING or payment.provider_ref.startswith("submitted"):

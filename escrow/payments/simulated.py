@@ -53,11 +53,17 @@ class SimulatedProvider(PaymentProvider):
     label = _("Online payment (simulated)")
     description = _("Pay on the exchange's own payment page; the money is held by the platform.")
 
+    def available(self, tenant=None) -> bool:
+        # The payer approves their own payment here: never offered where real money is taken.
+        return bool(getattr(settings, "ESCROW_SIMULATED_PAYMENTS", False))
+
     def checkout_url(self, payment, *, request=None) -> str:
         ref = payment.order.reference if payment.order_id else payment.reference
         return reverse("escrow:pay_simulated", args=[ref]) + f"?payment={payment.reference}"
 
     def parse_webhook(self, body: bytes, headers) -> ProviderEvent:
+        if not self.available():
+            raise WebhookRejected("simulated payments are switched off")
         header = headers.get(HEADER) or headers.get("HTTP_X_SIMULATED_SIGNATURE") or ""
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
         if not parts.get("t") or not parts.get("v1"):

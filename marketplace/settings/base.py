@@ -254,6 +254,9 @@ SPECTACULAR_SETTINGS = {
 
 # Simulated gateways (DESIGN section 4). The scale multiplies every simulated delay: 1.0 is real time.
 SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=1.0)
+# The simulated payment provider lets the payer approve their own payment: the embedded default for
+# development and demos, switched off in production (settings/production.py) unless asked for.
+ESCROW_SIMULATED_PAYMENTS = env.bool("ESCROW_SIMULATED_PAYMENTS", default=True)
 
 LOGGING = {
     "version": 1,

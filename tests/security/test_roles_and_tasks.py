@@ -114,13 +114,12 @@ def test_a_tenant_admin_cannot_issue_an_api_key_for_another_exchanges_organizati
     assert not PartnerAPIKey.objects.unscoped().filter(organization=theirs).exists()
 
 
-@pytest.mark.xfail(strict=True, reason="SECURITY (money): the simulated payment provider, whose page lets the BUYER "
-                   "approve their own payment, stays offered next to Stripe in production (escrow/payments/__init__.py "
-                   "PaymentProvider.available() is True; SimulatedProvider does not override it)")
+# found in review: the simulated provider (the payer approves their own payment) was offered in production
 def test_the_self_approved_simulated_payment_is_off_when_a_real_provider_is_configured(tenant, settings):
     from escrow.payments import available_providers
 
     settings.DEBUG = False
+    settings.ESCROW_SIMULATED_PAYMENTS = False  # the production default (settings/production.py)
     settings.STRIPE_SECRET_KEY = "sk_live_x"
     settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
     names = {p.name for p in available_providers(tenant)}
@@ -149,3 +148,11 @@ def test_a_member_who_is_not_a_manager_cannot_manage_the_organization(client, te
     assert org.legal_name != "Hijacked"
     assert org.documents.count() == 1
     assert client.get(f"/account/organizations/{org.pk}/").status_code == 200  # members may look
+
+
+def test_switched_off_simulated_provider_refuses_its_page_and_webhook(client, tenant, settings):
+    from escrow.payments import WebhookRejected, get_provider
+
+    settings.ESCROW_SIMULATED_PAYMENTS = False
+    with pytest.raises(WebhookRejected):
+        get_provider("simulated").parse_webhook(b"{}", {})
