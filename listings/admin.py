@@ -4,7 +4,7 @@ listings of the exchange, and the rights register."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -33,8 +33,15 @@ class RightInline(admin.TabularInline):
     model = Right
     extra = 0
     can_delete = False
-    fields = ("jurisdiction", "number", "kind", "title", "owner_name", "legal_status", "expiry_date", "certificate")
+    fields = ("jurisdiction", "number", "kind", "title", "owner_name", "legal_status", "expiry_date", "certificate_link")
     readonly_fields = fields
+
+    @admin.display(description=_("Certificate scan"))
+    def certificate_link(self, right):
+        if not right.certificate:
+            return "—"
+        url = reverse("admin:listings_listing_certificate", args=[right.listing_id, right.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, gettext("open"))
 
     def get_queryset(self, request):
         return Right.objects.unscoped().select_related("register_record")
@@ -105,7 +112,23 @@ class ListingAdmin(TenantModelAdmin):
         return [
             path("<int:pk>/decide/", self.admin_site.admin_view(require_POST(self.decide_view)),
                  name="{}_{}_decide".format(*info)),
+            path("<int:pk>/certificate/<int:right_pk>/", self.admin_site.admin_view(self.certificate_view),
+                 name="{}_{}_certificate".format(*info)),
         ] + super().get_urls()
+
+    def certificate_view(self, request, pk, right_pk):
+        """The seller's certificate scan, to staff who may see this listing (never a public /media/ URL)."""
+        listing = self.get_object(request, str(pk))
+        if listing is None or not self.has_view_permission(request, listing):
+            raise Http404
+        right = Right.objects.unscoped().filter(listing=listing, pk=right_pk).first()
+        if right is None or not right.certificate:
+            raise Http404
+        try:
+            handle = right.certificate.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        return FileResponse(handle, content_type=right.certificate_content_type or "application/octet-stream")
 
     def _comparison(self, listing):
         register = get_register()

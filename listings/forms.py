@@ -9,6 +9,8 @@ from marketplace.uploads import DOCUMENTS, ContentTypeValidator
 from .models import Jurisdiction, Listing, RightKind
 from .services import ListingInput
 
+MAX_MINOR = 2**63 - 1  # the largest amount a price column holds
+
 
 class LookupForm(forms.Form):
     number = forms.CharField(
@@ -117,10 +119,14 @@ class SearchForm(forms.Form):
         if not value:
             return None
         try:
-            return to_minor(value, self.currency)
+            amount = to_minor(value, self.currency)
         except ValueError as exc:
             self.add_error(name, str(exc))
             return None
+        if amount > MAX_MINOR:
+            self.add_error(name, _("Enter a smaller amount."))
+            return None
+        return amount
 
     def clean_klass(self):
         value = (self.cleaned_data.get("klass") or "").strip().upper().replace(" ", "")

@@ -1,5 +1,8 @@
 """The staff back-office: each exchange's staff see and change only their own exchange's rows."""
 
+import inspect
+from functools import wraps
+
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
@@ -8,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.selectors import has_role, is_tenant_staff
+
+from .tenancy import TenantOwned, tenant_context
 
 
 class StaffAuthenticationForm(AdminAuthenticationForm):
@@ -27,6 +32,29 @@ class TenantAdminSite(admin.AdminSite):
     def has_permission(self, request):
         user = request.user
         return user.is_active and (user.is_superuser or is_tenant_staff(user))
+
+    def admin_view(self, view, cacheable=False):
+        """A platform superuser sees every exchange's rows; when they open or act on a row of another
+        exchange than the host's, the view runs in that row's exchange, so its services find it."""
+        inner = super().admin_view(view, cacheable)
+        model = getattr(getattr(inspect.unwrap(view), "__self__", None), "model", None)
+        if model is None or not issubclass(model, TenantOwned):
+            return inner
+
+        @wraps(inner)
+        def in_rows_tenant(request, *args, **kwargs):
+            object_id = kwargs.get("object_id") or kwargs.get("pk")
+            if object_id and request.user.is_active and request.user.is_superuser:
+                try:
+                    tenant_id = model.objects.unscoped().filter(pk=object_id).values_list("tenant_id", flat=True).first()
+                except (ValueError, ValidationError):
+                    tenant_id = None
+                if tenant_id and tenant_id != getattr(request.tenant, "pk", None):
+                    with tenant_context(tenant_id):
+                        return inner(request, *args, **kwargs)
+            return inner(request, *args, **kwargs)
+
+        return in_rows_tenant
 
     def each_context(self, request):
         context = super().each_context(request)

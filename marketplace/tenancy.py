@@ -14,7 +14,7 @@ import contextlib
 import contextvars
 
 from django.db import models
-from django.http import HttpResponseNotFound
+from django.http import HttpResponseBadRequest, HttpResponseNotFound
 from django.template.loader import render_to_string
 
 from .errors import TenantNotSet
@@ -93,6 +93,9 @@ class TenantMiddleware:
     def __call__(self, request):
         from .models import Tenant
 
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            # PostgreSQL refuses NUL in text: answer 400 here rather than a 500 deep in a query.
+            return HttpResponseBadRequest("NUL characters are not accepted in addresses.")
         host = host_of(request)
         tenant = Tenant.for_host(host)
         request.tenant = tenant

@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
@@ -95,7 +96,10 @@ def watch_toggle(request, pk):
         return redirect(listing.get_absolute_url())
     if request.htmx:
         return render(request, "listings/_watch_button.html", {"listing": listing, "watched": watched})
-    return redirect(request.POST.get("next") or listing.get_absolute_url())
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = listing.get_absolute_url()
+    return redirect(next_url)
 
 
 @login_required

@@ -323,3 +323,19 @@ def test_saving_an_admin_form_never_moves_a_row_to_another_exchange(client, a_ro
     payment = a_rows["bank"]
     client.post(f"/admin/escrow/payment/{payment.pk}/change/", {"tenant": other_tenant.pk})
     assert Payment.objects.unscoped().get(pk=payment.pk).tenant_id == tenant.pk
+
+
+def test_superuser_acts_on_another_exchanges_row_from_any_host(client, tenant, other_tenant):
+    # found in review: verifying B's organization from A's host was a 500 (the service looked in A)
+    from accounts.models import Organization
+    from marketplace.tenancy import tenant_context
+    from tests.factories import OrganizationFactory
+
+    with tenant_context(other_tenant):
+        org_b = OrganizationFactory(verification_status=Organization.Verification.PENDING)
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert client.get(f"/admin/accounts/organization/{org_b.pk}/change/").status_code == 200
+    response = client.post(f"/admin/accounts/organization/{org_b.pk}/verify/")
+    assert response.status_code == 302
+    with tenant_context(other_tenant):
+        assert Organization.objects.get(pk=org_b.pk).is_verified

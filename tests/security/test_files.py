@@ -33,10 +33,7 @@ def test_the_export_certificate_is_served_to_the_seller_and_officers_only(client
             assert b"".join(response.streaming_content).startswith(b"%PDF")
 
 
-@pytest.mark.xfail(strict=True, reason="FILES: the verifier's listing page links certificate scans as /media/... "
-                   "(listings/templates/admin/listings/listing/change_form.html:34 `right.certificate.url`): unserved "
-                   "in production (DEBUG off), and serving /media/ to make it work would publish every upload under "
-                   "guessable paths. Needs a checked view like the organization document view.")
+# found in review, fixed: scans are served by a checked admin view
 def test_certificate_scans_are_linked_through_a_checked_view(client, tenant):
     seller, org = seller_with_org()
     listing = draft_listing(seller=seller, org=org)
@@ -44,4 +41,11 @@ def test_certificate_scans_are_linked_through_a_checked_view(client, tenant):
     listing_attach_certificate(right=right, actor=seller, file=SimpleUploadedFile("cert.pdf", PDF))
     client.force_login(make_member(roles=(Role.VERIFIER,), org=False))
     html = client.get(f"/admin/listings/listing/{listing.pk}/change/").content.decode()
-    assert "certificate-cert" not in html or 'href="/media/' not in html
+    assert 'href="/media/' not in html
+    url = f"/admin/listings/listing/{listing.pk}/certificate/{right.pk}/"
+    assert url in html
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    client.force_login(make_member())  # a buyer: not staff
+    assert client.get(url).status_code == 302  # to the admin login, never the file
