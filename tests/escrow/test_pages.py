@@ -154,3 +154,10 @@ def test_disputed_order_page_shows_the_deadline_paused(tenant, client):
     html = client.get(order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "deadline paused during the dispute" in html
     assert "overdue since" not in html
+
+
+def test_buyer_is_told_what_happens_if_they_do_not_confirm(tenant, client):
+    order, seller, buyer = order_in_state(OrderState.TRANSFER_APPROVED)
+    client.force_login(buyer)
+    html = client.get(order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "the platform confirms for you and pays the seller" in html
