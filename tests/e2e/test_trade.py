@@ -74,6 +74,7 @@ def _both_views(pages, user, path, shot, name):
     desktop, phone = pages
     for language, page, suffix in (("en", desktop, "en-desktop"), ("zh-hans", phone, "zh-phone")):
         User.objects.filter(pk=user.pk).update(language=language)
+        page.goto("about:blank")  # a real load even when only the #fragment differs
         page.goto(path)
         page.wait_for_load_state()
         shot(page, f"{name}-{suffix}")
@@ -256,3 +257,28 @@ def test_seller_uploads_the_export_certificate(browser, e2e_tenant, url, shot, t
     page.wait_for_load_state()
     assert current_filing(order).export_certificate
     shot(page, "3-uploaded")
+
+
+def test_parties_see_what_happens_at_the_signing_deadline(browser, e2e_tenant, url, shot):
+    """Before the deadline both parties read the rule; after it, with the seller signed and the buyer
+    not, both see that the buyer is refunded on a given date unless they sign (EN desktop, ZH phone)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import transfer_order
+    from transfers.models import SIGNED_KINDS, TransferDocument
+    from transfers.services import document_sign, transfer_prepare
+
+    order, seller, buyer = transfer_order()
+    transfer_prepare(order=order)
+    desktop, phone = _context(browser), _context(browser, phone=True)
+    _login(desktop, url, buyer.email)
+    _login(phone, url, buyer.email)
+    _both_views((desktop, phone), buyer, url(order.get_absolute_url()) + "#signing-deadline", shot, "1-before")
+    assert phone.locator("#signing-deadline").is_visible()
+    for document in TransferDocument.objects.filter(order=order, kind__in=SIGNED_KINDS):
+        document_sign(document=document, user=seller, typed_name="Seller Person", consent=True)
+    Order.objects.filter(pk=order.pk).update(filing_due=timezone.now() - timedelta(hours=2))
+    _both_views((desktop, phone), buyer, url(order.get_absolute_url()) + "#signing-deadline", shot, "2-buyer-late")
+    assert phone.locator(".tp-deadline-buyer_late").is_visible()
