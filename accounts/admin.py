@@ -12,31 +12,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from marketplace.admin_site import TenantModelAdmin
+from marketplace.admin_site import ReadOnlyInline, TenantModelAdmin
 from marketplace.errors import DomainError
 
 from . import services
 from .models import Membership, Organization, OrganizationDocument, Role, TenantRole, User
 from .selectors import has_role
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Shown to whoever may view the parent (the parent admin already checked the staff role and tenant)."""
-
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DocumentInline(ReadOnlyInline):

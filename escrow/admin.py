@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from marketplace.admin_site import TenantModelAdmin
+from marketplace.admin_site import ReadOnlyInline, TenantModelAdmin
 from marketplace.errors import DomainError
 from marketplace.money import format_money, to_minor
 
@@ -40,23 +40,6 @@ VIEW = (Role.ESCROW_OFFICER, Role.FINANCE)
 # Rows change only through the buttons (services); the form itself has nothing to save.
 NO_SAVE = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
            "show_delete": False}
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LedgerInline(ReadOnlyInline):

@@ -121,3 +121,22 @@ class TenantModelAdmin(admin.ModelAdmin):
         if not change and getattr(obj, "tenant_id", None) is None:
             obj.tenant = request.tenant
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Shown to whoever may view the parent (the parent admin already checked the staff role and tenant)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from marketplace.admin_site import TenantModelAdmin
+from marketplace.admin_site import ReadOnlyInline, TenantModelAdmin
 from marketplace.errors import DomainError
 
 from . import services
@@ -56,23 +56,6 @@ class AttentionFilter(admin.SimpleListFilter):
         if value == "package":
             return queryset.filter(status=FilingStatus.PACKAGE_READY)
         return queryset
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class NoticeInline(ReadOnlyInline):
