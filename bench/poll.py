@@ -157,6 +157,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="leave the bench rows in the database")
     args = parser.parse_args()
     total = 10_000 if args.quick else args.filings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)  # a fresh database works too
     shares = args.due or [0.01, 0.1]
     runs = [run(total, share) for share in shares]
     if not args.keep:

@@ -294,6 +294,9 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep the rows of the last run")
     args = parser.parse_args()
     n = 20_000 if args.quick else args.n
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)  # a fresh database works too
     tenant, org, user = setup_tenant()
     with tenant_context(tenant):
         from listings.models import Listing
