@@ -135,7 +135,7 @@ class SearchResult:
         return self.params.page > 1
 
 
-def _base(params: SearchParams, *, skip: str = "", text_index: bool = True):
+def matching_listings(params: SearchParams, *, skip: str = "", text_index: bool = True):
     """Published listings of the tenant in context, filtered by every parameter except `skip`.
 
     With `text_index=False` the keyword condition is the function behind `@@` (`ts_match_vq(...)`), which no
@@ -275,7 +275,7 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
     Python. The GROUP BY reads at most EXACT_FACETS_UP_TO + 1 matches; when there are more, it is
     repeated over a TABLESAMPLE and the counts are scaled estimates (the page says "about"): exact
     counts of a million rows would cost a full scan on every search."""
-    qs, text_query, is_number = _base(
+    qs, text_query, is_number = matching_listings(
         SearchParams(**{**params.__dict__, "kind": "", "jurisdiction": "", "deal_type": ""}))
     if text_query is not None and not params.klass and (
             estimated_keyword_matches(params.q) > 5 * EXACT_FACETS_UP_TO):
@@ -309,7 +309,7 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
 
 
 def search_listings(params: SearchParams, *, with_facets: bool = True) -> SearchResult:
-    qs, text_query, is_number = _base(params)
+    qs, text_query, is_number = matching_listings(params)
     facets, approximate = facet_counts(params) if with_facets else ({}, False)
     if with_facets:
         # Each kind count already applies every other filter, so the total is their sum (or the chosen
@@ -361,14 +361,14 @@ def _newest_window(params: SearchParams) -> list:
 
     The ids come from an index-only scan of the covering newest-first index, testing each entry's search
     document until 60 match (~60 / selectivity entries, no table reads); then the 60 rows are read."""
-    qs, _, _ = _base(params, text_index=False)
+    qs, _, _ = matching_listings(params, text_index=False)
     ids = list(qs.order_by("-published_at", "-id").values_list("pk", flat=True)[:PAGE_SIZE * 3])
     return list(Listing.objects.filter(pk__in=ids).order_by("-published_at", "-id")
                 .defer("search_document", "description", "verification").select_related("seller_org"))
 
 
 def explain(sql_params: SearchParams) -> str:  # pragma: no cover - a tool for tuning
-    qs, _, _ = _base(sql_params)
+    qs, _, _ = matching_listings(sql_params)
     sql, args = qs.query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute("EXPLAIN ANALYZE " + sql, args)

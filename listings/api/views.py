@@ -127,14 +127,14 @@ class ListingSearchApi(PartnerAPIView):
     def get(self, request):
         from django.contrib.postgres.search import SearchRank
 
-        from listings.search import _base
+        from listings.search import matching_listings
 
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = dict(filters.validated_data)
         klass = data.pop("class", "")
         params = SearchParams(klass=klass or "", **{k: v for k, v in data.items() if v not in (None, "")})
-        queryset, text_query, is_number = _base(params)
+        queryset, text_query, is_number = matching_listings(params)
         if is_number:  # as the website: a number's few matches by id first (GIN), then sorted
             ids = list(queryset.order_by().values_list("pk", flat=True)[:500])
             queryset = Listing.objects.filter(pk__in=ids)
