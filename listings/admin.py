@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.selectors import has_role
-from marketplace.admin_site import TenantModelAdmin
+from marketplace.admin_site import ReadOnlyInline, TenantModelAdmin
 from marketplace.errors import DomainError
 
 from . import services
@@ -29,10 +29,8 @@ COMPARED = [
 ]
 
 
-class RightInline(admin.TabularInline):
+class RightInline(ReadOnlyInline):
     model = Right
-    extra = 0
-    can_delete = False
     fields = ("jurisdiction", "number", "kind", "title", "owner_name", "legal_status", "expiry_date", "certificate_link")
     readonly_fields = fields
 
@@ -45,15 +43,6 @@ class RightInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return Right.objects.unscoped().select_related("register_record")
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class DecisionForm(forms.Form):

@@ -3,7 +3,8 @@
 Fixtures:
 - `e2e_tenant`: a tenant served on 'localhost' (and the live server's host), active in context.
 - `browser`: one Chromium per session; skipped with an install hint when /usr/bin/chromium is missing.
-- `page` (desktop 1280x900, English) and `phone_page` (390x844, Chinese): fresh contexts per test.
+- `page` (desktop 1280x900, English) and `phone_page` (390x844, Chinese): fresh contexts per test;
+  `new_page(browser, phone=...)` for more people in one test.
 - `shot(page, name)`: saves test-results/<test name>/<name>.png.
 - `url(path, host="localhost")`: absolute URL on the live server for a host name of a tenant.
 - `login(page, email, password=PASSWORD)`.
@@ -47,25 +48,31 @@ def browser():
         browser.close()
 
 
-def _context(browser, **kwargs):
-    context = browser.new_context(**kwargs)
-    context.set_default_timeout(15000)
-    return context
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "zh-CN", "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+
+
+def new_page(browser, *, phone=False):
+    """A page in a fresh context (its own cookies): one per person in a multi-party journey.
+    Desktop is English, phone is Chinese."""
+    context = browser.new_context(**(PHONE if phone else DESKTOP))
+    context.set_default_timeout(20000)
+    return context.new_page()
 
 
 @pytest.fixture
 def page(browser):
-    context = _context(browser, viewport={"width": 1280, "height": 900}, locale="en-US")
-    yield context.new_page()
-    context.close()
+    page = new_page(browser)
+    yield page
+    page.context.close()
 
 
 @pytest.fixture
 def phone_page(browser):
-    context = _context(browser, viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
-                       has_touch=True, device_scale_factor=2)
-    yield context.new_page()
-    context.close()
+    page = new_page(browser, phone=True)
+    yield page
+    page.context.close()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from accounts.models import Role
 from escrow.models import Disbursement, Order, OrderState
 from listings.models import Listing
+from tests.e2e.conftest import new_page
 from tests.factories import OrganizationFactory, escrow_listing, make_member
 
 pytestmark = pytest.mark.worker
@@ -32,14 +33,6 @@ def escrow_worker(monkeypatch, settings, tmp_path):
     worker.stop()
 
 
-def _page(browser, *, phone=False):
-    if phone:
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
-                                      has_touch=True, device_scale_factor=2)
-    else:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.set_default_timeout(20000)
-    return context.new_page()
 
 
 def _state(order):
@@ -62,7 +55,7 @@ def test_order_pay_dispute_refund(browser, e2e_tenant, url, shot, login, escrow_
                              title="一种基于深度学习的锂电池健康状态估计方法")
 
     # when the buyer opens the order page of the listing: the contract summary
-    buyer_page = _page(browser)
+    buyer_page = new_page(browser)
     login(buyer_page, buyer.email)
     buyer_page.goto(url(f"/orders/new/{listing.pk}/"))
     assert "128,000.00" in buyer_page.content()
@@ -77,7 +70,7 @@ def test_order_pay_dispute_refund(browser, e2e_tenant, url, shot, login, escrow_
     shot(buyer_page, "2-order-placed-desktop")
 
     # and the seller confirms on a phone
-    seller_page = _page(browser, phone=True)
+    seller_page = new_page(browser, phone=True)
     login(seller_page, seller.email)
     seller_page.goto(url(order.get_absolute_url()))
     shot(seller_page, "3-seller-confirms-phone")
@@ -113,7 +106,7 @@ def test_order_pay_dispute_refund(browser, e2e_tenant, url, shot, login, escrow_
     shot(buyer_page, "8-disputed-desktop")
 
     # and the escrow officer resolves it in the back-office by refunding the buyer
-    staff_page = _page(browser)
+    staff_page = new_page(browser)
     login(staff_page, staff.email)
     staff_page.goto(url(f"/admin/escrow/order/{order.pk}/change/"))
     shot(staff_page, "9-admin-order-desktop")

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from listings.models import Listing
+from tests.e2e.conftest import new_page
 from tests.factories import OrganizationFactory, make_member, register_record
 
 NUMBER = "201210379921.4"  # a real CN invention application number (check character 4)
@@ -44,8 +45,7 @@ def test_seller_lists_staff_approve_visitor_finds(e2e_tenant, page, phone_page, 
     assert listing.price_minor == 56_000_000
 
     # Staff verify it in the admin: claims next to the register, checklist confirmed, approve.
-    staff_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    staff_page = staff_context.new_page()
+    staff_page = new_page(browser)
     login(staff_page, staff.email)
     staff_page.goto(url("/admin/listings/listingtoverify/"))
     staff_page.get_by_role("link", name=TITLE).click()
@@ -55,13 +55,12 @@ def test_seller_lists_staff_approve_visitor_finds(e2e_tenant, page, phone_page, 
     shot(staff_page, "3-admin-verification")
     staff_page.click("button[value=approve]")
     expect(staff_page.locator(".messagelist")).to_contain_text("approved")
-    staff_context.close()
+    staff_page.context.close()
     listing.refresh_from_db()
     assert listing.state == Listing.State.PUBLISHED
 
     # A visitor finds it by keyword and by number, on a desktop and on a phone.
-    visitor_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    visitor = visitor_context.new_page()
+    visitor = new_page(browser)
     visitor.goto(url("/"))
     visitor.fill("#hero-q", "锂电池")
     visitor.press("#hero-q", "Enter")
@@ -73,7 +72,7 @@ def test_seller_lists_staff_approve_visitor_finds(e2e_tenant, page, phone_page, 
     expect(visitor.locator("h1")).to_contain_text(TITLE)
     expect(visitor.locator(f'a[href="/orders/new/{listing.pk}/"]')).to_be_visible()
     shot(visitor, "5-listing-desktop")
-    visitor_context.close()
+    visitor.context.close()
 
     phone_page.goto(url("/"))
     shot(phone_page, "6-home-phone")

@@ -12,6 +12,7 @@ import pytest
 from accounts.models import Role, User
 from escrow.models import Disbursement, Order, OrderState
 from listings.models import Listing
+from tests.e2e.conftest import new_page
 from tests.factories import PASSWORD, OrganizationFactory, make_member, register_right
 from tests.transfers.workers import REDIS_URL, Worker, client_app, redis_up, wait_until
 
@@ -32,14 +33,6 @@ def worker_broker(monkeypatch, settings, tmp_path):
     worker.stop()
 
 
-def _context(browser, *, phone=False):
-    if phone:
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
-                                      has_touch=True, device_scale_factor=2)
-    else:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.set_default_timeout(15000)
-    return context.new_page()
 
 
 def _login(page, url, email):
@@ -99,11 +92,11 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
                                      price_minor=12_000_000, currency="CNY", state=Listing.State.PUBLISHED)
     register_right(listing=listing, number="ZL202310001234.5", title="一种低功耗图像压缩方法")
 
-    buyer_page = _context(browser)
-    seller_page = _context(browser)
-    phone = _context(browser, phone=True)
-    officer_page = _context(browser)
-    buyer_phone = _context(browser, phone=True)
+    buyer_page = new_page(browser)
+    seller_page = new_page(browser)
+    phone = new_page(browser, phone=True)
+    officer_page = new_page(browser)
+    buyer_phone = new_page(browser, phone=True)
     buyer_views = (buyer_page, buyer_phone)
     seller_views = (seller_page, phone)
 
@@ -205,12 +198,12 @@ def test_officer_handles_a_correction_and_a_rejection(browser, e2e_tenant, url, 
     corrected, seller, buyer, officer, correction_filing = filed_order(outcome="correction")
     rejected, *_rest, rejected_filing = filed_order(outcome="reject")
     transfer_poll_due()
-    page = _context(browser)
+    page = new_page(browser)
     _login(page, url, officer.email)
     page.goto(url("/transfers/staff/"))
     shot(page, "1-staff-queue")
     # the correction request: the parties see what to fix and by when
-    buyer_page = _context(browser, phone=True)
+    buyer_page = new_page(browser, phone=True)
     _login(buyer_page, url, buyer.email)
     buyer_page.goto(url(corrected.get_absolute_url()) + "#transfer")
     buyer_page.wait_for_selector(".tp-correction")
@@ -238,7 +231,7 @@ def test_seller_uploads_the_export_certificate(browser, e2e_tenant, url, shot, t
     from transfers.selectors import current_filing
 
     order, seller, buyer = transfer_order(buyer_country="HK")
-    page = _context(browser)
+    page = new_page(browser)
     _login(page, url, seller.email)
     page.goto(url(order.get_absolute_url()) + "#transfer")
     page.wait_for_selector(".tp-upload")
@@ -272,7 +265,7 @@ def test_parties_see_what_happens_at_the_signing_deadline(browser, e2e_tenant, u
 
     order, seller, buyer = transfer_order()
     transfer_prepare(order=order)
-    desktop, phone = _context(browser), _context(browser, phone=True)
+    desktop, phone = new_page(browser), new_page(browser, phone=True)
     _login(desktop, url, buyer.email)
     _login(phone, url, buyer.email)
     _both_views((desktop, phone), buyer, url(order.get_absolute_url()) + "#signing-deadline", shot, "1-before")
