@@ -12,12 +12,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from marketplace.admin_site import ReadOnlyInline, TenantModelAdmin
-from marketplace.errors import DomainError
+from core.admin_site import ReadOnlyInline, TenantModelAdmin
+from core.errors import DomainError
+from core.permissions import has_role
 
 from . import services
 from .models import Membership, Organization, OrganizationDocument, Role, TenantRole, User
-from .selectors import has_role
 
 
 class DocumentInline(ReadOnlyInline):

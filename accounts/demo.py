@@ -5,7 +5,7 @@ Runs after the foundation's tenants and people (marketplace/demo.py). Running it
 
 from django.core.files.base import ContentFile
 
-from marketplace.tenancy import tenant_context
+from core.tenancy import tenant_context
 
 from .models import Membership, Organization, OrganizationDocument, Role, TenantRole, User
 

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.uploads import DOCUMENTS, validate_upload
+from core.uploads import DOCUMENTS, validate_upload
 
 from .models import Organization, OrganizationDocument, User
 from .validators import validate_registration_number

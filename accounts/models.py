@@ -3,7 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.tenancy import TenantOwned
+from core.permissions import STAFF_ROLES, Role  # noqa: F401 (the role vocabulary, used by fields here)
+from core.tenancy import TenantOwned
 
 
 class UserManager(BaseUserManager):
@@ -57,20 +58,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_full_name(self):
         return self.full_name or self.email
 
+    def roles_in(self, tenant) -> list[str]:
+        """This person's roles in `tenant` (asked by `core.permissions`)."""
+        return list(TenantRole.objects.unscoped().filter(tenant=tenant, user=self).values_list("role", flat=True))
+
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
-class Role(models.TextChoices):
-    BUYER = "buyer", _("Buyer")
-    SELLER = "seller", _("Seller")
-    VERIFIER = "verifier", _("Verifier")
-    ESCROW_OFFICER = "escrow_officer", _("Escrow officer")
-    FINANCE = "finance", _("Finance")
-    TENANT_ADMIN = "tenant_admin", _("Exchange administrator")
-
-
-STAFF_ROLES = frozenset({Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN})
 
 
 class TenantRole(TenantOwned):
@@ -138,6 +133,10 @@ class Organization(TenantOwned):
 
     def __str__(self):
         return self.legal_name
+
+    def has_member(self, user) -> bool:
+        """Asked by `core.permissions.is_member`: may `user` act for this organization?"""
+        return Membership.objects.filter(user=user, organization=self).exists()
 
     @property
     def is_verified(self):

@@ -2,13 +2,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.audit import audit_record
-from marketplace.errors import InvalidTransition, NotAllowed
-from marketplace.notifications import notify
-from marketplace.tenancy import require_tenant
+from core.audit import audit_record
+from core.errors import InvalidTransition, NotAllowed
+from core.notifications import notify
+from core.permissions import has_role
+from core.tenancy import require_tenant
 
 from .models import Membership, Organization, Role, TenantRole
-from .selectors import has_role
 
 
 def user_grant_role(*, user, role, actor=None) -> TenantRole:
@@ -186,7 +186,7 @@ def user_revoke_role(*, role: TenantRole, actor=None) -> None:
 
 def organization_add_member(*, organization, actor, email, is_admin=False) -> Membership:
     """A manager adds a colleague who has signed up on this exchange; the colleague is told."""
-    from marketplace.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     from .models import User
 

@@ -8,18 +8,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace.errors import DomainError
+from core.errors import DomainError
+from core.permissions import user_roles
 
 from . import services
 from .forms import DocumentForm, MemberForm, OrganizationForm, ProfileForm
 from .models import Membership, Organization, OrganizationDocument, Role, User
-from .selectors import active_organization, seller_blockers, user_roles
+from .selectors import active_organization, seller_blockers
 
 STAFF_ROLE_ORDER = [Role.BUYER, Role.SELLER, Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN]
 
 
 def _site_languages(request):
-    from marketplace.context_processors import site
+    from core.context_processors import site
 
     return site(request)["site_languages"]
 

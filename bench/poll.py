@@ -42,10 +42,10 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Organization, User  # noqa: E402
+from core.models import Tenant  # noqa: E402
+from core.tenancy import tenant_context  # noqa: E402
 from escrow.models import Order  # noqa: E402
 from listings.models import Listing  # noqa: E402
-from marketplace.models import Tenant  # noqa: E402
-from marketplace.tenancy import tenant_context  # noqa: E402
 from transfers.models import FilingStatus, SimulatedOfficeCase, TransferFiling  # noqa: E402
 from transfers.offices import get_gateway  # noqa: E402
 from transfers.services import transfer_poll_due  # noqa: E402

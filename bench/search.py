@@ -47,11 +47,11 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import Organization, User  # noqa: E402
-from listings.numbers import cn_check_character, luhn_check_digit  # noqa: E402
+from core.models import Tenant  # noqa: E402
+from core.tenancy import tenant_context  # noqa: E402
 from listings.search import class_token, search_listings  # noqa: E402
 from listings.search_text import document_text  # noqa: E402
-from marketplace.models import Tenant  # noqa: E402
-from marketplace.tenancy import tenant_context  # noqa: E402
+from rights.numbers import cn_check_character, luhn_check_digit  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "search.json"
 HOST = "bench-search.test"

@@ -18,9 +18,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from marketplace.admin_site import ReadOnlyInline, TenantModelAdmin
-from marketplace.errors import DomainError
-from marketplace.money import format_money, to_minor
+from core.admin_site import ReadOnlyInline, TenantModelAdmin
+from core.errors import DomainError
+from core.money import format_money, to_minor
 
 from . import services
 from .models import (
@@ -329,7 +329,7 @@ class PaymentAdmin(ActionViewsMixin, TenantModelAdmin):
             try:
                 amount = to_minor(data["amount"], payment.currency)
             except ValueError as exc:
-                from marketplace.errors import ValidationFailed
+                from core.errors import ValidationFailed
 
                 raise ValidationFailed(str(exc)) from None
             services.bank_transfer_record_receipt(payment=payment, actor=request.user, amount_minor=amount,

@@ -2,8 +2,8 @@
 Idempotent: once the demo buyer has orders, nothing more is added."""
 
 from accounts.models import Organization, User
+from core.tenancy import tenant_context
 from listings.models import Listing
-from marketplace.tenancy import tenant_context
 
 from . import services as s
 from .models import Order

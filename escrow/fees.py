@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marketplace.money import Money
+from core.money import Money
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.uploads import ContentTypeValidator
+from core.uploads import ContentTypeValidator
 
 
 class PlaceOrderForm(forms.Form):

@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from django.db.models import Sum
 
-from marketplace.tenancy import require_tenant
+from core.tenancy import require_tenant
 
 from .models import AccountKind, JournalEntry, JournalLine, LedgerAccount
 

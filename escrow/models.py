@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
-from marketplace.tenancy import TenantOwned
+from core.tenancy import TenantOwned
 
 
 class OrderState(models.TextChoices):

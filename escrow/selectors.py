@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role
-from accounts.selectors import has_role
+from core.permissions import has_role
 
 from .models import Disbursement, Dispute, Order, OrderState, Payment
 

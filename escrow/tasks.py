@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from marketplace.tenancy import tenant_context
+from core.tenancy import tenant_context
 
 log = logging.getLogger(__name__)
 

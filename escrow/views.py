@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import active_organization, is_member
+from accounts.selectors import active_organization
+from core.audit import audit_trail
+from core.errors import DomainError
+from core.outbox import enqueue
+from core.permissions import is_member
 from listings.models import Listing
 from listings.selectors import listing_for_viewer
-from marketplace.audit import audit_trail
-from marketplace.errors import DomainError
-from marketplace.outbox import enqueue
 
 from . import fees, ledger, selectors, services
 from .forms import DisputeForm, PayForm, PlaceOrderForm, ReasonForm
@@ -239,7 +240,7 @@ def margin_pay(request, listing_id):
 @login_required
 def order_list(request):
     from accounts.models import Role
-    from accounts.selectors import has_role
+    from core.permissions import has_role
 
     data = selectors.dashboard(request.user)
     data["show_selling"] = bool(data["sold"]) or has_role(request.user, Role.SELLER)

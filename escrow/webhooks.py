@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from marketplace.models import Tenant
-from marketplace.tenancy import tenant_context
+from core.models import Tenant
+from core.tenancy import tenant_context
 
 from .payments import WebhookRejected, get_provider
 

@@ -1,6 +1,6 @@
 """Back-office for listings: the verification queue (seller's claims next to the register, checklist
 computed automatically and confirmed by the verifier, Approve / Reject calling the services), all
-listings of the exchange, and the rights register."""
+listings of the exchange."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,14 +11,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
-from accounts.selectors import has_role
-from marketplace.admin_site import ReadOnlyInline, TenantModelAdmin
-from marketplace.errors import DomainError
+from core.admin_site import ReadOnlyInline, TenantModelAdmin
+from core.errors import DomainError
+from core.permissions import Role, has_role
+from rights.registry import get_register
 
 from . import services
-from .models import Listing, ListingToVerify, RegisterRecord, Right
-from .registry import get_register
+from .models import Listing, ListingToVerify, Right
 from .selectors import check_labels, similar_marks_not_in_package, verification_checklist
 from .templatetags.listings_tags import money
 
@@ -221,35 +220,5 @@ class VerificationQueueAdmin(ListingAdmin):
             state__in=[Listing.State.SUBMITTED, Listing.State.IN_VERIFICATION]).order_by("submitted_at", "id")
 
 
-class RegisterRecordAdmin(admin.ModelAdmin):
-    """The embedded register: readable by the exchanges' verifiers and administrators; changed only by
-    platform superusers (or `manage.py import_register`)."""
-
-    list_display = ("number", "jurisdiction", "kind", "title", "owner_name", "legal_status", "expiry_date")
-    list_filter = ("jurisdiction", "kind", "legal_status")
-    search_fields = ("number", "application_number", "publication_number", "title", "owner_name")
-    readonly_fields = ("keys", "updated_at")
-    ordering = ("jurisdiction", "number")
-
-    def _staff(self, request):
-        return request.user.is_superuser or has_role(request.user, Role.TENANT_ADMIN, Role.VERIFIER)
-
-    def has_module_permission(self, request):
-        return self._staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._staff(request)
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-
 admin.site.register(Listing, ListingAdmin)
 admin.site.register(ListingToVerify, VerificationQueueAdmin)
-admin.site.register(RegisterRecord, RegisterRecordAdmin)

@@ -10,12 +10,12 @@ import random
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from marketplace.tenancy import tenant_context
+from core.tenancy import tenant_context
+from rights.expiry import add_years, statutory_term
+from rights.numbers import cn_check_character, luhn_check_digit
+from rights.registry.importer import import_rows
 
-from .expiry import add_years, statutory_term
 from .models import Listing, RegisterRecord
-from .numbers import cn_check_character, luhn_check_digit
-from .registry.importer import import_rows
 from .search import refresh_listing_search
 from .services import _set_rights
 

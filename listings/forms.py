@@ -3,8 +3,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.money import exponent, to_minor
-from marketplace.uploads import DOCUMENTS, ContentTypeValidator
+from core.money import exponent, to_minor
+from core.uploads import DOCUMENTS, ContentTypeValidator
 
 from .models import Jurisdiction, Listing, RightKind
 from .services import ListingInput

@@ -18,10 +18,10 @@ from django.db import connection
 from django.db.models import Count, F, Value
 from django.utils import timezone
 
-from marketplace.tenancy import require_tenant
+from core.tenancy import require_tenant
+from rights.numbers import search_keys
 
 from .models import Listing, RightKind
-from .numbers import search_keys
 from .search_text import document_text, tsquery
 
 PAGE_SIZE = 20

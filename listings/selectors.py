@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.selectors import has_role, is_member
+from core.permissions import has_role, is_member
 
 from .models import LegalStatus, Listing, RegisterRecord, Right, RightKind
 
@@ -137,7 +137,7 @@ def similar_marks_not_in_package(*, records: list[RegisterRecord]) -> list[tuple
     """For Chinese trademarks: marks of the same owner, identical or similar, in overlapping classes,
     that are not in the package (CN law: such marks must be assigned together). Returns pairs
     (mark in the package, similar mark left out)."""
-    from .registry import get_register
+    from rights.registry import get_register
 
     in_package = {r.pk for r in records}
     out = []

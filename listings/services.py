@@ -14,14 +14,15 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from accounts.models import Role
-from accounts.selectors import has_role, is_member, seller_blockers
-from marketplace.audit import audit_record
-from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from marketplace.events import emit
-from marketplace.money import Money
-from marketplace.notifications import notify
-from marketplace.tenancy import require_tenant
-from marketplace.uploads import DOCUMENTS, validate_upload
+from accounts.selectors import seller_blockers
+from core.audit import audit_record
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.events import emit
+from core.money import Money
+from core.notifications import notify
+from core.permissions import has_role, is_member
+from core.tenancy import require_tenant
+from core.uploads import DOCUMENTS, validate_upload
 
 from .models import Listing, RegisterRecord, Right, Watch
 from .search import refresh_listing_search
@@ -369,7 +370,7 @@ def listing_set_featured(*, listing, actor, featured: bool) -> Listing:
 
 def lapse_reason(record, *, today=None) -> str:
     """Why a right in `record` can no longer be traded, or '' when it still can."""
-    from .expiry import remaining_term
+    from rights.expiry import remaining_term
 
     if record is None:
         return _("the right is no longer in the register")
@@ -386,7 +387,7 @@ def lapse_reason(record, *, today=None) -> str:
 def listing_recheck(*, listing) -> bool:
     """Compare a published listing's rights with the register now: refresh the snapshots and lapse the
     listing when a right lapsed or expired. Returns True when it was lapsed."""
-    from .registry import get_register
+    from rights.registry import get_register
 
     register = get_register()
     reasons = []

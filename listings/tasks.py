@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from marketplace.models import Tenant
-from marketplace.tenancy import tenant_context
+from core.models import Tenant
+from core.tenancy import tenant_context
 
 from .models import Listing
 from .services import listing_recheck

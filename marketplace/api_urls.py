@@ -1,17 +1,17 @@
 """Routes of the partner REST API (/api/v1/), its schema (/api/schema/) and docs (/api/docs/).
 
-Views live in each app's `api/` package (one view per use case) on top of `partners.api.base`.
+Views live in each app's `api/` package (one view per use case) on top of `core.api.base`.
 """
 
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.api import views as account_views
+from core.api.converters import IdConverter, ReferenceConverter
+from core.api.fallback import api_not_found
 from escrow.api import views as order_views
 from listings.api import views as listing_views
 from partners.api import views as partner_views
-from partners.api.converters import IdConverter, ReferenceConverter
-from partners.api.fallback import api_not_found
 from transfers.api import views as transfer_views
 
 register_converter(IdConverter, "id")

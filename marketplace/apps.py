@@ -1,14 +1,15 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
-from django.utils.translation import gettext_lazy as _
 
 
-class MarketplaceConfig(AppConfig):
+class ProjectConfig(AppConfig):
+    """The composition root (settings, URL tree, Celery app, demo data); it owns no models."""
+
     default = True
     name = "marketplace"
-    verbose_name = _("Platform")
+    label = "project"
 
 
 class PlatformAdminConfig(admin_apps.AdminConfig):
     default = False
-    default_site = "marketplace.admin_site.TenantAdminSite"
+    default_site = "core.admin_site.TenantAdminSite"

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from core import views as core_views
+
 from . import views
 from .i18n import set_language
 
@@ -12,9 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
-    path("notifications/", views.notifications, name="notifications"),
-    path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
-    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("notifications/", core_views.notifications, name="notifications"),
+    path("notifications/read-all/", core_views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:pk>/open/", core_views.notification_open, name="notification_open"),
     path("orders/", include("escrow.urls")),
     path("transfers/", include("transfers.urls")),
     path("api/", include("marketplace.api_urls")),

@@ -1,13 +1,7 @@
 import time
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.views.decorators.http import require_POST
-
-from .models import Notification
 
 
 def _check_database():
@@ -45,26 +39,3 @@ def healthz(request):
     if errors:
         body["errors"] = errors
     return JsonResponse(body, status=200 if ok else 503)
-
-
-@login_required
-def notifications(request):
-    items = Notification.objects.filter(user=request.user)[:100]
-    return render(request, "notifications.html", {"items": items})
-
-
-@login_required
-@require_POST
-def notification_open(request, pk):
-    note = get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
-    if note.read_at is None:
-        note.read_at = timezone.now()
-        note.save(update_fields=["read_at"])
-    return redirect(note.url or "notifications")
-
-
-@login_required
-@require_POST
-def notifications_read_all(request):
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
-    return redirect("notifications")

@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, Role
-from marketplace.admin_site import TenantModelAdmin
+from core.admin_site import TenantModelAdmin
 
 from . import services
 from .models import PartnerAPIKey, Scope, WebhookAttempt, WebhookDelivery, WebhookEndpoint

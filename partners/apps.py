@@ -7,7 +7,7 @@ class PartnersConfig(AppConfig):
     verbose_name = _("Partner API")
 
     def ready(self):
-        from marketplace.events import receiver_for_events
+        from core.events import receiver_for_events
 
         from . import webhooks
 

@@ -7,6 +7,7 @@ service user cannot log in (unusable password, inactive) and, being inactive, re
 notification emails: partners follow events through webhooks.
 """
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
-from marketplace.tenancy import TenantManager, TenantOwned
+from core.tenancy import TenantManager, TenantOwned
 
 
 class Scope(models.TextChoices):
@@ -71,6 +72,14 @@ class PartnerAPIKey(AbstractAPIKey, TenantOwned):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    def touch(self) -> None:
+        """Record use, at most once a minute per key (no write on every request)."""
+        now = timezone.now()
+        if self.last_used_at and now - self.last_used_at < dt.timedelta(minutes=1):
+            return
+        PartnerAPIKey.objects.unscoped().filter(pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

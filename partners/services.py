@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization, Role, TenantRole, User
-from marketplace.audit import audit_record
-from marketplace.errors import NotAllowed, NotFound, ValidationFailed
-from marketplace.outbox import enqueue
-from marketplace.tenancy import require_tenant
+from core.audit import audit_record
+from core.errors import NotAllowed, NotFound, ValidationFailed
+from core.outbox import enqueue
+from core.tenancy import require_tenant
 
-from .models import IdempotencyRecord, PartnerAPIKey, Scope, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import PartnerAPIKey, Scope, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .urlsafety import check_webhook_url
 
 SERVICE_USER_DOMAIN = "keys.ipex.invalid"
 # What each scope lets the key's service user do in the services' own role checks.
 SCOPE_ROLES = {Scope.LISTINGS: Role.SELLER, Scope.ORDERS: Role.BUYER}
-IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
 
 def _clean_scopes(scopes) -> list[str]:
@@ -107,15 +104,6 @@ def api_key_revoke(*, key: PartnerAPIKey, actor=None, reason: str = "") -> Partn
     return key
 
 
-def api_key_touch(*, key: PartnerAPIKey) -> None:
-    """Record use, at most once a minute per key (no write on every request)."""
-    now = timezone.now()
-    if key.last_used_at and now - key.last_used_at < dt.timedelta(minutes=1):
-        return
-    PartnerAPIKey.objects.unscoped().filter(pk=key.pk).update(last_used_at=now)
-    key.last_used_at = now
-
-
 # --- webhook endpoints ------------------------------------------------------------------------
 
 def _clean_events(event_types) -> list[str]:
@@ -186,50 +174,6 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery, actor=None) -> Webhook
     audit_record(actor=actor, action="webhook_delivery.replayed", obj=delivery, data={"replay": replay.pk})
     enqueue("partners.tasks.deliver_webhook", delivery_id=replay.pk, tenant_id=replay.tenant_id)
     return replay
-
-
-# --- idempotency ------------------------------------------------------------------------------
-
-def fingerprint(*, method: str, path: str, body: bytes) -> str:
-    digest = hashlib.sha256()
-    digest.update(method.upper().encode())
-    digest.update(b"\n")
-    digest.update(path.encode())
-    digest.update(b"\n")
-    digest.update(body or b"")
-    return digest.hexdigest()
-
-
-def idempotency_begin(*, api_key: PartnerAPIKey, key: str, method: str, path: str, fingerprint_: str
-                      ) -> tuple[IdempotencyRecord, bool]:
-    """Claim `key` for this request. Returns (record, created); an existing record is returned as is."""
-    tenant = require_tenant()
-    cutoff = timezone.now() - IDEMPOTENCY_TTL
-    IdempotencyRecord.objects.filter(api_key=api_key, key=key, created_at__lt=cutoff).delete()
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                tenant=tenant, api_key=api_key, key=key, fingerprint=fingerprint_, method=method, path=path[:500]
-            )
-        return record, True
-    except IntegrityError:
-        return IdempotencyRecord.objects.get(api_key=api_key, key=key), False
-
-
-def idempotency_finish(*, record: IdempotencyRecord, status_code: int, body, headers: dict) -> None:
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status_code=status_code, response_body=body, response_headers=headers
-    )
-
-
-def idempotency_abandon(*, record: IdempotencyRecord) -> None:
-    """The request failed on our side (5xx): free the key so the client can retry."""
-    IdempotencyRecord.objects.filter(pk=record.pk).delete()
-
-
-def idempotency_purge(*, older_than: dt.timedelta = IDEMPOTENCY_TTL) -> int:
-    deleted, _ = IdempotencyRecord.objects.unscoped().filter(created_at__lt=timezone.now() - older_than).delete()
-    return deleted
 
 
 def due_webhook_deliveries(limit: int = 500):

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services, webhooks
+from . import idempotency, services, webhooks
 
 
 @shared_task(name="partners.tasks.deliver_webhook")
@@ -21,4 +21,4 @@ def retry_webhooks():
 
 @shared_task(name="partners.tasks.purge_idempotency_records")
 def purge_idempotency_records():
-    return services.idempotency_purge()
+    return idempotency.idempotency_purge()

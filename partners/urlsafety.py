@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from marketplace.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 def _fail(message):

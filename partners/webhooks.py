@@ -21,9 +21,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.errors import ValidationFailed
-from marketplace.outbox import enqueue
-from marketplace.tenancy import require_tenant
+from core.errors import ValidationFailed
+from core.outbox import enqueue
+from core.tenancy import require_tenant
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .urlsafety import check_webhook_url
@@ -77,7 +77,7 @@ def new_delivery(*, endpoint: WebhookEndpoint, event_id, event_type: str, payloa
 
 
 def on_domain_event(*, tenant, event: str, organization_ids, data: dict) -> None:
-    """Receiver of `marketplace.events.emit`: runs inside the caller's transaction; writes rows and
+    """Receiver of `core.events.emit`: runs inside the caller's transaction; writes rows and
     queues delivery tasks that start after commit."""
     if not organization_ids:
         return
@@ -193,7 +193,7 @@ def deliver(*, delivery_id: int) -> WebhookDelivery | None:
 
 def deliver_in_tenant(*, delivery_id: int, tenant_id: int) -> WebhookDelivery | None:
     """The body of the `partners.tasks.deliver_webhook` task (callable without Celery)."""
-    from marketplace.tenancy import tenant_context
+    from core.tenancy import tenant_context
 
     with tenant_context(tenant_id):
         return deliver(delivery_id=delivery_id)

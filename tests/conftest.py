@@ -3,8 +3,8 @@ import shutil
 
 import pytest
 
-from marketplace.models import Tenant
-from marketplace.tenancy import tenant_context
+from core.models import Tenant
+from core.tenancy import tenant_context
 from tests.factories import TenantFactory
 
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from marketplace.admin_site import ReadOnlyInline, TenantModelAdmin
-from marketplace.errors import DomainError
+from core.admin_site import ReadOnlyInline, TenantModelAdmin
+from core.errors import DomainError
 
 from . import services
 from .models import (

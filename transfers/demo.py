@@ -2,8 +2,8 @@
 the demo buyer finds their signature awaited. Idempotent (papers once, a signature once per side)."""
 
 from accounts.models import User
+from core.tenancy import tenant_context
 from escrow.models import Order, OrderState
-from marketplace.tenancy import tenant_context
 
 from .models import SIGNED_KINDS, TransferDocument
 from .services import document_sign, transfer_prepare

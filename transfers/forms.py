@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.uploads import DOCUMENTS, ContentTypeValidator
+from core.uploads import DOCUMENTS, ContentTypeValidator
 
 from .services.papers import CONSENT_TEXT
 

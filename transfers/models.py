@@ -18,7 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from marketplace.tenancy import TenantOwned
+from core.tenancy import TenantOwned
 
 
 class Office(models.TextChoices):

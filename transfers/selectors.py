@@ -117,7 +117,7 @@ def _norm(name: str) -> str:
 def register_problems(order, *, today: date) -> list[str]:
     """Re-check every right of the order against the register: in force, owner unchanged, renewal paid."""
     try:
-        from listings.registry import get_register
+        from rights.registry import get_register
 
         register = get_register()
         fetch = lambda r: register.get(jurisdiction=r.jurisdiction, number=r.number)  # noqa: E731

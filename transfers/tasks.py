@@ -6,8 +6,8 @@ import logging
 
 from celery import shared_task
 
-from marketplace.models import Tenant
-from marketplace.tenancy import tenant_context
+from core.models import Tenant
+from core.tenancy import tenant_context
 
 log = logging.getLogger(__name__)
 

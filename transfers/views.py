@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from escrow.models import Order
-from marketplace.errors import DomainError
 
 from . import papers, selectors, services
 from .forms import CorrectionForm, ExportCertificateForm, NoticeForm, RefundForm, SignForm

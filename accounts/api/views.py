@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.selectors import seller_blockers
-from partners.api.base import PartnerAPIView
+from core.api.base import PartnerAPIView
 
 
 class OrganizationApi(PartnerAPIView):

@@ -9,14 +9,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
 
+from core.api import messages as M
+from core.api.base import PartnerAPIView
+from core.api.pagination import paginated
 from escrow import ledger, selectors, services
 from escrow.models import Disbursement, OrderState
 from escrow.payments import available_providers, get_provider
 from escrow.payments.bank_transfer import bank_details
 from listings.selectors import listing_for_viewer
-from partners.api import messages as M
-from partners.api.base import PartnerAPIView
-from partners.api.pagination import paginated
 from partners.models import Scope
 
 from .serializers import OrderDetailSerializer, OrderSummarySerializer, PaymentSerializer
@@ -199,7 +199,7 @@ class OrderDisputeApi(_OrderActionApi):
 
 def payment_instructions(payment, tenant) -> tuple[dict | None, str]:
     """(bank transfer instructions, checkout URL) for a pending payment, as the website shows them."""
-    from marketplace.money import format_money
+    from core.money import format_money
 
     if payment.provider == "bank_transfer":
         return {**bank_details(tenant), "amount": format_money(payment.amount_minor, payment.currency, symbol=False),
@@ -225,7 +225,7 @@ class PaymentStartedSerializer(serializers.Serializer):
 
 
 def check_method(tenant, method):
-    from marketplace.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     if method not in {p.name for p in available_providers(tenant)}:
         raise ValidationFailed(M.METHOD_NOT_OFFERED, field_errors={"method": [M.NOT_OFFERED]})

@@ -50,7 +50,7 @@ class PaymentProvider:
 
     def disburse(self, disbursement) -> str | None:
         """Send a refund or payout; returns the provider's id, None when staff pay it by hand.
-        Raises marketplace.errors.GatewayError on failure (retried later)."""
+        Raises core.errors.GatewayError on failure (retried later)."""
         raise NotImplementedError
 
 

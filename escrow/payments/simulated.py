@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.errors import GatewayError
+from core.errors import GatewayError
 
 from . import PaymentProvider, ProviderEvent, WebhookRejected
 

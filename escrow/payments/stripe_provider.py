@@ -11,7 +11,7 @@ import os
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.errors import GatewayError
+from core.errors import GatewayError
 
 from . import PaymentProvider, ProviderEvent, WebhookRejected
 

@@ -12,7 +12,7 @@ The interface other apps call (transfers worker and views, the API, the admin):
   `order_dispute_open`, `order_dispute_resolve`, `order_staff_cancel`), payments and margins.
 
 Each service: lock → actor check → transition → ledger → audit → notify both parties on commit →
-`marketplace.events.emit("order.state_changed", ...)`.
+`core.events.emit("order.state_changed", ...)`.
 """
 
 from .core import ORDER_STEPS, lock_order, lock_order_and_listing, order_step

@@ -6,12 +6,12 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.selectors import has_role, is_member
+from core.errors import NotAllowed
+from core.outbox import enqueue
+from core.permissions import has_role, is_member
+from core.tenancy import require_tenant
 from escrow import ledger
 from escrow.models import AccountKind, Disbursement, Payment
-from marketplace.errors import NotAllowed
-from marketplace.outbox import enqueue
-from marketplace.tenancy import require_tenant
 
 K = AccountKind
 

@@ -10,12 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
+from core.audit import audit_record
+from core.errors import InvalidTransition, NotFound
+from core.events import emit
+from core.notifications import notify
 from escrow.models import Order, OrderState
 from listings.models import Listing
-from marketplace.audit import audit_record
-from marketplace.errors import InvalidTransition, NotFound
-from marketplace.events import emit
-from marketplace.notifications import notify
 
 # Transitions other apps may drive with `order_step` (the transfers app).
 ORDER_STEPS = frozenset({"file_transfer", "approve_transfer", "reject_transfer"})

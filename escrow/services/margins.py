@@ -8,14 +8,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.selectors import is_member
+from core.audit import audit_record
+from core.errors import InvalidTransition, NotAllowed
+from core.notifications import notify
+from core.permissions import is_member
+from core.tenancy import require_tenant
 from escrow import ledger
 from escrow.models import AccountKind, Disbursement, Payment
 from listings.models import Listing
-from marketplace.audit import audit_record
-from marketplace.errors import InvalidTransition, NotAllowed
-from marketplace.notifications import notify
-from marketplace.tenancy import require_tenant
 
 from .common import create_disbursement, next_reference
 

@@ -10,7 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.selectors import active_organization, is_member
+from accounts.selectors import active_organization
+from core.audit import audit_record
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.events import emit
+from core.notifications import notify
+from core.permissions import is_member
+from core.tenancy import require_tenant
+from core.uploads import DOCUMENTS, validate_upload
 from escrow import fees, ledger
 from escrow.models import (
     DISPUTABLE_STATES,
@@ -23,12 +30,6 @@ from escrow.models import (
     OrderState,
 )
 from listings.models import Listing
-from marketplace.audit import audit_record
-from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from marketplace.events import emit
-from marketplace.notifications import notify
-from marketplace.tenancy import require_tenant
-from marketplace.uploads import DOCUMENTS, validate_upload
 
 from .common import (
     cancel_pending_payments,

@@ -8,16 +8,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
+from core.audit import audit_record
+from core.errors import GatewayError, InvalidTransition, ValidationFailed
+from core.money import format_money
+from core.notifications import notify
+from core.outbox import enqueue
+from core.tenancy import require_tenant
 from escrow import ledger
 from escrow.models import AccountKind, Disbursement, OrderState, Payment, WebhookEvent
 from escrow.payments import get_provider
 from listings.models import Listing
-from marketplace.audit import audit_record
-from marketplace.errors import GatewayError, InvalidTransition, ValidationFailed
-from marketplace.money import format_money
-from marketplace.notifications import notify
-from marketplace.outbox import enqueue
-from marketplace.tenancy import require_tenant
 
 from .common import create_disbursement, next_reference, require_buyer, require_staff
 from .core import _transition, lock_order_and_listing, order_parties

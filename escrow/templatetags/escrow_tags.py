@@ -1,7 +1,7 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.money import format_money
+from core.money import format_money
 
 register = template.Library()
 

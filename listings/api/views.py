@@ -12,6 +12,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
 
+from core.api import messages as M
+from core.api.base import PartnerAPIView
+from core.api.pagination import paginated
+from core.errors import ValidationFailed
 from escrow.api.views import (
     PaymentMethodSerializer,
     PaymentStartedSerializer,
@@ -19,7 +23,6 @@ from escrow.api.views import (
     payment_instructions,
 )
 from listings.models import Jurisdiction, Listing, RegisterRecord, RightKind
-from listings.registry import get_register
 from listings.search import SORTS, TERM_FILTERS, SearchParams
 from listings.selectors import listing_for_viewer, seller_listings
 from listings.services import (
@@ -29,11 +32,8 @@ from listings.services import (
     listing_update,
     listing_withdraw,
 )
-from marketplace.errors import ValidationFailed
-from partners.api import messages as M
-from partners.api.base import PartnerAPIView
-from partners.api.pagination import paginated
 from partners.models import Scope
+from rights.registry import get_register
 
 from .serializers import (
     ListingDetailSerializer,
@@ -72,7 +72,7 @@ class RegisterLookupApi(PartnerAPIView):
         data = params.validated_data
         lookup = get_register().lookup(data["number"], jurisdiction=data.get("jurisdiction"), kind=data.get("kind"))
         if lookup.record is None:
-            from marketplace.errors import NotFound
+            from core.errors import NotFound
 
             error_class = NotFound if lookup.parsed else ValidationFailed  # unreadable number: bad input
             raise error_class(lookup.error or M.NOT_FOUND, field_errors={"number": [str(lookup.error)]})
@@ -347,7 +347,7 @@ class BulkRowSerializer(serializers.Serializer):
         return [t.strip() for t in value if t.strip()][:10]
 
     def validate(self, attrs):
-        from partners.bulk import split_numbers
+        from listings.bulk import split_numbers
 
         if "price_minor" not in attrs and not attrs.get("price"):
             raise serializers.ValidationError({"price_minor": [M.PRICE_REQUIRED]})
@@ -400,8 +400,8 @@ class BulkImportApi(PartnerAPIView):
                 "number,price,deal_type,industry_tags\nZL 2012 1 0379921.4,120000.00,assignment,batteries;energy\n"))],
         summary="Import a portfolio: up to 1,000 listings, all or nothing")
     def post(self, request):
-        from partners.api.problems import flatten_errors
-        from partners.bulk import MAX_BYTES, listing_bulk_import, parse_csv
+        from core.api.problems import flatten_errors
+        from listings.bulk import MAX_BYTES, listing_bulk_import, parse_csv
 
         rows, submit, dry_run = self._rows(request, parse_csv, MAX_BYTES)
         row_errors, cleaned, numbers = [], [], []

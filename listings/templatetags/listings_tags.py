@@ -1,8 +1,7 @@
 from django import template
 
-from marketplace.money import format_money
-
-from ..expiry import remaining_term
+from core.money import format_money
+from rights.expiry import remaining_term
 
 register = template.Library()
 

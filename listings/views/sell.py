@@ -9,14 +9,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import active_organization, is_member, seller_blockers
-from marketplace.errors import DomainError
-from marketplace.uploads import DOCUMENTS, validate_upload
+from accounts.selectors import active_organization, seller_blockers
+from core.errors import DomainError
+from core.permissions import is_member
+from core.uploads import DOCUMENTS, validate_upload
+from rights.registry import get_register
 
 from .. import services
 from ..forms import ListingForm, LookupForm
 from ..models import Listing, RegisterRecord
-from ..registry import get_register
 from ..selectors import seller_listings, similar_marks_not_in_package, verification_checklist
 
 

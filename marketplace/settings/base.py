@@ -23,12 +23,14 @@ SITE_URL_SCHEME = env("SITE_URL_SCHEME", default="http")
 SITE_PORT = env("SITE_PORT", default="8000")
 
 INSTALLED_APPS = [
+    "core",
     "marketplace",
     "accounts",
+    "partners",
+    "rights",
     "listings",
     "escrow",
     "transfers",
-    "partners",
     "marketplace.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,7 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "marketplace.tenancy.TenantMiddleware",
+    "core.tenancy.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "marketplace.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     }
@@ -171,7 +173,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Every periodic task, in one place (deterministic whatever order modules are imported in).
 CELERY_BEAT_SCHEDULE = {
-    "relay-outbox": {"task": "marketplace.tasks.relay_outbox", "schedule": 30.0},
+    "relay-outbox": {"task": "core.tasks.relay_outbox", "schedule": 30.0},
     "listings-recheck-register": {
         "task": "listings.tasks.recheck_all_tenants", "schedule": crontab(hour=3, minute=30),
     },
@@ -188,16 +190,23 @@ CELERY_BEAT_SCHEDULE = {
 
 # Partner API (partners/): API-key authentication that sets the tenant from the key, scopes,
 # per-key throttling, cursor pagination, problem details (RFC 9457) for every error.
+# The partner API's key model and idempotency store (the REST infrastructure in core/api/ names them
+# here, as Django names AUTH_USER_MODEL, so the library imports no app).
+CELERY_APP = "marketplace.celery.app"  # what core.outbox publishes through
+
+API_KEY_MODEL = "partners.PartnerAPIKey"
+API_IDEMPOTENCY_STORE = "partners.idempotency"
+
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "partners.api.schema.PartnerAutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["partners.api.authentication.PartnerKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["partners.api.permissions.HasScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["partners.api.throttling.PartnerKeyThrottle"],
-    "DEFAULT_PAGINATION_CLASS": "partners.api.pagination.PartnerCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.PartnerAutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.api.authentication.PartnerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.PartnerKeyThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PartnerCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_RENDERER_CLASSES": ["partners.api.renderers.SafeJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.SafeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "partners.api.problems.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

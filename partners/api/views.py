@@ -5,11 +5,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from core.api.base import PartnerAPIView
+from core.api.pagination import paginated
 from partners import services
 from partners.models import Scope, WebhookDelivery, WebhookEndpoint, WebhookEvent
-
-from .base import PartnerAPIView
-from .pagination import paginated
 
 WEBHOOKS = ["webhooks"]
 

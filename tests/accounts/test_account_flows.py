@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 
 from accounts.models import Role, TenantRole, User
-from accounts.selectors import user_roles
+from core.permissions import user_roles
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -155,7 +155,7 @@ def test_confirmation_email_is_in_the_visitors_language_and_names_the_exchange(c
 
 
 def test_person_of_another_exchange_becomes_a_buyer_here_when_logging_in(client, tenant, other_tenant):
-    from marketplace.tenancy import tenant_context
+    from core.tenancy import tenant_context
     from tests.factories import make_member
 
     with tenant_context(other_tenant):

@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import Organization, Role, TenantRole
-from marketplace.models import AuditEvent, Notification
-from marketplace.tenancy import tenant_context
+from core.models import AuditEvent, Notification
+from core.tenancy import tenant_context
 from tests.factories import OrganizationFactory, UserFactory, make_member
 
 ORG_LIST = "/admin/accounts/organization/"

@@ -5,9 +5,9 @@ from accounts import services
 from accounts.models import Membership, Organization, Role
 from accounts.selectors import active_organization, seller_blockers
 from accounts.validators import validate_cn_resident_id, validate_registration_number
-from marketplace.errors import InvalidTransition, NotAllowed
-from marketplace.models import AuditEvent, Notification
-from marketplace.tenancy import tenant_context
+from core.errors import InvalidTransition, NotAllowed
+from core.models import AuditEvent, Notification
+from core.tenancy import tenant_context
 from tests.factories import OrganizationFactory, UserFactory, make_member
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -145,7 +145,7 @@ def test_other_peoples_organizations_are_404(client, tenant, other_tenant):
     client.force_login(mine)
     assert client.get(f"/account/organizations/{stranger_org.pk}/").status_code == 404
     assert client.post(f"/account/organizations/{stranger_org.pk}/submit/").status_code == 404
-    from marketplace.tenancy import tenant_context
+    from core.tenancy import tenant_context
 
     with tenant_context(other_tenant):
         theirs = OrganizationFactory()

@@ -47,7 +47,7 @@ def test_tenant_admin_revokes_keys(admin_client, key_and_secret):
 
 
 def test_deliveries_are_replayable_from_the_admin(admin_client, org, tenant):
-    from marketplace.events import emit
+    from core.events import emit
 
     WebhookEndpointFactory(organization=org, url="https://partner.example.com/h")
     emit("order.state_changed", organizations=[org], data={"order": "IPX-1", "to": "placed"})

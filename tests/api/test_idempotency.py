@@ -55,7 +55,7 @@ def test_keys_are_per_api_key(api, client, org):
 
 
 def test_a_request_still_in_progress_is_409(api, key_and_secret):
-    from partners.services import fingerprint
+    from partners.idempotency import fingerprint
 
     key, _ = key_and_secret
     IdempotencyRecord.objects.create(api_key=key, key="busy", fingerprint=fingerprint(method="POST", path=URL,

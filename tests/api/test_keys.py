@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Membership, Role, TenantRole
-from marketplace.tenancy import get_current_tenant, tenant_context
+from core.tenancy import get_current_tenant, tenant_context
 from partners.models import PartnerAPIKey
 from partners.services import api_key_revoke
 from tests.factories import OrganizationFactory, api_headers, make_api_key

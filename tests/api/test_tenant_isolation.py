@@ -7,9 +7,9 @@ New operations with a path parameter must be added to `ids_of` below, or this te
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from core.tenancy import tenant_context
 from escrow.models import OrderState
 from listings.models import Listing
-from marketplace.tenancy import tenant_context
 from tests.factories import (
     OrganizationFactory,
     WebhookEndpointFactory,

@@ -6,8 +6,8 @@ import threading
 import pytest
 from django.utils import timezone
 
-from marketplace.events import emit
-from marketplace.models import OutboxMessage
+from core.events import emit
+from core.models import OutboxMessage
 from partners import webhooks
 from partners.models import WebhookDelivery
 from partners.services import webhook_delivery_replay

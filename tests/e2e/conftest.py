@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.tenancy import tenant_context
+from core.tenancy import tenant_context
 from tests.conftest import chromium_path
 from tests.factories import PASSWORD, TenantFactory
 

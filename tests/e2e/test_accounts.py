@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from accounts.models import Role, User
-from accounts.selectors import user_roles
+from core.permissions import user_roles
 from tests.factories import TenantFactory
 
 PASSWORD = "Strong-pass-2026"

@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.models import Role
+from core.tenancy import tenant_context
 from escrow import services as s
 from escrow.models import Order, OrderState, Payment
-from marketplace.tenancy import tenant_context
 from tests.factories import escrow_staff, make_member, order_in_state
 
 pytestmark = pytest.mark.django_db

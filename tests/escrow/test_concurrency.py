@@ -5,12 +5,12 @@ import threading
 import pytest
 from django.db import connection
 
+from core.errors import DomainError
+from core.tenancy import tenant_context
 from escrow import ledger
 from escrow import services as s
 from escrow.models import Disbursement, Order, OrderState
 from listings.models import Listing
-from marketplace.errors import DomainError
-from marketplace.tenancy import tenant_context
 from tests.factories import escrow_parties, escrow_staff, make_member, order_in_state
 
 pytestmark = pytest.mark.django_db(transaction=True)

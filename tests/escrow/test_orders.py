@@ -7,12 +7,12 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Role
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.models import AuditEvent, Notification
 from escrow import ledger
 from escrow import services as s
 from escrow.models import Disbursement, JournalEntry, Order, OrderState
 from listings.models import Listing
-from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from marketplace.models import AuditEvent, Notification
 from tests.factories import (
     deliver_payment,
     escrow_listing,
@@ -317,8 +317,8 @@ def test_other_tenant_orders_are_invisible(tenant, other_tenant):
     order, seller, buyer = order_in_state(S.PLACED)
     from django.db import transaction
 
-    from marketplace.errors import NotFound
-    from marketplace.tenancy import tenant_context
+    from core.errors import NotFound
+    from core.tenancy import tenant_context
 
     with tenant_context(other_tenant), transaction.atomic():
         assert not Order.objects.filter(pk=order.pk).exists()

@@ -102,9 +102,9 @@ def test_dashboard_lists_orders_with_bounded_queries(tenant, client, django_asse
 
 
 def test_seller_pays_the_margin_on_the_simulated_page_and_the_listing_goes_live(tenant, client):
+    from core.models import OutboxMessage
     from escrow import ledger
     from escrow.payments import simulated
-    from marketplace.models import OutboxMessage
 
     listing, seller, buyer = escrow_parties(listing_state=Listing.State.AWAITING_MARGIN)
     Listing.objects.filter(pk=listing.pk).update(margin_minor=20_000)

@@ -32,6 +32,7 @@ from hypothesis.stateful import (
 )
 
 from accounts.models import Role
+from core.errors import DomainError
 from escrow import ledger
 from escrow import services as s
 from escrow.models import (
@@ -46,7 +47,6 @@ from escrow.models import (
     Payment,
 )
 from listings.models import Listing
-from marketplace.errors import DomainError
 from tests.factories import OrganizationFactory, escrow_listing, escrow_staff, make_member
 
 S = OrderState

@@ -9,11 +9,11 @@ import time
 import pytest
 import stripe
 
+from core.models import OutboxMessage
 from escrow import ledger
 from escrow import services as s
 from escrow.models import Disbursement, OrderState, Payment, WebhookEvent
 from escrow.payments import simulated, stripe_provider
-from marketplace.models import OutboxMessage
 from tests.factories import escrow_staff, order_in_state
 
 pytestmark = pytest.mark.django_db
@@ -280,7 +280,7 @@ def test_late_payment_on_a_cancelled_order_goes_back(tenant):
 
 
 def test_bank_transfer_receipt_by_finance_with_amount_check(tenant):
-    from marketplace.errors import NotAllowed, ValidationFailed
+    from core.errors import NotAllowed, ValidationFailed
 
     order, seller, buyer = order_in_state(OrderState.SELLER_CONFIRMED)
     payment = s.payment_start(order=order, actor=buyer, provider="bank_transfer")

@@ -2,7 +2,7 @@ import factory
 from allauth.account.models import EmailAddress
 
 from accounts.models import Membership, Organization, Role, TenantRole, User
-from marketplace.models import Tenant
+from core.models import Tenant
 
 __all__ = ["TenantFactory", "UserFactory", "OrganizationFactory", "MembershipFactory", "TenantRoleFactory",
            "make_member", "PASSWORD"]

@@ -6,9 +6,9 @@ import uuid
 from django.db import transaction
 
 from accounts.models import Role
+from core.tenancy import require_tenant
 from escrow.models import Order, OrderState
 from listings.models import Listing
-from marketplace.tenancy import require_tenant
 
 from .accounts import OrganizationFactory, make_member
 

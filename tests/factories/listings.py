@@ -6,11 +6,11 @@ import itertools
 from django.utils import timezone
 
 from accounts.models import Role
+from core.tenancy import require_tenant
 from listings.models import Listing, RegisterRecord
-from listings.numbers import cn_check_character
 from listings.search import refresh_listing_search
 from listings.services import ListingInput, _set_rights, listing_create_from_register
-from marketplace.tenancy import require_tenant
+from rights.numbers import cn_check_character
 
 from .accounts import OrganizationFactory, make_member
 

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from accounts.models import Role
+from core.tenancy import require_tenant
 from escrow.models import Order, OrderState
 from listings.models import LegalStatus, Listing, RegisterRecord, Right
-from marketplace.tenancy import require_tenant
 
 from .accounts import OrganizationFactory, make_member
 

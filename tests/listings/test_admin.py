@@ -3,10 +3,10 @@
 import pytest
 
 from accounts.models import Role
+from core.models import AuditEvent
+from core.tenancy import tenant_context
 from listings.models import Listing
 from listings.services import listing_submit
-from marketplace.models import AuditEvent
-from marketplace.tenancy import tenant_context
 from tests.factories import PASSWORD, draft_listing, make_member, register_record, seller_with_org
 
 
@@ -102,6 +102,6 @@ def test_other_exchanges_queue_is_invisible(client, queued, other_tenant):
 def test_register_admin_is_read_only_for_verifiers(client, tenant, staff):
     record = register_record()
     login(client, staff)
-    assert client.get("/admin/listings/registerrecord/").status_code == 200
-    assert client.get(f"/admin/listings/registerrecord/{record.pk}/change/").status_code == 200
-    assert client.post(f"/admin/listings/registerrecord/{record.pk}/change/", {"title": "x"}).status_code == 403
+    assert client.get("/admin/rights/registerrecord/").status_code == 200
+    assert client.get(f"/admin/rights/registerrecord/{record.pk}/change/").status_code == 200
+    assert client.post(f"/admin/rights/registerrecord/{record.pk}/change/", {"title": "x"}).status_code == 403

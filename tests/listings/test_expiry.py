@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from listings.expiry import remaining_term, statutory_term
+from rights.expiry import remaining_term, statutory_term
 
 D = dt.date
 

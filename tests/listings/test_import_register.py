@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from listings.models import RegisterRecord
-from listings.registry import get_register
+from rights.registry import get_register
 
 CSV = """jurisdiction,kind,number,publication_number,title,owner_name,filing_date,grant_date,legal_status,renewal_paid_through,classes
 CN,invention,ZL 2012 1 0379921.4,CN103000000B,一种图像处理方法,清源大学,2012-10-09,2015-01-01,valid,2027-10-09,G06T 7/00

@@ -3,7 +3,7 @@ characters were recomputed here and match what the offices printed."""
 
 import pytest
 
-from listings.numbers import (
+from rights.numbers import (
     NumberError,
     cn_check_character,
     keys_for_record,

@@ -5,8 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Role
+from core.tenancy import tenant_context
 from listings.models import Listing, Watch
-from marketplace.tenancy import tenant_context
 from tests.factories import (
     PASSWORD,
     OrganizationFactory,

@@ -1,8 +1,8 @@
 import datetime
 
+from core.models import Notification
 from listings.models import Listing, RegisterRecord
 from listings.tasks import recheck_published
-from marketplace.models import Notification
 from tests.factories import published_listing, register_record, seller_with_org
 
 

@@ -7,6 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from accounts.models import Organization, Role
+from core import events
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.models import AuditEvent, Notification
 from listings.models import Listing
 from listings.selectors import similar_marks_not_in_package, verification_checklist
 from listings.services import (
@@ -22,9 +25,6 @@ from listings.services import (
     listing_update,
     listing_withdraw,
 )
-from marketplace import events
-from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from marketplace.models import AuditEvent, Notification
 from tests.factories import (
     OrganizationFactory,
     draft_listing,
@@ -295,7 +295,7 @@ def test_certificate_upload_is_checked_by_content(tenant, settings):
 
 
 def test_other_tenants_listings_are_invisible(tenant, other_tenant):
-    from marketplace.tenancy import tenant_context
+    from core.tenancy import tenant_context
 
     seller, org = seller_with_org()
     listing = draft_listing(seller=seller, org=org)

@@ -2,10 +2,10 @@
 
 from accounts.models import Membership, Organization
 from accounts.selectors import active_organization, user_organizations
-from marketplace.audit import audit_record
-from marketplace.models import AuditEvent, Notification
-from marketplace.notifications import notify
-from marketplace.tenancy import tenant_context
+from core.audit import audit_record
+from core.models import AuditEvent, Notification
+from core.notifications import notify
+from core.tenancy import tenant_context
 from tests.factories import OrganizationFactory, UserFactory
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from marketplace.money import Money, format_money, to_minor
+from core.money import Money, format_money, to_minor
 
 
 @pytest.mark.parametrize(

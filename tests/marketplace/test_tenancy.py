@@ -1,8 +1,8 @@
 import pytest
 
 from accounts.models import Organization
-from marketplace.errors import TenantNotSet
-from marketplace.tenancy import tenant_context
+from core.errors import TenantNotSet
+from core.tenancy import tenant_context
 from tests.factories import OrganizationFactory
 
 

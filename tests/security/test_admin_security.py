@@ -11,13 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Organization, OrganizationDocument, Role, TenantRole, User
 from accounts.services import organization_add_document
+from core.audit import audit_record
+from core.models import Notification
+from core.tenancy import TenantOwned, tenant_context
 from escrow.models import Disbursement, Order, OrderState, Payment
 from escrow.services import payment_start
 from listings.models import Listing
 from listings.services import listing_submit
-from marketplace.audit import audit_record
-from marketplace.models import Notification
-from marketplace.tenancy import TenantOwned, tenant_context
 from tests.factories import (
     PASSWORD,
     OrganizationFactory,
@@ -328,7 +328,7 @@ def test_saving_an_admin_form_never_moves_a_row_to_another_exchange(client, a_ro
 def test_superuser_acts_on_another_exchanges_row_from_any_host(client, tenant, other_tenant):
     # found in review: verifying B's organization from A's host was a 500 (the service looked in A)
     from accounts.models import Organization
-    from marketplace.tenancy import tenant_context
+    from core.tenancy import tenant_context
     from tests.factories import OrganizationFactory
 
     with tenant_context(other_tenant):

@@ -5,9 +5,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Role
+from core.tenancy import tenant_context
 from escrow.models import OrderState
 from listings.services import listing_attach_certificate
-from marketplace.tenancy import tenant_context
 from tests.factories import draft_listing, make_member, seller_with_org, transfer_officer, transfer_order
 from transfers.services import export_certificate_upload
 

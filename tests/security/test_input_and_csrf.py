@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Organization, Role
+from core.tenancy import tenant_context
 from escrow.models import Dispute, OrderState
 from listings.models import Listing
-from marketplace.tenancy import tenant_context
 from tests.factories import (
     escrow_listing,
     make_member,

@@ -6,9 +6,9 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Role
+from core.models import Notification
+from core.tenancy import tenant_context
 from escrow.models import Disbursement, Order, OrderState, Payment
-from marketplace.models import Notification
-from marketplace.tenancy import tenant_context
 from partners.models import PartnerAPIKey
 from tests.factories import (
     PASSWORD,
@@ -58,8 +58,8 @@ def test_only_the_seller_uploads_the_export_certificate(client, tenant):
 
 def test_tasks_with_another_tenants_id_touch_nothing_of_a(tenant, other_tenant, settings):
     """A task runs in the tenant of its `tenant_id`: given B's id and A's row ids, it finds nothing."""
+    from core.tasks import send_notification_email
     from escrow.tasks import execute_disbursement
-    from marketplace.tasks import send_notification_email
     from partners.tasks import deliver_webhook
     from transfers.tasks import prepare_transfer
 

@@ -10,11 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Membership, OrganizationDocument, Role
 from accounts.services import organization_add_document
+from core.models import Notification
+from core.tenancy import tenant_context
 from escrow.models import Order, OrderState, Payment
 from escrow.services import payment_start
 from listings.models import Listing, Watch
-from marketplace.models import Notification
-from marketplace.tenancy import tenant_context
 from tests.factories import (
     draft_listing,
     escrow_listing,

@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection
 
+from core.models import AuditEvent
+from core.tenancy import tenant_context
 from escrow.models import OrderState
-from marketplace.models import AuditEvent
-from marketplace.tenancy import tenant_context
 from tests.factories import filed_order
 from transfers.models import OfficeNotice
 from transfers.services import transfer_poll_due

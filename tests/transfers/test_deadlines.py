@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.models import AuditEvent, Notification
 from escrow.models import Order, OrderState
-from marketplace.models import AuditEvent, Notification
 from tests.factories import order_in_state, register_right, sign_all_papers, transfer_officer
 from transfers.models import SIGNED_KINDS, TransferDocument
 from transfers.selectors import buyer_sign_grace, current_filing

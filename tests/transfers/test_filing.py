@@ -1,8 +1,8 @@
 import pytest
 
+from core.errors import InvalidTransition, NotAllowed
+from core.models import AuditEvent
 from escrow.models import OrderState
-from marketplace.errors import InvalidTransition, NotAllowed
-from marketplace.models import AuditEvent
 from tests.factories import filed_order, sign_all_papers, transfer_officer, transfer_order
 from transfers.models import FilingStatus, SimulatedOfficeCase
 from transfers.selectors import current_filing

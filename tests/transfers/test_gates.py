@@ -4,9 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from core.errors import NotAllowed, ValidationFailed
 from escrow.models import OrderState
 from listings.models import LegalStatus, RegisterRecord
-from marketplace.errors import NotAllowed, ValidationFailed
 from tests.factories import sign_all_papers, transfer_officer, transfer_order
 from transfers.models import TransferFiling
 from transfers.selectors import blocking_gates, current_filing, transfer_gates
@@ -88,7 +88,7 @@ def test_export_certificate_only_for_inventions_and_utility_models_abroad(tenant
 
 
 def test_uspto_recordation_late_is_flagged_not_blocked(tenant):
-    from marketplace.models import Notification
+    from core.models import Notification
 
     # given a US patent whose papers were executed four months ago
     order, seller, buyer = transfer_order(jurisdiction="US")

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core import events
+from core.models import AuditEvent, Notification
 from escrow.models import OrderState
-from marketplace import events
-from marketplace.models import AuditEvent, Notification
 from tests.factories import filed_order, transfer_order
 from transfers.models import (
     DocumentKind,
@@ -201,7 +201,7 @@ def test_answer_for_a_disputed_order_waits(tenant):
 
 
 def test_other_tenants_filings_are_not_touched(tenant, other_tenant):
-    from marketplace.tenancy import tenant_context
+    from core.tenancy import tenant_context
 
     with tenant_context(other_tenant):
         other_order, *_r, other_filing = filed_order()
@@ -212,7 +212,7 @@ def test_other_tenants_filings_are_not_touched(tenant, other_tenant):
 
 
 def test_unsupported_office_does_not_get_filed(tenant):
-    from marketplace.errors import ValidationFailed
+    from core.errors import ValidationFailed
     from tests.factories import sign_all_papers, transfer_officer
     from transfers.services import transfer_file
 

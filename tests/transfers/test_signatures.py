@@ -1,7 +1,7 @@
 import pytest
 
-from marketplace.errors import Conflict, NotAllowed, ValidationFailed
-from marketplace.models import AuditEvent, Notification
+from core.errors import Conflict, NotAllowed, ValidationFailed
+from core.models import AuditEvent, Notification
 from tests.factories import make_member, transfer_order
 from transfers import papers
 from transfers.models import SIGNED_KINDS, DocumentKind, Signature, TransferDocument

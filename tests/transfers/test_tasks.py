@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from core.models import AuditEvent
 from escrow.models import Order, OrderState
-from marketplace.models import AuditEvent
 from tests.factories import filed_order, transfer_order
 from transfers import tasks
 from transfers.models import TransferDocument
@@ -56,7 +56,7 @@ def test_periodic_tasks_are_registered():
 
 def test_funding_queues_the_papers_in_the_same_transaction(tenant):
     # given a seller-confirmed order
-    from marketplace.models import OutboxMessage
+    from core.models import OutboxMessage
     from tests.factories import deliver_payment, order_in_state
 
     order, seller, buyer = order_in_state(OrderState.SELLER_CONFIRMED)

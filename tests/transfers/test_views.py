@@ -192,7 +192,7 @@ def test_admin_lists_filings_that_need_attention_and_files(tenant, client):
 
 
 def test_officer_of_another_exchange_cannot_file_or_see(tenant, other_tenant, client):
-    from marketplace.tenancy import tenant_context
+    from core.tenancy import tenant_context
 
     order, seller, buyer = transfer_order()
     sign_all_papers(order, seller, buyer)

@@ -12,9 +12,9 @@ import pytest
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from core.models import AuditEvent, Notification, OutboxMessage
+from core.outbox import enqueue, relay_pending
 from escrow.models import Disbursement, Order, OrderState
-from marketplace.models import AuditEvent, Notification, OutboxMessage
-from marketplace.outbox import enqueue, relay_pending
 from tests.factories import PASSWORD, order_in_state, register_right, sign_all_papers, transfer_officer
 from transfers.models import OfficeNotice, TransferDocument, TransferFiling
 from transfers.selectors import current_filing

@@ -9,9 +9,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import parsers, serializers
 from rest_framework.response import Response
 
+from core.api.base import PartnerAPIView
 from escrow.api.serializers import DocumentSerializer, TransferSerializer
 from escrow.api.views import order_for_key
-from partners.api.base import PartnerAPIView
 from partners.models import Scope
 from transfers import selectors, services
 from transfers.models import SIGNED_KINDS, TransferDocument

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.selectors import has_role, is_member
-from marketplace.errors import NotAllowed
-from marketplace.tenancy import require_tenant
+from core.errors import NotAllowed
+from core.permissions import has_role, is_member
+from core.tenancy import require_tenant
 from transfers.models import Party
 
 OFFICER_ROLES = (Role.ESCROW_OFFICER, Role.TENANT_ADMIN)

@@ -24,12 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from core.audit import audit_record
+from core.errors import DomainError
+from core.models import AuditEvent
+from core.notifications import notify
 from escrow.models import Order, OrderState
 from escrow.services.core import lock_order
-from marketplace.audit import audit_record
-from marketplace.errors import DomainError
-from marketplace.models import AuditEvent
-from marketplace.notifications import notify
 from transfers.models import SIGNED_KINDS, Party, TransferDocument, TransferFiling
 from transfers.selectors import SIGN_REMINDER_BEFORE, current_documents, filing_deadline
 

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.audit import audit_record
+from core.errors import InvalidTransition, ValidationFailed
+from core.events import emit
+from core.notifications import notify
 from escrow.models import OrderState
-from marketplace.audit import audit_record
-from marketplace.errors import InvalidTransition, ValidationFailed
-from marketplace.events import emit
-from marketplace.notifications import notify
 from transfers import papers
 from transfers.models import DocumentKind, FilingStatus, OfficeNotice, TransferFiling
 from transfers.offices import PROFILES, OfficeAnswer, backoff, gateway_for

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.audit import audit_record
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from core.notifications import notify
+from core.uploads import DOCUMENTS, validate_upload
 from escrow.models import OrderState
-from marketplace.audit import audit_record
-from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from marketplace.notifications import notify
-from marketplace.uploads import DOCUMENTS, validate_upload
 from transfers import papers
 from transfers.models import (
     SIGNED_KINDS,

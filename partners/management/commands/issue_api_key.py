@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import Organization
-from marketplace.errors import DomainError
-from marketplace.models import Tenant
-from marketplace.tenancy import tenant_context
+from core.errors import DomainError
+from core.models import Tenant
+from core.tenancy import tenant_context
 from partners.models import Scope
 from partners.services import api_key_issue
 

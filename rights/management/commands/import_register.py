@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from listings.registry.importer import FIELDS, import_rows, read_file
+from rights.registry.importer import FIELDS, import_rows, read_file
 
 
 class Command(BaseCommand):

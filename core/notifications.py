@@ -37,5 +37,5 @@ def notify(*, users, kind, subject, body="", params=None, url="", email=True) ->
         )
         created.append(note)
         if email and user.email:
-            enqueue("marketplace.tasks.send_notification_email", notification_id=note.pk, tenant_id=tenant.pk)
+            enqueue("core.tasks.send_notification_email", notification_id=note.pk, tenant_id=tenant.pk)
     return created

@@ -1,26 +1,27 @@
 """The base of every partner API view.
 
-- Authentication by API key (`PartnerKeyAuthentication`); the key's tenant is put in context right
-  after authentication and reset when the request ends (`tenant_context`, so always in `finally`).
+- Authentication by API key (`PartnerKeyAuthentication`, the key model named by `API_KEY_MODEL`); the
+  key's tenant is put in context right after authentication and reset when the request ends.
 - Scopes (`HasScope`), per-key throttling, cursor pagination, problem details.
 - `Idempotency-Key` on every POST: the first response is stored per API key and replayed for the
-  same key and the same body; the same key with another body gets 422.
+  same key and the same body; the same key with another body gets 422. The store is the module
+  named by `settings.API_IDEMPOTENCY_STORE` (`fingerprint`, `idempotency_begin/finish/abandon`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketplace.tenancy import tenant_context
-from partners import services
-from partners.models import PartnerAPIKey
+from core.tenancy import tenant_context
 
 from .authentication import PartnerKeyAuthentication
 from .pagination import PartnerCursorPagination
@@ -59,6 +60,10 @@ def _canonical_body(request) -> bytes:
     return raw
 
 
+def _store():
+    return importlib.import_module(settings.API_IDEMPOTENCY_STORE)
+
+
 class PartnerAPIView(APIView):
     authentication_classes = [PartnerKeyAuthentication]
     permission_classes = [HasScope]
@@ -68,7 +73,7 @@ class PartnerAPIView(APIView):
 
     # --- who is calling ---------------------------------------------------------------------
     @property
-    def api_key(self) -> PartnerAPIKey:
+    def api_key(self):
         return self.request.auth
 
     @property
@@ -82,9 +87,9 @@ class PartnerAPIView(APIView):
     # --- tenant in context for the whole request ---------------------------------------------
     def perform_authentication(self, request):
         request.user  # noqa: B018 (runs the authenticators)
-        key = request.auth
-        if isinstance(key, PartnerAPIKey):
-            self._tenant_scope.enter_context(tenant_context(key.tenant))
+        tenant = getattr(request.auth, "tenant", None)
+        if tenant is not None:
+            self._tenant_scope.enter_context(tenant_context(tenant))
 
     def dispatch(self, request, *args, **kwargs):
         self._tenant_scope = contextlib.ExitStack()
@@ -94,7 +99,7 @@ class PartnerAPIView(APIView):
                 response = super().dispatch(request, *args, **kwargs)
             except BaseException:
                 if self._idempotency is not None:  # a bug answered 500: free the key for a retry
-                    services.idempotency_abandon(record=self._idempotency)
+                    _store().idempotency_abandon(record=self._idempotency)
                 raise
             if hasattr(response, "render") and callable(response.render) and not response.is_rendered:
                 response.render()  # serialise while the tenant is still in context
@@ -114,8 +119,8 @@ class PartnerAPIView(APIView):
         key = key.strip()
         if not key or len(key) > 255:
             raise exceptions.ValidationError({IDEMPOTENCY_HEADER: [_("Use 1 to 255 characters.")]})
-        fp = services.fingerprint(method=request.method, path=request.get_full_path(), body=_canonical_body(request))
-        record, created = services.idempotency_begin(api_key=self.api_key, key=key, method=request.method,
+        fp = _store().fingerprint(method=request.method, path=request.get_full_path(), body=_canonical_body(request))
+        record, created = _store().idempotency_begin(api_key=self.api_key, key=key, method=request.method,
                                                      path=request.get_full_path(), fingerprint_=fp)
         if created:
             self._idempotency = record
@@ -148,13 +153,13 @@ class PartnerAPIView(APIView):
         if record is not None:
             self._idempotency = None
             if response.status_code >= 500 or not isinstance(response, Response):
-                services.idempotency_abandon(record=record)
+                _store().idempotency_abandon(record=record)
             else:
                 body = SafeJSONRenderer().render(response.data).decode() if response.data is not None else ""
                 kept = {h: response[h] for h in KEPT_HEADERS if h in response}
                 if response.content_type:
                     kept["Content-Type"] = response.content_type
-                services.idempotency_finish(record=record, status_code=response.status_code, body=body, headers=kept)
+                _store().idempotency_finish(record=record, status_code=response.status_code, body=body, headers=kept)
         return response
 
     # --- helpers for subclasses ------------------------------------------------------------------

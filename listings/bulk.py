@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from marketplace.errors import DomainError, ValidationFailed
-from marketplace.money import to_minor
-from marketplace.tenancy import require_tenant
+from core.errors import DomainError, ValidationFailed
+from core.money import to_minor
+from core.tenancy import require_tenant
 
 MAX_ROWS = 1000
 MAX_BYTES = 5 * 1024 * 1024
@@ -92,8 +92,8 @@ def listing_bulk_import(*, actor, organization, rows: list[dict], submit: bool =
     title, price_minor, deal_type, description, licence_term_months, licence_territory, industry_tags.
     Row numbers in errors are 1-based (row 1 is the first data row); `row_numbers` gives each row's
     number when rows that failed earlier checks were left out (their errors in `prior_errors`)."""
-    from listings.registry import get_register
     from listings.services import ListingInput, listing_create_from_register, listing_submit
+    from rights.registry import get_register
 
     create = listing_create_from_register.__wrapped__
     submit_ = listing_submit.__wrapped__

@@ -5,7 +5,7 @@
      "errors": {"price_minor": ["A valid integer is required."], "rights.0.number": ["..."]}}
 
 One handler maps DRF exceptions, Django's Http404 / PermissionDenied / ValidationError and the
-domain errors of `marketplace.errors` (their status, code, message and field errors).
+domain errors of `core.errors` (their status, code, message and field errors).
 """
 
 import logging
@@ -18,7 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from marketplace.errors import DomainError
+from core.errors import DomainError
 
 log = logging.getLogger(__name__)
 

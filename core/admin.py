@@ -1,9 +1,8 @@
 from django.contrib import admin
 
-from accounts.models import Role
-
 from .admin_site import TenantModelAdmin
 from .models import AuditEvent, Notification, OutboxMessage, Tenant
+from .permissions import Role
 
 
 @admin.register(Tenant)

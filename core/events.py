@@ -8,7 +8,7 @@ Receivers register with `@receiver_for_events` (the partners app does, in its Ap
 must only write rows / `enqueue` tasks: they run inside the caller's transaction.
 """
 
-from marketplace.tenancy import require_tenant
+from core.tenancy import require_tenant
 
 _receivers: list = []
 

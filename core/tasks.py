@@ -9,7 +9,7 @@ from .outbox import relay_pending
 from .tenancy import tenant_context
 
 
-@shared_task(name="marketplace.tasks.send_notification_email")
+@shared_task(name="core.tasks.send_notification_email")
 def send_notification_email(*, notification_id, tenant_id):
     with tenant_context(tenant_id) as tenant, transaction.atomic():
         note = (
@@ -28,6 +28,6 @@ def send_notification_email(*, notification_id, tenant_id):
         note.save(update_fields=["emailed_at"])
 
 
-@shared_task(name="marketplace.tasks.relay_outbox")
+@shared_task(name="core.tasks.relay_outbox")
 def relay_outbox():
     return relay_pending()

@@ -18,7 +18,7 @@ from .base import Lookup, RegisterGateway
 
 __all__ = ["Lookup", "RegisterGateway", "get_register"]
 
-DEFAULT = "listings.registry.embedded.EmbeddedRegister"
+DEFAULT = "rights.registry.embedded.EmbeddedRegister"
 
 
 def get_register() -> RegisterGateway:

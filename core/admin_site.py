@@ -9,9 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
-from accounts.selectors import has_role, is_tenant_staff
-
+from .permissions import Role, has_role, is_tenant_staff
 from .tenancy import TenantOwned, tenant_context
 
 

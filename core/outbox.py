@@ -2,14 +2,16 @@
 
 `enqueue("app.tasks.name", key=value)` stores an OutboxMessage in the caller's transaction and
 publishes it once the transaction commits. If the broker is down, the web request still succeeds:
-the message stays pending and `marketplace.tasks.relay_outbox` (beat, every 30 s) publishes it when
+the message stays pending and `core.tasks.relay_outbox` (beat, every 30 s) publishes it when
 the broker is back. Tasks must therefore be idempotent (they are: they lock rows and check state).
 """
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import OutboxMessage
 
@@ -23,8 +25,7 @@ def enqueue(task_name: str, **kwargs) -> OutboxMessage:
 
 
 def publish(message_id: int) -> bool:
-    from .celery import app
-
+    app = import_string(settings.CELERY_APP)  # the project's app (marketplace.celery), named in settings
     message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
     if message is None:
         return True

@@ -111,7 +111,7 @@ class PartnerAutoSchema(AutoSchema):
 
 
 class PartnerKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "partners.api.authentication.PartnerKeyAuthentication"
+    target_class = "core.api.authentication.PartnerKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):

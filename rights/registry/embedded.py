@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from marketplace.errors import GatewayError
+from core.errors import GatewayError
 
 from ..models import RegisterRecord
 from ..numbers import NumberError, parse_candidates

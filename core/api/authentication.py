@@ -1,11 +1,10 @@
 """API key authentication. The key decides the tenant: a key used on another exchange's host name is
 refused (401), so a request never mixes one exchange's host with another exchange's data."""
 
+from django.apps import apps
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
-
-from partners.models import PartnerAPIKey
-from partners.services import api_key_touch
 
 KEYWORDS = ("api-key", "bearer")
 
@@ -22,15 +21,20 @@ def key_from_request(request) -> str | None:
 
 class PartnerKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key <prefix>.<secret>` (or `Bearer <key>`). Acts as the key's organization,
-    through the key's service user; `request.auth` is the PartnerAPIKey."""
+    through the key's service user; `request.auth` is the key.
+
+    The key model is named by `settings.API_KEY_MODEL` (like AUTH_USER_MODEL): the library knows its
+    interface (`objects.get_from_key`, `has_expired`, `tenant`, `service_user`, `touch()`), the partners
+    app owns it."""
 
     def authenticate(self, request):
         raw = key_from_request(request)
         if raw is None:
             return None
+        key_model = apps.get_model(settings.API_KEY_MODEL)
         try:
-            key = PartnerAPIKey.objects.get_from_key(raw)
-        except PartnerAPIKey.DoesNotExist:
+            key = key_model.objects.get_from_key(raw)
+        except key_model.DoesNotExist:
             raise exceptions.AuthenticationFailed(_("This API key is not valid (or was revoked).")) from None
         if key.has_expired:
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
@@ -41,7 +45,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("This API key belongs to another exchange: call the API on that exchange's host name.")
             )
-        api_key_touch(key=key)
+        key.touch()
         return key.service_user, key
 
     def authenticate_header(self, request):

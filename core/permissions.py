@@ -1,0 +1,69 @@
+"""Who may act: staff roles in an exchange, and membership of an organization — the one place views,
+admin, API and services ask.
+
+The library imports no app: the user and organization models (owned by `accounts`) answer through two
+small methods, `user.roles_in(tenant)` and `organization.has_member(user)`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .errors import NotAllowed
+from .tenancy import get_current_tenant
+
+
+class Role(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    SELLER = "seller", _("Seller")
+    VERIFIER = "verifier", _("Verifier")
+    ESCROW_OFFICER = "escrow_officer", _("Escrow officer")
+    FINANCE = "finance", _("Finance")
+    TENANT_ADMIN = "tenant_admin", _("Exchange administrator")
+
+
+STAFF_ROLES = frozenset({Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN})
+
+
+def user_roles(user, tenant=None) -> frozenset[str]:
+    """The user's roles in the tenant in context (cached on the user object for the request)."""
+    tenant = tenant or get_current_tenant()
+    if user is None or not user.is_authenticated or tenant is None:
+        return frozenset()
+    cache = user.__dict__.setdefault("_roles_cache", {})
+    if tenant.pk not in cache:
+        cache[tenant.pk] = frozenset(user.roles_in(tenant))
+    return cache[tenant.pk]
+
+
+def has_role(user, *roles, tenant=None) -> bool:
+    """True when the user holds any of `roles` in the tenant (tenant admins hold every staff role)."""
+    held = user_roles(user, tenant)
+    if Role.TENANT_ADMIN in held and set(roles) & STAFF_ROLES:
+        return True
+    return bool(held & set(roles))
+
+
+def is_tenant_staff(user, tenant=None) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(user_roles(user, tenant) & STAFF_ROLES)
+
+
+def is_member(user, organization) -> bool:
+    """May this person act for this organization (a member of it)?"""
+    return (
+        user is not None and user.is_authenticated and organization is not None
+        and organization.has_member(user)
+    )
+
+
+def require_role(user, *roles, message=None) -> None:
+    if not has_role(user, *roles):
+        raise NotAllowed(message or _("Only the exchange's staff can do this."))
+
+
+def require_member(user, organization, message=None) -> None:
+    if not is_member(user, organization):
+        raise NotAllowed(message or _("Only members of %(org)s can do this.") % {"org": organization})
