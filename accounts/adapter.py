@@ -3,6 +3,7 @@ from types import SimpleNamespace
 from allauth.account.adapter import DefaultAccountAdapter
 from django.utils import translation
 
+from core.permissions import user_roles
 from core.tenancy import get_current_tenant
 
 from .models import Role
@@ -34,8 +35,6 @@ class AccountAdapter(DefaultAccountAdapter):
         super().login(request, user)
         # A person who signed up on another exchange and logs in here becomes a buyer here too.
         if get_current_tenant() is not None and user.is_active and not user.is_superuser:
-            from core.permissions import user_roles
-
             from .services import user_grant_role
 
             if not user_roles(user):

@@ -3,6 +3,7 @@
 Runs after the foundation's tenants and people (marketplace/demo.py). Running it twice changes nothing.
 """
 
+from allauth.account.models import EmailAddress
 from django.core.files.base import ContentFile
 
 from core.tenancy import tenant_context
@@ -26,12 +27,22 @@ APPLICANTS = [
 ]
 
 
-def seed(tenants):
-    from marketplace.demo import _user
+DEMO_PASSWORD = "demo-pass-2026"
 
+
+def demo_user(email, name, *, superuser=False):
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name, is_superuser=superuser,
+                                        is_staff=superuser)
+    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+def seed(tenants):
     for slug, email, name, kind, legal_name, name_en, country, number, doc_kind in APPLICANTS:
         with tenant_context(tenants[slug]):
-            user = _user(email, name)
+            user = demo_user(email, name)
             for role in (Role.BUYER, Role.SELLER):
                 TenantRole.objects.get_or_create(user=user, role=role)
             org, created = Organization.objects.get_or_create(

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
-from core.errors import InvalidTransition, NotAllowed
+from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from core.notifications import notify
 from core.permissions import has_role
 from core.tenancy import require_tenant
@@ -186,8 +186,6 @@ def user_revoke_role(*, role: TenantRole, actor=None) -> None:
 
 def organization_add_member(*, organization, actor, email, is_admin=False) -> Membership:
     """A manager adds a colleague who has signed up on this exchange; the colleague is told."""
-    from core.errors import ValidationFailed
-
     from .models import User
 
     _require_manager(actor, organization)

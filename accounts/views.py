@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.context_processors import site
 from core.errors import DomainError
 from core.permissions import user_roles
 
@@ -20,8 +21,6 @@ STAFF_ROLE_ORDER = [Role.BUYER, Role.SELLER, Role.VERIFIER, Role.ESCROW_OFFICER,
 
 
 def _site_languages(request):
-    from core.context_processors import site
-
     return site(request)["site_languages"]
 
 

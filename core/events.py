@@ -1,16 +1,27 @@
-"""Domain events for the outside world (partner webhooks).
+"""Domain events: how a lower app tells higher apps (and partners) what happened, without importing them.
 
 Services call `emit(...)` inside their transaction after a state change, e.g.
-    emit("order.state_changed", organizations=[order.buyer_org, order.seller_org],
-         data={"order": order.reference, "from": "placed", "to": "seller_confirmed"})
-Event names in use: listing.verified, listing.rejected, order.state_changed, transfer.notice_received.
-Receivers register with `@receiver_for_events` (the partners app does, in its AppConfig.ready) and
-must only write rows / `enqueue` tasks: they run inside the caller's transaction.
+    emit("listing.withdrawn", organizations=[listing.seller_org], data={"listing": listing.pk},
+         listing=listing, actor=actor, reason=reason)
+`data` is the JSON-safe payload partners receive by webhook; keyword arguments after it are the live
+objects the in-process handlers get.
+
+- `@on("listing.withdrawn")`: a higher app reacts inside the caller's transaction (escrow returns the
+  seller's margin). Handlers register when their module is imported (each app's `AppConfig.ready`),
+  write rows and `enqueue` tasks only, and run before the webhook receivers.
+- `@receiver_for_events`: every event, as (tenant, event, organization_ids, data) — partner webhooks.
+- `answer(...)` / `ask(...)`: a lower app's question that the owner of the rule answers (listings asks
+  escrow how much margin a listing needs: escrow owns the margin). Asking a question nobody answers is
+  a programming error, not a silent default.
 """
+
+from collections import defaultdict
 
 from core.tenancy import require_tenant
 
 _receivers: list = []
+_handlers: dict[str, list] = defaultdict(list)
+_answers: dict = {}
 
 
 def receiver_for_events(func):
@@ -18,8 +29,36 @@ def receiver_for_events(func):
     return func
 
 
-def emit(event: str, *, organizations, data: dict) -> None:
+def on(*events: str):
+    def register(func):
+        for event in events:
+            if func not in _handlers[event]:
+                _handlers[event].append(func)
+        return func
+
+    return register
+
+
+def emit(event: str, *, organizations, data: dict, **objects) -> None:
     tenant = require_tenant()
+    for handler in _handlers.get(event, ()):
+        handler(tenant=tenant, data=data, **objects)
     org_ids = sorted({org.pk for org in organizations if org is not None})
     for receiver in _receivers:
         receiver(tenant=tenant, event=event, organization_ids=org_ids, data=data)
+
+
+def answer(question: str):
+    def register(func):
+        _answers[question] = func
+        return func
+
+    return register
+
+
+def ask(question: str, **kwargs):
+    try:
+        func = _answers[question]
+    except KeyError:
+        raise LookupError(f"no app answers {question!r}: is the owning app installed?") from None
+    return func(**kwargs)

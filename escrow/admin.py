@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from core.admin_site import ReadOnlyInline, TenantModelAdmin
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.money import format_money, to_minor
 
 from . import services
@@ -329,8 +329,6 @@ class PaymentAdmin(ActionViewsMixin, TenantModelAdmin):
             try:
                 amount = to_minor(data["amount"], payment.currency)
             except ValueError as exc:
-                from core.errors import ValidationFailed
-
                 raise ValidationFailed(str(exc)) from None
             services.bank_transfer_record_receipt(payment=payment, actor=request.user, amount_minor=amount,
                                                   bank_reference=data["bank_reference"])

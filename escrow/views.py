@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.models import Role
 from accounts.selectors import active_organization
 from core.audit import audit_trail
 from core.errors import DomainError
 from core.outbox import enqueue
-from core.permissions import is_member
+from core.permissions import has_role, is_member
 from listings.models import Listing
 from listings.selectors import listing_for_viewer
 
@@ -66,14 +67,7 @@ def order_new(request, listing_id):
     return render(request, "escrow/order_new.html", {
         "listing": listing, "quote": quote, "form": form, "problem": problem, "buyer_org": buyer_org,
         "rights": list(listing.rights.all()), "tenant": tenant,
-        "buyer_grace_days": buyer_sign_grace().days,
     }, status=200)
-
-
-def buyer_sign_grace():
-    from transfers.selectors import buyer_sign_grace as grace
-
-    return grace()
 
 
 # --- the order page -----------------------------------------------------------------------------
@@ -239,9 +233,6 @@ def margin_pay(request, listing_id):
 
 @login_required
 def order_list(request):
-    from accounts.models import Role
-    from core.permissions import has_role
-
     data = selectors.dashboard(request.user)
     data["show_selling"] = bool(data["sold"]) or has_role(request.user, Role.SELLER)
     data["show_buying"] = bool(data["bought"]) or not data["show_selling"]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.errors import DomainError, ValidationFailed
 from core.money import to_minor
 from core.tenancy import require_tenant
+from rights.registry import get_register
 
 MAX_ROWS = 1000
 MAX_BYTES = 5 * 1024 * 1024
@@ -93,8 +94,6 @@ def listing_bulk_import(*, actor, organization, rows: list[dict], submit: bool =
     Row numbers in errors are 1-based (row 1 is the first data row); `row_numbers` gives each row's
     number when rows that failed earlier checks were left out (their errors in `prior_errors`)."""
     from listings.services import ListingInput, listing_create_from_register, listing_submit
-    from rights.registry import get_register
-
     create = listing_create_from_register.__wrapped__
     submit_ = listing_submit.__wrapped__
     total_rows = total_rows if total_rows is not None else len(rows)

@@ -10,7 +10,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from core.money import Money
 from core.tenancy import TenantOwned
+from rights.expiry import remaining_term
 from rights.models import Jurisdiction, LegalStatus, RegisterRecord, RightKind  # noqa: F401 (fields here)
 
 
@@ -109,14 +111,10 @@ class Listing(FSMModelMixin, TenantOwned):
 
     @property
     def price(self):
-        from core.money import Money
-
         return Money(int(self.price_minor), self.currency)
 
     @property
     def remaining(self):
-        from rights.expiry import remaining_term
-
         return remaining_term(self.expiry_date)
 
     # Transitions hold only in-memory checks; listings/services.py does lock, actor, save, audit.
@@ -207,8 +205,6 @@ class Right(TenantOwned):
 
     @property
     def remaining(self):
-        from rights.expiry import remaining_term
-
         return remaining_term(self.expiry_date)
 
 

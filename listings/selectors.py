@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from core.permissions import has_role, is_member
+from rights.registry import get_register
 
 from .models import LegalStatus, Listing, RegisterRecord, Right, RightKind
 
@@ -137,8 +138,6 @@ def similar_marks_not_in_package(*, records: list[RegisterRecord]) -> list[tuple
     """For Chinese trademarks: marks of the same owner, identical or similar, in overlapping classes,
     that are not in the package (CN law: such marks must be assigned together). Returns pairs
     (mark in the package, similar mark left out)."""
-    from rights.registry import get_register
-
     in_package = {r.pk for r in records}
     out = []
     register = get_register()

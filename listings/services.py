@@ -13,16 +13,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.selectors import seller_blockers
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from core.events import emit
+from core.events import ask, emit
 from core.money import Money
 from core.notifications import notify
 from core.permissions import has_role, is_member
 from core.tenancy import require_tenant
 from core.uploads import DOCUMENTS, validate_upload
+from rights.expiry import remaining_term
+from rights.registry import get_register
 
 from .models import Listing, RegisterRecord, Right, Watch
 from .search import refresh_listing_search
@@ -71,14 +73,10 @@ def _transition(listing, name, *, actor, action, reason="", data=None, extra_fie
 
 
 def _seller_users(listing):
-    from accounts.models import User
-
     return list(User.objects.filter(memberships__organization_id=listing.seller_org_id, is_active=True).distinct())
 
 
 def _verifiers():
-    from accounts.models import User
-
     return list(User.objects.filter(
         tenant_roles__tenant=require_tenant(), tenant_roles__role__in=[Role.VERIFIER, Role.TENANT_ADMIN],
         is_active=True).distinct())
@@ -245,16 +243,6 @@ def listing_start_verification(*, listing, actor) -> Listing:
     return listing
 
 
-def margin_for(listing) -> int:
-    """The margin the tenant requires before `listing` is published, in minor units (0 = none)."""
-    tenant = listing.tenant
-    if tenant.margin_fixed_minor > 0:
-        return int(tenant.margin_fixed_minor)
-    if tenant.margin_bps > 0:
-        return Money(int(listing.price_minor), listing.currency).bps(tenant.margin_bps).amount
-    return 0
-
-
 @transaction.atomic(durable=True)
 def listing_decide(*, listing, actor, approve: bool, reasons: str = "", confirmed: dict | None = None,
                    ip_address=None) -> Listing:
@@ -283,7 +271,7 @@ def listing_decide(*, listing, actor, approve: bool, reasons: str = "", confirme
         if missing:
             raise ValidationFailed(_("Confirm every item of the checklist before approving, or reject the listing "
                                      "with the reason."), field_errors={"checks": missing})
-        margin = margin_for(listing)
+        margin = ask("listing.margin_minor", listing=listing)  # escrow owns the margin rule
         listing.margin_minor = margin
         listing.rejection_reason = ""
         fields += ("margin_minor", "rejection_reason")
@@ -320,14 +308,6 @@ def listing_decide(*, listing, actor, approve: bool, reasons: str = "", confirme
     return listing
 
 
-def _return_margin(listing, actor, reason):
-    try:
-        from escrow.services import margin_return
-    except ImportError:  # escrow not (yet) providing margins
-        return
-    margin_return(listing=listing, actor=actor, reason=reason)
-
-
 @transaction.atomic(durable=True)
 def listing_withdraw(*, listing, actor, reason: str = "") -> Listing:
     listing = lock_listing(listing)
@@ -335,8 +315,9 @@ def listing_withdraw(*, listing, actor, reason: str = "") -> Listing:
     if listing.state == Listing.State.RESERVED:
         raise InvalidTransition(_("A buyer has a live order for this listing; it cannot be withdrawn now."))
     before = _transition(listing, "withdraw", actor=actor, action="listing.withdraw", reason=reason)
-    if before in (Listing.State.PUBLISHED, Listing.State.AWAITING_MARGIN):
-        _return_margin(listing, actor, reason or "withdrawn")
+    if before in (Listing.State.PUBLISHED, Listing.State.AWAITING_MARGIN):  # escrow returns a held margin
+        emit("listing.withdrawn", organizations=[listing.seller_org], data={"listing": listing.pk},
+             listing=listing, actor=actor, reason=reason or "withdrawn")
     return listing
 
 
@@ -349,7 +330,8 @@ def listing_lapse(*, listing, reason: str, actor=None) -> Listing:
     listing.lapsed_reason = reason
     _transition(listing, "lapse", actor=actor, action="listing.lapse", reason=reason,
                 extra_fields=("lapsed_reason",))
-    _return_margin(listing, actor, reason)
+    emit("listing.lapsed", organizations=[listing.seller_org], data={"listing": listing.pk, "reason": reason},
+         listing=listing, actor=actor, reason=reason)
     notify(users=_seller_users(listing), kind="listing.lapsed",
            subject=gettext_lazy("“%(title)s” was taken off the market"),
            body=gettext_lazy("The register shows: %(reason)s"), params={"title": listing.title, "reason": reason},
@@ -370,8 +352,6 @@ def listing_set_featured(*, listing, actor, featured: bool) -> Listing:
 
 def lapse_reason(record, *, today=None) -> str:
     """Why a right in `record` can no longer be traded, or '' when it still can."""
-    from rights.expiry import remaining_term
-
     if record is None:
         return _("the right is no longer in the register")
     if record.legal_status != "valid":
@@ -387,8 +367,6 @@ def lapse_reason(record, *, today=None) -> str:
 def listing_recheck(*, listing) -> bool:
     """Compare a published listing's rights with the register now: refresh the snapshots and lapse the
     listing when a right lapsed or expired. Returns True when it was lapsed."""
-    from rights.registry import get_register
-
     register = get_register()
     reasons = []
     for right in listing.rights.all():
@@ -430,6 +408,20 @@ def listing_mark_sold(*, listing) -> Listing:
     return listing
 
 
+def listing_margin_paid(*, listing, actor_label: str, data: dict) -> Listing:
+    """Escrow holds the seller's margin: the listing awaiting it is published."""
+    before = listing.state
+    listing.margin_paid()
+    listing.published_at = listing.published_at or timezone.now()
+    listing.save(update_fields=["state", "published_at", "updated_at"])
+    audit_record(actor_label=actor_label, action="listing.margin_paid", obj=listing, from_state=before,
+                 to_state=listing.state, data=data)
+    notify(users=_seller_users(listing), kind="margin.paid",
+           subject=gettext_lazy("Margin received: “%(title)s” is published"),
+           params={"title": listing.title}, url="")
+    return listing
+
+
 # --- watchlist ------------------------------------------------------------------------------
 
 
@@ -448,6 +440,6 @@ def watch_toggle(*, user, listing) -> bool:
 __all__ = [
     "ListingInput", "listing_create_from_register", "listing_update", "listing_attach_certificate",
     "listing_submit", "listing_start_verification", "listing_decide", "listing_withdraw", "listing_lapse",
-    "listing_set_featured", "listing_reserve", "listing_release", "listing_mark_sold", "watch_toggle",
-    "margin_for", "lock_listing", "listing_recheck", "lapse_reason",
+    "listing_set_featured", "listing_reserve", "listing_release", "listing_mark_sold", "listing_margin_paid",
+    "watch_toggle", "lock_listing", "listing_recheck", "lapse_reason",
 ]

@@ -32,7 +32,7 @@ v1 = [
          name="seller-listing-submit"),
     path("seller/listings/<id:pk>/withdraw", listing_views.SellerListingWithdrawApi.as_view(),
          name="seller-listing-withdraw"),
-    path("seller/listings/<id:pk>/pay-margin", listing_views.SellerListingPayMarginApi.as_view(),
+    path("seller/listings/<id:pk>/pay-margin", order_views.SellerListingPayMarginApi.as_view(),
          name="seller-listing-pay-margin"),
     # orders
     path("orders", order_views.OrderListCreateApi.as_view(), name="orders"),

@@ -5,15 +5,13 @@ Each app adds its own part in `<app>/demo.py` (a `seed(tenants)` function); this
 
 import importlib
 
-from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from accounts.models import Membership, Organization, Role, TenantRole, User
+from accounts.demo import demo_user
+from accounts.models import Membership, Organization, Role, TenantRole
+from core.models import Tenant
+from core.tenancy import tenant_context
 
-from .models import Tenant
-from .tenancy import tenant_context
-
-DEMO_PASSWORD = "demo-pass-2026"
 ADMIN_EMAIL = "admin@ipex.local"
 
 TENANTS = [
@@ -54,15 +52,6 @@ PEOPLE = {
 }
 
 
-def _user(email, name, *, superuser=False):
-    user = User.objects.filter(email=email).first()
-    if user is None:
-        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name, is_superuser=superuser,
-                                        is_staff=superuser)
-    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
-    return user
-
-
 @transaction.atomic
 def seed_foundation():
     tenants = {}
@@ -71,11 +60,11 @@ def seed_foundation():
         tenant, _ = Tenant.objects.update_or_create(slug=spec.pop("slug"), defaults=spec)
         tenants[tenant.slug] = tenant
     Tenant.clear_host_cache()
-    _user(ADMIN_EMAIL, "Platform Admin", superuser=True)
+    demo_user(ADMIN_EMAIL, "Platform Admin", superuser=True)
     for slug, people in PEOPLE.items():
         with tenant_context(tenants[slug]):
             for email, name, roles, org in people:
-                user = _user(email, name)
+                user = demo_user(email, name)
                 for role in roles:
                     TenantRole.objects.get_or_create(user=user, role=role)
                 if org:

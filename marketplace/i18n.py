@@ -4,6 +4,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from accounts.services import user_update_profile
+
 
 def offered_languages(tenant) -> list[str]:
     return list(tenant.languages) if tenant and tenant.languages else [c for c, _ in settings.LANGUAGES]
@@ -52,7 +54,5 @@ def set_language(request):
     response = django_set_language(request)
     user = getattr(request, "user", None)
     if language in offered_languages(getattr(request, "tenant", None)) and user is not None and user.is_authenticated:
-        from accounts.services import user_update_profile
-
         user_update_profile(user=user, language=language)
     return response

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from core.errors import ValidationFailed
 from core.outbox import enqueue
-from core.tenancy import require_tenant
+from core.tenancy import require_tenant, tenant_context
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .urlsafety import check_webhook_url
@@ -193,7 +193,5 @@ def deliver(*, delivery_id: int) -> WebhookDelivery | None:
 
 def deliver_in_tenant(*, delivery_id: int, tenant_id: int) -> WebhookDelivery | None:
     """The body of the `partners.tasks.deliver_webhook` task (callable without Celery)."""
-    from core.tenancy import tenant_context
-
     with tenant_context(tenant_id):
         return deliver(delivery_id=delivery_id)

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class TransfersConfig(AppConfig):
     name = "transfers"
     verbose_name = _("Transfers")
+
+    def ready(self):
+        from core.api.sections import add_section
+
+        from .api.serializers import TransferSerializer
+        from .api.views import transfer_summary
+
+        add_section("order", "transfer", serializer=TransferSerializer, data=transfer_summary)

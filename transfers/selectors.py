@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escrow.models import OrderState
-from listings.models import LegalStatus, RightKind
+from listings.models import LegalStatus, RegisterRecord, RightKind
+from rights.registry import get_register
 from transfers.models import (
     SIGNED_KINDS,
     FilingStatus,
@@ -117,13 +118,9 @@ def _norm(name: str) -> str:
 def register_problems(order, *, today: date) -> list[str]:
     """Re-check every right of the order against the register: in force, owner unchanged, renewal paid."""
     try:
-        from rights.registry import get_register
-
         register = get_register()
         fetch = lambda r: register.get(jurisdiction=r.jurisdiction, number=r.number)  # noqa: E731
     except Exception:  # noqa: BLE001 - gateway not configured: read the register table
-        from listings.models import RegisterRecord
-
         fetch = lambda r: RegisterRecord.objects.filter(jurisdiction=r.jurisdiction, number=r.number).first()  # noqa: E731
     problems = []
     for right in order.listing.rights.all().order_by("id"):

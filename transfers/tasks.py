@@ -8,6 +8,7 @@ from celery import shared_task
 
 from core.models import Tenant
 from core.tenancy import tenant_context
+from escrow.models import Order
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +17,6 @@ log = logging.getLogger(__name__)
 @shared_task(name="transfers.tasks.prepare_transfer")
 def prepare_transfer(*, tenant_id, order_id):
     """Generate the papers of a funded order (enqueued by the funded transition; idempotent)."""
-    from escrow.models import Order
-
     from .services import transfer_prepare
 
     with tenant_context(tenant_id):

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api.sections import section_fields
 from escrow.models import Disbursement, Order, OrderState, Payment
 
 
@@ -77,47 +78,6 @@ class DeadlinesSerializer(serializers.Serializer):
     inspection_due = serializers.DateTimeField(allow_null=True)
 
 
-class SignatureStatusSerializer(serializers.Serializer):
-    party = serializers.CharField()
-    typed_name = serializers.CharField()
-    signed_at = serializers.DateTimeField()
-
-
-class DocumentSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    label = serializers.CharField()
-    version = serializers.IntegerField()
-    sha256 = serializers.CharField()
-    needs_signatures = serializers.BooleanField()
-    signatures = SignatureStatusSerializer(many=True)
-    download_url = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-
-class NoticeSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    number = serializers.CharField()
-    text = serializers.CharField()
-    received_at = serializers.DateTimeField()
-    document_id = serializers.IntegerField(allow_null=True)
-
-
-class TransferSerializer(serializers.Serializer):
-    status = serializers.CharField(allow_blank=True, help_text="Filing status, empty before the papers exist")
-    office = serializers.CharField(allow_blank=True)
-    office_reference = serializers.CharField(allow_blank=True)
-    filed_at = serializers.DateTimeField(allow_null=True)
-    notice_number = serializers.CharField(allow_blank=True)
-    notice_received_at = serializers.DateTimeField(allow_null=True)
-    rejection_reason = serializers.CharField(allow_blank=True)
-    correction_text = serializers.CharField(allow_blank=True)
-    documents = DocumentSerializer(many=True)
-    notices = NoticeSerializer(many=True)
-    signatures_missing = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()),
-                                               help_text="Document ids each party has yet to sign")
-
-
 class OrderDetailSerializer(serializers.Serializer):
     reference = serializers.CharField(source="order.reference")
     state = serializers.ChoiceField(source="order.state", choices=OrderState.choices)
@@ -135,6 +95,9 @@ class OrderDetailSerializer(serializers.Serializer):
     timeline = TimelineStepSerializer(many=True)
     payments = PaymentSerializer(source="order.payments.all", many=True)
     disbursements = DisbursementSerializer(source="order.disbursements.all", many=True)
-    transfer = TransferSerializer(allow_null=True)
     placed_at = serializers.DateTimeField(source="order.placed_at")
     close_reason = serializers.CharField(source="order.close_reason")
+
+    def get_fields(self):
+        """Plus the parts higher apps add to an order (the transfer, from transfers)."""
+        return {**super().get_fields(), **section_fields("order")}

@@ -12,10 +12,14 @@ from rest_framework.response import Response
 from core.api import messages as M
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
+from core.api.sections import section_data
+from core.errors import ValidationFailed
+from core.money import format_money
 from escrow import ledger, selectors, services
 from escrow.models import Disbursement, OrderState
 from escrow.payments import available_providers, get_provider
 from escrow.payments.bank_transfer import bank_details
+from listings.models import Listing
 from listings.selectors import listing_for_viewer
 from partners.models import Scope
 
@@ -41,17 +45,8 @@ def order_detail_data(view, order, role) -> dict:
         "order": order, "role": role, "timeline": selectors.timeline(order, payout),
         "statement": statement, "next_action": (action or {}).get("kind", ""),
         "waiting_for": str(selectors.waiting_for(order, role) or ""),
-        "transfer": transfer_status(order),
+        **section_data("order", order),
     }).data
-
-
-def transfer_status(order) -> dict | None:
-    """The transfer filing and the papers (from the transfers app), when it has started."""
-    try:
-        from transfers.api.views import transfer_summary
-    except ImportError:  # pragma: no cover - transfers app without its API
-        return None
-    return transfer_summary(order)
 
 
 class OrderListCreateApi(PartnerAPIView):
@@ -174,9 +169,7 @@ class OrderConfirmCertificateApi(_OrderActionApi):
         return super().post(request, reference)
 
     def act(self, order, role, data):
-        from transfers.services import transfer_buyer_confirm
-
-        transfer_buyer_confirm(order=order, actor=self.actor)
+        services.order_confirm_certificate(order=order, actor=self.actor)
 
 
 class OrderDisputeApi(_OrderActionApi):
@@ -199,8 +192,6 @@ class OrderDisputeApi(_OrderActionApi):
 
 def payment_instructions(payment, tenant) -> tuple[dict | None, str]:
     """(bank transfer instructions, checkout URL) for a pending payment, as the website shows them."""
-    from core.money import format_money
-
     if payment.provider == "bank_transfer":
         return {**bank_details(tenant), "amount": format_money(payment.amount_minor, payment.currency, symbol=False),
                 "amount_minor": str(payment.amount_minor), "currency": payment.currency,
@@ -225,8 +216,6 @@ class PaymentStartedSerializer(serializers.Serializer):
 
 
 def check_method(tenant, method):
-    from core.errors import ValidationFailed
-
     if method not in {p.name for p in available_providers(tenant)}:
         raise ValidationFailed(M.METHOD_NOT_OFFERED, field_errors={"method": [M.NOT_OFFERED]})
 
@@ -245,5 +234,26 @@ class OrderPayApi(PartnerAPIView):
         check_method(order.tenant, method)
         payment = services.payment_start(order=order, actor=self.actor, provider=method)
         instructions, checkout_url = payment_instructions(payment, order.tenant)
+        return Response(PaymentStartedSerializer({"payment": payment, "instructions": instructions,
+                                                  "checkout_url": checkout_url}).data)
+
+
+class SellerListingPayMarginApi(PartnerAPIView):
+    """A verified listing waiting for its margin (deposit): start paying it."""
+
+    write_scope = Scope.LISTINGS
+
+    @extend_schema(operation_id="seller_listings_pay_margin", tags=["seller listings"],
+                   request=PaymentMethodSerializer, responses=PaymentStartedSerializer,
+                   summary="Pay the margin of a verified listing (bank transfer instructions by default)")
+    def post(self, request, pk):
+        listing = Listing.objects.filter(pk=pk, seller_org=self.organization).first()
+        if listing is None:
+            raise Http404
+        data = PaymentMethodSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        check_method(listing.tenant, data.validated_data["method"])
+        payment = services.margin_pay_start(listing=listing, actor=self.actor, provider=data.validated_data["method"])
+        instructions, checkout_url = payment_instructions(payment, listing.tenant)
         return Response(PaymentStartedSerializer({"payment": payment, "instructions": instructions,
                                                   "checkout_url": checkout_url}).data)

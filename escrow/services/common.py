@@ -50,26 +50,6 @@ def next_reference(prefix: str, sequence: str) -> str:
     return f"{prefix}-{timezone.now():%Y}-{number:06d}"
 
 
-# --- the listing hand-offs (listings/services.py, non-durable, listing locked by us) -------------
-
-def listing_reserve(listing):
-    from listings.services import listing_reserve as reserve
-
-    reserve(listing=listing)
-
-
-def listing_release(listing):
-    from listings.services import listing_release as release
-
-    release(listing=listing)
-
-
-def listing_mark_sold(listing):
-    from listings.services import listing_mark_sold as mark_sold
-
-    mark_sold(listing=listing)
-
-
 # --- money out ---------------------------------------------------------------------------------
 
 def create_disbursement(*, kind: str, amount_minor: int, currency: str, provider: str, recipient_org, order=None,

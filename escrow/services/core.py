@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import InvalidTransition, NotFound
 from core.events import emit
@@ -117,8 +118,6 @@ def lock_order_and_listing(order_id: int) -> tuple[Order, Listing]:
 
 def order_parties(order: Order) -> list:
     """Every member of the buyer's and the seller's organization (they are all told)."""
-    from accounts.models import User
-
     return list(User.objects.filter(memberships__organization__in=[order.buyer_org_id, order.seller_org_id],
                                     is_active=True).distinct())
 

@@ -8,12 +8,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import InvalidTransition, NotAllowed
+from core.events import answer, on
 from core.notifications import notify
 from core.permissions import is_member
 from core.tenancy import require_tenant
 from escrow import ledger
+from escrow.fees import margin_amount
 from escrow.models import AccountKind, Disbursement, Payment
 from listings.models import Listing
 
@@ -22,11 +25,11 @@ from .common import create_disbursement, next_reference
 K = AccountKind
 
 
+@answer("listing.margin_minor")
 def margin_amount_for(listing) -> int:
     """Minor units the tenant requires as margin for `listing` (0 = none): the amount fixed on the
-    listing when it was verified, else the tenant's current rule."""
-    from escrow.fees import margin_amount
-
+    listing when it was verified, else the tenant's current rule. Listings asks it when a verifier
+    approves (core.events.ask)."""
     if getattr(listing, "margin_minor", 0):
         return int(listing.margin_minor)
     return margin_amount(tenant=listing.tenant, price_minor=listing.price_minor)
@@ -65,14 +68,18 @@ def margin_pay_start(*, listing, actor, provider: str) -> Payment:
 
 
 def _seller_users(org):
-    from accounts.models import User
-
     return list(User.objects.filter(memberships__organization=org, is_active=True).distinct())
 
 
+@on("listing.withdrawn", "listing.lapsed")
+def _margin_return_on_event(*, tenant, data, listing, actor=None, reason=""):
+    margin_return(listing=listing, actor=actor, reason=reason)
+
+
 def margin_return(*, listing, actor=None, reason: str = "") -> Disbursement | None:
-    """NON-durable (listing_withdraw calls it inside its transaction, listing locked): return the held
-    margin to the seller through the provider it came from. No-op (None) if none is held."""
+    """NON-durable (runs inside the listing's withdraw/lapse transaction, listing locked, and at the
+    sale's release): return the held margin to the seller through the provider it came from. No-op
+    (None) if none is held."""
     held = ledger.margin_balance(listing)
     if held <= 0:
         return None

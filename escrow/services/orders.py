@@ -30,14 +30,12 @@ from escrow.models import (
     OrderState,
 )
 from listings.models import Listing
+from listings.services import listing_mark_sold, listing_release, listing_reserve
 
 from .common import (
     cancel_pending_payments,
     create_disbursement,
     is_staff_for,
-    listing_mark_sold,
-    listing_release,
-    listing_reserve,
     next_reference,
     order_payment,
     require_buyer,
@@ -92,7 +90,7 @@ def order_place(*, listing, buyer, terms_accepted: bool, payment_method: str = "
             order.save()
     except IntegrityError:
         raise Conflict(_(RACE_LOST)) from None
-    listing_reserve(locked)
+    listing_reserve(listing=locked)
     audit_record(actor=actor, action="order.place", obj=order, to_state=order.state,
                  data={"listing": locked.pk, "price_minor": order.price_minor, "buyer_fee_minor": order.buyer_fee_minor,
                        "currency": order.currency, "terms_accepted": True})
@@ -118,7 +116,7 @@ def _cancel(order, listing, *, actor=None, actor_label="", reason=""):
     _transition(order, "cancel", actor=actor, actor_label=actor_label, reason=reason)
     cancel_pending_payments(order)
     if listing.state == Listing.State.RESERVED:
-        listing_release(listing)
+        listing_release(listing=listing)
     return order
 
 
@@ -180,7 +178,7 @@ def _release(order, listing, *, actor=None, actor_label=""):
                         source_account=seller_payable, actor=actor)
     margin_return(listing=listing, actor=actor, reason=_("Sale completed (order %(ref)s).") % {"ref": order.reference})
     if listing.state == Listing.State.RESERVED:
-        listing_mark_sold(listing)
+        listing_mark_sold(listing=listing)
     return order
 
 
@@ -228,7 +226,7 @@ def _refund(order, listing, *, actor=None, actor_label="", reason=""):
         state=Dispute.State.RESOLVED, outcome=Dispute.Outcome.REFUND, resolved_at=now,
         resolved_by=actor if getattr(actor, "is_authenticated", False) else None, resolution_note=reason)
     if listing.state == Listing.State.RESERVED:
-        listing_release(listing)
+        listing_release(listing=listing)
     return order
 
 

@@ -18,6 +18,7 @@ from escrow import ledger
 from escrow.models import AccountKind, Disbursement, OrderState, Payment, WebhookEvent
 from escrow.payments import get_provider
 from listings.models import Listing
+from listings.services import listing_margin_paid
 
 from .common import create_disbursement, next_reference, require_buyer, require_staff
 from .core import _transition, lock_order_and_listing, order_parties
@@ -100,17 +101,8 @@ def _receive(payment: Payment, *, provider_ref="", amount_minor=None) -> str:
             (clearing, amount), (ledger.account(K.MARGIN_HELD, payment.currency, listing=listing), -amount),
         ], listing=listing, memo=f"{payment.reference} via {payment.provider}",
             idempotency_key=f"payment-received-{payment.pk}")
-        from_state = listing.state
-        listing.margin_paid()
-        listing.published_at = listing.published_at or timezone.now()
-        listing.save(update_fields=["state", "published_at", "updated_at"])
-        audit_record(actor_label=payment.provider, action="listing.margin_paid", obj=listing, from_state=from_state,
-                     to_state=listing.state, data={"payment": payment.reference, "amount_minor": amount})
-        from .margins import _seller_users
-
-        notify(users=_seller_users(listing.seller_org), kind="margin.paid",
-               subject=gettext_lazy("Margin received: “%(title)s” is published"),
-               params={"title": listing.title}, url="")
+        listing_margin_paid(listing=listing, actor_label=payment.provider,
+                            data={"payment": payment.reference, "amount_minor": amount})
         return "margin_held"
     return _return_unmatched(payment, amount, clearing, _("the listing was no longer awaiting its margin"),
                              listing=listing)

@@ -15,13 +15,8 @@ from rest_framework.response import Response
 from core.api import messages as M
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
-from core.errors import ValidationFailed
-from escrow.api.views import (
-    PaymentMethodSerializer,
-    PaymentStartedSerializer,
-    check_method,
-    payment_instructions,
-)
+from core.api.problems import flatten_errors
+from core.errors import NotFound, ValidationFailed
 from listings.models import Jurisdiction, Listing, RegisterRecord, RightKind
 from listings.search import SORTS, TERM_FILTERS, SearchParams
 from listings.selectors import listing_for_viewer, seller_listings
@@ -72,8 +67,6 @@ class RegisterLookupApi(PartnerAPIView):
         data = params.validated_data
         lookup = get_register().lookup(data["number"], jurisdiction=data.get("jurisdiction"), kind=data.get("kind"))
         if lookup.record is None:
-            from core.errors import NotFound
-
             error_class = NotFound if lookup.parsed else ValidationFailed  # unreadable number: bad input
             raise error_class(lookup.error or M.NOT_FOUND, field_errors={"number": [str(lookup.error)]})
         return Response(self.OutputSerializer({"query": data["number"], "record": lookup.record}).data)
@@ -400,7 +393,6 @@ class BulkImportApi(PartnerAPIView):
                 "number,price,deal_type,industry_tags\nZL 2012 1 0379921.4,120000.00,assignment,batteries;energy\n"))],
         summary="Import a portfolio: up to 1,000 listings, all or nothing")
     def post(self, request):
-        from core.api.problems import flatten_errors
         from listings.bulk import MAX_BYTES, listing_bulk_import, parse_csv
 
         rows, submit, dry_run = self._rows(request, parse_csv, MAX_BYTES)
@@ -471,24 +463,3 @@ class BulkImportApi(PartnerAPIView):
         body = self.JSONInputSerializer(data=data)
         body.is_valid(raise_exception=True)
         return body.validated_data["rows"], body.validated_data["submit"], body.validated_data["dry_run"]
-
-
-class SellerListingPayMarginApi(PartnerAPIView):
-    """A verified listing waiting for its margin (deposit): start paying it."""
-
-    write_scope = Scope.LISTINGS
-
-    @extend_schema(operation_id="seller_listings_pay_margin", tags=SELLER,
-                   request=PaymentMethodSerializer, responses=PaymentStartedSerializer,
-                   summary="Pay the margin of a verified listing (bank transfer instructions by default)")
-    def post(self, request, pk):
-        from escrow.services import margin_pay_start
-
-        listing = own_listing(self, pk)
-        data = PaymentMethodSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        check_method(listing.tenant, data.validated_data["method"])
-        payment = margin_pay_start(listing=listing, actor=self.actor, provider=data.validated_data["method"])
-        instructions, checkout_url = payment_instructions(payment, listing.tenant)
-        return Response(PaymentStartedSerializer({"payment": payment, "instructions": instructions,
-                                                  "checkout_url": checkout_url}).data)

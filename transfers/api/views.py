@@ -10,13 +10,22 @@ from rest_framework import parsers, serializers
 from rest_framework.response import Response
 
 from core.api.base import PartnerAPIView
-from escrow.api.serializers import DocumentSerializer, TransferSerializer
-from escrow.api.views import order_for_key
+from escrow.selectors import order_for_viewer
 from partners.models import Scope
 from transfers import selectors, services
 from transfers.models import SIGNED_KINDS, TransferDocument
 
+from .serializers import DocumentSerializer, TransferSerializer
+
 TRANSFERS = ["transfer papers"]
+
+
+def order_for_key(view, reference):
+    """The order if the key's organization is its buyer or seller; 404 otherwise (existence is private)."""
+    order, role = order_for_viewer(view.actor, reference)
+    if role not in ("buyer", "seller"):
+        raise Http404
+    return order, role
 
 
 def _document_data(order, document) -> dict:

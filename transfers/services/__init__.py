@@ -4,7 +4,6 @@ polling, deadlines). Money/state services own their transaction (`durable=True`)
 from .deadlines import trade_deadlines_enforce
 from .filing import (
     apply_answer,
-    transfer_buyer_confirm,
     transfer_file,
     transfer_record_notice,
     transfer_record_reference,
@@ -18,6 +17,6 @@ from .polling import PollStats, transfer_poll_due
 __all__ = [
     "transfer_prepare", "document_sign", "export_certificate_upload", "generate_cover",
     "transfer_file", "transfer_record_reference", "transfer_record_notice", "transfer_submit_correction",
-    "transfer_refile", "transfer_refund", "transfer_buyer_confirm", "apply_answer",
+    "transfer_refile", "transfer_refund", "apply_answer",
     "transfer_poll_due", "PollStats", "trade_deadlines_enforce",
 ]

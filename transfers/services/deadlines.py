@@ -28,6 +28,7 @@ from core.audit import audit_record
 from core.errors import DomainError
 from core.models import AuditEvent
 from core.notifications import notify
+from escrow import services as escrow
 from escrow.models import Order, OrderState
 from escrow.services.core import lock_order
 from transfers.models import SIGNED_KINDS, Party, TransferDocument, TransferFiling
@@ -149,14 +150,10 @@ def _signing_deadline(order, now, counts):
             if missing:
                 _remind(order, party, rule, counts)
     elif rule.phase == "seller_late":
-        from escrow import services as escrow
-
         _run("seller_default", escrow.order_seller_default, order, counts, reason=str(SELLER_DEFAULT_REASON))
     elif rule.phase == "buyer_late":
         _buyer_late_tell(order, rule, counts)
         if now >= rule.buyer_refund_at:
-            from escrow import services as escrow
-
             _run("buyer_late_refunded", escrow.order_refund, order, counts, actor=None, reason=str(BUYER_LATE_REASON))
     else:  # staff_late, no_papers
         _staff_tell(order, rule, counts)
@@ -164,8 +161,6 @@ def _signing_deadline(order, now, counts):
 
 def trade_deadlines_enforce(*, now=None, limit: int = 500) -> dict:
     """One pass over the tenant in context. Returns what was done, by kind."""
-    from escrow import services as escrow
-
     now = now or timezone.now()
     counts: dict[str, int] = {}
     base = Order.objects.select_related("listing", "buyer_org", "seller_org", "tenant").order_by("pk")

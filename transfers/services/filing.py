@@ -17,6 +17,7 @@ from core.errors import InvalidTransition, ValidationFailed
 from core.events import emit
 from core.notifications import notify
 from escrow.models import OrderState
+from escrow.services import order_refund, order_step
 from transfers import papers
 from transfers.models import DocumentKind, FilingStatus, OfficeNotice, TransferFiling
 from transfers.offices import PROFILES, OfficeAnswer, backoff, gateway_for
@@ -69,8 +70,6 @@ def _file_locked(order, filing, *, actor, ip_address=None) -> TransferFiling:
     audit_record(actor=actor, action="transfer.filed", obj=filing, from_state=from_status, to_state=filing.status,
                  ip_address=ip_address, data={"order": order.reference, "reference": filing.reference,
                                               "office": filing.office})
-    from escrow.services import order_step
-
     order_step(order, "file_transfer", actor=actor, data={"reference": filing.reference, "office": filing.office})
     return filing
 
@@ -114,8 +113,6 @@ def transfer_record_reference(*, filing, actor, reference: str) -> TransferFilin
     filing.save()
     audit_record(actor=actor, action="transfer.reference_recorded", obj=filing, from_state=from_status,
                  to_state=filing.status, data={"order": order.reference, "reference": filing.reference})
-    from escrow.services import order_step
-
     order_step(order, "file_transfer", actor=actor, data={"reference": filing.reference, "office": filing.office})
     return filing
 
@@ -134,8 +131,6 @@ def _notice_document(order, filing, answer: OfficeAnswer):
 def apply_answer(order, filing, answer: OfficeAnswer, *, actor=None, actor_label: str = "") -> str:
     """Apply the office's answer to a filing (order and filing locked by the caller). Returns what
     happened: 'approved', 'rejected', 'correction', 'pending' or 'deferred'."""
-    from escrow.services import order_step
-
     now = timezone.now()
     label = actor_label or f"office:{PROFILES[filing.office].name}"
     filing.last_polled_at = now
@@ -307,8 +302,6 @@ def transfer_refile(*, order, actor, ip_address=None) -> TransferFiling:
 
 def transfer_refund(*, order, actor, reason: str):
     """After a rejection, staff refund the buyer (escrow's refund service), then close the filing."""
-    from escrow.services import order_refund
-
     require_officer(actor)
     reason = (reason or "").strip() or _("The office rejected the transfer.")
     order = order_refund(order=order, actor=actor, reason=reason)
@@ -321,10 +314,3 @@ def transfer_refund(*, order, actor, reason: str):
                 filing.save(update_fields=["resolution", "updated_at"])
             audit_record(actor=actor, action="transfer.refund_chosen", obj=filing, reason=reason)
     return order
-
-
-def transfer_buyer_confirm(*, order, actor):
-    """The buyer confirms receipt of the certificate and the office notice (escrow pays out)."""
-    from escrow.services import order_confirm_certificate
-
-    return order_confirm_certificate(order=order, actor=actor)

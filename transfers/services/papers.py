@@ -15,6 +15,7 @@ from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFaile
 from core.notifications import notify
 from core.uploads import DOCUMENTS, validate_upload
 from escrow.models import OrderState
+from escrow.services import lock_order
 from transfers import papers
 from transfers.models import (
     SIGNED_KINDS,
@@ -39,8 +40,6 @@ PREPARE_STATES = (OrderState.FUNDED, OrderState.TRANSFER_FILED, OrderState.TRANS
 
 
 def _lock_order(order_id):
-    from escrow.services import lock_order
-
     return lock_order(order_id)
 
 

@@ -9,6 +9,7 @@ from django import template
 from transfers.models import SIGNED_KINDS, Party
 from transfers.offices import PROFILES
 from transfers.selectors import (
+    buyer_sign_grace,
     current_documents,
     current_filing,
     filing_deadline,
@@ -20,6 +21,13 @@ from transfers.services.common import is_officer, party_of
 from transfers.services.papers import PREPARE_STATES
 
 register = template.Library()
+
+
+@register.simple_tag
+def buyer_sign_grace_days() -> int:
+    """`{% buyer_sign_grace_days as n %}`: days a paying buyer may still sign after the deadline (the
+    order form states the rule; transfers owns it)."""
+    return buyer_sign_grace().days
 CLOSED_STATES = ("refunded", "cancelled")
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,39 @@
+"""Parts of one resource's API representation that a higher app contributes.
+
+An order's representation belongs to escrow, but its `transfer` part (papers, filing, office notices)
+is the transfers app's: escrow may not import transfers. The higher app registers the part in its
+`AppConfig.ready` with the serializer that documents it and a function that computes it; the owner's
+serializer lists every registered part as a field, and the owner's view fills them.
+
+    add_section("order", "transfer", serializer=TransferSerializer, data=transfer_summary)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rest_framework import serializers
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    serializer: type[serializers.Serializer]
+    data: Callable
+
+
+_sections: dict[str, dict[str, Section]] = {}
+
+
+def add_section(resource: str, name: str, *, serializer, data) -> None:
+    _sections.setdefault(resource, {})[name] = Section(name, serializer, data)
+
+
+def section_fields(resource: str) -> dict[str, serializers.Field]:
+    """Serializer fields for every registered part (null when the part does not apply yet)."""
+    return {s.name: s.serializer(allow_null=True, read_only=True) for s in _sections.get(resource, {}).values()}
+
+
+def section_data(resource: str, obj) -> dict:
+    return {s.name: s.data(obj) for s in _sections.get(resource, {}).values()}
