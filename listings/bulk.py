@@ -89,7 +89,7 @@ def _field_of(key: str) -> str:
 def listing_bulk_import(*, actor, organization, rows: list[dict], submit: bool = False, dry_run: bool = False,
                         row_numbers: list[int] | None = None, prior_errors: list[dict] | None = None,
                         total_rows: int | None = None) -> BulkResult:
-    """`rows` are validated dicts (see listings.api.views.BulkRowSerializer): numbers, jurisdiction, kind,
+    """`rows` are validated dicts (see listings.api.bulk.BulkRowSerializer): numbers, jurisdiction, kind,
     title, price_minor, deal_type, description, licence_term_months, licence_territory, industry_tags.
     Row numbers in errors are 1-based (row 1 is the first data row); `row_numbers` gives each row's
     number when rows that failed earlier checks were left out (their errors in `prior_errors`)."""

@@ -10,7 +10,9 @@ from accounts.api import views as account_views
 from core.api.converters import IdConverter, ReferenceConverter
 from core.api.fallback import api_not_found
 from escrow.api import views as order_views
-from listings.api import views as listing_views
+from listings.api import bulk as listing_bulk
+from listings.api import market as listing_views
+from listings.api import seller as seller_views
 from partners.api import views as partner_views
 from transfers.api import views as transfer_views
 
@@ -25,12 +27,12 @@ v1 = [
     path("listings", listing_views.ListingSearchApi.as_view(), name="listings"),
     path("listings/<id:pk>", listing_views.ListingDetailApi.as_view(), name="listing"),
     # the organization's own listings
-    path("seller/listings", listing_views.SellerListingListCreateApi.as_view(), name="seller-listings"),
-    path("seller/listings/import", listing_views.BulkImportApi.as_view(), name="seller-listings-import"),
-    path("seller/listings/<id:pk>", listing_views.SellerListingDetailApi.as_view(), name="seller-listing"),
-    path("seller/listings/<id:pk>/submit", listing_views.SellerListingSubmitApi.as_view(),
+    path("seller/listings", seller_views.SellerListingListCreateApi.as_view(), name="seller-listings"),
+    path("seller/listings/import", listing_bulk.BulkImportApi.as_view(), name="seller-listings-import"),
+    path("seller/listings/<id:pk>", seller_views.SellerListingDetailApi.as_view(), name="seller-listing"),
+    path("seller/listings/<id:pk>/submit", seller_views.SellerListingSubmitApi.as_view(),
          name="seller-listing-submit"),
-    path("seller/listings/<id:pk>/withdraw", listing_views.SellerListingWithdrawApi.as_view(),
+    path("seller/listings/<id:pk>/withdraw", seller_views.SellerListingWithdrawApi.as_view(),
          name="seller-listing-withdraw"),
     path("seller/listings/<id:pk>/pay-margin", order_views.SellerListingPayMarginApi.as_view(),
          name="seller-listing-pay-margin"),

@@ -9,6 +9,7 @@ class TransfersConfig(AppConfig):
     def ready(self):
         from core.api.sections import add_section
 
+        from . import services  # noqa: F401 (registers the reactions to escrow's events)
         from .api.serializers import TransferSerializer
         from .api.views import transfer_summary
 

@@ -150,7 +150,8 @@ def _transition(order: Order, name: str, *, actor=None, actor_label: str = "", r
                url=order.get_absolute_url())
     emit("order.state_changed", organizations=[order.buyer_org, order.seller_org],
          data={"order": order.reference, "from": from_state, "to": order.state, "step": name,
-               "at": now.isoformat()})
+               "at": now.isoformat()},
+         order=order, step=name, actor=actor, reason=reason)
     return order
 
 

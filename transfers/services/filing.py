@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
 from core.errors import InvalidTransition, ValidationFailed
-from core.events import emit
+from core.events import emit, on
 from core.notifications import notify
 from escrow.models import OrderState
 from escrow.services import order_refund, order_step
@@ -301,16 +301,25 @@ def transfer_refile(*, order, actor, ip_address=None) -> TransferFiling:
 
 
 def transfer_refund(*, order, actor, reason: str):
-    """After a rejection, staff refund the buyer (escrow's refund service), then close the filing."""
+    """After a rejection, staff refund the buyer (escrow's refund service); the filing is closed in the
+    same transaction by `_close_filing_on_refund`."""
     require_officer(actor)
     reason = (reason or "").strip() or _("The office rejected the transfer.")
-    order = order_refund(order=order, actor=actor, reason=reason)
-    with transaction.atomic():
-        filing = current_filing(order)
-        if filing is not None:
-            filing = _lock_filing(filing.pk)
-            if filing.status == FilingStatus.REJECTED and not filing.resolution:
-                filing.resolution = "refund"
-                filing.save(update_fields=["resolution", "updated_at"])
-            audit_record(actor=actor, action="transfer.refund_chosen", obj=filing, reason=reason)
-    return order
+    return order_refund(order=order, actor=actor, reason=reason)
+
+
+@on("order.state_changed")
+def _close_filing_on_refund(*, tenant, data, order, step, actor=None, reason="", **_):
+    """Escrow refunded the order (staff, a dispute, a deadline): its rejected filing is resolved as a
+    refund, in escrow's transaction, so a refunded order never keeps an open filing."""
+    if step != "refund":
+        return
+    filing = current_filing(order)
+    if filing is None:
+        return
+    filing = _lock_filing(filing.pk)
+    if filing.status == FilingStatus.REJECTED and not filing.resolution:
+        filing.resolution = "refund"
+        filing.save(update_fields=["resolution", "updated_at"])
+        audit_record(actor=actor, actor_label="" if actor else "system", action="transfer.refund_chosen",
+                     obj=filing, reason=reason)

@@ -1,0 +1,141 @@
+"""The market in the partner API: register look-up, listing search and a published listing.
+Views parse, call a selector or service, serialise."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from core.api import messages as M
+from core.api.base import PartnerAPIView
+from core.api.pagination import paginated
+from core.errors import NotFound, ValidationFailed
+from listings.models import Jurisdiction, Listing, RightKind
+from listings.search import SORTS, TERM_FILTERS, SearchParams
+from listings.selectors import listing_for_viewer
+from rights.registry import get_register
+
+from .seller import MAX_PRICE
+from .serializers import (
+    ListingDetailSerializer,
+    ListingSummarySerializer,
+    OwnListingSerializer,
+    RegisterRecordSerializer,
+)
+
+REGISTER = ["register"]
+MARKET = ["listings"]
+
+
+# --- register ---------------------------------------------------------------------------------
+
+class RegisterLookupApi(PartnerAPIView):
+    """Find a right in the register by its number, typed in any accepted form."""
+
+    error_codes = ("404",)
+
+    class FilterSerializer(serializers.Serializer):
+        number = serializers.CharField(max_length=100, help_text="e.g. ZL 2012 1 0379921.4, US 10,123,456 B2, 第12345678号")
+        jurisdiction = serializers.ChoiceField(choices=Jurisdiction.choices, required=False)
+        kind = serializers.ChoiceField(choices=RightKind.choices, required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        query = serializers.CharField()
+        record = RegisterRecordSerializer()
+
+    @extend_schema(operation_id="register_lookup", tags=REGISTER, parameters=[FilterSerializer],
+                   responses=OutputSerializer, summary="Look up a right by number")
+    def get(self, request):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        lookup = get_register().lookup(data["number"], jurisdiction=data.get("jurisdiction"), kind=data.get("kind"))
+        if lookup.record is None:
+            error_class = NotFound if lookup.parsed else ValidationFailed  # unreadable number: bad input
+            raise error_class(lookup.error or M.NOT_FOUND, field_errors={"number": [str(lookup.error)]})
+        return Response(self.OutputSerializer({"query": data["number"], "record": lookup.record}).data)
+
+
+# --- market -------------------------------------------------------------------------------------
+
+class ListingSearchApi(PartnerAPIView):
+    """Published listings of the exchange, with the website's filters and sorts, cursor-paginated."""
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                  help_text="Words (title, owner, abstract, tags) or a right's number")
+        kind = serializers.ChoiceField(choices=RightKind.choices, required=False)
+        jurisdiction = serializers.ChoiceField(choices=Jurisdiction.choices, required=False)
+        deal_type = serializers.ChoiceField(choices=Listing.DealType.choices, required=False)
+        price_min = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PRICE,
+                                             help_text="Minor units (e.g. fen)")
+        price_max = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PRICE,
+                                             help_text="Minor units (e.g. fen)")
+        term = serializers.ChoiceField(choices=sorted(TERM_FILTERS), required=False,
+                                       help_text="At least this many years of protection left")
+        sort = serializers.ChoiceField(choices=SORTS, required=False,
+                                       help_text="Default: relevance with q, else newest (relevance over "
+                                                 "more than 2,000 matches: newest)")
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["class"] = serializers.CharField(
+                required=False, allow_blank=True, max_length=20,
+                help_text="IPC/Locarno class prefix or Nice class, e.g. H04L or 09")
+
+    ORDERINGS = {
+        "newest": ("-published_key", "-id"),
+        "price_asc": ("price_minor", "id"),
+        "price_desc": ("-price_minor", "-id"),
+        "term": ("-term_key", "-id"),
+        "relevance": ("-rank", "-published_key", "-id"),
+    }
+
+    @staticmethod
+    def _too_many(queryset) -> bool:
+        from listings.search import EXACT_FACETS_UP_TO
+
+        return queryset.order_by().values("pk")[:EXACT_FACETS_UP_TO + 1].count() > EXACT_FACETS_UP_TO
+
+    @extend_schema(operation_id="listings_search", tags=MARKET, parameters=[
+        FilterSerializer,
+        OpenApiParameter("class", str, description="IPC/Locarno class prefix or Nice class, e.g. H04L or 09"),
+    ], responses=paginated(ListingSummarySerializer), summary="Search published listings")
+    def get(self, request):
+        from django.contrib.postgres.search import SearchRank
+
+        from listings.search import matching_listings
+
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = dict(filters.validated_data)
+        klass = data.pop("class", "")
+        params = SearchParams(klass=klass or "", **{k: v for k, v in data.items() if v not in (None, "")})
+        queryset, text_query, is_number = matching_listings(params)
+        if is_number:  # as the website: a number's few matches by id first (GIN), then sorted
+            ids = list(queryset.order_by().values_list("pk", flat=True)[:500])
+            queryset = Listing.objects.filter(pk__in=ids)
+        sort = params.effective_sort()
+        if sort == "relevance" and (text_query is None or self._too_many(queryset)):
+            sort = "newest"  # as the website: ranking very many matches would read them all
+        queryset = queryset.annotate(published_key=Coalesce("published_at", "created_at"),
+                                     term_key=Coalesce("expiry_date", Value(datetime.date(1, 1, 1))))
+        if sort == "relevance":
+            queryset = queryset.annotate(rank=SearchRank(F("search_document"), text_query))
+        queryset = queryset.defer("search_document", "description", "verification").select_related("seller_org")
+        return self.paginate(queryset, ListingSummarySerializer, ordering=self.ORDERINGS[sort])
+
+
+class ListingDetailApi(PartnerAPIView):
+    @extend_schema(operation_id="listings_retrieve", tags=MARKET, responses=ListingDetailSerializer,
+                   summary="A published listing (or one of your own)")
+    def get(self, request, pk):
+        listing = listing_for_viewer(pk=pk, user=self.actor)
+        if listing.seller_org_id == self.organization.pk:
+            return Response(OwnListingSerializer(listing).data)
+        return Response(ListingDetailSerializer(listing).data)

@@ -1,0 +1,64 @@
+"""NON-durable hand-offs escrow calls inside its own transaction (the listing row already locked by
+escrow): reserve, release, sold, margin paid; and the buyer's watchlist."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.audit import audit_record
+from core.errors import NotAllowed
+from core.notifications import notify
+
+from ..models import Listing, Watch
+from .common import _seller_users, _transition
+
+# --- NON-durable: escrow calls these inside its transaction, the listing row already locked ----------
+
+
+def listing_reserve(*, listing) -> Listing:
+    """An order was placed: the listing leaves search until the order ends."""
+    _transition(listing, "reserve", actor=None, action="listing.reserve")
+    return listing
+
+
+def listing_release(*, listing) -> Listing:
+    """The order was cancelled or refunded: the listing is published again."""
+    _transition(listing, "release", actor=None, action="listing.release")
+    return listing
+
+
+def listing_mark_sold(*, listing) -> Listing:
+    _transition(listing, "mark_sold", actor=None, action="listing.sold")
+    return listing
+
+
+def listing_margin_paid(*, listing, actor_label: str, data: dict) -> Listing:
+    """Escrow holds the seller's margin: the listing awaiting it is published."""
+    before = listing.state
+    listing.margin_paid()
+    listing.published_at = listing.published_at or timezone.now()
+    listing.save(update_fields=["state", "published_at", "updated_at"])
+    audit_record(actor_label=actor_label, action="listing.margin_paid", obj=listing, from_state=before,
+                 to_state=listing.state, data=data)
+    notify(users=_seller_users(listing), kind="margin.paid",
+           subject=gettext_lazy("Margin received: “%(title)s” is published"),
+           params={"title": listing.title}, url="")
+    return listing
+
+
+# --- watchlist ------------------------------------------------------------------------------
+
+
+def watch_toggle(*, user, listing) -> bool:
+    """Add the listing to the user's watchlist, or remove it; returns whether it is watched now."""
+    if not user.is_authenticated:
+        raise NotAllowed(_("Log in to keep a watchlist."))
+    with transaction.atomic():
+        deleted, _count = Watch.objects.filter(user=user, listing=listing).delete()
+        if deleted:
+            return False
+        Watch.objects.get_or_create(user=user, listing=listing)
+        return True
