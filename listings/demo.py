@@ -17,7 +17,7 @@ from rights.registry.importer import import_rows
 
 from .models import Listing, RegisterRecord
 from .search import refresh_listing_search
-from .services import _set_rights
+from .services.seller import _set_rights
 
 QINGYUAN = "清源大学技术转移中心"
 XINGHE = "北京星河智能科技有限公司"

@@ -5,6 +5,7 @@ Each app adds its own part in `<app>/demo.py` (a `seed(tenants)` function); this
 
 import importlib
 
+from django.apps import apps
 from django.db import transaction
 
 from accounts.demo import demo_user
@@ -81,7 +82,8 @@ def seed_foundation():
 
 def seed_all(stdout=None):
     tenants = seed_foundation()
-    for app in ("accounts", "listings", "escrow", "transfers"):
+    # Every installed app's `demo.py`, in INSTALLED_APPS order (lower layers first).
+    for app in [config.name for config in apps.get_app_configs() if config.name != "marketplace"]:
         try:
             module = importlib.import_module(f"{app}.demo")
         except ModuleNotFoundError as exc:

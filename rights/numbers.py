@@ -16,6 +16,9 @@ Accepted (with or without prefixes, spaces, dots, commas, full-width characters,
 
 Every result carries `keys`: strings such as `CN:APP:2012103799214` that the register and the
 search index store, so a number typed in any accepted form finds the same right.
+
+Over 400 lines on purpose: one parser per office and kind, each next to the check-character rule it
+applies, reads better as one module than spread over a package.
 """
 
 from __future__ import annotations

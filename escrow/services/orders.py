@@ -98,7 +98,8 @@ def order_place(*, listing, buyer, terms_accepted: bool, payment_method: str = "
     notify(users=order_parties(order), kind="order.place", subject=subject, body=body,
            params={"ref": order.reference, "title": locked.title, "reason": ""}, url=order.get_absolute_url())
     emit("order.state_changed", organizations=[order.buyer_org, order.seller_org],
-         data={"order": order.reference, "from": "", "to": order.state, "step": "place", "at": now.isoformat()})
+         data={"order": order.reference, "from": "", "to": order.state, "step": "place", "at": now.isoformat()},
+         order=order, step="place", actor=actor, reason="")
     return order
 
 

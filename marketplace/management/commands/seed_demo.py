@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from marketplace.demo import ADMIN_EMAIL, DEMO_PASSWORD, PEOPLE, seed_all
+from accounts.demo import DEMO_PASSWORD
+from marketplace.demo import ADMIN_EMAIL, PEOPLE, seed_all
 
 
 class Command(BaseCommand):
