@@ -7,7 +7,7 @@ inside its own transaction with the listing row already locked.
 - `market`: reserve, release, sold, margin paid (escrow's hand-offs); the watchlist
 """
 
-from .common import lock_listing
+from .common import EDITABLE_STATES, LIVE_STATES, lock_listing
 from .market import listing_margin_paid, listing_mark_sold, listing_release, listing_reserve, watch_toggle
 from .seller import (
     ListingInput,
@@ -30,5 +30,5 @@ __all__ = [
     "ListingInput", "listing_create_from_register", "listing_update", "listing_attach_certificate",
     "listing_submit", "listing_start_verification", "listing_decide", "listing_withdraw", "listing_lapse",
     "listing_set_featured", "listing_reserve", "listing_release", "listing_mark_sold", "listing_margin_paid",
-    "watch_toggle", "lock_listing", "listing_recheck", "lapse_reason",
+    "watch_toggle", "lock_listing", "EDITABLE_STATES", "LIVE_STATES", "listing_recheck", "lapse_reason",
 ]

@@ -309,10 +309,10 @@ def transfer_refund(*, order, actor, reason: str):
 
 
 @on("order.state_changed")
-def _close_filing_on_refund(*, tenant, data, order, step, actor=None, reason="", **_):
+def _close_filing_on_refund(*, tenant, data, order=None, step="", actor=None, reason="", **_):
     """Escrow refunded the order (staff, a dispute, a deadline): its rejected filing is resolved as a
     refund, in escrow's transaction, so a refunded order never keeps an open filing."""
-    if step != "refund":
+    if step != "refund" or order is None:
         return
     filing = current_filing(order)
     if filing is None:
