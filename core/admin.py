@@ -17,7 +17,7 @@ class TenantAdmin(admin.ModelAdmin[Tenant]):
         return request.user.is_superuser
 
     has_view_permission = has_change_permission = has_add_permission = has_delete_permission = (
-        lambda self, request, obj=None: request.user.is_superuser  # type: ignore[misc]
+        lambda self, request, obj=None: request.user.is_superuser
     )
 
 

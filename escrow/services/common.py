@@ -53,7 +53,7 @@ def next_reference(prefix: str, sequence: str) -> str:
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(%s)", [sequence])
-        (number,) = cursor.fetchone()  # type: ignore[misc]  # nextval always returns a row
+        (number,) = cursor.fetchone()
     return f"{prefix}-{timezone.now():%Y}-{number:06d}"
 
 
