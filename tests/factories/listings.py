@@ -9,7 +9,8 @@ from accounts.models import Role
 from core.tenancy import require_tenant
 from listings.models import Listing, RegisterRecord
 from listings.search import refresh_listing_search
-from listings.services import ListingInput, _set_rights, listing_create_from_register
+from listings.services import ListingInput, listing_create_from_register
+from listings.services.seller import _set_rights
 from rights.numbers import cn_check_character
 
 from .accounts import OrganizationFactory, make_member

@@ -314,11 +314,12 @@ def transfer_refund(*, order: Order, actor: User, reason: str) -> Order:
 
 
 @on("order.state_changed")
-def _close_filing_on_refund(*, tenant: Tenant, data: dict[str, Any], order: Order, step: str, actor: User | None = None,
-                            reason: str = "", **_: Any) -> None:
+def _close_filing_on_refund(*, tenant: Tenant, data: dict[str, Any], order: Order | None = None, step: str = "",
+                            actor: User | None = None, reason: str = "", **_: Any) -> None:
     """Escrow refunded the order (staff, a dispute, a deadline): its rejected filing is resolved as a
-    refund, in escrow's transaction, so a refunded order never keeps an open filing."""
-    if step != "refund":
+    refund, in escrow's transaction, so a refunded order never keeps an open filing. Events announced
+    without the live objects (an order placed, a partner's test event) are not refunds: nothing to do."""
+    if step != "refund" or order is None:
         return
     filing = current_filing(order)
     if filing is None:
