@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .admin_site import TenantModelAdmin
 from .models import AuditEvent, Notification, OutboxMessage, Tenant
@@ -6,11 +9,11 @@ from .permissions import Role
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(admin.ModelAdmin[Tenant]):
     list_display = ("name", "slug", "currency", "primary_host", "is_active")
     search_fields = ("name", "slug")
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
     has_view_permission = has_change_permission = has_add_permission = has_delete_permission = (
@@ -27,7 +30,7 @@ class AuditEventAdmin(TenantModelAdmin):
     search_fields = ("object_id", "actor_label", "reason")
     date_hierarchy = "created_at"
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -42,15 +45,18 @@ class NotificationAdmin(TenantModelAdmin):
     fields = ("created_at", "user", "kind", "subject", "body", "url", "read_at", "emailed_at")
     readonly_fields = fields
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
     list_display = ("created_at", "task_name", "sent_at", "attempts", "last_error")
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    has_view_permission = has_module_permission
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Django asks with the row too (the change view); the old alias of has_module_permission
+        # took no `obj` and raised TypeError there.
+        return request.user.is_superuser

@@ -1,8 +1,13 @@
+from typing import Any
+
+from django.db import models
+
 from .models import AuditEvent
 
 
-def audit_record(*, actor=None, actor_label="", action, obj, from_state="", to_state="", reason="", data=None,
-                 ip_address=None, tenant=None) -> AuditEvent:
+def audit_record(*, actor: Any = None, actor_label: str = "", action: str, obj: models.Model, from_state: str | None = "",
+                 to_state: str | None = "", reason: Any = "", data: dict[str, Any] | None = None,
+                 ip_address: str | None = None, tenant: Any = None) -> AuditEvent:
     """Write one audit row for `obj` (any model with a pk; its tenant is used when it has one)."""
     tenant = tenant or getattr(obj, "tenant", None)
     if actor is not None and not getattr(actor, "is_authenticated", False):
@@ -22,5 +27,5 @@ def audit_record(*, actor=None, actor_label="", action, obj, from_state="", to_s
     )
 
 
-def audit_trail(obj):
+def audit_trail(obj: models.Model) -> models.QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related("actor")

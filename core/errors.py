@@ -1,6 +1,10 @@
 """The one hierarchy of domain errors. Services raise these; one DRF exception handler and one
 view helper turn them into problem details or form messages. Services never import DRF."""
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class DomainError(Exception):
     """Something the user asked for cannot be done; `message` is shown to them as is."""
@@ -8,7 +12,7 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message, *, code=None, field_errors=None):
+    def __init__(self, message: Any, *, code: str | None = None, field_errors: dict[str, Any] | None = None) -> None:
         super().__init__(str(message))
         self.message = message
         if code:

@@ -15,22 +15,28 @@ objects the in-process handlers get.
   a programming error, not a silent default.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from core.tenancy import require_tenant
 
-_receivers: list = []
-_handlers: dict[str, list] = defaultdict(list)
-_answers: dict = {}
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_receivers: list[Callable[..., Any]] = []
+_handlers: dict[str, list[Callable[..., Any]]] = defaultdict(list)
+_answers: dict[str, Callable[..., Any]] = {}
 
 
-def receiver_for_events(func):
+def receiver_for_events(func: _F) -> _F:
     _receivers.append(func)
     return func
 
 
-def on(*events: str):
-    def register(func):
+def on(*events: str) -> Callable[[_F], _F]:
+    def register(func: _F) -> _F:
         for event in events:
             if func not in _handlers[event]:
                 _handlers[event].append(func)
@@ -39,7 +45,7 @@ def on(*events: str):
     return register
 
 
-def emit(event: str, *, organizations, data: dict, **objects) -> None:
+def emit(event: str, *, organizations: Iterable[Any], data: dict[str, Any], **objects: Any) -> None:
     tenant = require_tenant()
     for handler in _handlers.get(event, ()):
         handler(tenant=tenant, data=data, **objects)
@@ -48,15 +54,15 @@ def emit(event: str, *, organizations, data: dict, **objects) -> None:
         receiver(tenant=tenant, event=event, organization_ids=org_ids, data=data)
 
 
-def answer(question: str):
-    def register(func):
+def answer(question: str) -> Callable[[_F], _F]:
+    def register(func: _F) -> _F:
         _answers[question] = func
         return func
 
     return register
 
 
-def ask(question: str, **kwargs):
+def ask(question: str, **kwargs: Any) -> Any:
     try:
         func = _answers[question]
     except KeyError:

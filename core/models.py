@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import time
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -48,14 +51,14 @@ class Tenant(models.Model):
         verbose_name = _("exchange")
         verbose_name_plural = _("exchanges")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    _host_cache: dict = {}
+    _host_cache: ClassVar[dict[str, tuple[Tenant | None, float]]] = {}
     HOST_CACHE_SECONDS = 30
 
     @classmethod
-    def for_host(cls, host):
+    def for_host(cls, host: str) -> Tenant | None:
         hit = cls._host_cache.get(host)
         if hit and hit[1] > time.monotonic():
             return hit[0]
@@ -64,26 +67,26 @@ class Tenant(models.Model):
         return tenant
 
     @classmethod
-    def clear_host_cache(cls):
+    def clear_host_cache(cls) -> None:
         cls._host_cache.clear()
 
-    def display_name(self, language=None):
+    def display_name(self, language: str | None = None) -> str:
         from django.utils.translation import get_language
 
         lang = language or get_language() or ""
         return self.name_en if lang.startswith("en") and self.name_en else self.name
 
-    def display_tagline(self, language=None):
+    def display_tagline(self, language: str | None = None) -> str:
         from django.utils.translation import get_language
 
         lang = language or get_language() or ""
         return self.tagline_en if lang.startswith("en") and self.tagline_en else self.tagline
 
     @property
-    def primary_host(self):
-        return self.hosts[0]
+    def primary_host(self) -> str:
+        return str(self.hosts[0])
 
-    def absolute_url(self, path="/"):
+    def absolute_url(self, path: str = "/") -> str:
         port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
         return f"{settings.SITE_URL_SCHEME}://{self.primary_host}{port}{path}"
 
@@ -109,7 +112,7 @@ class AuditEvent(TenantOwned):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit log")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
 
@@ -131,7 +134,7 @@ class Notification(TenantOwned):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.subject
 
 
@@ -150,5 +153,5 @@ class OutboxMessage(models.Model):
     class Meta:
         indexes = [models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outbox_pending")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.task_name} {self.kwargs}"

@@ -22,13 +22,13 @@ class Money:
     amount: int  # minor units
     currency: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.amount, int) or isinstance(self.amount, bool):
             raise TypeError("Money.amount must be an int of minor units")
         if len(self.currency) != 3:
             raise ValueError("currency must be an ISO 4217 code")
 
-    def _same(self, other: Money):
+    def _same(self, other: Money) -> None:
         if not isinstance(other, Money) or other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} with {getattr(other, 'currency', other)}")
 
@@ -43,7 +43,7 @@ class Money:
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.amount != 0
 
     def bps(self, basis_points: int) -> Money:
@@ -55,11 +55,11 @@ class Money:
     def decimal(self) -> Decimal:
         return Decimal(self.amount).scaleb(-exponent(self.currency))
 
-    def __str__(self):
+    def __str__(self) -> str:
         return format_money(self.amount, self.currency)
 
 
-def to_minor(value, currency: str) -> int:
+def to_minor(value: object, currency: str) -> int:
     """Parse what a person typed ('12,345.60', '12345', Decimal) into minor units, or raise ValueError."""
     text = str(value).strip().replace(",", "").replace(" ", "").replace("，", "")
     for sym in sorted(SYMBOLS.values(), key=len, reverse=True):

@@ -5,6 +5,9 @@ language: `notify(users=[buyer], kind="order.paid", subject=_("Order %(ref)s is 
 body=_("..."), params={"ref": order.reference}, url=order.get_absolute_url())`.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.utils import translation
 
 from .models import Notification
@@ -12,16 +15,17 @@ from .outbox import enqueue
 from .tenancy import require_tenant
 
 
-def _render(text, params, language):
+def _render(text: Any, params: dict[str, Any] | None, language: str) -> str:
     with translation.override(language):
-        text = str(text)
-        return text % params if params else text
+        rendered = str(text)
+        return rendered % params if params else rendered
 
 
-def notify(*, users, kind, subject, body="", params=None, url="", email=True) -> list[Notification]:
+def notify(*, users: Iterable[Any], kind: str, subject: Any, body: Any = "", params: dict[str, Any] | None = None,
+           url: str = "", email: bool = True) -> list[Notification]:
     tenant = require_tenant()
-    created = []
-    seen = set()
+    created: list[Notification] = []
+    seen: set[int] = set()
     for user in users:
         if user is None or user.pk in seen:
             continue

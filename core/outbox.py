@@ -7,6 +7,7 @@ the broker is back. Tasks must therefore be idempotent (they are: they lock rows
 """
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,7 +19,7 @@ from .models import OutboxMessage
 log = logging.getLogger(__name__)
 
 
-def enqueue(task_name: str, **kwargs) -> OutboxMessage:
+def enqueue(task_name: str, **kwargs: Any) -> OutboxMessage:
     message = OutboxMessage.objects.create(task_name=task_name, kwargs=kwargs)
     transaction.on_commit(lambda: publish(message.pk))
     return message

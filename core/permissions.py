@@ -7,11 +7,23 @@ small methods, `user.roles_in(tenant)` and `organization.has_member(user)`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .errors import NotAllowed
 from .tenancy import get_current_tenant
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
+
+    from .models import Tenant
+
+# The user and organization models belong to `accounts`, which the library may not import (not even
+# for annotations): they are `Any` here and answer through `roles_in(tenant)` / `has_member(user)`.
+User = Any
+Organization = Any
 
 
 class Role(models.TextChoices):
@@ -26,7 +38,7 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN})
 
 
-def user_roles(user, tenant=None) -> frozenset[str]:
+def user_roles(user: User | None, tenant: Tenant | None = None) -> frozenset[str]:
     """The user's roles in the tenant in context (cached on the user object for the request)."""
     tenant = tenant or get_current_tenant()
     if user is None or not user.is_authenticated or tenant is None:
@@ -34,10 +46,11 @@ def user_roles(user, tenant=None) -> frozenset[str]:
     cache = user.__dict__.setdefault("_roles_cache", {})
     if tenant.pk not in cache:
         cache[tenant.pk] = frozenset(user.roles_in(tenant))
-    return cache[tenant.pk]
+    roles: frozenset[str] = cache[tenant.pk]
+    return roles
 
 
-def has_role(user, *roles, tenant=None) -> bool:
+def has_role(user: User | None, *roles: str, tenant: Tenant | None = None) -> bool:
     """True when the user holds any of `roles` in the tenant (tenant admins hold every staff role)."""
     held = user_roles(user, tenant)
     if Role.TENANT_ADMIN in held and set(roles) & STAFF_ROLES:
@@ -45,13 +58,13 @@ def has_role(user, *roles, tenant=None) -> bool:
     return bool(held & set(roles))
 
 
-def is_tenant_staff(user, tenant=None) -> bool:
+def is_tenant_staff(user: User | None, tenant: Tenant | None = None) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return user.is_superuser or bool(user_roles(user, tenant) & STAFF_ROLES)
 
 
-def is_member(user, organization) -> bool:
+def is_member(user: User | None, organization: Organization | None) -> bool:
     """May this person act for this organization (a member of it)?"""
     return (
         user is not None and user.is_authenticated and organization is not None
@@ -59,11 +72,11 @@ def is_member(user, organization) -> bool:
     )
 
 
-def require_role(user, *roles, message=None) -> None:
+def require_role(user: User | None, *roles: str, message: _StrOrPromise | None = None) -> None:
     if not has_role(user, *roles):
         raise NotAllowed(message or _("Only the exchange's staff can do this."))
 
 
-def require_member(user, organization, message=None) -> None:
+def require_member(user: User | None, organization: Organization | None, message: _StrOrPromise | None = None) -> None:
     if not is_member(user, organization):
         raise NotAllowed(message or _("Only members of %(org)s can do this.") % {"org": organization})

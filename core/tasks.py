@@ -10,7 +10,7 @@ from .tenancy import tenant_context
 
 
 @shared_task(name="core.tasks.send_notification_email")
-def send_notification_email(*, notification_id, tenant_id):
+def send_notification_email(*, notification_id: int, tenant_id: int) -> None:
     with tenant_context(tenant_id) as tenant, transaction.atomic():
         note = (
             Notification.objects.select_for_update(of=("self",)).select_related("user")
@@ -29,5 +29,5 @@ def send_notification_email(*, notification_id, tenant_id):
 
 
 @shared_task(name="core.tasks.relay_outbox")
-def relay_outbox():
+def relay_outbox() -> int:
     return relay_pending()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import models
 from django.http import HttpResponseBadRequest, HttpResponseNotFound
@@ -19,14 +21,19 @@ from django.template.loader import render_to_string
 
 from .errors import TenantNotSet
 
-_current_tenant: contextvars.ContextVar = contextvars.ContextVar("current_tenant", default=None)
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponseBase
+
+    from .models import Tenant
+
+_current_tenant: contextvars.ContextVar[Tenant | None] = contextvars.ContextVar("current_tenant", default=None)
 
 
-def get_current_tenant():
+def get_current_tenant() -> Tenant | None:
     return _current_tenant.get()
 
 
-def require_tenant():
+def require_tenant() -> Tenant:
     tenant = _current_tenant.get()
     if tenant is None:
         raise TenantNotSet("No tenant in context: use tenant_context(tenant) or .unscoped() explicitly.")
@@ -34,34 +41,40 @@ def require_tenant():
 
 
 @contextlib.contextmanager
-def tenant_context(tenant):
+def tenant_context(tenant: Tenant | int | None) -> Iterator[Tenant]:
     """Run a block as `tenant` (a Tenant or its id). Used by tasks, commands and tests."""
     if tenant is not None and not hasattr(tenant, "pk"):
         from .models import Tenant
 
         tenant = Tenant.objects.get(pk=tenant)
-    token = _current_tenant.set(tenant)
+    token = _current_tenant.set(cast("Tenant | None", tenant))
     try:
-        yield tenant
+        yield cast("Tenant", tenant)
     finally:
         _current_tenant.reset(token)
 
 
-class TenantQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class TenantQuerySet(models.QuerySet[_M]):
     pass
 
 
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+_TenantManagerBase = models.Manager.from_queryset(TenantQuerySet)
+
+
+class TenantManager(_TenantManagerBase[_M]):
     """Default manager of tenant-owned models: always filtered to the tenant in context."""
 
-    def get_queryset(self):
-        return super().get_queryset().filter(tenant=require_tenant())
+    def get_queryset(self) -> TenantQuerySet[_M]:
+        return cast("TenantQuerySet[_M]", super().get_queryset().filter(tenant=require_tenant()))
 
-    def unscoped(self):
+    def unscoped(self) -> TenantQuerySet[_M]:
         """All tenants' rows. Only for platform-wide selectors, commands and superusers."""
-        return super().get_queryset()
+        return cast("TenantQuerySet[_M]", super().get_queryset())
 
-    def create(self, **kwargs):
+    def create(self, **kwargs: Any) -> _M:
         kwargs.setdefault("tenant", require_tenant())
         return super().create(**kwargs)
 
@@ -74,23 +87,23 @@ class TenantOwned(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.tenant_id is None:
             self.tenant = require_tenant()
         super().save(*args, **kwargs)
 
 
-def host_of(request) -> str:
-    return request.get_host().split(":")[0].lower().rstrip(".")
+def host_of(request: HttpRequest) -> str:
+    return str(request.get_host()).split(":")[0].lower().rstrip(".")
 
 
 class TenantMiddleware:
     """Resolves the tenant from the host name; an unknown host gets a plain 404 page."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         from .models import Tenant
 
         nul = "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "")
@@ -99,7 +112,7 @@ class TenantMiddleware:
             return HttpResponseBadRequest("NUL characters are not accepted in addresses.")
         host = host_of(request)
         tenant = Tenant.for_host(host)
-        request.tenant = tenant
+        request.tenant = tenant  # type: ignore[attr-defined]  # set by this middleware for views
         if tenant is None and not request.path.startswith("/healthz"):
             html = render_to_string("unknown_host.html", {"host": host})
             return HttpResponseNotFound(html)

@@ -1,5 +1,10 @@
 """Uploaded files are checked by their content (magic bytes), not by their name, and by size."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
@@ -25,7 +30,7 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def validate_upload(file, *, allowed=DOCUMENTS, max_bytes=None) -> str:
+def validate_upload(file: Any, *, allowed: Sequence[str] = DOCUMENTS, max_bytes: int | None = None) -> str:
     """Raise ValidationError unless `file` is one of `allowed` kinds by content and small enough.
     Returns the content type to store."""
     max_bytes = max_bytes or settings.UPLOAD_MAX_BYTES
@@ -40,7 +45,7 @@ def validate_upload(file, *, allowed=DOCUMENTS, max_bytes=None) -> str:
     head = file.read(16)
     file.seek(position)
     kind = sniff(head)
-    if kind not in allowed:
+    if kind is None or kind not in allowed:
         names = ", ".join(k.upper() for k in allowed)
         raise ValidationError(
             _("This file is not a %(kinds)s file (its content was checked, not its name).") % {"kinds": names},
@@ -52,8 +57,8 @@ def validate_upload(file, *, allowed=DOCUMENTS, max_bytes=None) -> str:
 class ContentTypeValidator:
     """Form-field validator: `forms.FileField(validators=[ContentTypeValidator(DOCUMENTS)])`."""
 
-    def __init__(self, allowed=DOCUMENTS, max_bytes=None):
+    def __init__(self, allowed: Sequence[str] = DOCUMENTS, max_bytes: int | None = None) -> None:
         self.allowed, self.max_bytes = allowed, max_bytes
 
-    def __call__(self, file):
+    def __call__(self, file: Any) -> None:
         validate_upload(file, allowed=self.allowed, max_bytes=self.max_bytes)

@@ -1,6 +1,7 @@
 """The notification inbox: every signed-in person's list of what they were told."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -9,15 +10,15 @@ from .models import Notification
 
 
 @login_required
-def notifications(request):
-    items = Notification.objects.filter(user=request.user)[:100]
+def notifications(request: HttpRequest) -> HttpResponse:
+    items = Notification.objects.filter(user=request.user)[:100]  # type: ignore[misc]  # login_required: a signed-in User
     return render(request, "notifications.html", {"items": items})
 
 
 @login_required
 @require_POST
-def notification_open(request, pk):
-    note = get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
+def notification_open(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    note = get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)  # type: ignore[misc]  # login_required
     if note.read_at is None:
         note.read_at = timezone.now()
         note.save(update_fields=["read_at"])
@@ -26,6 +27,6 @@ def notification_open(request, pk):
 
 @login_required
 @require_POST
-def notifications_read_all(request):
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+def notifications_read_all(request: HttpRequest) -> HttpResponseRedirect:
+    Notification.objects.filter(user=request.user, read_at__isnull=True)  # type: ignore[misc]  # login_required.update(read_at=timezone.now())
     return redirect("notifications")

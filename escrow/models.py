@@ -87,7 +87,7 @@ class Order(FSMModelMixin, TenantOwned):
     def __str__(self):
         return self.reference
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         from django.urls import reverse
 
         return reverse("escrow:order_detail", args=[self.reference])

@@ -1,15 +1,18 @@
 """API key authentication. The key decides the tenant: a key used on another exchange's host name is
 refused (401), so a request never mixes one exchange's host with another exchange's data."""
 
+from typing import Any
+
 from django.apps import apps
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 KEYWORDS = ("api-key", "bearer")
 
 
-def key_from_request(request) -> str | None:
+def key_from_request(request: Request) -> str | None:
     header = authentication.get_authorization_header(request).decode("latin-1").strip()
     if not header:
         return None
@@ -27,7 +30,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
     interface (`objects.get_from_key`, `has_expired`, `tenant`, `service_user`, `touch()`), the partners
     app owns it."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
         raw = key_from_request(request)
         if raw is None:
             return None
@@ -48,5 +51,5 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
         key.touch()
         return key.service_user, key
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Any) -> str:
         return 'Api-Key realm="ipex"'

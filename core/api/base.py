@@ -14,10 +14,13 @@ import contextlib
 import hashlib
 import importlib
 import json
+from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,14 +38,15 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Location",)
 
 
-def _canonical_body(request) -> bytes:
+def _canonical_body(request: Request) -> bytes:
     """The body as compared for idempotency: JSON canonicalised (key order and spacing do not
     matter), multipart as its fields and file digests (the boundary differs on every request)."""
     content_type = (request.content_type or "").split(";")[0].strip().lower()
     if content_type.startswith("multipart/"):
+        form: Any = request.data  # a QueryDict for multipart
         parts = []
-        for name in sorted(request.data.keys()):
-            for value in request.data.getlist(name):
+        for name in sorted(form.keys()):
+            for value in form.getlist(name):
                 if hasattr(value, "read"):
                     value.seek(0)
                     digest = hashlib.sha256(value.read()).hexdigest()
@@ -51,7 +55,7 @@ def _canonical_body(request) -> bytes:
                 else:
                     parts.append([name, str(value)])
         return json.dumps(parts).encode()
-    raw = request.body
+    raw: bytes = request.body
     if content_type.endswith("json") and raw:
         try:
             return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
@@ -60,7 +64,7 @@ def _canonical_body(request) -> bytes:
     return raw
 
 
-def _store():
+def _store() -> Any:
     return importlib.import_module(settings.API_IDEMPOTENCY_STORE)
 
 
@@ -73,30 +77,30 @@ class PartnerAPIView(APIView):
 
     # --- who is calling ---------------------------------------------------------------------
     @property
-    def api_key(self):
+    def api_key(self) -> Any:
         return self.request.auth
 
     @property
-    def organization(self):
-        return self.request.auth.organization
+    def organization(self) -> Any:
+        return self.request.auth.organization  # type: ignore[union-attr]  # the auth is the API key
 
     @property
-    def actor(self):
-        return self.request.auth.service_user
+    def actor(self) -> Any:
+        return self.request.auth.service_user  # type: ignore[union-attr]  # the auth is the API key
 
     # --- tenant in context for the whole request ---------------------------------------------
-    def perform_authentication(self, request):
+    def perform_authentication(self, request: Request) -> None:
         request.user  # noqa: B018 (runs the authenticators)
         tenant = getattr(request.auth, "tenant", None)
         if tenant is not None:
             self._tenant_scope.enter_context(tenant_context(tenant))
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         self._tenant_scope = contextlib.ExitStack()
-        self._idempotency = None
+        self._idempotency: Any = None
         with self._tenant_scope:
             try:
-                response = super().dispatch(request, *args, **kwargs)
+                response: Any = super().dispatch(request, *args, **kwargs)
             except BaseException:
                 if self._idempotency is not None:  # a bug answered 500: free the key for a retry
                     _store().idempotency_abandon(record=self._idempotency)
@@ -106,13 +110,13 @@ class PartnerAPIView(APIView):
             return response
 
     # --- idempotency ---------------------------------------------------------------------------
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self._idempotency = None
         if request.method == "POST":
             self._idempotency_claim(request)
 
-    def _idempotency_claim(self, request):
+    def _idempotency_claim(self, request: Request) -> None:
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
             return
@@ -142,12 +146,12 @@ class PartnerAPIView(APIView):
         raise _IdempotencyProblem(Response(data, status=record.status_code, headers=headers,
                                            content_type=content_type))
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _IdempotencyProblem):
             return exc.response
         return super().handle_exception(exc)
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
         record = getattr(self, "_idempotency", None)
         if record is not None:
@@ -163,7 +167,8 @@ class PartnerAPIView(APIView):
         return response
 
     # --- helpers for subclasses ------------------------------------------------------------------
-    def paginate(self, queryset, serializer_class, *, ordering=None, context=None):
+    def paginate(self, queryset: QuerySet[Any], serializer_class: type[Any], *, ordering: str | None = None,
+                 context: dict[str, Any] | None = None) -> Response:
         paginator = PartnerCursorPagination()
         if ordering:
             paginator.ordering = ordering
@@ -173,6 +178,6 @@ class PartnerAPIView(APIView):
 
 
 class _IdempotencyProblem(Exception):
-    def __init__(self, response):
+    def __init__(self, response: Response) -> None:
         super().__init__("idempotency")
         self.response = response

@@ -4,10 +4,10 @@
 class IdConverter:
     regex = "[0-9]{1,18}"
 
-    def to_python(self, value):
+    def to_python(self, value: str) -> int:
         return int(value)
 
-    def to_url(self, value):
+    def to_url(self, value: int | str) -> str:
         return str(value)
 
 
@@ -16,8 +16,8 @@ class ReferenceConverter:
 
     regex = "[A-Za-z0-9-]{1,20}"
 
-    def to_python(self, value):
+    def to_python(self, value: str) -> str:
         return value
 
-    def to_url(self, value):
+    def to_url(self, value: str) -> str:
         return value

@@ -1,8 +1,9 @@
 """Unknown paths under /api/ answer a problem-details 404 (not the website's HTML page)."""
 
 import json
+from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -10,7 +11,7 @@ from .problems import PROBLEM_CONTENT_TYPE
 
 
 @csrf_exempt
-def api_not_found(request, *args, **kwargs):
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     body = {"type": "urn:ipex:problem:not_found", "title": str(_("Not found")), "status": 404,
             "detail": str(_("There is no API operation at this path; see /api/docs/.")), "instance": request.path,
             "code": "not_found"}

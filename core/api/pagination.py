@@ -1,5 +1,8 @@
+from typing import Any
+
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 
 
 class PartnerCursorPagination(CursorPagination):
@@ -10,17 +13,17 @@ class PartnerCursorPagination(CursorPagination):
     max_page_size = 200
     ordering = "-id"
 
-    def decode_cursor(self, request):
+    def decode_cursor(self, request: Request) -> Any:
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound as exc:  # a malformed cursor is bad input (400), not a missing page
             raise exceptions.ValidationError({self.cursor_query_param: [exc.detail]}) from None
 
 
-_paginated: dict = {}
+_paginated: dict[type[Any], type[Any]] = {}
 
 
-def paginated(serializer_class):
+def paginated(serializer_class: type[Any]) -> type[Any]:
     """The schema of a cursor page of `serializer_class` (for `extend_schema(responses=...)`)."""
     from rest_framework import serializers
 

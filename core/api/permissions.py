@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.utils.translation import gettext as _
 from rest_framework import permissions
 
@@ -7,7 +9,7 @@ class HasScope(permissions.BasePermission):
 
     message = ""
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Any, view: Any) -> bool:
         key = request.auth
         if not callable(getattr(key, "has_scope", None)):  # not an API key (no key, or a session)
             return False

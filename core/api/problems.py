@@ -8,17 +8,23 @@ One handler maps DRF exceptions, Django's Http404 / PermissionDenied / Validatio
 domain errors of `core.errors` (their status, code, message and field errors).
 """
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +35,7 @@ class ProblemJSONRenderer(JSONRenderer):  # for clients that only Accept problem
     media_type = PROBLEM_CONTENT_TYPE
 
 
-def _titles():
+def _titles() -> dict[int, _StrOrPromise]:
     return {
         400: _("Invalid input"),
         401: _("Not authenticated"),
@@ -46,7 +52,7 @@ def _titles():
     }
 
 
-def flatten_errors(detail, prefix="") -> dict[str, list[str]]:
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error structure as {"field.sub.0.name": ["message", ...]}; "_" for non-field errors."""
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
@@ -69,9 +75,9 @@ def flatten_errors(detail, prefix="") -> dict[str, list[str]]:
     return out
 
 
-def problem(*, status_code: int, code: str, detail: str, errors=None, instance: str = "", title: str | None = None,
-            extra: dict | None = None, headers: dict | None = None) -> Response:
-    body = {
+def problem(*, status_code: int, code: str, detail: Any, errors: dict[str, list[str]] | None = None, instance: str = "",
+            title: Any = None, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {
         "type": f"urn:ipex:problem:{code}",
         "title": str(title or _titles().get(status_code, _("Error"))),
         "status": status_code,
@@ -86,51 +92,53 @@ def problem(*, status_code: int, code: str, detail: str, errors=None, instance: 
     return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
 
-def _code_of(detail, default):
+def _code_of(detail: Any, default: str) -> str:
     if isinstance(detail, exceptions.ErrorDetail):
         return detail.code or default
     return default
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     request = context.get("request")
     instance = request.path if request is not None else ""
-    headers = {}
+    headers: dict[str, str] = {}
 
     if isinstance(exc, DomainError):
         errors = {("_" if k in ("__all__", "non_field_errors") else k): [str(m) for m in (v if isinstance(v, list | tuple) else [v])]
                   for k, v in (exc.field_errors or {}).items()}
-        extra = {"row_errors": exc.row_errors} if getattr(exc, "row_errors", None) else None
+        row_errors = getattr(exc, "row_errors", None)  # bulk imports attach their rows' errors
         return problem(status_code=exc.status, code=exc.code, detail=exc.message, errors=errors, instance=instance,
-                       extra=extra)
+                       extra={"row_errors": row_errors} if row_errors else None)
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"_": exc.messages}
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"_": exc.messages}
         return problem(status_code=400, code="invalid", detail=_("Some fields are not valid."),
-                       errors=flatten_errors(detail), instance=instance)
+                       errors=flatten_errors(messages), instance=instance)
 
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: let Django answer 500 and log it
 
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, int(wait + 0.999)))
 
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
         only = errors.get("_")
-        detail = only[0] if only and len(errors) == 1 else _("Some fields are not valid.")
-        return problem(status_code=exc.status_code, code="invalid", detail=detail, errors=errors, instance=instance,
+        message = only[0] if only and len(errors) == 1 else _("Some fields are not valid.")
+        return problem(status_code=exc.status_code, code="invalid", detail=message, errors=errors, instance=instance,
                        headers=headers)
 
-    detail = exc.detail
+    detail: Any = exc.detail
     code = _code_of(detail, exc.default_code)
-    extra = {}
+    extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.Throttled):
         code = "throttled"
         extra["retry_after"] = int(headers.get("Retry-After", "1"))
@@ -142,6 +150,6 @@ def exception_handler(exc, context):
                    headers=headers, extra=extra)
 
 
-def not_found_response(request) -> Response:
+def not_found_response(request: HttpRequest) -> Response:
     return problem(status_code=status.HTTP_404_NOT_FOUND, code="not_found", detail=_("Not found."),
                    instance=request.path)

@@ -1,4 +1,6 @@
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from rest_framework.renderers import JSONRenderer
 
@@ -7,9 +9,11 @@ class SafeJSONRenderer(JSONRenderer):
     """UTF-8 JSON; if the data holds a lone surrogate (echoed from a malformed request), the same
     JSON with ASCII escapes instead of a 500."""
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: Mapping[str, Any] | None = None) -> bytes:
         try:
-            return super().render(data, accepted_media_type, renderer_context)
+            rendered: bytes = super().render(data, accepted_media_type, renderer_context)
+            return rendered
         except UnicodeEncodeError:
             return json.dumps(data, cls=self.encoder_class, ensure_ascii=True, allow_nan=not self.strict,
                               separators=(",", ":")).encode("ascii")

@@ -2,6 +2,8 @@
 problem-details responses every operation can give, so generated clients (and schemathesis) know
 every status code the API may answer."""
 
+from typing import Any, Literal
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
@@ -10,7 +12,7 @@ from rest_framework import serializers
 from .problems import PROBLEM_CONTENT_TYPE
 
 
-class ProblemSerializer(serializers.Serializer):
+class ProblemSerializer(serializers.Serializer[Any]):
     """Problem details (RFC 9457)."""
 
     type = serializers.CharField(help_text="URI naming the kind of problem, e.g. urn:ipex:problem:invalid")
@@ -19,14 +21,14 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField()
     instance = serializers.CharField(help_text="Path of the request")
     code = serializers.CharField(help_text="Stable machine-readable code")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field named like Serializer.errors
         child=serializers.ListField(child=serializers.CharField()), required=False,
         help_text='Messages per field; nested fields are dotted ("rights.0.number"), "_" is the whole request.',
     )
     retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429 only)")
 
 
-class BulkRowErrorSerializer(serializers.Serializer):
+class BulkRowErrorSerializer(serializers.Serializer[Any]):
     row = serializers.IntegerField(help_text="1-based row number (the CSV header is row 0)")
     field = serializers.CharField()
     message = serializers.CharField()
@@ -52,12 +54,12 @@ ERROR_DESCRIPTIONS = {
 
 
 class PartnerAutoSchema(AutoSchema):
-    def _is_partner_view(self):
+    def _is_partner_view(self) -> bool:
         from .base import PartnerAPIView
 
         return isinstance(self.view, PartnerAPIView)
 
-    def get_override_parameters(self):
+    def get_override_parameters(self) -> list[Any]:
         params = list(super().get_override_parameters())
         response = self.get_response_serializers() if self._is_partner_view() else None
         if self.method == "GET" and getattr(response, "__name__", "").startswith("Paginated"):
@@ -74,17 +76,17 @@ class PartnerAutoSchema(AutoSchema):
             ))
         return params
 
-    def get_serializer_name(self, serializer, direction):
+    def get_serializer_name(self, serializer: Any, direction: str) -> str:
         """HackSoft-style nested serializers (`OrderPlaceApi.InputSerializer`) are named after their
         view (`OrderPlaceInput`), so the many `InputSerializer`s never clash as components."""
-        cls = serializer.__class__
+        cls: type[Any] = serializer.__class__
         parts = cls.__qualname__.split(".")
         if len(parts) > 1:
             outer = parts[-2].removesuffix("Api")
             return outer + parts[-1].removesuffix("Serializer")
         return cls.__name__.removesuffix("Serializer") or cls.__name__
 
-    def _error_codes(self):
+    def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "406", "429"]
         if "{" in self.path:
             codes.append("404")
@@ -95,7 +97,7 @@ class PartnerAutoSchema(AutoSchema):
         codes += list(getattr(self.view, "error_codes", ()))
         return sorted(set(codes))
 
-    def _get_response_bodies(self, direction="response"):
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if not self._is_partner_view():
             return responses
@@ -103,8 +105,8 @@ class PartnerAutoSchema(AutoSchema):
         for code in self._error_codes():
             if code in responses:
                 continue
-            response = self._get_response_for_code(problem, code, media_types=(PROBLEM_CONTENT_TYPE,),
-                                                   direction=direction)
+            response = self._get_response_for_code(  # type: ignore[no-untyped-call]  # unannotated in drf-spectacular
+                problem, code, media_types=(PROBLEM_CONTENT_TYPE,), direction=direction)
             response["description"] = ERROR_DESCRIPTIONS[code]
             responses[code] = response
         return responses
@@ -114,7 +116,7 @@ class PartnerKeyScheme(OpenApiAuthenticationExtension):
     target_class = "core.api.authentication.PartnerKeyAuthentication"
     name = "ApiKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         return {
             "type": "apiKey",
             "in": "header",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rest_framework import serializers
 
@@ -19,21 +20,22 @@ from rest_framework import serializers
 @dataclass(frozen=True)
 class Section:
     name: str
-    serializer: type[serializers.Serializer]
-    data: Callable
+    serializer: type[serializers.Serializer[Any]]
+    data: Callable[[Any], Any]
 
 
 _sections: dict[str, dict[str, Section]] = {}
 
 
-def add_section(resource: str, name: str, *, serializer, data) -> None:
+def add_section(resource: str, name: str, *, serializer: type[serializers.Serializer[Any]],
+                data: Callable[[Any], Any]) -> None:
     _sections.setdefault(resource, {})[name] = Section(name, serializer, data)
 
 
-def section_fields(resource: str) -> dict[str, serializers.Field]:
+def section_fields(resource: str) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
     """Serializer fields for every registered part (null when the part does not apply yet)."""
     return {s.name: s.serializer(allow_null=True, read_only=True) for s in _sections.get(resource, {}).values()}
 
 
-def section_data(resource: str, obj) -> dict:
+def section_data(resource: str, obj: Any) -> dict[str, Any]:
     return {s.name: s.data(obj) for s in _sections.get(resource, {}).values()}

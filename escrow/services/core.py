@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,7 +49,7 @@ MESSAGES = {
 }
 
 # Timestamps and deadlines set when a transition happens.
-def _stamp(order: Order, name: str, now) -> list[str]:
+def _stamp(order: Order, name: str, now: datetime) -> list[str]:
     tenant = order.tenant
     fields: list[str] = []
     if name == "seller_confirm":
@@ -79,7 +80,7 @@ def _stamp(order: Order, name: str, now) -> list[str]:
     return fields
 
 
-def _pause_deadlines(order: Order, now) -> list[str]:
+def _pause_deadlines(order: Order, now: datetime) -> list[str]:
     """The clock stops while a dispute is open: when the trade continues, the running deadline (signing
     and filing, or the buyer's inspection) moves on by the time the dispute took, so nobody defaults
     because staff were deciding."""
@@ -116,14 +117,14 @@ def lock_order_and_listing(order_id: int) -> tuple[Order, Listing]:
     return order, listing
 
 
-def order_parties(order: Order) -> list:
+def order_parties(order: Order) -> list[User]:
     """Every member of the buyer's and the seller's organization (they are all told)."""
     return list(User.objects.filter(memberships__organization__in=[order.buyer_org_id, order.seller_org_id],
                                     is_active=True).distinct())
 
 
-def _transition(order: Order, name: str, *, actor=None, actor_label: str = "", reason: str = "",
-                data: dict | None = None, notify_parties: bool = True) -> Order:
+def _transition(order: Order, name: str, *, actor: User | None = None, actor_label: str = "", reason: str = "",
+                data: dict[str, Any] | None = None, notify_parties: bool = True) -> Order:
     """can_proceed → transition → timestamps/deadlines → save → audit → notify on commit → emit.
     The caller holds the transaction and the lock on `order`."""
     method = getattr(order, name, None)
@@ -155,8 +156,8 @@ def _transition(order: Order, name: str, *, actor=None, actor_label: str = "", r
     return order
 
 
-def order_step(order: Order, transition: str, *, actor=None, actor_label: str = "", reason: str = "",
-               data: dict | None = None) -> Order:
+def order_step(order: Order, transition: str, *, actor: User | None = None, actor_label: str = "", reason: str = "",
+               data: dict[str, Any] | None = None) -> Order:
     """Drive one of the transfer steps (`file_transfer`, `approve_transfer`, `reject_transfer`).
 
     NON-durable: the caller holds the transaction and `lock_order(order.pk)`. Checks the state
@@ -170,7 +171,7 @@ def order_step(order: Order, transition: str, *, actor=None, actor_label: str = 
     return _transition(order, transition, actor=actor, actor_label=actor_label, reason=reason, data=data)
 
 
-def now_overdue(due) -> bool:
+def now_overdue(due: datetime | None) -> bool:
     return due is not None and due <= timezone.now()
 
 

@@ -4,11 +4,13 @@ when the seller defaults after the buyer paid."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Organization, User
 from core.audit import audit_record
 from core.errors import InvalidTransition, NotAllowed
 from core.events import answer, on
@@ -17,16 +19,19 @@ from core.permissions import is_member
 from core.tenancy import require_tenant
 from escrow import ledger
 from escrow.fees import margin_amount
-from escrow.models import AccountKind, Disbursement, Payment
+from escrow.models import AccountKind, Disbursement, Order, Payment
 from listings.models import Listing
 
 from .common import create_disbursement, next_reference
+
+if TYPE_CHECKING:
+    from core.models import Tenant
 
 K = AccountKind
 
 
 @answer("listing.margin_minor")
-def margin_amount_for(listing) -> int:
+def margin_amount_for(listing: Listing) -> int:
     """Minor units the tenant requires as margin for `listing` (0 = none): the amount fixed on the
     listing when it was verified, else the tenant's current rule. Listings asks it when a verifier
     approves (core.events.ask)."""
@@ -35,14 +40,14 @@ def margin_amount_for(listing) -> int:
     return margin_amount(tenant=listing.tenant, price_minor=listing.price_minor)
 
 
-def margin_payment(listing) -> Payment | None:
+def margin_payment(listing: Listing) -> Payment | None:
     """The succeeded payment of this listing's margin (the provider it goes back through)."""
     return (Payment.objects.filter(listing=listing, purpose=Payment.Purpose.MARGIN, state=Payment.State.SUCCEEDED)
             .order_by("-received_at", "-pk").first())
 
 
 @transaction.atomic(durable=True)
-def margin_pay_start(*, listing, actor, provider: str) -> Payment:
+def margin_pay_start(*, listing: Listing, actor: User, provider: str) -> Payment:
     """The seller starts paying the margin of a listing awaiting margin; returns the pending Payment
     (the view then sends them to the provider's page)."""
     tenant = require_tenant()
@@ -67,16 +72,17 @@ def margin_pay_start(*, listing, actor, provider: str) -> Payment:
     return payment
 
 
-def _seller_users(org):
+def _seller_users(org: Organization) -> list[User]:
     return list(User.objects.filter(memberships__organization=org, is_active=True).distinct())
 
 
 @on("listing.withdrawn", "listing.lapsed")
-def _margin_return_on_event(*, tenant, data, listing, actor=None, reason=""):
+def _margin_return_on_event(*, tenant: Tenant, data: dict[str, Any], listing: Listing, actor: User | None = None,
+                            reason: str = "") -> None:
     margin_return(listing=listing, actor=actor, reason=reason)
 
 
-def margin_return(*, listing, actor=None, reason: str = "") -> Disbursement | None:
+def margin_return(*, listing: Listing, actor: User | None = None, reason: str = "") -> Disbursement | None:
     """NON-durable (runs inside the listing's withdraw/lapse transaction, listing locked, and at the
     sale's release): return the held margin to the seller through the provider it came from. No-op
     (None) if none is held."""
@@ -101,7 +107,7 @@ def margin_return(*, listing, actor=None, reason: str = "") -> Disbursement | No
     return disb
 
 
-def margin_forfeit(*, listing, order, reason: str = "") -> Disbursement | None:
+def margin_forfeit(*, listing: Listing, order: Order, reason: str = "") -> Disbursement | None:
     """NON-durable: forfeit the held margin to the buyer of `order` (seller default). No-op if none."""
     held = ledger.margin_balance(listing)
     if held <= 0:

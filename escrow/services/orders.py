@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
+from accounts.models import User
 from accounts.selectors import active_organization
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.events import emit
 from core.notifications import notify
-from core.permissions import is_member
+from core.permissions import Role, is_member
 from core.tenancy import require_tenant
 from core.uploads import DOCUMENTS, validate_upload
 from escrow import fees, ledger
@@ -28,6 +30,7 @@ from escrow.models import (
     DisputeEvidence,
     Order,
     OrderState,
+    Payment,
 )
 from listings.models import Listing
 from listings.services import listing_mark_sold, listing_release, listing_reserve
@@ -54,7 +57,8 @@ MAX_EVIDENCE_FILES = 5
 # --- place ---------------------------------------------------------------------------------------
 
 @transaction.atomic(durable=True)
-def order_place(*, listing, buyer, terms_accepted: bool, payment_method: str = "", actor=None) -> Order:
+def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str = "",
+                actor: User | None = None) -> Order:
     """Buyer orders a published listing: contract terms accepted, fees snapshotted from the tenant,
     the listing reserved. The buyer must act for an organization that is not the seller's. Races:
     the listing row is locked and a partial unique constraint allows one live order per listing;
@@ -106,14 +110,15 @@ def order_place(*, listing, buyer, terms_accepted: bool, payment_method: str = "
 # --- before payment --------------------------------------------------------------------------------
 
 @transaction.atomic(durable=True)
-def order_seller_confirm(*, order, actor) -> Order:
+def order_seller_confirm(*, order: Order, actor: User) -> Order:
     """A member of the seller's organization confirms the order; the buyer's payment deadline starts."""
     order, _listing = lock_order_and_listing(order.pk)
     require_seller(actor, order)
     return _transition(order, "seller_confirm", actor=actor)
 
 
-def _cancel(order, listing, *, actor=None, actor_label="", reason=""):
+def _cancel(order: Order, listing: Listing, *, actor: User | None = None, actor_label: str = "",
+            reason: str = "") -> Order:
     _transition(order, "cancel", actor=actor, actor_label=actor_label, reason=reason)
     cancel_pending_payments(order)
     if listing.state == Listing.State.RESERVED:
@@ -122,7 +127,7 @@ def _cancel(order, listing, *, actor=None, actor_label="", reason=""):
 
 
 @transaction.atomic(durable=True)
-def order_seller_decline(*, order, actor, reason: str = "") -> Order:
+def order_seller_decline(*, order: Order, actor: User, reason: str = "") -> Order:
     """A member of the seller's organization declines: cancelled, listing released."""
     order, listing = lock_order_and_listing(order.pk)
     require_seller(actor, order)
@@ -132,7 +137,7 @@ def order_seller_decline(*, order, actor, reason: str = "") -> Order:
 
 
 @transaction.atomic(durable=True)
-def order_buyer_cancel(*, order, actor, reason: str = "") -> Order:
+def order_buyer_cancel(*, order: Order, actor: User, reason: str = "") -> Order:
     """A member of the buyer's organization cancels before paying: cancelled, listing released."""
     order, listing = lock_order_and_listing(order.pk)
     require_buyer(actor, order)
@@ -142,7 +147,7 @@ def order_buyer_cancel(*, order, actor, reason: str = "") -> Order:
 
 
 @transaction.atomic(durable=True)
-def order_expire(*, order) -> Order:
+def order_expire(*, order: Order) -> Order:
     """Seller-confirm or payment deadline passed (called by the deadline worker): cancelled, listing
     released. No-op (returns the order) if the order moved on meanwhile or the deadline is not past."""
     order, listing = lock_order_and_listing(order.pk)
@@ -158,7 +163,7 @@ def order_expire(*, order) -> Order:
 
 # --- completion and release ----------------------------------------------------------------------
 
-def _release(order, listing, *, actor=None, actor_label=""):
+def _release(order: Order, listing: Listing, *, actor: User | None = None, actor_label: str = "") -> Order:
     """complete → escrow to seller payable and fees → payout queued → margin returned → listing sold."""
     _transition(order, "complete", actor=actor, actor_label=actor_label)
     held = ledger.escrow_balance(order)
@@ -173,7 +178,7 @@ def _release(order, listing, *, actor=None, actor_label=""):
         (ledger.account(K.PLATFORM_FEES, currency), -(order.buyer_fee_minor + order.seller_commission_minor)),
     ], order=order, memo=f"{order.reference} released", idempotency_key=f"order-released-{order.pk}",
         created_by=actor)
-    payment = order_payment(order)
+    payment = cast(Payment, order_payment(order))  # a completed order was funded by a payment
     create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=order.payout_minor, currency=currency,
                         provider=payment.provider, recipient_org=order.seller_org, order=order, payment=payment,
                         source_account=seller_payable, actor=actor)
@@ -184,7 +189,7 @@ def _release(order, listing, *, actor=None, actor_label=""):
 
 
 @transaction.atomic(durable=True)
-def order_confirm_certificate(*, order, actor) -> Order:
+def order_confirm_certificate(*, order: Order, actor: User) -> Order:
     """The buyer confirms receipt of the certificate (transfer approved): completed, and the payout is
     released — seller paid price − commission, their margin returned, the platform keeps the fees;
     the listing is sold."""
@@ -196,7 +201,7 @@ def order_confirm_certificate(*, order, actor) -> Order:
 
 
 @transaction.atomic(durable=True)
-def order_auto_confirm(*, order) -> Order:
+def order_auto_confirm(*, order: Order) -> Order:
     """The inspection deadline passed: the platform confirms for the buyer (as order_confirm_certificate).
     No-op if the order is no longer awaiting the buyer's confirmation or the deadline is not past."""
     order, listing = lock_order_and_listing(order.pk)
@@ -207,12 +212,13 @@ def order_auto_confirm(*, order) -> Order:
 
 # --- refunds -------------------------------------------------------------------------------------
 
-def _refund(order, listing, *, actor=None, actor_label="", reason=""):
+def _refund(order: Order, listing: Listing, *, actor: User | None = None, actor_label: str = "",
+            reason: str = "") -> Order:
     """refund → escrow to refund clearing → refund queued through the provider it came from → listing
     released. Open disputes are closed as refunded."""
     _transition(order, "refund", actor=actor, actor_label=actor_label, reason=reason)
     held = ledger.escrow_balance(order)
-    payment = order_payment(order)
+    payment = cast(Payment, order_payment(order))  # used only when escrow holds money, which a payment put there
     if held:
         ledger.post("order_refunded", [
             (ledger.account(K.ESCROW_HELD, order.currency, order=order), held),
@@ -231,14 +237,14 @@ def _refund(order, listing, *, actor=None, actor_label="", reason=""):
     return order
 
 
-def _require_refund_reason(reason):
+def _require_refund_reason(reason: str | None) -> None:
     if not (reason or "").strip():
         raise ValidationFailed(_("Write the reason; both parties will read it."),
                                field_errors={"reason": [_("This field is required.")]})
 
 
 @transaction.atomic(durable=True)
-def order_refund(*, order, actor, reason: str) -> Order:
+def order_refund(*, order: Order, actor: User | None, reason: str) -> Order:
     """Refund the buyer through the provider it came from (escrow staff, or the system when actor is
     None); the listing goes back to published."""
     _require_refund_reason(reason)
@@ -249,7 +255,7 @@ def order_refund(*, order, actor, reason: str) -> Order:
 
 
 @transaction.atomic(durable=True)
-def order_seller_default(*, order, reason: str) -> Order:
+def order_seller_default(*, order: Order, reason: str) -> Order:
     """The seller missed the signing/filing deadline after the buyer paid: the buyer is refunded in
     full and the seller's margin (if held) is forfeited to the buyer."""
     order, listing = lock_order_and_listing(order.pk)
@@ -262,7 +268,7 @@ def order_seller_default(*, order, reason: str) -> Order:
 
 
 @transaction.atomic(durable=True)
-def order_staff_cancel(*, order, actor, reason: str) -> Order:
+def order_staff_cancel(*, order: Order, actor: User, reason: str) -> Order:
     """Escrow staff cancel an order with a written reason: unfunded → cancelled; funded → refunded."""
     _require_refund_reason(reason)
     order, listing = lock_order_and_listing(order.pk)
@@ -275,7 +281,7 @@ def order_staff_cancel(*, order, actor, reason: str) -> Order:
 # --- disputes -------------------------------------------------------------------------------------
 
 @transaction.atomic(durable=True)
-def order_dispute_open(*, order, actor, reason: str, files=()) -> Dispute:
+def order_dispute_open(*, order: Order, actor: User, reason: str, files: Iterable[Any] = ()) -> Dispute:
     """Either party opens a dispute after funding, with a reason and evidence files (checked by content)."""
     reason = (reason or "").strip()
     if not reason:
@@ -307,7 +313,7 @@ def order_dispute_open(*, order, actor, reason: str, files=()) -> Dispute:
 
 
 @transaction.atomic(durable=True)
-def order_dispute_resolve(*, order, actor, outcome: str, note: str) -> Order:
+def order_dispute_resolve(*, order: Order, actor: User, outcome: str, note: str) -> Order:
     """Escrow staff resolve a dispute: outcome "refund" (buyer refunded) or "continue" (resume the trade)."""
     _require_refund_reason(note)
     order, listing = lock_order_and_listing(order.pk)
@@ -328,7 +334,7 @@ def order_dispute_resolve(*, order, actor, outcome: str, note: str) -> Order:
     return order
 
 
-def may_view_order(user, order) -> bool:
+def may_view_order(user: Any, order: Order) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return (is_member(user, order.buyer_org) or is_member(user, order.seller_org)

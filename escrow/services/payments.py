@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Role
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import GatewayError, InvalidTransition, ValidationFailed
+from core.models import Tenant
 from core.money import format_money
 from core.notifications import notify
 from core.outbox import enqueue
+from core.permissions import Role
 from core.tenancy import require_tenant
 from escrow import ledger
-from escrow.models import AccountKind, Disbursement, OrderState, Payment, WebhookEvent
+from escrow.models import AccountKind, Disbursement, LedgerAccount, Order, OrderState, Payment, WebhookEvent
 from escrow.payments import get_provider
 from listings.models import Listing
 from listings.services import listing_margin_paid
@@ -28,7 +32,7 @@ S = OrderState
 
 
 @transaction.atomic(durable=True)
-def payment_start(*, order, actor, provider: str) -> Payment:
+def payment_start(*, order: Order, actor: User, provider: str) -> Payment:
     """The buyer starts paying a seller-confirmed order with `provider`; returns the pending Payment
     (a pending one for the same provider is reused). The view then asks the provider for the page
     to send the buyer to (outside the transaction)."""
@@ -55,7 +59,7 @@ def payment_start(*, order, actor, provider: str) -> Payment:
     return payment
 
 
-def _record_event(provider, event_id, kind, tenant, payload) -> bool:
+def _record_event(provider: str, event_id: str, kind: str, tenant: Tenant, payload: dict[str, Any] | None) -> bool:
     """Insert the event id; False when it was processed before (the unique index decides, even
     between two deliveries arriving at once)."""
     try:
@@ -67,7 +71,7 @@ def _record_event(provider, event_id, kind, tenant, payload) -> bool:
     return True
 
 
-def _receive(payment: Payment, *, provider_ref="", amount_minor=None) -> str:
+def _receive(payment: Payment, *, provider_ref: str = "", amount_minor: int | None = None) -> str:
     """Money arrived for `payment` (its row and its order/listing locked by the caller)."""
     payment.state = Payment.State.SUCCEEDED
     payment.received_at = timezone.now()
@@ -79,7 +83,7 @@ def _receive(payment: Payment, *, provider_ref="", amount_minor=None) -> str:
     amount = payment.received_minor
 
     if payment.purpose == Payment.Purpose.ORDER:
-        order = payment.order
+        order = cast(Order, payment.order)  # an order's payment
         if order.state == S.SELLER_CONFIRMED and amount == order.total_minor:
             ledger.post("order_funded", [
                 (clearing, amount), (ledger.account(K.ESCROW_HELD, payment.currency, order=order), -amount),
@@ -95,7 +99,7 @@ def _receive(payment: Payment, *, provider_ref="", amount_minor=None) -> str:
             _("the amount did not match the order")
         return _return_unmatched(payment, amount, clearing, why, order=order)
 
-    listing = payment.listing
+    listing = cast(Listing, payment.listing)  # a margin's payment
     if listing.state == Listing.State.AWAITING_MARGIN and amount == payment.amount_minor:
         ledger.post("margin_paid", [
             (clearing, amount), (ledger.account(K.MARGIN_HELD, payment.currency, listing=listing), -amount),
@@ -108,7 +112,8 @@ def _receive(payment: Payment, *, provider_ref="", amount_minor=None) -> str:
                              listing=listing)
 
 
-def _return_unmatched(payment, amount, clearing, why, *, order=None, listing=None) -> str:
+def _return_unmatched(payment: Payment, amount: int, clearing: LedgerAccount, why: str, *, order: Order | None = None,
+                      listing: Listing | None = None) -> str:
     """Money that arrived but cannot be used (late, duplicate or wrong amount) goes straight back."""
     refund_clearing = ledger.account(K.REFUND_CLEARING, payment.currency, provider=payment.provider)
     ledger.post("payment_unmatched", [(clearing, amount), (refund_clearing, -amount)], order=order, listing=listing,
@@ -116,7 +121,7 @@ def _return_unmatched(payment, amount, clearing, why, *, order=None, listing=Non
     create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=amount, currency=payment.currency,
                         provider=payment.provider, recipient_org=payment.payer_org, order=order, listing=listing,
                         payment=payment)
-    audit_record(actor_label=payment.provider, action="payment.returned", obj=order or listing, reason=str(why),
+    audit_record(actor_label=payment.provider, action="payment.returned", obj=cast("Order | Listing", order or listing), reason=str(why),
                  data={"payment": payment.reference, "amount_minor": amount})
     if order is not None:
         notify(users=order_parties(order), kind="payment.returned",
@@ -127,7 +132,7 @@ def _return_unmatched(payment, amount, clearing, why, *, order=None, listing=Non
     return "returned"
 
 
-def _lock_payment_target(payment_id):
+def _lock_payment_target(payment_id: int) -> Payment | None:
     """Lock in the fixed order: order (or listing) first, then the payment."""
     payment = Payment.objects.filter(pk=payment_id).only("pk", "order_id", "listing_id").first()
     if payment is None:
@@ -143,7 +148,7 @@ def _lock_payment_target(payment_id):
 @transaction.atomic(durable=True)
 def payment_event_apply(*, provider: str, event_id: str, kind: str, payment_id: int | None = None,
                         provider_ref: str = "", amount_minor: int | None = None, currency: str = "",
-                        reason: str = "", data: dict | None = None) -> str:
+                        reason: str = "", data: dict[str, Any] | None = None) -> str:
     """Apply one verified provider event exactly once (a table of processed event ids). Events may
     come twice or out of order: a success after a failure still counts (the money arrived); a
     failure after a success changes nothing; money for an order that can no longer take it goes
@@ -165,13 +170,14 @@ def payment_event_apply(*, provider: str, event_id: str, kind: str, payment_id: 
             payment.failure_reason = (reason or _("The payment was declined."))[:300]
             payment.save(update_fields=["state", "failure_reason"])
             if payment.order_id:
-                audit_record(actor_label=provider, action="payment.failed", obj=payment.order, reason=payment.failure_reason,
+                order = cast(Order, payment.order)
+                audit_record(actor_label=provider, action="payment.failed", obj=order, reason=payment.failure_reason,
                              data={"payment": payment.reference})
-                notify(users=[payment.order.buyer], kind="payment.failed",
+                notify(users=[order.buyer], kind="payment.failed",
                        subject=gettext_lazy("Payment for order %(ref)s did not go through"),
                        body=gettext_lazy("%(reason)s You can try again before the payment deadline."),
-                       params={"ref": payment.order.reference, "reason": payment.failure_reason},
-                       url=payment.order.get_absolute_url())
+                       params={"ref": order.reference, "reason": payment.failure_reason},
+                       url=order.get_absolute_url())
             outcome = "failed"
         else:
             outcome = "ignored"
@@ -182,11 +188,11 @@ def payment_event_apply(*, provider: str, event_id: str, kind: str, payment_id: 
 
 
 @transaction.atomic(durable=True)
-def bank_transfer_record_receipt(*, payment, actor, amount_minor: int, bank_reference: str = "") -> str:
+def bank_transfer_record_receipt(*, payment: Payment, actor: User, amount_minor: int, bank_reference: str = "") -> str:
     """Finance staff record a bank transfer received for a pending bank-transfer payment. The amount
     must match what is due; a different amount is refused with a message saying what to do."""
     require_staff(actor, Role.FINANCE)
-    payment = _lock_payment_target(payment.pk)
+    payment = cast(Payment, _lock_payment_target(payment.pk))  # the caller's payment exists
     if payment.provider != "bank_transfer":
         raise ValidationFailed(_("Only bank-transfer payments are recorded by hand."))
     if payment.state == Payment.State.SUCCEEDED:
@@ -201,13 +207,13 @@ def bank_transfer_record_receipt(*, payment, actor, amount_minor: int, bank_refe
                          payment.tenant, {"bank_reference": bank_reference, "recorded_by": actor.pk}):
         raise InvalidTransition(_("This transfer was already recorded."))
     outcome = _receive(payment, provider_ref=bank_reference, amount_minor=amount_minor)
-    audit_record(actor=actor, action="payment.bank_receipt_recorded", obj=payment.order or payment.listing,
+    audit_record(actor=actor, action="payment.bank_receipt_recorded", obj=cast("Order | Listing", payment.order or payment.listing),
                  data={"payment": payment.reference, "amount_minor": amount_minor, "bank_reference": bank_reference,
                        "outcome": outcome})
     return outcome
 
 
-def _settle(disb: Disbursement, provider_ref: str | None, actor=None):
+def _settle(disb: Disbursement, provider_ref: str | None, actor: User | None = None) -> None:
     disb.state = Disbursement.State.PAID
     disb.paid_at = timezone.now()
     disb.provider_ref = provider_ref or disb.provider_ref
@@ -249,7 +255,7 @@ def disbursement_execute(*, disbursement_id: int) -> str:
 
 
 @transaction.atomic(durable=True)
-def disbursement_mark_paid(*, disbursement, actor, bank_reference: str) -> Disbursement:
+def disbursement_mark_paid(*, disbursement: Disbursement, actor: User, bank_reference: str) -> Disbursement:
     """Finance staff record a refund or payout they paid from the bank by hand."""
     require_staff(actor, Role.FINANCE)
     if not (bank_reference or "").strip():

@@ -6,9 +6,13 @@ Transactions: ATOMIC_REQUESTS is off. Services that move state or money own thei
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+
+# Generic Django classes (ModelAdmin[Order], ...) may be subscripted at runtime, as mypy wants them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: embedded database, broker folders, media in development

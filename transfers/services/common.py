@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
 from core.errors import NotAllowed
-from core.permissions import has_role, is_member
+from core.permissions import Role, has_role, is_member
 from core.tenancy import require_tenant
+from escrow.models import Order
 from transfers.models import Party
 
 OFFICER_ROLES = (Role.ESCROW_OFFICER, Role.TENANT_ADMIN)
 
 
-def party_of(user, order) -> str | None:
+def party_of(user: Any, order: Order) -> str | None:
     """'seller' or 'buyer' when the user acts for that side of the order, else None."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -24,34 +27,34 @@ def party_of(user, order) -> str | None:
     return None
 
 
-def is_officer(user) -> bool:
+def is_officer(user: Any) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return user.is_superuser or has_role(user, *OFFICER_ROLES)
 
 
-def require_officer(user):
+def require_officer(user: Any) -> None:
     if not is_officer(user):
         raise NotAllowed(_("Only the exchange's escrow officers can do this."))
 
 
-def can_view_order_papers(user, order) -> bool:
+def can_view_order_papers(user: Any, order: Order) -> bool:
     return party_of(user, order) is not None or is_officer(user)
 
 
-def party_users(order, party: str | None = None) -> list:
-    orgs = {Party.SELLER: [order.seller_org_id], Party.BUYER: [order.buyer_org_id]}.get(
-        party, [order.seller_org_id, order.buyer_org_id])
+def party_users(order: Order, party: str | None = None) -> list[User]:
+    by_party: dict[str | None, list[int]] = {Party.SELLER: [order.seller_org_id], Party.BUYER: [order.buyer_org_id]}
+    orgs = by_party.get(party, [order.seller_org_id, order.buyer_org_id])
     return list(User.objects.filter(memberships__organization__in=orgs, is_active=True).distinct().order_by("pk"))
 
 
-def officers() -> list:
+def officers() -> list[User]:
     tenant = require_tenant()
     return list(User.objects.filter(tenant_roles__tenant=tenant, tenant_roles__role__in=OFFICER_ROLES,
                                     is_active=True).distinct().order_by("pk"))
 
 
-def order_url(order) -> str:
+def order_url(order: Order) -> str:
     try:
         return order.get_absolute_url()
     except Exception:  # noqa: BLE001 - the order page may not be routed yet

@@ -19,6 +19,9 @@ re-checks state and deadline, so running this twice, or in two workers at once, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,7 +35,7 @@ from escrow import services as escrow
 from escrow.models import Order, OrderState
 from escrow.services.core import lock_order
 from transfers.models import SIGNED_KINDS, Party, TransferDocument, TransferFiling
-from transfers.selectors import SIGN_REMINDER_BEFORE, current_documents, filing_deadline
+from transfers.selectors import SIGN_REMINDER_BEFORE, FilingDeadline, current_documents, filing_deadline
 
 from .common import officers, order_url, party_users
 from .papers import transfer_prepare
@@ -44,7 +47,7 @@ BUYER_LATE_REASON = gettext_lazy("The buyer did not sign the transfer papers bef
                                  "period that followed.")
 
 
-def _run(name, func, order, counts, **kwargs):
+def _run(name: str, func: Callable[..., Any], order: Order, counts: dict[str, int], **kwargs: Any) -> None:
     try:
         func(order=order, **kwargs)
         counts[name] = counts.get(name, 0) + 1
@@ -55,7 +58,8 @@ def _run(name, func, order, counts, **kwargs):
         counts["errors"] = counts.get("errors", 0) + 1
 
 
-def _once(order, action, counts, count_as, tell, **data):
+def _once(order: Order, action: str, counts: dict[str, int], count_as: str, tell: Callable[[Order], None],
+          **data: Any) -> None:
     """Run `tell(order)` once per order and `action` (an audit row on the order is the marker), under
     the order's lock so two workers do not both tell."""
     with transaction.atomic():
@@ -68,12 +72,12 @@ def _once(order, action, counts, count_as, tell, **data):
         if marker.exists():
             return
         audit_record(action=action, obj=order, actor_label="deadline",
-                     data={"filing_due": order.filing_due.isoformat(), **data})
+                     data={"filing_due": order.filing_due.isoformat(), **data})  # type: ignore[union-attr]  # FUNDED sets it
         tell(order)
         counts[count_as] = counts.get(count_as, 0) + 1
 
 
-def _remind(order, party, rule, counts):
+def _remind(order: Order, party: str, rule: FilingDeadline, counts: dict[str, int]) -> None:
     if party == Party.SELLER:
         body = gettext_lazy("You still have transfer papers to sign for “%(title)s”. Sign them on the order page "
                             "before %(due)s: if you have not by then, the order is cancelled, the buyer is "
@@ -83,7 +87,7 @@ def _remind(order, party, rule, counts):
                             "before %(due)s: if you have not by then, escrow staff are told, and unless you sign "
                             "before %(refund_at)s your payment is refunded and the purchase does not go ahead.")
 
-    def tell(order):
+    def tell(order: Order) -> None:
         notify(users=party_users(order, party), kind="transfer.sign_reminder",
                subject=gettext_lazy("Order %(ref)s: sign the transfer papers by %(due)s"), body=body,
                params={"ref": order.reference, "title": order.listing.title, "due": _when(rule.due),
@@ -92,12 +96,12 @@ def _remind(order, party, rule, counts):
     _once(order, "transfer.sign_reminder", counts, "sign_reminders", tell, party=party)
 
 
-def _when(moment) -> str:
+def _when(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
-def _buyer_late_tell(order, rule, counts):
-    def tell(order):
+def _buyer_late_tell(order: Order, rule: FilingDeadline, counts: dict[str, int]) -> None:
+    def tell(order: Order) -> None:
         params = {"ref": order.reference, "title": order.listing.title, "due": _when(rule.due),
                   "refund_at": _when(rule.buyer_refund_at)}
         notify(users=party_users(order, Party.BUYER), kind="transfer.buyer_sign_overdue",
@@ -121,10 +125,10 @@ def _buyer_late_tell(order, rule, counts):
     _once(order, "transfer.buyer_sign_overdue", counts, "buyer_late_told", tell)
 
 
-def _staff_tell(order, rule, counts):
+def _staff_tell(order: Order, rule: FilingDeadline, counts: dict[str, int]) -> None:
     """The parties did their part (or the platform produced no papers): tell the officers once and
     flag the current filing for their queue."""
-    def tell(order):
+    def tell(order: Order) -> None:
         filing = (TransferFiling.objects.select_for_update(of=("self",)).filter(order=order)
                   .order_by("-attempt").first())
         if filing is not None:
@@ -141,7 +145,7 @@ def _staff_tell(order, rule, counts):
     _once(order, "transfer.filing_overdue", counts, "filing_overdue_flagged", tell)
 
 
-def _signing_deadline(order, now, counts):
+def _signing_deadline(order: Order, now: datetime, counts: dict[str, int]) -> None:
     rule = filing_deadline(order, current_documents(order, kinds=SIGNED_KINDS), now=now)
     if rule is None:
         return
@@ -159,7 +163,7 @@ def _signing_deadline(order, now, counts):
         _staff_tell(order, rule, counts)
 
 
-def trade_deadlines_enforce(*, now=None, limit: int = 500) -> dict:
+def trade_deadlines_enforce(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """One pass over the tenant in context. Returns what was done, by kind."""
     now = now or timezone.now()
     counts: dict[str, int] = {}

@@ -6,20 +6,24 @@ poller or, for real offices, from staff recording the notice."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import InvalidTransition, ValidationFailed
 from core.events import emit, on
+from core.models import Tenant
 from core.notifications import notify
-from escrow.models import OrderState
+from escrow.models import Order, OrderState
 from escrow.services import order_refund, order_step
 from transfers import papers
-from transfers.models import DocumentKind, FilingStatus, OfficeNotice, TransferFiling
+from transfers.models import DocumentKind, FilingStatus, OfficeNotice, TransferDocument, TransferFiling
 from transfers.offices import PROFILES, OfficeAnswer, backoff, gateway_for
 from transfers.selectors import blocking_gates, current_filing, transfer_gates
 
@@ -29,11 +33,11 @@ from .papers import _lock_order, _store_document, generate_cover, prepare_in_tra
 log = logging.getLogger(__name__)
 
 
-def _lock_filing(filing_id) -> TransferFiling:
-    return TransferFiling.objects.select_for_update(of=("self",)).get(pk=filing_id)
+def _lock_filing(filing_id: int) -> TransferFiling:
+    return cast(TransferFiling, TransferFiling.objects.select_for_update(of=("self",)).get(pk=filing_id))  # the model has an untyped (django-fsm) base
 
 
-def _file_locked(order, filing, *, actor, ip_address=None) -> TransferFiling:
+def _file_locked(order: Order, filing: TransferFiling, *, actor: User, ip_address: str | None = None) -> TransferFiling:
     """Gates → cover data → gateway. Order and filing locked by the caller."""
     gates = transfer_gates(order=order, filing=filing)
     blocked = blocking_gates(gates)
@@ -75,7 +79,7 @@ def _file_locked(order, filing, *, actor, ip_address=None) -> TransferFiling:
 
 
 @transaction.atomic(durable=True)
-def transfer_file(*, order, actor, ip_address=None) -> TransferFiling:
+def transfer_file(*, order: Order, actor: User, ip_address: str | None = None) -> TransferFiling:
     """An escrow officer files the transfer (website staff view or admin button)."""
     require_officer(actor)
     order = _lock_order(order.pk)
@@ -92,7 +96,7 @@ def transfer_file(*, order, actor, ip_address=None) -> TransferFiling:
 
 
 @transaction.atomic(durable=True)
-def transfer_record_reference(*, filing, actor, reference: str) -> TransferFiling:
+def transfer_record_reference(*, filing: TransferFiling, actor: User, reference: str) -> TransferFiling:
     """Real offices: staff submitted the package and record the office's reference."""
     require_officer(actor)
     reference = (reference or "").strip()
@@ -117,7 +121,7 @@ def transfer_record_reference(*, filing, actor, reference: str) -> TransferFilin
     return filing
 
 
-def _notice_document(order, filing, answer: OfficeAnswer):
+def _notice_document(order: Order, filing: TransferFiling, answer: OfficeAnswer) -> TransferDocument:
     profile = PROFILES[filing.office]
     data = papers.paper_data(order, office=filing.office)
     issued = timezone.localtime(answer.issued_at or timezone.now()).date().isoformat()
@@ -128,7 +132,8 @@ def _notice_document(order, filing, answer: OfficeAnswer):
                            data={"number": answer.notice_number, "issued_on": issued, "text": answer.text})
 
 
-def apply_answer(order, filing, answer: OfficeAnswer, *, actor=None, actor_label: str = "") -> str:
+def apply_answer(order: Order, filing: TransferFiling, answer: OfficeAnswer, *, actor: User | None = None,
+                 actor_label: str = "") -> str:
     """Apply the office's answer to a filing (order and filing locked by the caller). Returns what
     happened: 'approved', 'rejected', 'correction', 'pending' or 'deferred'."""
     now = timezone.now()
@@ -223,8 +228,8 @@ def apply_answer(order, filing, answer: OfficeAnswer, *, actor=None, actor_label
 
 
 @transaction.atomic(durable=True)
-def transfer_record_notice(*, filing, actor, kind: str, number: str = "", text: str = "",
-                           correction_due=None) -> str:
+def transfer_record_notice(*, filing: TransferFiling, actor: User, kind: str, number: str = "", text: str = "",
+                           correction_due: datetime | None = None) -> str:
     """Staff record the office's notice for a real office (approval, rejection or correction request)."""
     require_officer(actor)
     status = {"approval": OfficeAnswer.APPROVED, "rejection": OfficeAnswer.REJECTED,
@@ -247,7 +252,7 @@ def transfer_record_notice(*, filing, actor, kind: str, number: str = "", text: 
 
 
 @transaction.atomic(durable=True)
-def transfer_submit_correction(*, filing, actor, note: str) -> TransferFiling:
+def transfer_submit_correction(*, filing: TransferFiling, actor: User, note: str) -> TransferFiling:
     """Staff send the correction to the office: the filing is with the office again."""
     require_officer(actor)
     note = (note or "").strip()
@@ -275,14 +280,14 @@ def transfer_submit_correction(*, filing, actor, note: str) -> TransferFiling:
 
 
 @transaction.atomic(durable=True)
-def transfer_refile(*, order, actor, ip_address=None) -> TransferFiling:
+def transfer_refile(*, order: Order, actor: User, ip_address: str | None = None) -> TransferFiling:
     """After a rejection, staff refile: a new attempt with the same signed papers, filed at once."""
     require_officer(actor)
     order = _lock_order(order.pk)
     if order.state != OrderState.TRANSFER_REJECTED:
         raise InvalidTransition(_("Only a rejected transfer can be refiled; order %(ref)s is “%(state)s”.")
                                 % {"ref": order.reference, "state": order.get_state_display()})
-    previous = _lock_filing(current_filing(order).pk)
+    previous = _lock_filing(cast(TransferFiling, current_filing(order)).pk)  # a rejected order has its filing
     if previous.status == FilingStatus.REJECTED:
         previous.resolution = "refile"
         previous.save(update_fields=["resolution", "updated_at"])
@@ -300,7 +305,7 @@ def transfer_refile(*, order, actor, ip_address=None) -> TransferFiling:
     return _file_locked(order, filing, actor=actor, ip_address=ip_address)
 
 
-def transfer_refund(*, order, actor, reason: str):
+def transfer_refund(*, order: Order, actor: User, reason: str) -> Order:
     """After a rejection, staff refund the buyer (escrow's refund service); the filing is closed in the
     same transaction by `_close_filing_on_refund`."""
     require_officer(actor)
@@ -309,9 +314,11 @@ def transfer_refund(*, order, actor, reason: str):
 
 
 @on("order.state_changed")
-def _close_filing_on_refund(*, tenant, data, order=None, step="", actor=None, reason="", **_):
+def _close_filing_on_refund(*, tenant: Tenant, data: dict[str, Any], order: Order | None = None, step: str = "",
+                            actor: User | None = None, reason: str = "", **_: Any) -> None:
     """Escrow refunded the order (staff, a dispute, a deadline): its rejected filing is resolved as a
-    refund, in escrow's transaction, so a refunded order never keeps an open filing."""
+    refund, in escrow's transaction, so a refunded order never keeps an open filing. Events announced
+    without the live objects (an order placed, a partner's test event) are not refunds: nothing to do."""
     if step != "refund" or order is None:
         return
     filing = current_filing(order)

@@ -3,6 +3,8 @@ certificate a Chinese seller uploads for an invention or utility model sold abro
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -10,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.notifications import notify
 from core.uploads import DOCUMENTS, validate_upload
-from escrow.models import OrderState
+from escrow.models import Order, OrderState
 from escrow.services import lock_order
 from transfers import papers
 from transfers.models import (
@@ -39,11 +42,12 @@ PREPARE_STATES = (OrderState.FUNDED, OrderState.TRANSFER_FILED, OrderState.TRANS
                   OrderState.TRANSFER_REJECTED, OrderState.DISPUTED)
 
 
-def _lock_order(order_id):
+def _lock_order(order_id: int) -> Order:
     return lock_order(order_id)
 
 
-def _store_document(*, order, kind, pdf: bytes, data: dict, filing=None) -> TransferDocument:
+def _store_document(*, order: Order, kind: str, pdf: bytes, data: dict[str, Any],
+                    filing: TransferFiling | None = None) -> TransferDocument:
     """Save a generated paper as the new current version of its kind (the old one is superseded)."""
     previous = TransferDocument.objects.filter(order=order, kind=kind, superseded=False).first()
     version = 1
@@ -60,13 +64,14 @@ def _store_document(*, order, kind, pdf: bytes, data: dict, filing=None) -> Tran
     return document
 
 
-def _create_filing(order, *, attempt: int) -> TransferFiling:
+def _create_filing(order: Order, *, attempt: int) -> TransferFiling:
     office, _problems = route_rights(list(order.listing.rights.all()))
-    return TransferFiling.objects.create(order=order, attempt=attempt, office=office or "",
+    filing: TransferFiling = TransferFiling.objects.create(order=order, attempt=attempt, office=office or "",
                                          adapter=adapter_name_for(office) if office else "manual")
+    return filing
 
 
-def prepare_in_transaction(order) -> tuple[TransferFiling, list[TransferDocument]]:
+def prepare_in_transaction(order: Order) -> tuple[TransferFiling, list[TransferDocument]]:
     """Create the filing and any missing paper (order locked by the caller). Returns the new papers."""
     filing = current_filing(order)
     if filing is None:
@@ -84,7 +89,7 @@ def prepare_in_transaction(order) -> tuple[TransferFiling, list[TransferDocument
 
 
 @transaction.atomic(durable=True)
-def transfer_prepare(*, order) -> TransferFiling | None:
+def transfer_prepare(*, order: Order) -> TransferFiling | None:
     """Prepare the transfer of a funded order: pick the office, generate the papers. Idempotent: run
     twice (task and page view at once), the papers are generated once. None if the order is not funded."""
     order = _lock_order(order.pk)
@@ -106,7 +111,7 @@ def transfer_prepare(*, order) -> TransferFiling | None:
     return filing
 
 
-def generate_cover(order, filing) -> TransferDocument | None:
+def generate_cover(order: Order, filing: TransferFiling) -> TransferDocument | None:
     """The office's cover data as a paper (order and filing locked by the caller)."""
     if not filing.office:
         return None
@@ -117,7 +122,8 @@ def generate_cover(order, filing) -> TransferDocument | None:
 
 
 @transaction.atomic(durable=True)
-def document_sign(*, document, user, typed_name: str, consent: bool, ip_address=None, user_agent: str = "",
+def document_sign(*, document: TransferDocument, user: User, typed_name: str, consent: bool,
+                  ip_address: str | None = None, user_agent: str = "",
                   shown_sha256: str = "") -> Signature:
     """One party signs one paper: typed full name and explicit consent; the signature keeps the time,
     the user, the IP address and the SHA-256 of the exact PDF bytes signed. Audited."""
@@ -137,7 +143,8 @@ def document_sign(*, document, user, typed_name: str, consent: bool, ip_address=
     existing = document.signatures.filter(party=party).select_related("user").first()
     if existing is not None:
         if existing.user_id == user.pk:
-            return existing  # the same person pressed twice
+            same: Signature = existing
+            return same  # the same person pressed twice
         raise Conflict(_("%(name)s already signed this paper for your side on %(when)s.")
                        % {"name": existing.typed_name, "when": timezone.localtime(existing.signed_at)
                           .strftime("%Y-%m-%d %H:%M")})
@@ -189,7 +196,7 @@ def document_sign(*, document, user, typed_name: str, consent: bool, ip_address=
 
 
 @transaction.atomic(durable=True)
-def export_certificate_upload(*, order, user, file) -> TransferFiling:
+def export_certificate_upload(*, order: Order, user: User, file: Any) -> TransferFiling:
     """The seller uploads the technology-export contract registration certificate (PDF or image,
     checked by content)."""
     order = _lock_order(order.pk)
@@ -207,7 +214,7 @@ def export_certificate_upload(*, order, user, file) -> TransferFiling:
     filing = current_filing(order)
     if filing is None:
         filing, _created = prepare_in_transaction(order)
-    filing = TransferFiling.objects.select_for_update(of=("self",)).get(pk=filing.pk)
+    filing = cast(TransferFiling, TransferFiling.objects.select_for_update(of=("self",)).get(pk=filing.pk))
     filing.export_certificate.save(file.name.rsplit("/", 1)[-1][:80] or "certificate", file, save=False)
     filing.export_certificate_type = content_type
     filing.export_certificate_uploaded_by = user

@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,11 +47,11 @@ class PollStats:
     skipped_locked: int = 0
     errors: int = 0
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _poll_batch(*, now, batch_size: int, seen: set, stats: PollStats) -> int:
+def _poll_batch(*, now: datetime, batch_size: int, seen: set[int], stats: PollStats) -> int:
     with transaction.atomic():
         due = TransferFiling.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status__in=OPEN_STATUSES, next_poll_at__lte=now)
@@ -60,15 +62,15 @@ def _poll_batch(*, now, batch_size: int, seen: set, stats: PollStats) -> int:
             return 0
         stats.batches += 1
         stats.claimed += len(filings)
-        by_adapter = defaultdict(list)
+        by_adapter: dict[str, list[TransferFiling]] = defaultdict(list)
         for filing in filings:
             by_adapter[filing.adapter].append(filing)
         answers: dict[int, OfficeAnswer] = {}
         for adapter, group in by_adapter.items():
             answers.update(get_gateway(adapter).status_many(group))
 
-        pending_groups: dict[tuple, list[int]] = defaultdict(list)
-        decided = []
+        pending_groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+        decided: list[tuple[TransferFiling, OfficeAnswer]] = []
         for filing in filings:
             answer = answers.get(filing.pk) or OfficeAnswer(OfficeAnswer.PENDING)
             if answer.status == OfficeAnswer.PENDING:
@@ -108,7 +110,7 @@ def _poll_batch(*, now, batch_size: int, seen: set, stats: PollStats) -> int:
         return len(filings)
 
 
-def transfer_poll_due(*, batch_size: int = 500, max_batches: int = 100, now=None) -> PollStats:
+def transfer_poll_due(*, batch_size: int = 500, max_batches: int = 100, now: datetime | None = None) -> PollStats:
     """One poll cycle for the tenant in context: every due filing, batch by batch."""
     now = now or timezone.now()
     stats = PollStats()
