@@ -72,13 +72,16 @@ class OrganizationAdmin(TenantModelAdmin):
     search_fields = ("legal_name", "legal_name_en", "registration_number", "contact_email")
     # Where an organization is paid is not the verifiers' business: shown, never edited here.
     readonly_fields = ("verification_status", "verification_note", "verified_at", "verified_by", "created_at",
-                       "payout_bank_name", "payout_bank_account", "stripe_account_id")
+                       "payout_bank_name", "payout_account_name", "payout_bank_account", "payout_swift", "payout_cnaps",
+                       "payout_changed_at", "payout_verified_at", "payout_verified_by", "stripe_account_id",
+                       "stripe_payouts_enabled")
     fieldsets = (
         (None, {"fields": ("kind", "legal_name", "legal_name_en", "country", "registration_number", "address",
                            "contact_email")}),
         (_("Verification"), {"fields": ("verification_status", "verification_note", "verified_at", "verified_by")}),
-        (_("Payouts"), {"fields": ("payout_bank_name", "payout_bank_account", "stripe_account_id"),
-                        "classes": ("collapse",)}),
+        (_("Payouts"), {"fields": ("payout_bank_name", "payout_account_name", "payout_bank_account", "payout_swift",
+                                   "payout_cnaps", "payout_changed_at", "payout_verified_at", "payout_verified_by",
+                                   "stripe_account_id", "stripe_payouts_enabled")}),
     )
     inlines = [DocumentInline, MembershipInline]
     actions = ["verify_selected"]
@@ -107,6 +110,8 @@ class OrganizationAdmin(TenantModelAdmin):
             path("<int:pk>/verify/", self.admin_site.admin_view(require_POST(self.verify_view)),
                  name="accounts_organization_verify"),
             path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="accounts_organization_reject"),
+            path("<int:pk>/verify-payout/", self.admin_site.admin_view(require_POST(self.verify_payout_view)),
+                 name="accounts_organization_verify_payout"),
             path("<int:pk>/documents/<int:doc_pk>/", self.admin_site.admin_view(self.document_view),
                  name="accounts_organization_document"),
         ]
@@ -138,6 +143,19 @@ class OrganizationAdmin(TenantModelAdmin):
         self._decide(request, org, approve=True)
         return HttpResponseRedirect(reverse("admin:accounts_organization_change", args=[org.pk]))
 
+    def verify_payout_view(self, request, pk):
+        """Finance confirms the organization's new payout bank account (after a call-back to a known
+        number); payouts held for it go out."""
+        org = self._org(request, pk)
+        try:
+            services.organization_verify_payout_bank(organization=org, actor=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, gettext("The payout account of %(org)s is verified; held payouts are on "
+                                               "their way.") % {"org": org.legal_name}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:accounts_organization_change", args=[org.pk]))
+
     def reject_view(self, request, pk):
         org = self._org(request, pk)
         form = RejectForm(request.POST or None)
@@ -159,7 +177,8 @@ class OrganizationAdmin(TenantModelAdmin):
         return FileResponse(handle, content_type=doc.content_type or "application/octet-stream")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "may_decide": self._may_decide(request)}
+        extra_context = {**(extra_context or {}), "may_decide": self._may_decide(request),
+                         "may_verify_payout": request.user.is_superuser or has_role(request.user, Role.FINANCE)}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Verify the selected organizations"))

@@ -78,3 +78,12 @@ class DocumentForm(forms.Form):
 class MemberForm(forms.Form):
     email = forms.EmailField(label=_("Email address of a colleague"))
     is_admin = forms.BooleanField(label=_("May manage the organization"), required=False)
+
+
+class PayoutBankForm(forms.Form):
+    bank_name = forms.CharField(label=_("Bank"), max_length=120)
+    account_name = forms.CharField(label=_("Account holder"), max_length=200,
+                                   help_text=_("As the bank has it; normally the organization's legal name"))
+    account_number = forms.CharField(label=_("Account number or IBAN"), max_length=60)
+    swift = forms.CharField(label=_("SWIFT/BIC"), max_length=11, required=False)
+    cnaps = forms.CharField(label=_("CNAPS code (mainland China)"), max_length=12, required=False)

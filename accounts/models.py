@@ -41,6 +41,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text=_("Platform operator: reaches the admin of every exchange.")
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    name_locked_at = models.DateTimeField(
+        _("name locked at"), null=True, blank=True,
+        help_text=_("Set when the person first signs a paper: the full name they signed with cannot change."))
 
     objects = UserManager()
 
@@ -113,10 +116,18 @@ class Organization(TenantOwned):
     verification_note = models.TextField(_("verification note"), blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # Payouts: Stripe connected account, or bank details for bank-transfer payouts.
+    # Payouts: Stripe connected account, or bank details for bank-transfer payouts. A change of bank
+    # details holds payouts until finance verifies them again (accounts.services.organization_set_payout_bank).
     stripe_account_id = models.CharField(max_length=64, blank=True)
+    stripe_payouts_enabled = models.BooleanField(default=False)
     payout_bank_name = models.CharField(_("bank"), max_length=120, blank=True)
-    payout_bank_account = models.CharField(_("bank account"), max_length=60, blank=True)
+    payout_account_name = models.CharField(_("account holder"), max_length=200, blank=True)
+    payout_bank_account = models.CharField(_("account number / IBAN"), max_length=60, blank=True)
+    payout_swift = models.CharField(_("SWIFT/BIC"), max_length=11, blank=True)
+    payout_cnaps = models.CharField(_("CNAPS code"), max_length=12, blank=True)
+    payout_verified_at = models.DateTimeField(_("payout details verified at"), null=True, blank=True)
+    payout_verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    payout_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -133,6 +144,17 @@ class Organization(TenantOwned):
 
     def __str__(self):
         return self.legal_name
+
+    @property
+    def payout_bank_verified(self) -> bool:
+        return bool(self.payout_bank_account and self.payout_verified_at)
+
+    def payout_bank_label(self) -> str:
+        """The bank account as people are shown it: bank, holder and the last four characters."""
+        if not self.payout_bank_account:
+            return ""
+        tail = self.payout_bank_account.replace(" ", "")[-4:]
+        return f"{self.payout_bank_name} · {self.payout_account_name or self.legal_name} · ····{tail}"
 
     def has_member(self, user) -> bool:
         """Asked by `core.permissions.is_member`: may `user` act for this organization?"""

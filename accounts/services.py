@@ -1,14 +1,17 @@
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
 from core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from core.events import emit
 from core.notifications import notify
-from core.permissions import has_role
+from core.permissions import has_role, require_role
 from core.tenancy import require_tenant
 
-from .models import Membership, Organization, Role, TenantRole
+from .models import Membership, Organization, Role, TenantRole, User
+from .validators import bank_details_problems, compact
 
 
 def user_grant_role(*, user, role, actor=None) -> TenantRole:
@@ -205,3 +208,91 @@ def organization_add_member(*, organization, actor, email, is_admin=False) -> Me
         notify(users=[user], kind="organization.member_added", subject=_("You can now act for %(org)s"),
                params={"org": organization.legal_name}, url=f"/account/organizations/{organization.pk}/")
     return membership
+
+
+# --- where an organization is paid -------------------------------------------------------------
+
+PAYOUT_FIELDS = ("payout_bank_name", "payout_account_name", "payout_bank_account", "payout_swift", "payout_cnaps")
+
+
+def organization_set_payout_bank(*, organization, actor, bank_name: str, account_name: str, account_number: str,
+                                 swift: str = "", cnaps: str = "") -> Organization:
+    """A manager sets the bank account payouts go to. Any change holds payouts until finance verifies
+    the new details, and every member is told (the usual payout-fraud path is a quiet change)."""
+    _require_manager(actor, organization)
+    bank_name, account_name = " ".join(bank_name.split()), " ".join(account_name.split())
+    problems = bank_details_problems(account_number=account_number, swift=swift, cnaps=cnaps,
+                                     country=organization.country)
+    if not bank_name:
+        problems["bank_name"] = _("Enter the bank's name.")
+    if not account_name:
+        problems["account_name"] = _("Enter the account holder's name as the bank has it.")
+    if problems:
+        raise ValidationFailed(_("The payout details were not saved: check the fields."),
+                               field_errors={k: [v] for k, v in problems.items()})
+    values = {"payout_bank_name": bank_name[:120], "payout_account_name": account_name[:200],
+              "payout_bank_account": " ".join(account_number.upper().split())[:60],
+              "payout_swift": compact(swift)[:11], "payout_cnaps": compact(cnaps)[:12]}
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        changed = [f for f in PAYOUT_FIELDS if getattr(org, f) != values[f]]
+        if not changed:
+            return org
+        for f in changed:
+            setattr(org, f, values[f])
+        org.payout_verified_at, org.payout_verified_by, org.payout_changed_at = None, None, timezone.now()
+        org.save(update_fields=[*changed, "payout_verified_at", "payout_verified_by", "payout_changed_at"])
+        audit_record(actor=actor, action="organization.payout_details_changed", obj=org,
+                     data={"fields": changed, "account": org.payout_bank_label()})
+        notify(users=list(User.objects.filter(memberships__organization=org, is_active=True).distinct()),
+               kind="organization.payout_details_changed",
+               subject=gettext_lazy("The payout bank account of %(org)s was changed"),
+               body=gettext_lazy("%(who)s set the account payouts go to: %(account)s. Payouts wait until the "
+                                 "exchange's finance team has verified it. If you did not expect this, contact "
+                                 "the exchange at once."),
+               params={"org": org.legal_name, "who": actor.get_full_name(), "account": org.payout_bank_label()},
+               url=f"/account/organizations/{org.pk}/")
+        notify(users=_finance_staff(), kind="organization.payout_details_to_verify",
+               subject=gettext_lazy("Verify the new payout account of %(org)s"),
+               params={"org": org.legal_name}, url=f"/admin/accounts/organization/{org.pk}/change/")
+    return org
+
+
+def organization_verify_payout_bank(*, organization, actor) -> Organization:
+    """Finance confirms the bank details (e.g. by a call-back to a known number); held payouts go out."""
+    require_role(actor, Role.FINANCE, message=_("Only the exchange's finance staff verify payout details."))
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        if not org.payout_bank_account:
+            raise ValidationFailed(_("%(org)s has not entered payout details yet.") % {"org": org.legal_name})
+        if org.payout_verified_at:
+            raise InvalidTransition(_("These payout details are verified already."))
+        org.payout_verified_at, org.payout_verified_by = timezone.now(), actor
+        org.save(update_fields=["payout_verified_at", "payout_verified_by"])
+        audit_record(actor=actor, action="organization.payout_details_verified", obj=org,
+                     data={"account": org.payout_bank_label()})
+        emit("organization.payout_destination_ready", organizations=[org], data={"organization": org.pk},
+             organization=org, actor=actor)
+    return org
+
+
+def organization_set_stripe_account(*, organization, account_id: str, payouts_enabled: bool) -> Organization:
+    """The Stripe connected account of an organization and whether Stripe lets it receive payouts
+    (from Connect onboarding and the `account.updated` webhook)."""
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        was_ready = bool(org.stripe_account_id and org.stripe_payouts_enabled)
+        org.stripe_account_id, org.stripe_payouts_enabled = account_id, payouts_enabled
+        org.save(update_fields=["stripe_account_id", "stripe_payouts_enabled"])
+        audit_record(actor_label="stripe", action="organization.stripe_account_updated", obj=org,
+                     data={"account": account_id, "payouts_enabled": payouts_enabled})
+        if payouts_enabled and not was_ready:
+            emit("organization.payout_destination_ready", organizations=[org], data={"organization": org.pk},
+                 organization=org, actor=None)
+    return org
+
+
+def _finance_staff():
+    return list(User.objects.filter(tenant_roles__tenant=require_tenant(),
+                                    tenant_roles__role__in=[Role.FINANCE, Role.TENANT_ADMIN],
+                                    is_active=True).distinct())

@@ -14,6 +14,7 @@ urlpatterns = [
     path("organizations/<int:pk>/documents/<int:doc_pk>/", views.organization_document, name="organization_document"),
     path("organizations/<int:pk>/documents/<int:doc_pk>/remove/", views.organization_document_remove,
          name="organization_document_remove"),
+    path("organizations/<int:pk>/payout-bank/", views.organization_payout_bank, name="organization_payout_bank"),
     path("organizations/<int:pk>/submit/", views.organization_submit, name="organization_submit"),
     path("organizations/<int:pk>/members/", views.organization_add_member, name="organization_add_member"),
     path("organizations/<int:pk>/default/", views.organization_make_default, name="organization_make_default"),

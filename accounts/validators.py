@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -83,3 +85,45 @@ def registration_number_problems(*, kind: str, country: str, number: str) -> lis
     except ValidationError as exc:
         return list(exc.messages)
     return []
+
+
+# --- bank details (seller payouts, exchange escrow accounts) ------------------------------------
+
+SWIFT = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")
+CNAPS = re.compile(r"\d{12}")
+IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+ACCOUNT = re.compile(r"[0-9A-Z][0-9A-Z\- ]{4,38}[0-9A-Z]")
+
+
+def compact(value: str) -> str:
+    return "".join((value or "").split()).upper()
+
+
+def iban_valid(value: str) -> bool:
+    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    v = compact(value)
+    if not IBAN.fullmatch(v):
+        return False
+    rearranged = v[4:] + v[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+def bank_details_problems(*, account_number: str, swift: str = "", cnaps: str = "", country: str = "") -> dict:
+    """Field -> message for bank details that cannot be right; empty when they look valid."""
+    problems = {}
+    number = compact(account_number)
+    if not number:
+        problems["account_number"] = _("Enter the account number (or IBAN).")
+    elif number[:2].isalpha() and number[2:4].isdigit():
+        if not iban_valid(number):
+            problems["account_number"] = _("This IBAN does not pass its check digits: check it against a statement.")
+    elif not ACCOUNT.fullmatch(account_number.strip().upper()) or not any(c.isdigit() for c in number):
+        problems["account_number"] = _("An account number has 6 to 40 digits or letters (spaces and dashes allowed).")
+    if swift and not SWIFT.fullmatch(compact(swift)):
+        problems["swift"] = _("A SWIFT/BIC code has 8 or 11 characters: bank (4 letters), country (2), "
+                              "location (2) and optionally branch (3), e.g. BKCHCNBJ110.")
+    if cnaps and not CNAPS.fullmatch(compact(cnaps)):
+        problems["cnaps"] = _("A CNAPS code has 12 digits.")
+    if country == "CN" and not cnaps and not swift:
+        problems["cnaps"] = _("For an account in mainland China, enter the bank's CNAPS code (or its SWIFT code).")
+    return problems

@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.permissions import user_roles
 
 from . import services
-from .forms import DocumentForm, MemberForm, OrganizationForm, ProfileForm
+from .forms import DocumentForm, MemberForm, OrganizationForm, PayoutBankForm, ProfileForm
 from .models import Membership, Organization, OrganizationDocument, Role, User
 from .selectors import active_organization, seller_blockers
 
@@ -96,9 +96,31 @@ def organization_detail(request, pk):
         "members": org.memberships.select_related("user").order_by("joined_at"),
         "doc_form": DocumentForm(),
         "member_form": MemberForm(),
+        "payout_form": PayoutBankForm(initial={
+            "bank_name": org.payout_bank_name, "account_name": org.payout_account_name or org.legal_name,
+            "account_number": org.payout_bank_account, "swift": org.payout_swift, "cnaps": org.payout_cnaps}),
         "blockers": seller_blockers(request.user, org),
         "can_edit": membership.is_admin and org.verification_status != Organization.Verification.PENDING,
     })
+
+
+@login_required
+@require_POST
+def organization_payout_bank(request, pk):
+    org, _membership = _my_org(request, pk, manage=True)
+    form = PayoutBankForm(request.POST)
+    if form.is_valid():
+        try:
+            services.organization_set_payout_bank(organization=org, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, " ".join([str(exc.message), *[str(m) for ms in (exc.field_errors or {}).values()
+                                                                   for m in ms]]))
+        else:
+            messages.success(request, _("Payout details saved. Payouts wait until the exchange's finance team "
+                                        "has verified them; every member was told."))
+    else:
+        messages.error(request, _("The payout details were not saved: check the fields."))
+    return redirect("accounts:organization", pk=org.pk)
 
 
 @login_required
@@ -138,6 +160,9 @@ def organization_upload(request, pk):
         "org": org, "membership": _membership, "documents": org.documents.order_by("-uploaded_at"),
         "members": org.memberships.select_related("user").order_by("joined_at"), "doc_form": form,
         "member_form": MemberForm(),
+        "payout_form": PayoutBankForm(initial={
+            "bank_name": org.payout_bank_name, "account_name": org.payout_account_name or org.legal_name,
+            "account_number": org.payout_bank_account, "swift": org.payout_swift, "cnaps": org.payout_cnaps}),
         "blockers": seller_blockers(request.user, org), "can_edit": True,
     }, status=400)
 

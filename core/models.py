@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from .tenancy import TenantOwned
 
 
+def tenant_logo_path(instance: Tenant, filename: str) -> str:
+    return f"t{instance.pk}/branding/logo-{int(time.time())}"
+
+
 class Tenant(models.Model):
     """A regional IP exchange running its own branded marketplace on the platform."""
 
@@ -22,6 +26,8 @@ class Tenant(models.Model):
     tagline_en = models.CharField(_("tagline in English"), max_length=200, blank=True)
     hosts = ArrayField(models.CharField(max_length=253), help_text=_("Host names this exchange is served on."))
     logo = models.CharField(_("logo (static path)"), max_length=200, blank=True)
+    logo_upload = models.FileField(_("logo"), upload_to=tenant_logo_path, blank=True,
+                                   help_text=_("PNG, JPEG or WebP; shown in the header and as the icon"))
     primary_color = models.CharField(max_length=7, default="#1d4ed8")
     accent_color = models.CharField(max_length=7, default="#f59e0b")
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
@@ -81,6 +87,16 @@ class Tenant(models.Model):
 
         lang = language or get_language() or ""
         return self.tagline_en if lang.startswith("en") and self.tagline_en else self.tagline
+
+    @property
+    def logo_url(self) -> str:
+        """The uploaded logo (served by core.views.tenant_logo), else the static one, else ''."""
+        from django.templatetags.static import static
+        from django.urls import reverse
+
+        if self.logo_upload:
+            return f"{reverse('tenant_logo')}?v={self.logo_upload.name.rsplit('-', 1)[-1]}"
+        return static(self.logo) if self.logo else ""
 
     @property
     def primary_host(self) -> str:

@@ -6,7 +6,7 @@ from core.tenancy import tenant_context
 from listings.models import Listing
 
 from . import services as s
-from .models import Order
+from .models import EscrowBankAccount, Order
 
 BUYER = "buyer@zgc.ipex.local"
 SELLER = "seller@zgc.ipex.local"
@@ -21,7 +21,28 @@ def _deliver(payment):
                                  kind="payment.succeeded", payment_id=payment.pk, amount_minor=payment.amount_minor)
 
 
+ESCROW_ACCOUNTS = {
+    "zgc": dict(currency="CNY", bank="中国银行北京中关村支行 Bank of China, Beijing Zhongguancun Branch",
+                account_name="中关村知识产权交易所有限公司（资金监管户）", account_number="3301 0000 4488 1207 66",
+                swift="BKCHCNBJ110", cnaps="104100004465",
+                reference_note="在附言中注明付款参考号 · Quote the payment reference in the remittance information"),
+    "gba": dict(currency="HKD", bank="The Hongkong and Shanghai Banking Corporation Limited",
+                account_name="Greater Bay Area IP Exchange Ltd — Client Escrow Account",
+                account_number="004-848-203917-838", swift="HSBCHKHHHKH",
+                reference_note="Quote the payment reference as 'Payment reference' / in the remittance details"),
+}
+
+
+def seed_escrow_accounts(tenants):
+    for slug, spec in ESCROW_ACCOUNTS.items():
+        tenant = tenants.get(slug)
+        if tenant is not None:
+            with tenant_context(tenant):
+                EscrowBankAccount.objects.get_or_create(currency=spec["currency"], is_active=True, defaults=spec)
+
+
 def seed(tenants):
+    seed_escrow_accounts(tenants)
     tenant = tenants.get("zgc")
     if tenant is None:
         return

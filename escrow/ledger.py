@@ -130,9 +130,9 @@ def order_statement(order) -> dict:
         "currency": order.currency,
         "paid": -by[("order_funded", K.ESCROW_HELD)],
         "held": escrow_balance(order),
-        "fees": -by[("order_released", K.PLATFORM_FEES)],
-        "paid_out": -by[("order_released", K.SELLER_PAYABLE)],
-        "refunded": by[("order_refunded", K.ESCROW_HELD)],
+        "fees": -by[("order_released", K.PLATFORM_FEES)] - by[("order_split", K.PLATFORM_FEES)],
+        "paid_out": -by[("order_released", K.SELLER_PAYABLE)] - by[("order_split", K.SELLER_PAYABLE)],
+        "refunded": by[("order_refunded", K.ESCROW_HELD)] - by[("order_split", K.REFUND_CLEARING)],
         "forfeited_margin": -by[("margin_forfeited", K.BUYER_PAYABLE)],
         "entries": entries,
     }

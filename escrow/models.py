@@ -21,13 +21,14 @@ class OrderState(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
     REFUNDED = "refunded", _("Refunded")
+    SETTLED = "settled", _("Settled by a split")
 
 
 S = OrderState
 # An order in one of these states holds its listing (one live order per listing, enforced by a constraint).
 LIVE_STATES = (S.PLACED, S.SELLER_CONFIRMED, S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_APPROVED,
                S.TRANSFER_REJECTED, S.DISPUTED)
-FINAL_STATES = (S.COMPLETED, S.CANCELLED, S.REFUNDED)
+FINAL_STATES = (S.COMPLETED, S.CANCELLED, S.REFUNDED, S.SETTLED)
 # After funding either party may dispute.
 DISPUTABLE_STATES = (S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_APPROVED, S.TRANSFER_REJECTED)
 
@@ -148,6 +149,11 @@ class Order(FSMModelMixin, TenantOwned):
     @transition(field=state, source=[S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_REJECTED, S.DISPUTED], target=S.REFUNDED)
     def refund(self):
         pass
+
+    @transition(field=state, source=S.DISPUTED, target=S.SETTLED)
+    def settle_split(self):
+        """Staff settle a dispute by a split: part refunded to the buyer, the rest released to the seller."""
+        self.disputed_from = ""
 
 
 # --- the ledger (DESIGN section 3): double-entry, integer minor units, append-only ---------------
@@ -286,6 +292,7 @@ class Disbursement(TenantOwned):
         MARGIN_FORFEIT = "margin_forfeit", _("Forfeited margin paid to buyer")
 
     class State(models.TextChoices):
+        HELD = "held", _("Waiting for verified payout details")
         PENDING = "pending", _("Pending")
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed, to retry")
@@ -300,6 +307,8 @@ class Disbursement(TenantOwned):
     currency = models.CharField(max_length=3)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     provider_ref = models.CharField(max_length=120, blank=True)
+    destination = models.CharField(_("paid to"), max_length=300, blank=True,
+                                   help_text=_("The account the money went to, as it was when sent"))
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -349,6 +358,7 @@ class Dispute(TenantOwned):
     class Outcome(models.TextChoices):
         REFUND = "refund", _("Buyer refunded")
         CONTINUE = "continue", _("Trade continues")
+        SPLIT = "split", _("Split between buyer and seller")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -360,6 +370,8 @@ class Dispute(TenantOwned):
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     opened_at = models.DateTimeField(auto_now_add=True)
+    answer_due = models.DateTimeField(_("the other side answers by"), null=True, blank=True)
+    refund_minor = models.PositiveBigIntegerField(_("refunded to the buyer (split)"), null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -376,8 +388,29 @@ def evidence_path(instance, filename):
     return f"t{instance.tenant_id}/disputes/{instance.dispute_id}/{filename}"
 
 
+class DisputeStatement(TenantOwned):
+    """What one side says in a dispute: the opening party's reason is the dispute itself; the other
+    side answers here with its own statement (and evidence files) before `Dispute.answer_due`."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="statements")
+    party = models.CharField(max_length=10, help_text=_("buyer or seller"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("statement"), max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "dispute", "party"], name="dispute_statement_one_per_party")]
+        verbose_name = _("dispute statement")
+        verbose_name_plural = _("dispute statements")
+
+    def __str__(self):
+        return f"{self.dispute} · {self.party}"
+
+
 class DisputeEvidence(TenantOwned):
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="evidence")
+    party = models.CharField(max_length=10, blank=True, help_text=_("buyer or seller: whose evidence"))
     file = models.FileField(upload_to=evidence_path)
     content_type = models.CharField(max_length=100)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -389,3 +422,30 @@ class DisputeEvidence(TenantOwned):
 
     def __str__(self):
         return self.file.name.rsplit("/", 1)[-1]
+
+
+class EscrowBankAccount(TenantOwned):
+    """The exchange's own escrow account at a bank, one per currency: where buyers transfer the money
+    the platform holds. Bank transfer is offered only for a currency the exchange has an account for."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    bank = models.CharField(_("bank"), max_length=200)
+    account_name = models.CharField(_("account name"), max_length=200)
+    account_number = models.CharField(_("account number / IBAN"), max_length=40)
+    swift = models.CharField(_("SWIFT/BIC"), max_length=11, blank=True)
+    cnaps = models.CharField(_("CNAPS code"), max_length=12, blank=True,
+                             help_text=_("12 digits; for transfers inside mainland China"))
+    reference_note = models.CharField(
+        _("reference format"), max_length=200, blank=True,
+        help_text=_("How payers quote the reference, e.g. 'IPX reference in the remittance information'"))
+    is_active = models.BooleanField(_("offered to payers"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "currency"], condition=models.Q(is_active=True),
+                                               name="escrow_bank_account_one_active_per_currency")]
+        verbose_name = _("escrow bank account")
+        verbose_name_plural = _("escrow bank accounts")
+
+    def __str__(self):
+        return f"{self.currency} · {self.bank} · {self.account_number}"

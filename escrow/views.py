@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -81,6 +82,7 @@ def order_detail(request, reference):
     processing = bool(pending and (pending.provider_ref.startswith("submitted") or request.GET.get("paid")))
     action = selectors.viewer_action(order, role)
     providers = available_providers(request.tenant)
+    dispute = selectors.open_dispute(order)
     context = {
         "order": order, "role": role, "listing": order.listing,
         "steps": selectors.timeline(order, payout),
@@ -89,7 +91,10 @@ def order_detail(request, reference):
         "disbursements": list(order.disbursements.select_related("recipient_org")),
         "payments": list(order.payments.all()),
         "events": list(audit_trail(order)),
-        "dispute": selectors.open_dispute(order),
+        "dispute": dispute,
+        "can_answer": bool(dispute and role in ("buyer", "seller") and dispute.party != role
+                           and not any(st.party == role for st in dispute.statements.all())
+                           and (dispute.answer_due is None or dispute.answer_due > timezone.now())),
         "disputes": list(order.disputes.all()),
         "pending_payment": pending, "processing": processing,
         "pay_form": PayForm(providers=providers),
@@ -132,7 +137,13 @@ def order_act(request, reference, action):
                 return redirect(order)
             services.order_dispute_open(order=order, actor=user, reason=form.cleaned_data["reason"],
                                         files=form.cleaned_data["files"])
-            messages.success(request, _("Dispute opened. Escrow staff will contact both parties; the payment stays held."))
+            messages.success(request, _("Dispute opened. The other side is asked for its answer; escrow staff "
+                                        "decide after hearing both. The payment stays held."))
+        elif action == "answer":
+            files = request.FILES.getlist("files")
+            services.order_dispute_answer(order=order, actor=user, statement=request.POST.get("statement", ""),
+                                          files=files)
+            messages.success(request, _("Your answer is with escrow staff; both sides are now heard."))
         else:
             raise Http404
     except DomainError as exc:
@@ -210,7 +221,7 @@ def pay_bank(request, reference):
     if payment.provider != "bank_transfer":
         raise Http404
     return render(request, "escrow/pay_bank.html", {"payment": payment, "order": payment.order,
-                                                    "bank": bank_details(request.tenant)})
+                                                    "bank": bank_details(request.tenant, payment.currency)})
 
 
 @login_required

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("branding/logo", core_views.tenant_logo, name="tenant_logo"),
     path("notifications/", core_views.notifications, name="notifications"),
     path("notifications/read-all/", core_views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/open/", core_views.notification_open, name="notification_open"),

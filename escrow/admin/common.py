@@ -36,19 +36,31 @@ class BankReferenceForm(forms.Form):
     bank_reference = forms.CharField(label=_("Bank reference of the transfer you made"), max_length=100)
 
 
-class ActionViewsMixin:
-    """Buttons with a small form (reason, amount) that call one service each."""
+class SplitForm(forms.Form):
+    refund = forms.CharField(label=_("Refunded to the buyer"),
+                             help_text=_("The rest, after the exchange's fees, is paid to the seller. E.g. 12,000.00"))
+    reason = forms.CharField(label=_("Reason (both parties read it)"), widget=forms.Textarea(attrs={"rows": 4}))
 
-    def _act(self, request, obj, *, title, form_class, call, done, back):
+
+class ActionViewsMixin:
+    """Buttons with a small form (reason, amount) that call one service each. With `summary`, the
+    first valid POST shows what will happen (amounts, who gets them, to which account, what cannot
+    be undone) and only a second, explicit confirmation calls the service."""
+
+    def _act(self, request, obj, *, title, form_class, call, done, back, summary=None):
         form = form_class(request.POST or None)
+        summary_rows = None
         if request.method == "POST" and form.is_valid():
             try:
-                call(form.cleaned_data)
+                if summary is not None and request.POST.get("confirmed") != "yes":
+                    summary_rows = summary(form.cleaned_data)
+                else:
+                    call(form.cleaned_data)
+                    self.message_user(request, done, messages.SUCCESS)
+                    return HttpResponseRedirect(back)
             except DomainError as exc:
                 self.message_user(request, str(exc.message), messages.ERROR)
-            else:
-                self.message_user(request, done, messages.SUCCESS)
-                return HttpResponseRedirect(back)
+                summary_rows = None
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": obj, "form": form,
-                   "title": title, "back": back}
+                   "title": title, "back": back, "summary": summary_rows}
         return TemplateResponse(request, "admin/escrow/action_form.html", context)

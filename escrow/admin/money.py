@@ -3,6 +3,9 @@ webhook events."""
 
 from __future__ import annotations
 
+import re
+
+from django import forms
 from django.contrib import admin
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -11,13 +14,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from accounts.validators import bank_details_problems
 from core.admin_site import TenantModelAdmin
+from core.audit import audit_record
 from core.errors import ValidationFailed
 from core.money import format_money, to_minor
 
 from .. import services
 from ..models import (
     Disbursement,
+    EscrowBankAccount,
     LedgerAccount,
     Payment,
     WebhookEvent,
@@ -163,3 +169,43 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class EscrowBankAccountForm(forms.ModelForm):
+    class Meta:
+        model = EscrowBankAccount
+        fields = ("currency", "bank", "account_name", "account_number", "swift", "cnaps", "reference_note",
+                  "is_active")
+
+    def clean(self):
+        data = super().clean()
+        data["currency"] = (data.get("currency") or "").upper()
+        if data["currency"] and not re.fullmatch(r"[A-Z]{3}", data["currency"]):
+            self.add_error("currency", gettext("Use the three-letter ISO code, e.g. CNY or HKD."))
+        for field, message in bank_details_problems(account_number=data.get("account_number") or "",
+                                                    swift=data.get("swift") or "", cnaps=data.get("cnaps") or "").items():
+            self.add_error(field, message)
+        if data.get("is_active") and data["currency"] and EscrowBankAccount.objects.filter(
+                currency=data["currency"], is_active=True).exclude(pk=self.instance.pk).exists():
+            self.add_error("currency", gettext("The exchange already has an active account in %(currency)s: "
+                                               "deactivate that one first.") % {"currency": data["currency"]})
+        return data
+
+
+@admin.register(EscrowBankAccount)
+class EscrowBankAccountAdmin(TenantModelAdmin):
+    """The exchange's escrow accounts, one active per currency: exchange administrators set them,
+    finance sees them. Payers are shown exactly these; every change is audited."""
+
+    form = EscrowBankAccountForm
+    view_roles = (Role.FINANCE, Role.ESCROW_OFFICER)
+    change_roles = ()  # exchange administrators (TENANT_ADMIN is implied)
+    allow_add = True
+    list_display = ("currency", "bank", "account_name", "account_number", "swift", "is_active", "updated_at")
+    list_filter = ("currency", "is_active")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(actor=request.user, action="escrow_bank_account.added" if not change else
+                     "escrow_bank_account.changed", obj=obj,
+                     data={f: str(form.cleaned_data.get(f)) for f in form.changed_data})

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from core.admin_site import ReadOnlyInline, TenantModelAdmin
-from core.money import format_money
+from core.errors import ValidationFailed
+from core.money import format_money, to_minor
 
 from .. import services
 from ..models import (
@@ -25,7 +26,8 @@ from ..models import (
     Order,
     Payment,
 )
-from .common import NO_SAVE, VIEW, ActionViewsMixin, ReasonForm, S
+from ..services.payouts import payout_destination
+from .common import NO_SAVE, VIEW, ActionViewsMixin, ReasonForm, S, SplitForm
 
 
 class LedgerInline(ReadOnlyInline):
@@ -155,6 +157,7 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
         return [
             path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view), name="escrow_order_refund"),
             path("<int:pk>/cancel/", self.admin_site.admin_view(self.cancel_view), name="escrow_order_cancel"),
+            path("<int:pk>/split/", self.admin_site.admin_view(self.split_view), name="escrow_order_split"),
             path("<int:pk>/resolve/<slug:outcome>/", self.admin_site.admin_view(self.resolve_view),
                  name="escrow_order_resolve"),
         ] + super().get_urls()
@@ -180,6 +183,44 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
                          form_class=ReasonForm, back=self._back(order),
                          call=lambda d: services.order_staff_cancel(order=order, actor=request.user, reason=d["reason"]),
                          done=gettext("Order cancelled (refunded if it was paid); both parties are told."))
+
+    def _money_summary(self, order, rows):
+        return [(gettext("Order"), f"{order.reference} · {order.listing.title}"), *rows]
+
+    def split_view(self, request, pk):
+        """Settle a dispute by a split: the officer enters the buyer's part, sees both amounts and where
+        they go, and confirms a second time."""
+        order = self._order(request, pk)
+
+        def amounts(data):
+            try:
+                refund = to_minor(data["refund"], order.currency)
+            except ValueError as exc:
+                raise ValidationFailed(str(exc)) from None
+            return refund, services.split_amounts(order, refund)
+
+        def summary(data):
+            refund, a = amounts(data)
+            payment = order.payments.filter(state="succeeded").first()
+            seller = payout_destination(order.seller_org, payment.provider if payment else "")
+            return self._money_summary(order, [
+                (gettext("To the buyer %(org)s") % {"org": order.buyer_org}, format_money(refund, order.currency)),
+                (gettext("Refunded through"), payment.get_provider_display() if payment else "—"),
+                (gettext("To the seller %(org)s") % {"org": order.seller_org},
+                 format_money(a["seller"], order.currency)),
+                (gettext("Seller's account"), seller.label or seller.missing),
+                (gettext("Kept by the exchange (fees)"), format_money(a["fees"], order.currency)),
+                (gettext("Reason sent to both"), data["reason"]),
+            ])
+
+        def call(data):
+            refund, _a = amounts(data)
+            services.order_dispute_resolve(order=order, actor=request.user, outcome="split", note=data["reason"],
+                                           refund_minor=refund, expected_refund_minor=refund)
+
+        return self._act(request, order, title=gettext("Settle the dispute on %(ref)s by a split")
+                         % {"ref": order.reference}, form_class=SplitForm, back=self._back(order), call=call,
+                         summary=summary, done=gettext("Dispute settled by a split; both parties are told."))
 
     def resolve_view(self, request, pk, outcome):
         order = self._order(request, pk)

@@ -193,7 +193,7 @@ class OrderDisputeApi(_OrderActionApi):
 def payment_instructions(payment, tenant) -> tuple[dict | None, str]:
     """(bank transfer instructions, checkout URL) for a pending payment, as the website shows them."""
     if payment.provider == "bank_transfer":
-        return {**bank_details(tenant), "amount": format_money(payment.amount_minor, payment.currency, symbol=False),
+        return {**(bank_details(tenant, payment.currency) or {}), "amount": format_money(payment.amount_minor, payment.currency, symbol=False),
                 "amount_minor": str(payment.amount_minor), "currency": payment.currency,
                 "reference": payment.reference}, ""
     url = get_provider(payment.provider).checkout_url(payment)

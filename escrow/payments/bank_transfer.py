@@ -4,21 +4,29 @@ finance from the bank and marked paid in the admin."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from . import PaymentProvider
 
 
-def bank_details(tenant) -> dict:
-    configured = getattr(settings, "ESCROW_BANK_ACCOUNT", None) or {}
-    return {
-        "account_name": configured.get("account_name") or f"{tenant.display_name()} — escrow account",
-        "bank": configured.get("bank") or "Bank of China, Beijing Zhongguancun Branch",
-        "account_number": configured.get("account_number") or "3301 0000 4488 1207 66",
-        "swift": configured.get("swift") or "BKCHCNBJ110",
-    }
+def escrow_account(tenant, currency: str | None = None):
+    """The exchange's active escrow bank account for `currency` (default: the exchange's), or None."""
+    from escrow.models import EscrowBankAccount
+
+    return (EscrowBankAccount.objects.unscoped()
+            .filter(tenant=tenant, currency=currency or tenant.currency, is_active=True).first())
+
+
+def bank_details(tenant, currency: str | None = None) -> dict | None:
+    """What a payer needs to transfer to the exchange's escrow account; None when the exchange has no
+    account for the currency (then bank transfer is not offered: never a placeholder account)."""
+    account = escrow_account(tenant, currency)
+    if account is None:
+        return None
+    return {"account_name": account.account_name, "bank": account.bank, "account_number": account.account_number,
+            "swift": account.swift, "cnaps": account.cnaps, "reference_note": account.reference_note,
+            "currency": account.currency}
 
 
 class BankTransferProvider(PaymentProvider):
@@ -26,6 +34,9 @@ class BankTransferProvider(PaymentProvider):
     label = _("Bank transfer")
     description = _("For large deals: transfer to the exchange's escrow account quoting the reference.")
     manual_disbursements = True
+
+    def available(self, tenant=None) -> bool:
+        return tenant is None or escrow_account(tenant) is not None
 
     def checkout_url(self, payment, *, request=None) -> str:
         ref = payment.order.reference if payment.order_id else payment.reference

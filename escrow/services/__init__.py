@@ -16,13 +16,12 @@ Each service: lock → actor check → transition → ledger → audit → notif
 """
 
 from .core import ORDER_STEPS, lock_order, lock_order_and_listing, order_step
+from .disputes import order_dispute_answer, order_dispute_open, order_dispute_resolve, split_amounts
 from .margins import margin_amount_for, margin_forfeit, margin_pay_start, margin_return
 from .orders import (
     order_auto_confirm,
     order_buyer_cancel,
     order_confirm_certificate,
-    order_dispute_open,
-    order_dispute_resolve,
     order_expire,
     order_place,
     order_refund,
@@ -44,6 +43,7 @@ __all__ = [
     "order_place", "order_seller_confirm", "order_seller_decline", "order_buyer_cancel", "order_expire",
     "order_confirm_certificate", "order_auto_confirm", "order_seller_default", "order_refund",
     "order_staff_cancel", "order_dispute_open", "order_dispute_resolve",
+    "order_dispute_answer", "split_amounts",
     "payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
     "disbursement_mark_paid",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",

@@ -57,6 +57,8 @@ def next_reference(prefix: str, sequence: str) -> str:
     return f"{prefix}-{timezone.now():%Y}-{number:06d}"
 
 
+from .payouts import route  # noqa: E402 (payouts uses nothing of this module)
+
 # --- money out ---------------------------------------------------------------------------------
 
 def create_disbursement(*, kind: str, amount_minor: int, currency: str, provider: str, recipient_org: Organization,
@@ -76,7 +78,11 @@ def create_disbursement(*, kind: str, amount_minor: int, currency: str, provider
             (cast(LedgerAccount, source_account), amount_minor),  # payouts always name the payable account
             (ledger.account(K.PAYOUT_CLEARING, currency, provider=provider), -amount_minor),
         ], order=order, listing=listing, memo=str(disb), idempotency_key=f"disb-queued-{disb.pk}", created_by=actor)
-    enqueue("escrow.tasks.execute_disbursement", disbursement_id=disb.pk, tenant_id=tenant.pk)
+    if route(disb):
+        disb.save(update_fields=["destination"])
+        enqueue("escrow.tasks.execute_disbursement", disbursement_id=disb.pk, tenant_id=tenant.pk)
+    else:
+        disb.save(update_fields=["state", "destination", "last_error"])
     return disb
 
 

@@ -1,12 +1,10 @@
-"""The order life cycle: place, confirm, cancel, fund, complete (release), dispute, refund."""
+"""The order life cycle: place, confirm, cancel, fund, complete (release), refund. Disputes: `disputes`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, cast
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,15 +17,12 @@ from core.events import emit
 from core.notifications import notify
 from core.permissions import Role, is_member
 from core.tenancy import require_tenant
-from core.uploads import DOCUMENTS, validate_upload
 from escrow import fees, ledger
 from escrow.models import (
-    DISPUTABLE_STATES,
     LIVE_STATES,
     AccountKind,
     Disbursement,
     Dispute,
-    DisputeEvidence,
     Order,
     OrderState,
     Payment,
@@ -51,7 +46,6 @@ from .margins import margin_forfeit, margin_return
 K = AccountKind
 S = OrderState
 RACE_LOST = "Someone else ordered this a moment ago."
-MAX_EVIDENCE_FILES = 5
 
 
 # --- place ---------------------------------------------------------------------------------------
@@ -276,62 +270,6 @@ def order_staff_cancel(*, order: Order, actor: User, reason: str) -> Order:
     if order.state in (S.PLACED, S.SELLER_CONFIRMED):
         return _cancel(order, listing, actor=actor, reason=reason)
     return _refund(order, listing, actor=actor, reason=reason)
-
-
-# --- disputes -------------------------------------------------------------------------------------
-
-@transaction.atomic(durable=True)
-def order_dispute_open(*, order: Order, actor: User, reason: str, files: Iterable[Any] = ()) -> Dispute:
-    """Either party opens a dispute after funding, with a reason and evidence files (checked by content)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed(_("Describe what went wrong."), field_errors={"reason": [_("This field is required.")]})
-    files = list(files or [])
-    if len(files) > MAX_EVIDENCE_FILES:
-        raise ValidationFailed(_("Attach at most %(n)s files.") % {"n": MAX_EVIDENCE_FILES})
-    checked = []
-    for f in files:
-        try:
-            checked.append((f, validate_upload(f, allowed=DOCUMENTS)))
-        except ValidationError as exc:
-            raise ValidationFailed(f"{f.name}: {' '.join(exc.messages)}", field_errors={"files": exc.messages}) from None
-    order, _listing = lock_order_and_listing(order.pk)
-    if is_member(actor, order.buyer_org):
-        party = "buyer"
-    elif is_member(actor, order.seller_org):
-        party = "seller"
-    else:
-        raise NotAllowed(_("Only the buyer or the seller can open a dispute."))
-    if order.state not in DISPUTABLE_STATES:
-        raise InvalidTransition(_("A dispute can be opened after the payment is held and before the trade ends."))
-    dispute = Dispute.objects.create(order=order, opened_by=actor, party=party, reason=reason)
-    for f, content_type in checked:
-        DisputeEvidence.objects.create(dispute=dispute, file=f, content_type=content_type, uploaded_by=actor)
-    _transition(order, "open_dispute", actor=actor, reason=reason, data={"dispute": dispute.pk, "party": party,
-                                                                         "files": len(checked)})
-    return dispute
-
-
-@transaction.atomic(durable=True)
-def order_dispute_resolve(*, order: Order, actor: User, outcome: str, note: str) -> Order:
-    """Escrow staff resolve a dispute: outcome "refund" (buyer refunded) or "continue" (resume the trade)."""
-    _require_refund_reason(note)
-    order, listing = lock_order_and_listing(order.pk)
-    require_staff(actor, Role.ESCROW_OFFICER)
-    if order.state != S.DISPUTED:
-        raise InvalidTransition(_("This order has no open dispute."))
-    dispute = Dispute.objects.select_for_update(of=("self",)).filter(order=order, state=Dispute.State.OPEN).first()
-    if outcome == Dispute.Outcome.REFUND:
-        _refund(order, listing, actor=actor, reason=note)
-    elif outcome == Dispute.Outcome.CONTINUE:
-        _transition(order, "resume", actor=actor, reason=note)
-        if dispute:
-            dispute.state, dispute.outcome = Dispute.State.RESOLVED, Dispute.Outcome.CONTINUE
-            dispute.resolved_by, dispute.resolved_at, dispute.resolution_note = actor, timezone.now(), note
-            dispute.save(update_fields=["state", "outcome", "resolved_by", "resolved_at", "resolution_note"])
-    else:
-        raise ValidationFailed(_("Choose how to resolve the dispute: refund the buyer or continue the trade."))
-    return order
 
 
 def may_view_order(user: Any, order: Order) -> bool:

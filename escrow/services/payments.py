@@ -235,6 +235,8 @@ def disbursement_execute(*, disbursement_id: int) -> str:
             .filter(pk=disbursement_id).first())
     if disb is None or disb.state == Disbursement.State.PAID:
         return "done"
+    if disb.state == Disbursement.State.HELD:
+        return "held"
     gateway = get_provider(disb.provider)
     if gateway.manual_disbursements:
         return "pending"
@@ -263,6 +265,9 @@ def disbursement_mark_paid(*, disbursement: Disbursement, actor: User, bank_refe
     disb = Disbursement.objects.select_for_update(of=("self",)).get(pk=disbursement.pk)
     if disb.state == Disbursement.State.PAID:
         raise InvalidTransition(_("This one is already paid."))
+    if disb.state == Disbursement.State.HELD:
+        raise InvalidTransition(_("This payout waits for verified payout details: %(why)s Nothing was recorded.")
+                                % {"why": disb.last_error})
     _settle(disb, bank_reference.strip(), actor=actor)
     audit_record(actor=actor, action="disbursement.marked_paid", obj=disb,
                  data={"kind": disb.kind, "amount_minor": disb.amount_minor, "bank_reference": bank_reference})

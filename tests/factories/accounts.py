@@ -14,6 +14,7 @@ class TenantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Tenant
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"ex{n}")
     name = factory.Sequence(lambda n: f"交易所 {n}")
@@ -21,6 +22,17 @@ class TenantFactory(factory.django.DjangoModelFactory):
     hosts = factory.LazyAttribute(lambda o: [f"{o.slug}.test"])
     currency = "CNY"
     languages = ["zh-hans", "en"]
+
+    @factory.post_generation
+    def escrow_bank_account(obj, create, extracted, **kwargs):
+        """Every test exchange takes bank transfers in its currency (pass escrow_bank_account=False not to)."""
+        if create and extracted is not False:
+            from escrow.models import EscrowBankAccount
+
+            EscrowBankAccount.objects.unscoped().get_or_create(
+                tenant=obj, currency=obj.currency, is_active=True,
+                defaults={"bank": "Bank of China, Haidian Branch", "account_name": f"{obj.name_en} escrow",
+                          "account_number": "3301 0000 4488 1207 66", "swift": "BKCHCNBJ110"})
 
 
 class UserFactory(factory.django.DjangoModelFactory):
