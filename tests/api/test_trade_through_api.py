@@ -5,6 +5,7 @@ the office answers (the transfers poll service) → the buyer confirms the certi
 (finance marks it paid). Webhooks are delivered to both partners along the way."""
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Organization, Role
 from escrow.models import Disbursement, Payment
@@ -54,7 +55,10 @@ def _run_trade(client, tenant, receiver):
     university = Organization.objects.create(
         legal_name="清源大学技术转移中心", legal_name_en="Qingyuan University TTO", country="CN",
         registration_number="12100000400000624D", address="北京市海淀区清华园1号",
-        verification_status=Organization.Verification.VERIFIED)
+        verification_status=Organization.Verification.VERIFIED,
+        # where it is paid, verified by the exchange's finance team (issue 11: payouts wait for this)
+        payout_bank_name="中国银行北京海淀支行", payout_account_name="清源大学", payout_bank_account="6217 0000 1234 5678",
+        payout_cnaps="104100004465", payout_verified_at=timezone.now())
     company = Organization.objects.create(
         legal_name="北京星河智能科技有限公司", legal_name_en="Starriver Smart Tech", country="CN",
         registration_number="91110108MA01R2QF9G", address="北京市海淀区中关村大街1号",

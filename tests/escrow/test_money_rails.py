@@ -40,7 +40,8 @@ def test_a_hkd_exchange_shows_its_own_hkd_account(db, client):
         EscrowBankAccount.objects.create(currency="HKD", bank="HSBC", account_name="GBA escrow",
                                          account_number="004-848-203917-838", swift="HSBCHKHHHKH")
         details = bank_details(gba)
-    assert details["bank"] == "HSBC" and details["currency"] == "HKD"
+    assert details["bank"] == "HSBC"
+    assert details["currency"] == "HKD"
 
 
 def _seller_admin(order):
@@ -176,9 +177,11 @@ def test_a_split_refunds_part_pays_the_rest_and_balances(tenant):
     assert refund.amount_minor == 400_000
     assert payout.amount_minor == order.total_minor - 400_000 - fees
     statement = ledger.order_statement(order)
-    assert statement["refunded"] == 400_000 and statement["paid_out"] == payout.amount_minor
+    assert statement["refunded"] == 400_000
+    assert statement["paid_out"] == payout.amount_minor
     assert statement["fees"] == fees
     dispute = Dispute.objects.get(order=order)
-    assert dispute.outcome == Dispute.Outcome.SPLIT and dispute.refund_minor == 400_000
+    assert dispute.outcome == Dispute.Outcome.SPLIT
+    assert dispute.refund_minor == 400_000
     order.listing.refresh_from_db()
     assert order.listing.state == Listing.State.PUBLISHED  # the transfer was never recorded: back on the market

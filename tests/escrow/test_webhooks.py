@@ -163,6 +163,7 @@ def test_stripe_release_transfers_to_connected_account(tenant, client, stripe_on
 
     order, seller, buyer = order_in_state(OrderState.SELLER_CONFIRMED)
     order.seller_org.stripe_account_id = "acct_seller_2"
+    order.seller_org.stripe_payouts_enabled = True
     order.seller_org.save()
     payment = s.payment_start(order=order, actor=buyer, provider="stripe")
     body = stripe_event(payment)
@@ -181,7 +182,7 @@ def test_stripe_release_transfers_to_connected_account(tenant, client, stripe_on
     assert headers["Idempotency-Key"] == payout.idempotency_key
 
 
-def test_stripe_transfer_without_connected_account_fails_and_retries(tenant, client, stripe_on):
+def test_stripe_payout_without_connected_account_waits_with_a_reason(tenant, client, stripe_on):
     order, seller, buyer = order_in_state(OrderState.SELLER_CONFIRMED)
     payment = s.payment_start(order=order, actor=buyer, provider="stripe")
     body = stripe_event(payment)
@@ -193,9 +194,10 @@ def test_stripe_transfer_without_connected_account_fails_and_retries(tenant, cli
             s.order_step(s.lock_order(order.pk), step)
     s.order_confirm_certificate(order=order, actor=buyer)
     payout = Disbursement.objects.get(order=order, kind="payout")
-    assert s.disbursement_execute(disbursement_id=payout.pk) == "failed"
-    payout.refresh_from_db()
-    assert "Stripe account" in payout.last_error
+    assert payout.state == "held"  # nothing is sent to Stripe while the seller has no connected account
+    assert s.disbursement_execute(disbursement_id=payout.pk) == "held"
+    assert "connected a Stripe account" in payout.last_error
+    assert not [c for c in stripe_on.calls if c[1] == "/v1/transfers"]
 
 
 def test_stripe_not_offered_without_keys(tenant, settings, monkeypatch):
