@@ -1,6 +1,10 @@
 """Orders: one per purchase, a protected state machine (DESIGN section 2). Transitions hold only
-in-memory checks; escrow/services.py locks, checks the actor, transitions, posts the ledger,
-audits and notifies on commit."""
+in-memory checks; escrow/services/ locks, checks the actor, transitions, posts the ledger,
+audits and notifies on commit.
+
+Over 400 lines on purpose: the order, its ledger (accounts, entries, lines), payments, payouts and
+disputes reference each other's states and constraints; one module keeps the money's schema in one
+read, in the order money moves."""
 
 from django.conf import settings
 from django.db import models
