@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from core.admin_site import ReadOnlyInline, TenantModelAdmin
 from core.errors import DomainError
 from core.permissions import has_role
+from core.storage import private_file_response
 
 from . import services
 from .models import Membership, Organization, OrganizationDocument, Role, TenantRole, User
@@ -171,10 +172,9 @@ class OrganizationAdmin(TenantModelAdmin):
         org = self._org(request, pk)
         doc = get_object_or_404(OrganizationDocument.objects.unscoped().filter(organization=org), pk=doc_pk)
         try:
-            handle = doc.file.open("rb")
+            return private_file_response(doc.file, content_type=doc.content_type)
         except FileNotFoundError:
             raise Http404 from None
-        return FileResponse(handle, content_type=doc.content_type or "application/octet-stream")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "may_decide": self._may_decide(request),

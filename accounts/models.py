@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.permissions import STAFF_ROLES, Role  # noqa: F401 (the role vocabulary, used by fields here)
 from core.tenancy import TenantOwned
+from core.uploads import tenant_folder
 
 
 class UserManager(BaseUserManager):
@@ -184,7 +185,7 @@ class Membership(TenantOwned):
 
 
 def org_document_path(instance, filename):
-    return f"t{instance.tenant_id}/org/{instance.organization_id}/{filename}"
+    return f"{tenant_folder(instance)}/org/{instance.organization_id}/{filename}"
 
 
 class OrganizationDocument(TenantOwned):

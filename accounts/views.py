@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from core.context_processors import site
 from core.errors import DomainError
 from core.permissions import user_roles
+from core.storage import private_file_response
 
 from . import services
 from .forms import DocumentForm, MemberForm, OrganizationForm, PayoutBankForm, ProfileForm
@@ -186,7 +187,10 @@ def organization_document(request, pk, doc_pk):
     """Members (and the exchange's staff through the admin) open a document; nobody else."""
     org, _membership = _my_org(request, pk)
     document = get_object_or_404(OrganizationDocument.objects.filter(organization=org), pk=doc_pk)
-    return FileResponse(document.file.open("rb"), content_type=document.content_type or "application/octet-stream")
+    try:
+        return private_file_response(document.file, content_type=document.content_type)
+    except FileNotFoundError:
+        raise Http404 from None
 
 
 @login_required

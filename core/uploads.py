@@ -62,3 +62,11 @@ class ContentTypeValidator:
 
     def __call__(self, file: Any) -> None:
         validate_upload(file, allowed=self.allowed, max_bytes=self.max_bytes)
+
+
+def tenant_folder(instance) -> str:
+    """The first part of every stored file's name: `t<tenant id>`, also before the row has its tenant
+    (a file saved before the model, as generated papers are)."""
+    from .tenancy import require_tenant
+
+    return f"t{instance.tenant_id or require_tenant().pk}"

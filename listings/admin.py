@@ -4,7 +4,7 @@ listings of the exchange."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from core.admin_site import ReadOnlyInline, TenantModelAdmin
 from core.errors import DomainError
 from core.permissions import Role, has_role
+from core.storage import private_file_response
 from rights.registry import get_register
 
 from . import services
@@ -113,10 +114,9 @@ class ListingAdmin(TenantModelAdmin):
         if right is None or not right.certificate:
             raise Http404
         try:
-            handle = right.certificate.open("rb")
+            return private_file_response(right.certificate, content_type=right.certificate_content_type)
         except FileNotFoundError:
             raise Http404 from None
-        return FileResponse(handle, content_type=right.certificate_content_type or "application/octet-stream")
 
     def _comparison(self, listing):
         register = get_register()

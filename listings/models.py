@@ -12,6 +12,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.money import Money
 from core.tenancy import TenantOwned
+from core.uploads import tenant_folder
 from rights.expiry import remaining_term
 from rights.models import Jurisdiction, LegalStatus, RegisterRecord, RightKind  # noqa: F401 (fields here)
 
@@ -168,7 +169,7 @@ class Listing(FSMModelMixin, TenantOwned):
 
 
 def certificate_path(instance, filename):
-    return f"t{instance.tenant_id}/listings/{instance.listing_id}/certificate-{filename}"
+    return f"{tenant_folder(instance)}/listings/{instance.listing_id}/certificate-{filename}"
 
 
 class Right(TenantOwned):

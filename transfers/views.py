@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.storage import private_file_response
 from escrow.models import Order
 
 from . import papers, selectors, services
@@ -93,11 +94,9 @@ def paper(request, pk):
 @login_required
 def pdf(request, pk):
     document = _document_for(request, pk)
-    response = FileResponse(document.file.open("rb"), content_type="application/pdf",
-                            as_attachment="download" in request.GET,
-                            filename=f"{document.order.reference}-{document.filename}")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(document.file, content_type="application/pdf",
+                                 as_attachment="download" in request.GET,
+                                 filename=f"{document.order.reference}-{document.filename}")
 
 
 @login_required
@@ -135,8 +134,7 @@ def export_certificate(request, pk):
     if filing is None or not filing.export_certificate or not (
             is_officer(request.user) or party_of(request.user, order) == "seller"):
         raise Http404
-    return FileResponse(filing.export_certificate.open("rb"), content_type=filing.export_certificate_type or
-                        "application/octet-stream")
+    return private_file_response(filing.export_certificate, content_type=filing.export_certificate_type)
 
 
 @login_required

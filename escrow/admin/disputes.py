@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_site import ReadOnlyInline, TenantModelAdmin
+from core.storage import private_file_response
 
 from ..models import (
     Dispute,
@@ -67,6 +68,6 @@ class DisputeAdmin(TenantModelAdmin):
         dispute = get_object_or_404(self.get_queryset(request), pk=pk)
         item = get_object_or_404(DisputeEvidence.objects.unscoped().filter(dispute=dispute), pk=ev)
         try:
-            return FileResponse(item.file.open("rb"), content_type=item.content_type)
+            return private_file_response(item.file, content_type=item.content_type)
         except FileNotFoundError:
             raise Http404 from None

@@ -2,6 +2,7 @@
 
 from .base import *  # noqa: F403
 from .base import env
+from .storage import object_storage
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -11,10 +12,16 @@ SITE_URL_SCHEME = env("SITE_URL_SCHEME", default="https")
 SITE_PORT = env("SITE_PORT", default="")
 # The simulated payment page lets the payer approve their own payment: off unless explicitly asked for.
 ESCROW_SIMULATED_PAYMENTS = env.bool("ESCROW_SIMULATED_PAYMENTS", default=False)
+# Uploads and generated papers: the S3-compatible bucket named by AWS_STORAGE_BUCKET_NAME (settings/
+# storage.py), so any number of web and worker machines share them; without one, the local MEDIA_ROOT
+# (a single machine, or a volume shared by every process as in docker-compose.yml).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": object_storage(env) or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# With a bucket, private files leave through short-lived signed URLs after the view's permission check.
+PRIVATE_FILES_SIGNED_URLS = env.bool("PRIVATE_FILES_SIGNED_URLS", default=STORAGES["default"]["BACKEND"] != (
+    "django.core.files.storage.FileSystemStorage"))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -3,13 +3,14 @@ Views only call transfers selectors and services."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import parsers, serializers
 from rest_framework.response import Response
 
 from core.api.base import PartnerAPIView
+from core.storage import private_file_response
 from escrow.selectors import order_for_viewer
 from partners.models import Scope
 from transfers import selectors, services
@@ -86,10 +87,8 @@ class OrderDocumentFileApi(PartnerAPIView):
                    summary="Download a paper or notice (PDF)")
     def get(self, request, reference, pk):
         order, _role, document = _document_for(self, reference, pk)
-        response = FileResponse(document.file.open("rb"), content_type="application/pdf", as_attachment=True,
-                                filename=f"{order.reference}-{document.filename}")
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return private_file_response(document.file, content_type="application/pdf", as_attachment=True,
+                                     filename=f"{order.reference}-{document.filename}", redirect=False)
 
 
 class OrderDocumentSignApi(PartnerAPIView):
