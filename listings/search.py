@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Count, F, Value
 from django.utils import timezone
 
+from core.replicas import read_connection
 from core.tenancy import require_tenant
 from rights.numbers import search_keys
 
@@ -196,7 +197,7 @@ def _grouped(qs, *, sample_percent: float | None = None) -> list[tuple[str, str,
     table = connection.ops.quote_name(Listing._meta.db_table)
     sql = sql.replace(f"FROM {table}", f"FROM {table} TABLESAMPLE SYSTEM ({float(sample_percent):.4f})", 1)
     scale = 100.0 / sample_percent
-    with connection.cursor() as cursor:
+    with read_connection(Listing).cursor() as cursor:
         cursor.execute(sql, args)
         return [(k, j, d, int(round(n * scale))) for k, j, d, n in cursor.fetchall()]
 
@@ -207,7 +208,7 @@ _reltuples_cache: dict = {}
 def _sample_percent() -> float:
     cached = _reltuples_cache.get("rows")
     if cached is None or cached[1] < time.monotonic():
-        with connection.cursor() as cursor:
+        with read_connection(Listing).cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Listing._meta.db_table])
             row = cursor.fetchone()
         cached = (max(float(row[0]) if row else 0.0, 1.0), time.monotonic() + 300)
@@ -225,7 +226,7 @@ def _column_stats():
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]
     lexemes, tenants = {}, {}
-    with connection.cursor() as cursor:
+    with read_connection(Listing).cursor() as cursor:
         cursor.execute(
             "SELECT attname, most_common_elems::text::text[], most_common_elem_freqs, "
             "most_common_vals::text::text[], most_common_freqs FROM pg_stats "
@@ -283,7 +284,7 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
     else:
         limited = qs.order_by().values_list("kind", "jurisdiction", "deal_type")[:EXACT_FACETS_UP_TO + 1]
         sql, args = limited.query.sql_with_params()
-        with connection.cursor() as cursor:
+        with read_connection(Listing).cursor() as cursor:
             cursor.execute(f"SELECT m.kind, m.jurisdiction, m.deal_type, count(*) FROM ({sql}) AS m "  # noqa: S608
                            "GROUP BY 1, 2, 3", args)  # ORM-compiled SQL with bound args
             rows = cursor.fetchall()

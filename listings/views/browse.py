@@ -14,6 +14,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.replicas import replica_reads
 
 from .. import services
 from ..forms import SearchForm
@@ -28,6 +29,7 @@ def _cards(qs):
     return qs.defer(*CARD_FIELDS_DEFER).select_related("seller_org")
 
 
+@replica_reads
 def home(request):
     published = Listing.objects.filter(state=Listing.State.PUBLISHED)
     featured = list(_cards(published.filter(featured=True)).order_by("-published_at", "-id")[:6])
@@ -43,6 +45,7 @@ def _query_without(params, *names):
     return urlencode({k: v for k, v in params.items() if k not in names and v not in ("", None)})
 
 
+@replica_reads
 def search(request):
     form = SearchForm(request.GET or None, currency=request.tenant.currency)
     params = form.params()
@@ -73,6 +76,7 @@ def search(request):
     })
 
 
+@replica_reads
 def detail(request, pk):
     listing = listing_for_viewer(pk=pk, user=request.user)
     is_seller_view = listing.state != Listing.State.PUBLISHED
