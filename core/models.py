@@ -171,3 +171,18 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.kwargs}"
+
+
+class TenantCounter(TenantOwned):
+    """Numbers people see (order and payment references), counted per exchange: no global sequence in
+    tenant data, so each exchange's rows can live on its own database node (docs/citus-tables.md).
+    `core.counters.next_number` increments one in the caller's transaction."""
+
+    name = models.CharField(max_length=40)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tenantcounter_unique")]
+
+    def __str__(self):
+        return f"{self.name} = {self.value}"

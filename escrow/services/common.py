@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
+from core.counters import next_number
 from core.errors import NotAllowed
 from core.outbox import enqueue
 from core.permissions import Role, has_role, is_member
@@ -48,13 +48,13 @@ def require_staff(actor: Any, *roles: str) -> None:
         raise NotAllowed(_("Only the exchange's escrow staff can do this."))
 
 
-def next_reference(prefix: str, sequence: str) -> str:
+def next_reference(prefix: str, counter: str, *, tenant: Any = None) -> str:
+    """`IPX-2026-000123`: numbered per exchange and year (core.counters), never by a global sequence."""
     from django.utils import timezone
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s)", [sequence])
-        (number,) = cursor.fetchone()
-    return f"{prefix}-{timezone.now():%Y}-{number:06d}"
+    year = timezone.localdate().year
+    number = next_number(tenant=tenant or require_tenant(), name=f"{counter}:{year}")
+    return f"{prefix}-{year}-{number:06d}"
 
 
 from .payouts import route  # noqa: E402 (payouts uses nothing of this module)

@@ -66,7 +66,7 @@ def margin_pay_start(*, listing: Listing, actor: User, provider: str) -> Payment
     payment = Payment.objects.create(
         tenant=tenant, purpose=Payment.Purpose.MARGIN, listing=listing, payer_org=listing.seller_org,
         provider=provider, amount_minor=amount, currency=listing.currency,
-        reference=next_reference("MGN", "escrow_payment_ref_seq"), created_by=actor)
+        reference=next_reference("MGN", "payment", tenant=tenant), created_by=actor)
     audit_record(actor=actor, action="margin.payment_started", obj=listing,
                  data={"payment": payment.reference, "provider": provider, "amount_minor": amount})
     return payment

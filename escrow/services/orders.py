@@ -82,7 +82,7 @@ def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, p
                   deal_type=locked.deal_type, payment_method=payment_method,
                   seller_confirm_due=now + timedelta(days=tenant.seller_confirm_days))
     fees.snapshot_onto(order, quote)
-    order.reference = next_reference("IPX", "escrow_order_ref_seq")
+    order.reference = next_reference("IPX", "order", tenant=tenant)
     try:
         with transaction.atomic():
             order.save()

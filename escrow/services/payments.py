@@ -50,7 +50,7 @@ def payment_start(*, order: Order, actor: User, provider: str) -> Payment:
     payment = Payment.objects.create(
         tenant=tenant, purpose=Payment.Purpose.ORDER, order=order, payer_org=order.buyer_org, provider=provider,
         amount_minor=order.total_minor, currency=order.currency,
-        reference=next_reference("PAY", "escrow_payment_ref_seq"), created_by=actor)
+        reference=next_reference("PAY", "payment", tenant=tenant), created_by=actor)
     if order.payment_method != provider:
         order.payment_method = provider
         order.save(update_fields=["payment_method", "updated_at"])
