@@ -6,7 +6,9 @@
 """
 
 import logging
+import os
 import socket
+import subprocess
 
 import pytest
 
@@ -58,3 +60,46 @@ def s3_storage(settings, s3_server, monkeypatch):
     client = s3_server["client"]
     for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         client.delete_object(Bucket=BUCKET, Key=item["Key"])
+
+
+@pytest.fixture(scope="session")
+def pg_bin():
+    from tests.scale.pgcluster import find_bin
+
+    bin_dir = find_bin()
+    if bin_dir is None:
+        pytest.skip("These tests need the PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup, pg_dump): "
+                    "apt-get install postgresql, or set PG_BIN.")
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def schema_sql(pg_bin, django_db_setup, django_db_blocker) -> bytes:
+    """The schema of the session's test database (pg_dump --schema-only): today's migrations, applied."""
+    from django.db import connections
+    from django.test.utils import setup_databases
+
+    default = connections["default"]
+    if default.settings_dict["NAME"] != default.creation._get_test_db_name():
+        # no test of this session asked for a database (e.g. -k picked only these): set up the test one
+        with django_db_blocker.unblock():
+            setup_databases(verbosity=0, interactive=False, aliases={"default"}, keepdb=True)
+    source = default.settings_dict
+    return subprocess.run(  # noqa: S603
+        [str(pg_bin / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges", "-h", source["HOST"] or "127.0.0.1",
+         "-p", str(source["PORT"] or 5432), "-U", source["USER"] or "postgres", source["NAME"]],
+        capture_output=True, check=True, env={**os.environ, "PGPASSWORD": source["PASSWORD"] or ""}).stdout
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(pg_bin, schema_sql):
+    """A throwaway primary + streaming replica (tests/scale/pgcluster.py) with the test database's schema
+    in the database `ipex`, on free loopback ports; stopped and deleted at the end of the session."""
+    from tests.scale.pgcluster import Cluster
+
+    cluster = Cluster(pg_bin)
+    try:
+        cluster.start(schema_sql)
+        yield cluster
+    finally:
+        cluster.stop()

@@ -13,43 +13,17 @@ from pathlib import Path
 import pytest
 from django.db import connections
 from django.test import Client
-from django.test.utils import setup_databases
 
 from core import replicas
 from core.replicas import PIN_COOKIE, choose_replica, replica_aliases
 from core.tenancy import tenant_context
 from listings.models import Listing
 from tests.factories import TenantFactory, make_member, published_listing
-from tests.scale.pgcluster import Cluster, find_bin
+from tests.scale.pgcluster import Cluster
 
 pytestmark = pytest.mark.scale
 ROOT = Path(__file__).resolve().parents[2]
 OLD, NEW = "压缩算法专利 Old title", "压缩算法专利 New title"
-
-
-@pytest.fixture(scope="session")
-def pg_cluster(django_db_setup, django_db_blocker):
-    """Primary + streaming replica with the schema of the session's test database (pg_dump --schema-only)."""
-    bin_dir = find_bin()
-    if bin_dir is None:
-        pytest.skip("The replica tests need the PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup): "
-                    "apt-get install postgresql, or set PG_BIN.")
-    default = connections["default"]
-    if default.settings_dict["NAME"] != default.creation._get_test_db_name():
-        # no test of this session asked for a database (e.g. -k picked only these): set up the test one
-        with django_db_blocker.unblock():
-            setup_databases(verbosity=0, interactive=False, aliases={"default"}, keepdb=True)
-    source = default.settings_dict
-    schema = subprocess.run(  # noqa: S603
-        [str(bin_dir / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges", "-h", source["HOST"] or "127.0.0.1",
-         "-p", str(source["PORT"] or 5432), "-U", source["USER"] or "postgres", source["NAME"]],
-        capture_output=True, check=True, env={**os.environ, "PGPASSWORD": source["PASSWORD"] or ""}).stdout
-    cluster = Cluster(bin_dir)
-    try:
-        cluster.start(schema)
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 TRUNCATE_ALL = """DO $$ DECLARE r record; BEGIN
