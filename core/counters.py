@@ -5,12 +5,14 @@ a transaction it keeps the counter row locked until commit, so the numbers of on
 out one transaction at a time (other exchanges never wait); a rolled-back transaction leaves no gap.
 """
 
+from typing import Any
+
 from django.db import connection
 
 from .models import TenantCounter
 
 
-def next_number(*, tenant, name: str) -> int:
+def next_number(*, tenant: Any, name: str) -> int:
     table = connection.ops.quote_name(TenantCounter._meta.db_table)
     tenant_id = getattr(tenant, "pk", tenant)
     with connection.cursor() as cursor:
@@ -18,4 +20,5 @@ def next_number(*, tenant, name: str) -> int:
             f"INSERT INTO {table} (tenant_id, name, value) VALUES (%s, %s, 1) "  # noqa: S608 (our table name)
             f"ON CONFLICT (tenant_id, name) DO UPDATE SET value = {table}.value + 1 RETURNING value",
             [tenant_id, name])
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    return int(row[0])

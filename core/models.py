@@ -184,5 +184,5 @@ class TenantCounter(TenantOwned):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tenantcounter_unique")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} = {self.value}"

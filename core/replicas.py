@@ -27,7 +27,9 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
@@ -41,8 +43,8 @@ PRIMARY_ONLY_APPS = frozenset({"sessions", "django_cache"})
 
 _replica_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("replica_allowed", default=False)
 _pinned: contextvars.ContextVar[bool] = contextvars.ContextVar("replica_pinned", default=False)
-_wrote: contextvars.ContextVar[list | None] = contextvars.ContextVar("replica_wrote", default=None)
-_used: contextvars.ContextVar[set | None] = contextvars.ContextVar("replica_used", default=None)
+_wrote: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("replica_wrote", default=None)
+_used: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("replica_used", default=None)
 
 # SQL run on a replica: is it a standby, is it streaming from the primary (a standby cut off from its
 # primary has nothing left to replay and would look fresh), and its replay lag in seconds: 0 when it has
@@ -131,7 +133,7 @@ def choose_replica() -> str | None:
 class ReplicaRouter:
     """DATABASE_ROUTERS entry: reads of `replica_reads` pages to a usable replica, the rest to default."""
 
-    def db_for_read(self, model, **hints):
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
         if not _replica_allowed.get() or _pinned.get() or model._meta.app_label in PRIMARY_ONLY_APPS:
             return None
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:  # a transaction reads its own writes
@@ -142,30 +144,30 @@ class ReplicaRouter:
             used.add(alias)
         return alias
 
-    def db_for_write(self, model, **hints):
+    def db_for_write(self, model: Any, **hints: Any) -> str:
         wrote = _wrote.get()
         if wrote is not None and model._meta.app_label not in PRIMARY_ONLY_APPS:
             wrote.append(model._meta.label)
         return DEFAULT_DB_ALIAS
 
-    def allow_relation(self, obj1, obj2, **hints):
+    def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool:
         return True  # replicas are copies of the primary: every row is related as on the primary
 
-    def allow_migrate(self, db, app_label, model_name=None, **hints):
+    def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool:
         return not db.startswith("replica_")
 
 
-def read_connection(model):
+def read_connection(model: Any) -> Any:
     """The connection a public selector's raw SQL should use (a replica when the router would pick one)."""
     return connections[router.db_for_read(model) or DEFAULT_DB_ALIAS]
 
 
-def replica_reads(view):
+def replica_reads(view: Callable[..., Any]) -> Callable[..., Any]:
     """Let a public, read-only page read from a replica (safe methods only). If the replica fails during
     the page, it is marked down and the page runs again on the primary."""
 
     @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
         if request.method not in SAFE_METHODS or not replica_aliases():
             return view(request, *args, **kwargs)
         used: set[str] = set()
@@ -190,10 +192,10 @@ class ReplicaPinMiddleware:
     """Read-your-writes: after a request that wrote, the browser reads from the primary for
     DATABASE_REPLICA_PIN_SECONDS (a cookie, so every web process honours it)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: Any) -> Any:
         if not replica_aliases():
             return self.get_response(request)
         now = time.time()

@@ -12,12 +12,15 @@ has checked the person's right to it and then calls `private_file_response`, whi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.http import FileResponse, HttpResponseRedirect
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
 
-def can_sign(storage) -> bool:
+def can_sign(storage: Any) -> bool:
     """True for storages that hand out short-lived signed URLs (django-storages' S3 with query auth)."""
     try:
         from storages.backends.s3 import S3Storage
@@ -27,23 +30,24 @@ def can_sign(storage) -> bool:
     return signs and isinstance(getattr(storage, "_wrapped", storage), S3Storage)
 
 
-def signed_url(fieldfile, *, content_type: str, filename: str | None = None, as_attachment: bool = False,
+def signed_url(fieldfile: FieldFile, *, content_type: str, filename: str | None = None, as_attachment: bool = False,
                seconds: int | None = None) -> str:
     """A URL on the object store for this file, valid for `seconds` (PRIVATE_FILES_URL_SECONDS)."""
     seconds = seconds or settings.PRIVATE_FILES_URL_SECONDS
     parameters = {"ResponseContentType": content_type, "ResponseCacheControl": "private, no-store"}
-    disposition = content_disposition_header(as_attachment, filename) if (filename or as_attachment) else None
+    disposition = content_disposition_header(as_attachment, filename or "") if (filename or as_attachment) else None
     if disposition:
         parameters["ResponseContentDisposition"] = disposition
-    return fieldfile.storage.url(fieldfile.name, parameters=parameters, expire=seconds)
+    return str(fieldfile.storage.url(fieldfile.name, parameters=parameters, expire=seconds))  # type: ignore[call-arg]
 
 
-def private_file_response(fieldfile, *, content_type: str = "", filename: str | None = None,
-                          as_attachment: bool = False, redirect: bool = True):
+def private_file_response(fieldfile: FieldFile, *, content_type: str = "", filename: str | None = None,
+                          as_attachment: bool = False, redirect: bool = True) -> HttpResponseBase:
     """The answer of a permission-checked view that hands out a stored file. Call it only after the
     check: the signed URL is as good as the file for its few seconds. `redirect=False` always streams
     (the partner API: clients send an Authorization header that must not follow them to the store)."""
     content_type = content_type or "application/octet-stream"
+    response: HttpResponseBase
     if redirect and settings.PRIVATE_FILES_SIGNED_URLS and can_sign(fieldfile.storage):
         response = HttpResponseRedirect(signed_url(fieldfile, content_type=content_type, filename=filename,
                                                    as_attachment=as_attachment))

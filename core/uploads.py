@@ -64,7 +64,7 @@ class ContentTypeValidator:
         validate_upload(file, allowed=self.allowed, max_bytes=self.max_bytes)
 
 
-def tenant_folder(instance) -> str:
+def tenant_folder(instance: Any) -> str:
     """The first part of every stored file's name: `t<tenant id>`, also before the row has its tenant
     (a file saved before the model, as generated papers are)."""
     from .tenancy import require_tenant
