@@ -1,5 +1,5 @@
 """Stripe: separate charges and transfers. The buyer pays the platform through Stripe Checkout (a
-PaymentIntent with transfer_group = order reference); the money stays in the platform balance; on
+PaymentIntent with transfer_group = t<tenant id>-<order reference>); the money stays in the platform balance; on
 release a Transfer goes to the seller's connected account; refunds through Refund. Webhooks are
 verified with STRIPE_WEBHOOK_SECRET; idempotency keys come from our own ids."""
 
@@ -42,7 +42,8 @@ class StripeProvider(PaymentProvider):
         import stripe
 
         order = payment.order
-        group = order.reference if order else payment.reference
+        # references are numbered per exchange: the tenant keeps groups of exchanges apart on one platform account
+        group = f"t{payment.tenant_id}-{order.reference if order else payment.reference}"
         name = (order.listing.title if order else payment.listing.title)[:200]
         back = payment.order.get_absolute_url() if order else "/"
         base = request.build_absolute_uri(back) if request else back
@@ -111,7 +112,8 @@ class StripeProvider(PaymentProvider):
             if not destination:
                 raise GatewayError(_("%(org)s has not connected a Stripe account for payouts yet.")
                                    % {"org": disbursement.recipient_org})
-            group = disbursement.order.reference if disbursement.order_id else f"listing-{disbursement.listing_id}"
+            group = (f"t{disbursement.tenant_id}-{disbursement.order.reference}" if disbursement.order_id
+                     else f"t{disbursement.tenant_id}-listing-{disbursement.listing_id}")
             transfer = client().v1.transfers.create(
                 params={"amount": disbursement.amount_minor, "currency": disbursement.currency.lower(),
                         "destination": destination, "transfer_group": group,

@@ -84,7 +84,7 @@ def test_stripe_checkout_charges_the_platform_with_transfer_group(tenant, stripe
     assert url.startswith("https://checkout.stripe.test/")
     method, path, form, headers = stripe_on.calls[0]
     assert path == "/v1/checkout/sessions"
-    assert form["payment_intent_data[transfer_group]"] == order.reference
+    assert form["payment_intent_data[transfer_group]"] == f"t{order.tenant_id}-{order.reference}"
     assert form["line_items[0][price_data][unit_amount]"] == str(order.total_minor)
     assert headers["Idempotency-Key"] == f"ipex-checkout-{tenant.pk}-{payment.pk}"
 
@@ -177,7 +177,7 @@ def test_stripe_release_transfers_to_connected_account(tenant, client, stripe_on
     method, path, form, headers = stripe_on.calls[-1]
     assert path == "/v1/transfers"
     assert form["destination"] == "acct_seller_2"
-    assert form["transfer_group"] == order.reference
+    assert form["transfer_group"] == f"t{order.tenant_id}-{order.reference}"
     assert form["amount"] == str(order.payout_minor)
     assert headers["Idempotency-Key"] == payout.idempotency_key
 
