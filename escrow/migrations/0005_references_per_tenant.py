@@ -28,8 +28,8 @@ SELECT setval('escrow_payment_ref_seq', GREATEST(1, (SELECT max(value) FROM mark
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("escrow", "0003_ledger_triggers"),
-        ("marketplace", "0003_tenant_counters"),
+        ("escrow", "0004_bank_accounts_disputes_split"),
+        ("marketplace", "0004_tenant_counters"),
     ]
 
     operations = [migrations.RunSQL(SEED, UNDO)]
