@@ -137,8 +137,14 @@ class Notification(TenantOwned):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=80)
+    # As written in the recipient's language when it happened (admin, search, old rows) ...
     subject = models.CharField(max_length=300)
     body = models.TextField(blank=True)
+    # ... and the event itself: the untranslated messages and their parameters, so the inbox and the
+    # email speak the reader's language of the moment they read it (core.notifications.render).
+    subject_source = models.TextField(blank=True, default="")
+    body_source = models.TextField(blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=500, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -152,6 +158,19 @@ class Notification(TenantOwned):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def display_subject(self) -> str:
+        """The subject in the active language (rendered from the stored event when there is one)."""
+        from .notifications import render
+
+        return render(self.subject_source, self.params)[:300] if self.subject_source else self.subject
+
+    @property
+    def display_body(self) -> str:
+        from .notifications import render
+
+        return render(self.body_source, self.params) if self.body_source else self.body
 
 
 class OutboxMessage(models.Model):

@@ -22,7 +22,7 @@ def send_notification_email(*, notification_id: int, tenant_id: int) -> None:
         with translation.override(language):
             context = {"note": note, "tenant": tenant, "url": tenant.absolute_url(note.url or "/")}
             text = render_to_string("email/notification.txt", context)
-            subject = f"[{tenant.display_name(language)}] {note.subject}"
+            subject = f"[{tenant.display_name(language)}] {note.display_subject}"
         send_mail(subject, text, None, [note.user.email])
         note.emailed_at = timezone.now()
         note.save(update_fields=["emailed_at"])

@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -43,16 +45,25 @@ class TenantLocaleMiddleware:
         return response
 
 
+@csrf_exempt
 @require_POST
 def set_language(request):
     """Django's set_language (cookie, redirect to `next`), limited to the tenant's languages, and saved on
-    the profile of a logged-in user so every device and every email follows."""
+    the profile of a logged-in user so every device and every email follows.
+
+    An anonymous visitor's choice only sets the language cookie, so the switcher carries no CSRF token
+    for them (an anonymous page then sets no cookie and can be cached publicly); a signed-in user's
+    choice changes the profile and is CSRF-checked as any other form."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+        if refused is not None:
+            return refused
     language = request.POST.get("language", "")
     if language not in offered_languages(getattr(request, "tenant", None)):
         request.POST = request.POST.copy()
         request.POST["language"] = ""  # Django then just redirects without changing anything
     response = django_set_language(request)
-    user = getattr(request, "user", None)
     if language in offered_languages(getattr(request, "tenant", None)) and user is not None and user.is_authenticated:
         user_update_profile(user=user, language=language)
     return response

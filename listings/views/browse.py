@@ -13,7 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
+from core.cache import cached
 from core.errors import DomainError
+from core.http_cache import public_page
 from core.replicas import replica_reads
 
 from .. import services
@@ -29,12 +31,22 @@ def _cards(qs):
     return qs.defer(*CARD_FIELDS_DEFER).select_related("seller_org")
 
 
+HOME_COUNTS_SECONDS = 60
+
+
+def _kind_counts(published) -> dict:
+    return dict(published.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+
+
+@public_page(s_maxage=60)
 @replica_reads
 def home(request):
     published = Listing.objects.filter(state=Listing.State.PUBLISHED)
     featured = list(_cards(published.filter(featured=True)).order_by("-published_at", "-id")[:6])
     recent = list(_cards(published).exclude(pk__in=[f.pk for f in featured]).order_by("-published_at", "-id")[:8])
-    counts = dict(published.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    # Counting a million listings by kind takes a scan: the figures are cached briefly per exchange.
+    counts = cached(f"listings:home-counts:{request.tenant.pk}", lambda: _kind_counts(published),
+                    timeout=HOME_COUNTS_SECONDS)
     kinds = [(value, label, counts.get(value, 0)) for value, label in RightKind.choices]
     return render(request, "listings/home.html", {
         "featured": featured, "recent": recent, "kinds": kinds, "total": sum(counts.values()),
@@ -45,6 +57,7 @@ def _query_without(params, *names):
     return urlencode({k: v for k, v in params.items() if k not in names and v not in ("", None)})
 
 
+@public_page(s_maxage=30)
 @replica_reads
 def search(request):
     form = SearchForm(request.GET or None, currency=request.tenant.currency)
@@ -76,6 +89,7 @@ def search(request):
     })
 
 
+@public_page(s_maxage=60)
 @replica_reads
 def detail(request, pk):
     listing = listing_for_viewer(pk=pk, user=request.user)

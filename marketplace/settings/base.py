@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.tenancy.TenantMiddleware",
+    "core.http_cache.PublicCacheMiddleware",  # before sessions: sees the final cookies and Vary
     "core.replicas.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,18 +159,31 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 
-# Shared cache in the database (throttling, rate limits): works across processes and does not
-# depend on the broker, so a Redis outage never breaks a web request.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ipex_cache"},
-}
+# Shared cache (API throttling, rate limits, sessions, the home page's counts, search facets' estimates):
+# Django's Redis backend when REDIS_URL is set (no database query per request); otherwise the database
+# cache, the embedded default. Its table is created by core's migrations whatever the settings, so it
+# can never be missing. A Redis outage fails the cache's reads soft (see core.cache).
+REDIS_URL = env("REDIS_URL", default="")
+CACHE_TABLE = "ipex_cache"
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.FailSoftRedisCache",
+            "LOCATION": env("CACHE_REDIS_URL", default=REDIS_URL),
+            "KEY_PREFIX": "ipex",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+# Sessions: read from the cache, written through to the database (a cache flush logs nobody out).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ipex <no-reply@ipex.local>")
 
 # Celery. REDIS_URL when set; otherwise kombu's filesystem transport in .local/broker, which still
 # runs a real worker process and beat with no service to install.
-REDIS_URL = env("REDIS_URL", default="")
 BROKER_DIR = LOCAL_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
