@@ -83,7 +83,7 @@ if tenant is not None:
         out["listing_ids"] = ids
         org = Organization.objects.filter(legal_name="检索基准卖方").first()
         from partners.services import api_key_issue
-        key, secret = api_key_issue(organization=org, name="bench pages", scopes=["listings"])
+        key, secret = api_key_issue(organization=org, name="bench pages", scopes=["read"])
         out["api_secret"] = secret
         out["api_key_prefix"] = key.prefix
 print("SETUP-JSON " + json.dumps(out))

@@ -54,6 +54,7 @@ class PublicCacheMiddleware:
                 and not response.cookies):
             max_age, s_maxage = spec
             patch_cache_control(response, public=True, max_age=max_age, s_maxage=s_maxage)
+            response["X-Accel-Expires"] = str(s_maxage)  # nginx: how long its shared copy lives
             _drop_vary_cookie(response)
         else:
             patch_cache_control(response, private=True, no_cache=True)

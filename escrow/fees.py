@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.fees import seller_commission_minor
 from core.money import Money
 
 
@@ -35,13 +36,10 @@ def quote(*, tenant, price_minor: int, currency: str) -> FeeQuote:
     tenant's minimum fee (when the basis points are not zero), the commission never above the price."""
     price = Money(int(price_minor), currency)
     buyer_fee = price.bps(tenant.buyer_fee_bps).amount
-    commission = price.bps(tenant.seller_commission_bps).amount
     minimum = int(tenant.min_fee_minor or 0)
     if tenant.buyer_fee_bps and buyer_fee < minimum:
         buyer_fee = minimum
-    if tenant.seller_commission_bps and commission < minimum:
-        commission = minimum
-    commission = min(commission, int(price_minor))
+    commission = seller_commission_minor(tenant=tenant, price_minor=price_minor, currency=currency)
     return FeeQuote(currency=currency, price_minor=int(price_minor), buyer_fee_minor=buyer_fee,
                     seller_commission_minor=commission, buyer_fee_bps=tenant.buyer_fee_bps,
                     seller_commission_bps=tenant.seller_commission_bps, min_fee_minor=minimum)

@@ -2,11 +2,15 @@
 `Right` is the tenant-owned snapshot of a register record that a seller lists; `Listing` is what
 is sold (one right or a bundle) and moves through a protected state machine."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -35,23 +39,25 @@ class Listing(FSMModelMixin, TenantOwned):
         EXCLUSIVE_LICENCE = "exclusive_licence", _("Exclusive licence")
         NON_EXCLUSIVE_LICENCE = "non_exclusive_licence", _("Non-exclusive licence")
 
-    seller_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="listings")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    seller_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="listings",
+                                   verbose_name=_("seller"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("created by"))
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
     price_minor = models.PositiveBigIntegerField(_("price"))
-    currency = models.CharField(max_length=3)
+    currency = models.CharField(_("currency"), max_length=3)
     deal_type = models.CharField(_("deal type"), max_length=30, choices=DealType.choices, default=DealType.ASSIGNMENT)
     licence_term_months = models.PositiveIntegerField(_("licence term (months)"), null=True, blank=True)
     licence_territory = models.CharField(_("licence territory"), max_length=200, blank=True)
-    industry_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
-    state = FSMField(default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
-    featured = models.BooleanField(default=False)
-    rejection_reason = models.TextField(blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    industry_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True, verbose_name=_("industry tags"))
+    state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
+    featured = models.BooleanField(_("featured"), default=False)
+    rejection_reason = models.TextField(_("rejection reasons"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Margin (deposit) required before publication, fixed when verified (escrow holds it).
     margin_minor = models.PositiveBigIntegerField(_("margin"), default=0)
     # Verification: the checklist as computed and as confirmed by the verifier.
@@ -63,9 +69,9 @@ class Listing(FSMModelMixin, TenantOwned):
     # Search columns, denormalised from the rights by listings.search.refresh_listing_search.
     kind = models.CharField(_("kind"), max_length=20, choices=RightKind.choices, blank=True)
     jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=Jurisdiction.choices, blank=True)
-    owner_name = models.CharField(max_length=300, blank=True)
+    owner_name = models.CharField(_("owner of record"), max_length=300, blank=True)
     expiry_date = models.DateField(null=True, blank=True, help_text=_("Earliest expiry of the rights in the listing"))
-    rights_count = models.PositiveSmallIntegerField(default=0)
+    rights_count = models.PositiveSmallIntegerField(_("rights"), default=0)
     class_keys = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     numbers = ArrayField(models.CharField(max_length=60), default=list, blank=True)
     search_document = SearchVectorField(null=True, blank=True)
@@ -77,8 +83,11 @@ class Listing(FSMModelMixin, TenantOwned):
                      condition=models.Q(state="published")),
             GinIndex(fields=["numbers"], name="listing_numbers_gin", condition=models.Q(state="published")),
             GinIndex(fields=["class_keys"], name="listing_classes_gin", condition=models.Q(state="published")),
-            models.Index(fields=["tenant", "price_minor"], name="listing_price_idx",
+            # Sorts served in index order (forwards and backwards), ties broken by id as cursor pages need.
+            models.Index(fields=["tenant", "price_minor", "id"], name="listing_price_id_idx",
                          condition=models.Q(state="published")),
+            models.Index(F("tenant_id"), Coalesce("expiry_date", Value(datetime.date(1, 1, 1))).desc(),
+                         F("id").desc(), name="listing_term_idx", condition=models.Q(state="published")),
             models.Index(fields=["tenant", "expiry_date"], name="listing_expiry_idx",
                          condition=models.Q(state="published")),
             models.Index(fields=["tenant", "kind", "-published_at"], name="listing_kind_idx",
@@ -232,3 +241,21 @@ class ListingToVerify(Listing):
         proxy = True
         verbose_name = _("listing to verify")
         verbose_name_plural = _("verification queue")
+
+
+class SearchTerm(TenantOwned):
+    """The exchange's search vocabulary: words and Chinese terms of published titles and tags, with how
+    many listings use them. "Did you mean" looks up the nearest term by trigram similarity
+    (listings.search.suggest); refreshed by listings.search.vocabulary_refresh (daily, and by seeding)."""
+
+    term = models.CharField(max_length=60)
+    listings = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "term"], name="search_term_unique")]
+        indexes = [GinIndex(fields=["term"], name="search_term_trgm", opclasses=["gin_trgm_ops"])]
+        verbose_name = _("search term")
+        verbose_name_plural = _("search vocabulary")
+
+    def __str__(self):
+        return self.term

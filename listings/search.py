@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.replicas import read_connection
@@ -331,11 +332,11 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
     if ranked:
         qs = qs.annotate(rank=SearchRank(F("search_document"), text_query)).order_by("-rank", "-published_at", "-id")
     elif sort == "price_asc":
-        qs = qs.order_by("price_minor", "-id")
+        qs = qs.order_by("price_minor", "id")
     elif sort == "price_desc":
         qs = qs.order_by("-price_minor", "-id")
     elif sort == "term":
-        qs = qs.order_by(F("expiry_date").desc(), "-id")
+        qs = qs.order_by(TERM_KEY.desc(), "-id")
     else:
         # newest first; also for "best match" over very many matches, where ranking every match would
         # read them all (the page says so)
@@ -368,9 +369,177 @@ def _newest_window(params: SearchParams) -> list:
                 .defer("search_document", "description", "verification").select_related("seller_org"))
 
 
+TERM_KEY = Coalesce("expiry_date", Value(datetime.date(1, 1, 1)))  # no expiry sorts last; indexed
+# Each ordering is served by an index of Listing.Meta (newest: listing_newest_cover_idx; prices:
+# listing_price_id_idx forwards and backwards; term: listing_term_idx), so a page reads its rows in
+# order instead of sorting every match. The last key is unique, as cursor pagination needs.
+API_ORDERINGS = {
+    "newest": ("-published_at", "-id"),
+    "price_asc": ("price_minor", "id"),
+    "price_desc": ("-price_minor", "-id"),
+    "term": ("-term_key", "-id"),
+    "relevance": ("-rank", "-published_at", "-id"),
+}
+
+
+def api_search(params: SearchParams):
+    """The partner API's search: (queryset, ordering) for cursor pagination, the website's rules.
+
+    A number's few matches come by id from the GIN index; relevance ranks at most EXACT_FACETS_UP_TO
+    matches (more: newest first, as the website); a keyword with very many matches is tested entry by
+    entry along the newest-first covering index (as the website's first pages), never sorted whole."""
+    queryset, text_query, is_number = matching_listings(params)
+    if is_number:
+        ids = list(queryset.order_by().values_list("pk", flat=True)[:500])
+        queryset = Listing.objects.filter(pk__in=ids)
+    sort = params.effective_sort()
+    many = False
+    if text_query is not None and not is_number:
+        many = (not params.klass and estimated_keyword_matches(params.q) > 5 * EXACT_FACETS_UP_TO) or (
+            queryset.order_by().values("pk")[:EXACT_FACETS_UP_TO + 1].count() > EXACT_FACETS_UP_TO)
+    if sort == "relevance" and (text_query is None or many):
+        sort = "newest"
+    if many and sort == "newest":
+        queryset, _, _ = matching_listings(params, text_index=False)
+    if sort == "relevance":
+        queryset = queryset.annotate(rank=SearchRank(F("search_document"), text_query))
+    elif sort == "term":
+        queryset = queryset.annotate(term_key=TERM_KEY)
+    queryset = queryset.defer("search_document", "description", "verification").select_related("seller_org")
+    return queryset, API_ORDERINGS[sort]
+
+
 def explain(sql_params: SearchParams) -> str:  # pragma: no cover - a tool for tuning
     qs, _, _ = matching_listings(sql_params)
     sql, args = qs.query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute("EXPLAIN ANALYZE " + sql, args)
         return "\n".join(r[0] for r in cur.fetchall())
+
+
+# --- "did you mean": the exchange's vocabulary -------------------------------------------------------
+
+VOCABULARY_SAMPLE_ABOVE = 100_000  # listings; above this the vocabulary is read from a sample
+
+
+def vocabulary_refresh(tenant) -> int:
+    """Rebuild the tenant's search vocabulary (listings.SearchTerm) from its published listings: Latin
+    words of titles, Chinese terms (the 2- to 4-character pieces of Chinese runs that at least two
+    listings share) and industry tags. Returns the number of terms. A large exchange is read through a
+    TABLESAMPLE and its counts scaled (the counts only rank suggestions)."""
+    from django.db import transaction
+
+    from .models import SearchTerm
+
+    table = connection.ops.quote_name(Listing._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM " + table +  # noqa: S608 - constant table name
+                       " WHERE tenant_id = %s AND state = 'published' LIMIT %s) s",
+                       [tenant.pk, VOCABULARY_SAMPLE_ABOVE + 1])
+        size = cursor.fetchone()[0]
+    sample, scale = "", 1.0
+    if size > VOCABULARY_SAMPLE_ABOVE:
+        percent = max(1.0, 100.0 * VOCABULARY_SAMPLE_ABOVE / max(_sample_percent_rows(), 1.0))
+        sample, scale = f" TABLESAMPLE SYSTEM ({percent:.3f})", 100.0 / percent
+    sql = f"""
+        WITH t AS (SELECT id, title, industry_tags FROM {table}{sample}
+                   WHERE tenant_id = %(tenant)s AND state = 'published'),
+        latin AS (SELECT lower(m[1]) AS term FROM t, regexp_matches(t.title, '([A-Za-z][A-Za-z0-9-]{{2,}})', 'g') m),
+        runs AS (SELECT m[1] AS run FROM t, regexp_matches(t.title, '([\u3400-\u9fff]{{2,}})', 'g') m),
+        grams AS (SELECT substr(run, i, n) AS term FROM runs, generate_series(2, 4) n,
+                  generate_series(1, greatest(length(run) - n + 1, 0)) i),
+        tags AS (SELECT lower(tag) AS term FROM t, unnest(t.industry_tags) tag),
+        terms AS (SELECT term, count(*) AS n FROM (SELECT term FROM latin UNION ALL SELECT term FROM tags) w
+                  GROUP BY term
+                  UNION ALL
+                  SELECT term, count(*) AS n FROM grams GROUP BY term HAVING count(*) >= 2)
+        SELECT term, max(n) FROM terms WHERE length(term) BETWEEN 2 AND 60 GROUP BY term
+    """  # noqa: S608 - table name and sample clause are constants of this module
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"tenant": tenant.pk})
+        rows = cursor.fetchall()
+    with transaction.atomic():
+        SearchTerm.objects.unscoped().filter(tenant=tenant).delete()
+        SearchTerm.objects.unscoped().bulk_create(
+            [SearchTerm(tenant=tenant, term=term, listings=int(n * scale)) for term, n in rows], batch_size=5000)
+    return len(rows)
+
+
+def _sample_percent_rows() -> float:
+    _sample_percent()
+    return _reltuples_cache["rows"][0]
+
+
+def suggest(q: str) -> str:
+    """A spelling of `q` whose every word is in the exchange's vocabulary, or '' (nothing better).
+
+    Each word not in the vocabulary is replaced by the most similar term (pg_trgm similarity ≥ 0.3,
+    then the most used); numbers and words already known are kept."""
+    from .models import SearchTerm
+    from .search_text import _TOKEN
+
+    tokens = _TOKEN.findall(q or "")
+    if not tokens or search_keys(q):
+        return ""
+    terms = SearchTerm.objects
+    known = set(terms.filter(term__in=[t.lower() for t in tokens]).values_list("term", flat=True))
+    changed, out = False, []
+    for token in tokens:
+        word = token.lower()
+        if word in known or len(token) < 2 or token.isdigit():
+            out.append(token)
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT term FROM listings_searchterm WHERE tenant_id = %s AND term %% %s "
+                "ORDER BY similarity(term, %s) DESC, listings DESC, term LIMIT 1",
+                [require_tenant().pk, word, word])
+            row = cursor.fetchone()
+        if row and row[0] != word:
+            out.append(row[0])
+            changed = True
+        else:
+            out.append(token)
+    return " ".join(out) if changed else ""
+
+
+def number_feedback(q: str) -> tuple[str, str]:
+    """For something typed that looks like a number but is not a valid one: (what is wrong, the query
+    with the right check character when that is the mistake, else ''). ('', '') otherwise."""
+    from rights.numbers import NumberError, looks_like_number, parse_candidates
+
+    if not q or not looks_like_number(q):
+        return "", ""
+    try:
+        parse_candidates(q)
+    except NumberError as exc:
+        corrected = ""
+        stripped = q.rstrip()
+        if exc.expected and stripped and stripped[-1].isalnum():
+            corrected = stripped[:-1] + str(exc.expected)
+        return exc.message, corrected
+    return "", ""
+
+
+def example_number() -> str:
+    """A number, as people type it, of one of the newest published listings of the tenant in context, so
+    the search box's example finds something ('' when none has a number); cached ten minutes."""
+    from core.cache import cached
+
+    def compute():
+        rows = (Listing.objects.filter(state=Listing.State.PUBLISHED).order_by("-published_at", "-id")
+                .values_list("numbers", flat=True)[:20])
+        fallback = ""
+        for keys in rows:
+            for k in keys or []:
+                parts = k.split(":")
+                if len(parts) != 3:
+                    continue
+                office, kind, value = parts
+                if office == "CN" and kind == "APP" and len(value) == 13:
+                    return f"ZL {value[:4]} {value[4]} {value[5:12]}.{value[12]}"
+                if not fallback and kind in ("REG", "TM", "PUB"):
+                    fallback = value
+        return fallback
+
+    return cached(f"listings:example-number:{require_tenant().pk}", compute, timeout=600)

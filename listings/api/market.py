@@ -3,10 +3,6 @@ Views parse, call a selector or service, serialise."""
 
 from __future__ import annotations
 
-import datetime
-
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -16,7 +12,7 @@ from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
 from core.errors import NotFound, ValidationFailed
 from listings.models import Jurisdiction, Listing, RightKind
-from listings.search import SORTS, TERM_FILTERS, SearchParams
+from listings.search import SORTS, TERM_FILTERS, SearchParams, api_search
 from listings.selectors import listing_for_viewer
 from rights.registry import get_register
 
@@ -88,47 +84,18 @@ class ListingSearchApi(PartnerAPIView):
                 required=False, allow_blank=True, max_length=20,
                 help_text="IPC/Locarno class prefix or Nice class, e.g. H04L or 09")
 
-    ORDERINGS = {
-        "newest": ("-published_key", "-id"),
-        "price_asc": ("price_minor", "id"),
-        "price_desc": ("-price_minor", "-id"),
-        "term": ("-term_key", "-id"),
-        "relevance": ("-rank", "-published_key", "-id"),
-    }
-
-    @staticmethod
-    def _too_many(queryset) -> bool:
-        from listings.search import EXACT_FACETS_UP_TO
-
-        return queryset.order_by().values("pk")[:EXACT_FACETS_UP_TO + 1].count() > EXACT_FACETS_UP_TO
-
     @extend_schema(operation_id="listings_search", tags=MARKET, parameters=[
         FilterSerializer,
         OpenApiParameter("class", str, description="IPC/Locarno class prefix or Nice class, e.g. H04L or 09"),
     ], responses=paginated(ListingSummarySerializer), summary="Search published listings")
     def get(self, request):
-        from django.contrib.postgres.search import SearchRank
-
-        from listings.search import matching_listings
-
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = dict(filters.validated_data)
         klass = data.pop("class", "")
         params = SearchParams(klass=klass or "", **{k: v for k, v in data.items() if v not in (None, "")})
-        queryset, text_query, is_number = matching_listings(params)
-        if is_number:  # as the website: a number's few matches by id first (GIN), then sorted
-            ids = list(queryset.order_by().values_list("pk", flat=True)[:500])
-            queryset = Listing.objects.filter(pk__in=ids)
-        sort = params.effective_sort()
-        if sort == "relevance" and (text_query is None or self._too_many(queryset)):
-            sort = "newest"  # as the website: ranking very many matches would read them all
-        queryset = queryset.annotate(published_key=Coalesce("published_at", "created_at"),
-                                     term_key=Coalesce("expiry_date", Value(datetime.date(1, 1, 1))))
-        if sort == "relevance":
-            queryset = queryset.annotate(rank=SearchRank(F("search_document"), text_query))
-        queryset = queryset.defer("search_document", "description", "verification").select_related("seller_org")
-        return self.paginate(queryset, ListingSummarySerializer, ordering=self.ORDERINGS[sort])
+        queryset, ordering = api_search(params)  # every ordering served by an index (listings.search)
+        return self.paginate(queryset, ListingSummarySerializer, ordering=ordering)
 
 
 class ListingDetailApi(PartnerAPIView):

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import pgettext
 
 from core.money import format_money
 from rights.expiry import remaining_term
@@ -30,4 +31,14 @@ def state_class(state):
 
 @register.filter
 def kind_icon(kind):
-    return {"invention": "发", "utility_model": "实", "design": "外", "trademark": "®"}.get(kind, "·")
+    """One letter for the kind, in the page's language (发/实/外 in Chinese, I/U/D in English)."""
+    return {"invention": pgettext("kind icon: invention patent", "I"),
+            "utility_model": pgettext("kind icon: utility model", "U"),
+            "design": pgettext("kind icon: design", "D"), "trademark": "®"}.get(kind, "·")
+
+
+@register.filter
+def industry_tag(tag):
+    from ..tags import tag_label
+
+    return tag_label(tag)

@@ -21,7 +21,7 @@ from core.replicas import replica_reads
 from .. import services
 from ..forms import SearchForm
 from ..models import Listing, RegisterRecord, RightKind, Watch
-from ..search import search_listings
+from ..search import example_number, number_feedback, search_listings, suggest
 from ..selectors import listing_for_viewer
 
 CARD_FIELDS_DEFER = ("search_document", "description", "verification", "numbers", "class_keys")
@@ -50,6 +50,7 @@ def home(request):
     kinds = [(value, label, counts.get(value, 0)) for value, label in RightKind.choices]
     return render(request, "listings/home.html", {
         "featured": featured, "recent": recent, "kinds": kinds, "total": sum(counts.values()),
+        "example_number": example_number(),
     })
 
 
@@ -82,11 +83,50 @@ def search(request):
         watched = set(Watch.objects.filter(user=request.user, listing__in=result.listings)
                       .values_list("listing_id", flat=True))
     page_query = _query_without(query, "page")
+    number_error, corrected = number_feedback(params.q)
+    suggestion = ""
+    newest = []
+    if not result.listings:
+        if params.q and not result.is_number and not number_error:
+            suggestion = suggest(params.q)
+        newest = list(_cards(Listing.objects.filter(state=Listing.State.PUBLISHED))
+                      .order_by("-published_at", "-id")[:6])
     return render(request, "listings/search.html", {
         "form": form, "result": result, "facets": facet_links, "watched": watched,
         "page_query": page_query, "clear_url": "?" + urlencode({"q": params.q}) if params.q else "?",
         "sort_choices": form.fields["sort"].choices, "sort": params.effective_sort(),
+        "chips": _active_filters(form, params, query, labels),
+        "number_error": number_error,
+        "corrected_url": "?" + urlencode({**query, "q": corrected}) if corrected else "",
+        "corrected": corrected,
+        "suggestion": suggestion, "suggestion_url": "?" + urlencode({**query, "q": suggestion}) if suggestion else "",
+        "newest": newest,
     })
+
+
+def _active_filters(form, params, query, labels) -> list[dict]:
+    """The filters in force, each with the link that removes it (the search's chips)."""
+    chips = []
+    if params.q:
+        chips.append({"label": f"“{params.q}”", "url": "?" + _query_without(query, "q")})
+    for name in ("kind", "jurisdiction", "deal_type"):
+        value = getattr(params, name)
+        if value:
+            chips.append({"label": f"{form.fields[name].label}: {labels[name].get(value, value)}",
+                          "url": "?" + _query_without(query, name)})
+    if params.klass:
+        chips.append({"label": f"{form.fields['klass'].label}: {params.klass}", "url": "?" + _query_without(query, "klass")})
+    if params.price_min is not None or params.price_max is not None:
+        low, high = query.get("price_min", ""), query.get("price_max", "")
+        chips.append({"label": f"{form.fields['price_min'].label} {low or '0'} – {high or '∞'}",
+                      "url": "?" + _query_without(query, "price_min", "price_max")})
+    if params.term:
+        chips.append({"label": f"{form.fields['term'].label}: {dict(form.fields['term'].choices).get(params.term)}",
+                      "url": "?" + _query_without(query, "term")})
+    for chip in chips:
+        if chip["url"] == "?":
+            chip["url"] = "/search/"
+    return chips
 
 
 @public_page(s_maxage=60)

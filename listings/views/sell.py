@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization, seller_blockers
 from core.errors import DomainError
+from core.fees import seller_commission_minor
 from core.permissions import is_member
 from core.uploads import DOCUMENTS, validate_upload
 from rights.registry import get_register
@@ -190,8 +191,13 @@ def sell_listing(request, pk):
     listing = _seller_listing(request, pk)
     rights = list(listing.rights.select_related("register_record"))
     records = [r.register_record for r in rights if r.register_record]
+    commission = seller_commission_minor(tenant=request.tenant, price_minor=listing.price_minor,
+                                         currency=listing.currency)
+    proceeds = {"commission": commission, "net": listing.price_minor - commission,
+                "percent": f"{request.tenant.seller_commission_bps / 100:g}",
+                "minimum": int(request.tenant.min_fee_minor or 0), "margin": services.margin_for(listing)}
     return render(request, "listings/sell/listing.html", {
-        "listing": listing, "rights": rights, "checklist": verification_checklist(listing),
+        "listing": listing, "rights": rights, "checklist": verification_checklist(listing), "proceeds": proceeds,
         "similar": similar_marks_not_in_package(records=records),
         "editable": listing.state in services.EDITABLE_STATES,
         "can_submit": listing.state in services.EDITABLE_STATES,
