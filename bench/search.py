@@ -292,6 +292,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="20,000 listings")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--reuse", action="store_true", help="keep the rows of the last run")
+    parser.add_argument("--load-only", action="store_true", help="generate the listings, run no search")
     args = parser.parse_args()
     n = 20_000 if args.quick else args.n
     from django.core.management import call_command
@@ -316,6 +317,13 @@ def main():
     else:
         print(f"Generating {n:,} published listings in tenant bench-search ...", flush=True)
         sample, load_seconds = load(n, tenant, org, user)
+        from listings.search import vocabulary_refresh
+
+        started = time.monotonic()
+        terms = vocabulary_refresh(tenant)
+        print(f"  search vocabulary: {terms:,} terms ({time.monotonic() - started:.0f} s)", flush=True)
+    if args.load_only:
+        return
     print(f"Running {args.queries} searches ...", flush=True)
     sql_ms, page_ms, queries, by_kind = run(tenant, sample, args.queries)
     sql_p95 = percentile(sql_ms, 95)

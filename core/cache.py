@@ -59,6 +59,8 @@ class FailSoftRedisCache(RedisCache):
 def cached(key: str, compute: Callable[[], Any], *, timeout: int) -> Any:
     """`compute()` cached under `key` for `timeout` seconds (for estimates and counts that may be a little
     stale: the home page's counts, search suggestions)."""
+    if timeout <= 0:
+        return compute()
     value = cache.get(key)
     if value is None:
         value = compute()

@@ -9,6 +9,7 @@ and tags (B), abstracts and description (C); Chinese is indexed as character big
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ class SearchResult:
         return self.params.page > 1
 
 
-def matching_listings(params: SearchParams, *, skip: str = "", text_index: bool = True):
+def matching_listings(params: SearchParams, *, skip: str = "", text_index: bool = True, also: str = ""):
     """Published listings of the tenant in context, filtered by every parameter except `skip`.
 
     With `text_index=False` the keyword condition is the function behind `@@` (`ts_match_vq(...)`), which no
@@ -154,6 +155,8 @@ def matching_listings(params: SearchParams, *, skip: str = "", text_index: bool 
         expression = tsquery(params.q)
         if expression and params.klass:
             expression += " & " + class_token(params.klass.replace(" ", "").upper())
+        if expression and also:
+            expression += f" & ({also})"
         if expression:
             text_query = SearchQuery(expression, config="simple", search_type="raw")
             if text_index:
@@ -310,9 +313,25 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
     return facets, approximate
 
 
+def cached_facet_counts(params: SearchParams) -> tuple[dict, bool]:
+    """facet_counts, cached for settings.LISTINGS_CACHE_SECONDS per tenant and filters (not page or sort):
+    the counts are estimates over large sets anyway, and paging through a search or re-sorting it
+    repeats them."""
+    from django.conf import settings
+
+    from core.cache import cached
+
+    seconds = getattr(settings, "LISTINGS_CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return facet_counts(params)
+    filters = {k: v for k, v in sorted(params.__dict__.items()) if k not in ("page", "sort")}
+    digest = hashlib.sha256(repr(filters).encode()).hexdigest()[:32]
+    return cached(f"listings:facets:{require_tenant().pk}:{digest}", lambda: facet_counts(params), timeout=seconds)
+
+
 def search_listings(params: SearchParams, *, with_facets: bool = True) -> SearchResult:
     qs, text_query, is_number = matching_listings(params)
-    facets, approximate = facet_counts(params) if with_facets else ({}, False)
+    facets, approximate = cached_facet_counts(params) if with_facets else ({}, False)
     if with_facets:
         # Each kind count already applies every other filter, so the total is their sum (or the chosen
         # kind's count): no separate COUNT query. Published listings always have a kind.
@@ -345,7 +364,10 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
     params.page = page
     start = (page - 1) * PAGE_SIZE
     if window_rows is not None and len(window_rows) >= start + PAGE_SIZE:
-        rows = window_rows[start:start + PAGE_SIZE]
+        page_ids = window_rows[start:start + PAGE_SIZE]
+        by_id = {row.pk: row for row in Listing.objects.filter(pk__in=page_ids)
+                 .defer("search_document", "description", "verification").select_related("seller_org")}
+        rows = [by_id[pk] for pk in page_ids if pk in by_id]
     else:
         rows = list(
             qs.defer("search_document", "description", "verification")
@@ -358,15 +380,48 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
                         newest_instead_of_rank=sort == "relevance" and text_query is not None and not ranked)
 
 
-def _newest_window(params: SearchParams) -> list:
-    """The first three pages of matches, newest first, for keywords that match very many listings.
+WALK_ABOVE = 50_000  # estimated matches: above, walk the newest-first index; below, read by month
+WINDOW = PAGE_SIZE * 3
 
-    The ids come from an index-only scan of the covering newest-first index, testing each entry's search
-    document until 60 match (~60 / selectivity entries, no table reads); then the 60 rows are read."""
-    qs, _, _ = matching_listings(params, text_index=False)
-    ids = list(qs.order_by("-published_at", "-id").values_list("pk", flat=True)[:PAGE_SIZE * 3])
-    return list(Listing.objects.filter(pk__in=ids).order_by("-published_at", "-id")
-                .defer("search_document", "description", "verification").select_related("seller_org"))
+
+def month_token(year: int, month: int) -> str:
+    """The lexeme of a month of publication in the search document (written by a database trigger,
+    migration listings 0011)."""
+    return f"xp{year:04d}{month:02d}"
+
+
+def _months_back(count: int, *, skip: int = 0) -> list[str]:
+    today = timezone.now().astimezone(datetime.UTC).date()
+    index = today.year * 12 + today.month - 1 - skip
+    return [month_token((index - i) // 12, (index - i) % 12 + 1) for i in range(count)]
+
+
+def _window_ids(params: SearchParams) -> list[int]:
+    """Ids of the newest WINDOW matches (keyword searches with more matches than are ranked).
+
+    Very broad keywords (estimated above WALK_ABOVE matches): an index-only scan of the covering
+    newest-first index tests each entry's search document until enough match (~60 / selectivity
+    entries). Fewer matches: the GIN index gives the matches of the latest months (the search document
+    carries its month of publication), 2, then 6, 18, 54 ... months back until WINDOW are found; the
+    newest WINDOW of those are the newest of all."""
+    q = params.q + (" " + class_token(params.klass.replace(" ", "").upper()) if params.klass else "")
+    if estimated_keyword_matches(q) > WALK_ABOVE:
+        qs, _, _ = matching_listings(params, text_index=False)
+        return list(qs.order_by("-published_at", "-id").values_list("pk", flat=True)[:WINDOW])
+    collected: list[int] = []
+    span, done = 2, 0
+    while done < 12 * 60 and len(collected) < WINDOW:
+        qs, _, _ = matching_listings(params, also=" | ".join(_months_back(span, skip=done)))
+        collected += list(qs.order_by("-published_at", "-id").values_list("pk", flat=True)[:WINDOW - len(collected)])
+        done += span
+        span *= 3
+    return collected
+
+
+def _newest_window(params: SearchParams) -> list:
+    """The first three pages of matches, newest first, for keywords that match very many listings: their
+    ids (_window_ids), then only the rows of the page shown are read (see search_listings)."""
+    return _window_ids(params)
 
 
 TERM_KEY = Coalesce("expiry_date", Value(datetime.date(1, 1, 1)))  # no expiry sorts last; indexed
@@ -452,11 +507,12 @@ def vocabulary_refresh(tenant) -> int:
         terms AS (SELECT term, count(*) AS n FROM (SELECT term FROM latin UNION ALL SELECT term FROM tags) w
                   GROUP BY term
                   UNION ALL
-                  SELECT term, count(*) AS n FROM grams GROUP BY term HAVING count(*) >= 2)
+                  SELECT term, count(*) AS n FROM grams GROUP BY term HAVING count(*) >= %(min_shared)s)
         SELECT term, max(n) FROM terms WHERE length(term) BETWEEN 2 AND 60 GROUP BY term
     """  # noqa: S608 - table name and sample clause are constants of this module
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"tenant": tenant.pk})
+        # a large exchange keeps the Chinese pieces that at least two titles share (words, not noise)
+        cursor.execute(sql, {"tenant": tenant.pk, "min_shared": 2 if size > 1000 else 1})
         rows = cursor.fetchall()
     with transaction.atomic():
         SearchTerm.objects.unscoped().filter(tenant=tenant).delete()
@@ -473,8 +529,8 @@ def _sample_percent_rows() -> float:
 def suggest(q: str) -> str:
     """A spelling of `q` whose every word is in the exchange's vocabulary, or '' (nothing better).
 
-    Each word not in the vocabulary is replaced by the most similar term (pg_trgm similarity ≥ 0.3,
-    then the most used); numbers and words already known are kept."""
+    Each word not in the vocabulary is replaced by the most similar term (pg_trgm similarity ≥ 0.3, less
+    0.1 per character of difference in length, then the most used); numbers and known words are kept."""
     from .models import SearchTerm
     from .search_text import _TOKEN
 
@@ -491,9 +547,11 @@ def suggest(q: str) -> str:
             continue
         with connection.cursor() as cursor:
             cursor.execute(
+                # a typo keeps the length: among similar terms, those as long as the word typed first
                 "SELECT term FROM listings_searchterm WHERE tenant_id = %s AND term %% %s "
-                "ORDER BY similarity(term, %s) DESC, listings DESC, term LIMIT 1",
-                [require_tenant().pk, word, word])
+                "ORDER BY similarity(term, %s) - 0.1 * abs(length(term) - length(%s)) DESC, listings DESC, term "
+                "LIMIT 1",
+                [require_tenant().pk, word, word, word])
             row = cursor.fetchone()
         if row and row[0] != word:
             out.append(row[0])

@@ -23,6 +23,15 @@ def _english_outside_requests():
 
 
 @pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (cached counts, examples, throttle histories)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_host_cache():
     Tenant.clear_host_cache()
     yield

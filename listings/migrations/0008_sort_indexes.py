@@ -3,28 +3,29 @@
 import datetime
 import django.db.models.functions.comparison
 from django.conf import settings
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    atomic = False  # indexes built concurrently: a large exchange keeps taking writes meanwhile
 
     dependencies = [
         ('accounts', '0002_initial'),
         ('listings', '0007_moved_register'),
-        ('marketplace', '0004_notification_sources'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.RemoveIndex(
+        RemoveIndexConcurrently(
             model_name='listing',
             name='listing_price_idx',
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='listing',
             index=models.Index(condition=models.Q(('state', 'published')), fields=['tenant', 'price_minor', 'id'], name='listing_price_id_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='listing',
             index=models.Index(models.F('tenant_id'), models.OrderBy(django.db.models.functions.comparison.Coalesce('expiry_date', models.Value(datetime.date(1, 1, 1))), descending=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('state', 'published')), name='listing_term_idx'),
         ),

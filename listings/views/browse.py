@@ -3,6 +3,7 @@
 import hashlib
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -31,9 +32,6 @@ def _cards(qs):
     return qs.defer(*CARD_FIELDS_DEFER).select_related("seller_org")
 
 
-HOME_COUNTS_SECONDS = 60
-
-
 def _kind_counts(published) -> dict:
     return dict(published.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
 
@@ -46,7 +44,7 @@ def home(request):
     recent = list(_cards(published).exclude(pk__in=[f.pk for f in featured]).order_by("-published_at", "-id")[:8])
     # Counting a million listings by kind takes a scan: the figures are cached briefly per exchange.
     counts = cached(f"listings:home-counts:{request.tenant.pk}", lambda: _kind_counts(published),
-                    timeout=HOME_COUNTS_SECONDS)
+                    timeout=settings.LISTINGS_CACHE_SECONDS)
     kinds = [(value, label, counts.get(value, 0)) for value, label in RightKind.choices]
     return render(request, "listings/home.html", {
         "featured": featured, "recent": recent, "kinds": kinds, "total": sum(counts.values()),

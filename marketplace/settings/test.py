@@ -5,6 +5,7 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+LISTINGS_CACHE_SECONDS = 0  # tests see every change at once (tests of the caching turn it on)
 SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=0.0)
 ACCOUNT_RATE_LIMITS = False
 # Code running outside a request (services, tasks) speaks English in tests, so assertions read the
