@@ -39,24 +39,30 @@ DISPUTABLE_STATES = (S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_APPROVED, S.TRANSFER
 
 
 class Order(FSMModelMixin, TenantOwned):
-    reference = models.CharField(max_length=20, help_text=_("Shown to people, e.g. IPX-2026-000123"))
-    listing = models.ForeignKey("listings.Listing", on_delete=models.PROTECT, related_name="orders")
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_bought")
-    buyer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="orders_bought")
-    seller_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="orders_sold")
-    state = FSMField(default=S.PLACED, choices=OrderState.choices, protected=True, db_index=True)
+    reference = models.CharField(_("reference"), max_length=20, help_text=_("Shown to people, e.g. IPX-2026-000123"))
+    listing = models.ForeignKey("listings.Listing", on_delete=models.PROTECT, related_name="orders",
+                                verbose_name=_("listing"))
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_bought",
+                              verbose_name=_("buyer"))
+    buyer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="orders_bought",
+                                  verbose_name=_("buyer's organization"))
+    seller_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="orders_sold",
+                                   verbose_name=_("seller"))
+    state = FSMField(_("state"), default=S.PLACED, choices=OrderState.choices, protected=True, db_index=True)
     disputed_from = models.CharField(max_length=20, blank=True, help_text=_("State to resume after a dispute"))
 
     # Snapshot of the deal and the tenant's fee schedule when placed: later changes never alter it.
-    currency = models.CharField(max_length=3)
-    price_minor = models.PositiveBigIntegerField()
-    buyer_fee_minor = models.PositiveBigIntegerField(default=0)
-    seller_commission_minor = models.PositiveBigIntegerField(default=0)
-    buyer_fee_bps = models.PositiveIntegerField(default=0)
-    seller_commission_bps = models.PositiveIntegerField(default=0)
-    min_fee_minor = models.PositiveBigIntegerField(default=0)
-    deal_type = models.CharField(max_length=30)
-    payment_method = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    price_minor = models.PositiveBigIntegerField(_("price (minor units)"))
+    buyer_fee_minor = models.PositiveBigIntegerField(_("buyer fee (minor units)"), default=0)
+    seller_commission_minor = models.PositiveBigIntegerField(_("seller commission (minor units)"), default=0)
+    buyer_fee_bps = models.PositiveIntegerField(_("buyer fee (basis points)"), default=0)
+    seller_commission_bps = models.PositiveIntegerField(_("seller commission (basis points)"), default=0)
+    min_fee_minor = models.PositiveBigIntegerField(_("minimum fee (minor units)"), default=0)
+    deal_type = models.CharField(_("deal type"), max_length=30, choices=[
+        ("assignment", _("Assignment")), ("exclusive_licence", _("Exclusive licence")),
+        ("non_exclusive_licence", _("Non-exclusive licence"))])
+    payment_method = models.CharField(_("payment method"), max_length=20, blank=True)
 
     # Deadlines (from the tenant's schedule, set as each step starts).
     seller_confirm_due = models.DateTimeField(null=True, blank=True)
