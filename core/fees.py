@@ -14,3 +14,13 @@ def seller_commission_minor(*, tenant, price_minor: int, currency: str) -> int:
     if tenant.seller_commission_bps and commission < minimum:
         commission = minimum
     return min(commission, int(price_minor))
+
+
+def seller_margin_minor(*, tenant, price_minor: int, currency: str) -> int:
+    """The margin (deposit) a listing of this price needs before publication: the tenant's fixed amount
+    when above zero, else basis points of the price; 0 = none (the rule escrow holds the margin by)."""
+    if tenant.margin_fixed_minor and tenant.margin_fixed_minor > 0:
+        return int(tenant.margin_fixed_minor)
+    if tenant.margin_bps:
+        return Money(int(price_minor), currency).bps(tenant.margin_bps).amount
+    return 0

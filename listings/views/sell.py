@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization, seller_blockers
 from core.errors import DomainError
-from core.fees import seller_commission_minor
+from core.fees import seller_commission_minor, seller_margin_minor
 from core.permissions import is_member
 from core.uploads import DOCUMENTS, validate_upload
 from rights.registry import get_register
@@ -195,7 +195,9 @@ def sell_listing(request, pk):
                                          currency=listing.currency)
     proceeds = {"commission": commission, "net": listing.price_minor - commission,
                 "percent": f"{request.tenant.seller_commission_bps / 100:g}",
-                "minimum": int(request.tenant.min_fee_minor or 0), "margin": services.margin_for(listing)}
+                "minimum": int(request.tenant.min_fee_minor or 0),
+                "margin": seller_margin_minor(tenant=request.tenant, price_minor=listing.price_minor,
+                                              currency=listing.currency)}
     return render(request, "listings/sell/listing.html", {
         "listing": listing, "rights": rights, "checklist": verification_checklist(listing), "proceeds": proceeds,
         "similar": similar_marks_not_in_package(records=records),
