@@ -25,9 +25,9 @@ def _warn(exc: Exception) -> None:
         logger.warning("cache unavailable, carrying on without it: %s", exc)
 
 
-def _soft(default=None):
-    def wrap(method):
-        def inner(self, *args, **kwargs):
+def _soft(default: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(self: Any, *args: Any, **kwargs: Any) -> Any:
             from redis.exceptions import RedisError
 
             try:

@@ -3,10 +3,12 @@ and escrow's quotes (what an order snapshots): one rule, two readers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.money import Money
 
 
-def seller_commission_minor(*, tenant, price_minor: int, currency: str) -> int:
+def seller_commission_minor(*, tenant: Any, price_minor: int, currency: str) -> int:
     """Basis points of the price, at least the tenant's minimum fee (when the basis points are not zero),
     never above the price."""
     commission = Money(int(price_minor), currency).bps(tenant.seller_commission_bps).amount
@@ -16,7 +18,7 @@ def seller_commission_minor(*, tenant, price_minor: int, currency: str) -> int:
     return min(commission, int(price_minor))
 
 
-def seller_margin_minor(*, tenant, price_minor: int, currency: str) -> int:
+def seller_margin_minor(*, tenant: Any, price_minor: int, currency: str) -> int:
     """The margin (deposit) a listing of this price needs before publication: the tenant's fixed amount
     when above zero, else basis points of the price; 0 = none (the rule escrow holds the margin by)."""
     if tenant.margin_fixed_minor and tenant.margin_fixed_minor > 0:

@@ -11,17 +11,22 @@ deploy/nginx.conf); anything else (a signed-in user, a message shown, a cookie s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control
 
+View = Callable[..., HttpResponseBase]
 
-def public_page(*, s_maxage: int = 60, max_age: int = 0):
-    def decorator(view):
+
+def public_page(*, s_maxage: int = 60, max_age: int = 0) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             response = view(request, *args, **kwargs)
-            response.public_cache = (max_age, s_maxage)
+            response.public_cache = (max_age, s_maxage)  # type: ignore[attr-defined]
             return response
 
         return wrapped
@@ -29,7 +34,7 @@ def public_page(*, s_maxage: int = 60, max_age: int = 0):
     return decorator
 
 
-def _drop_vary_cookie(response) -> None:
+def _drop_vary_cookie(response: HttpResponseBase) -> None:
     if not response.has_header("Vary"):
         return
     values = [v.strip() for v in response["Vary"].split(",") if v.strip() and v.strip().lower() != "cookie"]
@@ -40,10 +45,10 @@ def _drop_vary_cookie(response) -> None:
 
 
 class PublicCacheMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         spec = getattr(response, "public_cache", None)
         if spec is None:
