@@ -105,6 +105,9 @@ class Listing(FSMModelMixin, TenantOwned):
                                   "expiry_date", "class_keys"],
                          condition=models.Q(state="published")),
             models.Index(fields=["tenant", "seller_org", "state"], name="listing_seller_idx"),
+            # The home page's featured listings (a few in a million): without it, a walk of the newest.
+            models.Index(fields=["tenant", "-published_at", "-id"], name="listing_featured_idx",
+                         condition=models.Q(state="published", featured=True)),
         ]
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
