@@ -29,3 +29,16 @@ def recheck_published(*, tenant_id, after_id=0):
 def recheck_all_tenants():
     for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
         recheck_published.delay(tenant_id=tenant_id)
+
+
+@shared_task(name="listings.tasks.refresh_search_vocabulary")
+def refresh_search_vocabulary(*, tenant_id=None):
+    """Rebuild the "did you mean" vocabulary of one tenant, or queue it for every active tenant."""
+    from .search import vocabulary_refresh
+
+    if tenant_id is None:
+        for pk in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
+            refresh_search_vocabulary.delay(tenant_id=pk)
+        return {"queued": True}
+    with tenant_context(tenant_id) as tenant:
+        return {"terms": vocabulary_refresh(tenant)}

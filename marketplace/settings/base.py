@@ -216,6 +216,9 @@ CELERY_BEAT_SCHEDULE = {
     "listings-recheck-register": {
         "task": "listings.tasks.recheck_all_tenants", "schedule": crontab(hour=3, minute=30),
     },
+    "listings-search-vocabulary": {
+        "task": "listings.tasks.refresh_search_vocabulary", "schedule": crontab(hour=4, minute=10),
+    },
     "escrow-retry-disbursements": {"task": "escrow.tasks.retry_disbursements", "schedule": 300.0},
     "transfers-poll-offices": {
         "task": "transfers.tasks.poll_offices", "schedule": env.float("TRANSFER_POLL_INTERVAL", default=60.0),

@@ -92,3 +92,11 @@ def test_the_newest_window_by_month_is_the_newest_first_order(tenant):
     newest = list(Listing.objects.filter(state="published").order_by("-published_at", "-id")
                   .values_list("pk", flat=True)[:60])
     assert _window_ids(params) == newest == expected[:60]
+
+
+def test_the_nightly_task_rebuilds_the_vocabulary(tenant, battery):
+    from listings.models import SearchTerm
+    from listings.tasks import refresh_search_vocabulary
+
+    assert refresh_search_vocabulary(tenant_id=tenant.pk)["terms"] > 0
+    assert SearchTerm.objects.filter(term="锂电池").exists()
