@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('listings', '0008_sort_indexes'),
-        ('marketplace', '0004_notification_sources'),
+        ('marketplace', '0006_notification_sources'),
     ]
 
     operations = [

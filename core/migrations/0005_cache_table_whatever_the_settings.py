@@ -20,5 +20,5 @@ CREATE INDEX IF NOT EXISTS "{TABLE}_expires" ON "{TABLE}" ("expires");
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0002_cache_table")]
+    dependencies = [("marketplace", "0004_tenant_counters")]
     operations = [migrations.RunSQL(CREATE, migrations.RunSQL.noop)]

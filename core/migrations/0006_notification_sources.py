@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0003_cache_table_whatever_the_settings'),
+        ('marketplace', '0005_cache_table_whatever_the_settings'),
     ]
 
     operations = [
