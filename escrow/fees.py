@@ -58,13 +58,3 @@ def snapshot_onto(order, q: FeeQuote) -> None:
     order.buyer_fee_bps = q.buyer_fee_bps
     order.seller_commission_bps = q.seller_commission_bps
     order.min_fee_minor = q.min_fee_minor
-
-
-def margin_amount(*, tenant, price_minor: int) -> int:
-    """The seller's margin for a listing: the tenant's fixed amount when > 0, else price × margin_bps
-    / 10,000 (rounded half up); 0 means no margin is required."""
-    if tenant.margin_fixed_minor and tenant.margin_fixed_minor > 0:
-        return int(tenant.margin_fixed_minor)
-    if tenant.margin_bps:
-        return Money(int(price_minor), tenant.currency).bps(tenant.margin_bps).amount
-    return 0

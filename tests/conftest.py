@@ -54,3 +54,25 @@ def other_tenant(db):
 def chromium_path():
     path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     return path if shutil.which(path) else None
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole session (Playwright's sync API allows one loop per process): every
+    browser test, e2e/ and scale/, takes its pages from it."""
+    path = chromium_path()
+    if not path:
+        pytest.skip("Browser tests need Chromium: apt-get install chromium fonts-noto-cjk (or set CHROMIUM_PATH).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -14,11 +14,11 @@ from accounts.models import Organization, User
 from core.audit import audit_record
 from core.errors import InvalidTransition, NotAllowed
 from core.events import answer, on
+from core.fees import seller_margin_minor
 from core.notifications import notify
 from core.permissions import is_member
 from core.tenancy import require_tenant
 from escrow import ledger
-from escrow.fees import margin_amount
 from escrow.models import AccountKind, Disbursement, Order, Payment
 from listings.models import Listing
 
@@ -37,7 +37,7 @@ def margin_amount_for(listing: Listing) -> int:
     approves (core.events.ask)."""
     if getattr(listing, "margin_minor", 0):
         return int(listing.margin_minor)
-    return margin_amount(tenant=listing.tenant, price_minor=listing.price_minor)
+    return seller_margin_minor(tenant=listing.tenant, price_minor=listing.price_minor, currency=listing.currency)
 
 
 def margin_payment(listing: Listing) -> Payment | None:

@@ -17,35 +17,16 @@ from pathlib import Path
 import pytest
 
 from core.tenancy import tenant_context
-from tests.conftest import chromium_path
 from tests.factories import PASSWORD, TenantFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 RESULTS = Path(__file__).resolve().parent.parent.parent / "test-results"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    path = chromium_path()
-    if not path:
-        pytest.skip("Browser tests need Chromium: apt-get install chromium fonts-noto-cjk (or set CHROMIUM_PATH).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}

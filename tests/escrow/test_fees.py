@@ -1,5 +1,6 @@
 import pytest
 
+from core.fees import seller_margin_minor
 from escrow import fees
 from tests.factories import TenantFactory
 
@@ -31,4 +32,4 @@ def test_commission_never_exceeds_the_price():
 ])
 def test_margin_amount(fixed, bps, price, expected):
     tenant = TenantFactory.build(margin_fixed_minor=fixed, margin_bps=bps, currency="CNY")
-    assert fees.margin_amount(tenant=tenant, price_minor=price) == expected
+    assert seller_margin_minor(tenant=tenant, price_minor=price, currency=tenant.currency) == expected

@@ -18,7 +18,6 @@ from django.test.utils import override_settings
 
 from accounts.models import Organization
 from core.tenancy import tenant_context
-from tests.conftest import chromium_path
 from tests.e2e.conftest import RESULTS, new_page
 from tests.factories import PASSWORD, TenantFactory, published_listing, seller_with_org
 from tests.scale.conftest import BUCKET, free_port
@@ -64,21 +63,6 @@ class WebProcess:
 
 
 @pytest.fixture
-def browser_only():
-    path = chromium_path()
-    if not path:
-        pytest.skip("Browser tests need Chromium: apt-get install chromium fonts-noto-cjk (or set CHROMIUM_PATH).")
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.conftest import CHROMIUM_ARGS
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
 def two_web_processes(transactional_db, s3_storage, tmp_path):
     """Two gunicorn processes on two loopback ports, the same database, bucket and SECRET_KEY (and nothing
     else in common), behind one round-robin proxy. Yields (proxy, processes)."""
@@ -103,7 +87,7 @@ def two_web_processes(transactional_db, s3_storage, tmp_path):
             process.stop()
 
 
-def test_a_browser_session_alternating_between_two_web_processes(two_web_processes, browser_only, s3_storage):
+def test_a_browser_session_alternating_between_two_web_processes(two_web_processes, browser, s3_storage):
     proxy, processes = two_web_processes
     # given an exchange served on the proxy's address, a seller of an unverified organization and a listing
     tenant = TenantFactory(slug="stateless", name="无状态交易所", name_en="Stateless Exchange",
@@ -114,7 +98,7 @@ def test_a_browser_session_alternating_between_two_web_processes(two_web_process
     base = f"http://localhost:{proxy.port}"
     folder = RESULTS / "stateless_web"
     folder.mkdir(parents=True, exist_ok=True)
-    page = new_page(browser_only)
+    page = new_page(browser)
     try:
         # when the seller logs in (the form from one process, the POST to the other)
         page.goto(f"{base}/accounts/login/")

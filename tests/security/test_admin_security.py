@@ -209,7 +209,8 @@ def test_a_tenant_admin_cannot_make_anyone_superuser(client, tenant):
     boss.refresh_from_db()
     assert not boss.is_superuser
     assert client.get("/admin/accounts/user/add/").status_code == 403
-    assert client.get("/admin/marketplace/tenant/").status_code == 403
+    # an exchange administrator edits their own exchange (issue 11), never adds or reaches another one
+    assert client.get("/admin/marketplace/tenant/add/").status_code == 403
 
 
 def test_a_tenant_admin_cannot_open_or_change_a_superuser(client, tenant):
@@ -339,3 +340,15 @@ def test_superuser_acts_on_another_exchanges_row_from_any_host(client, tenant, o
     assert response.status_code == 302
     with tenant_context(other_tenant):
         assert Organization.objects.get(pk=org_b.pk).is_verified
+
+
+def test_an_exchange_admin_edits_only_their_own_exchange_and_not_its_host_names(client, tenant, other_tenant):
+    boss = _staff(Role.TENANT_ADMIN)
+    client.force_login(boss)
+    listing = client.get("/admin/marketplace/tenant/").content.decode()
+    assert tenant.name in listing
+    assert other_tenant.name not in listing
+    assert client.get(f"/admin/marketplace/tenant/{other_tenant.pk}/change/").status_code in (302, 404)
+    page = client.get(f"/admin/marketplace/tenant/{tenant.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="hosts"' not in page.content.decode()  # platform-only fields are read-only
