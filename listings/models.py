@@ -47,6 +47,7 @@ class Listing(FSMModelMixin, TenantOwned):
     industry_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
     state = FSMField(default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
     featured = models.BooleanField(default=False)
+    view_count = models.PositiveIntegerField(_("views"), default=0, help_text=_("Times the public page was opened"))
     rejection_reason = models.TextField(blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)

@@ -25,6 +25,7 @@ class Scope(models.TextChoices):
     LISTINGS = "listings", _("Manage the organization's listings and bulk imports")
     ORDERS = "orders", _("Place orders and act on the organization's orders")
     WEBHOOKS = "webhooks", _("Manage webhook endpoints")
+    FINANCING = "financing", _("Pledge loans and appraisals: apply, offer, sign, confirm, deliver")
 
 
 class WebhookEvent(models.TextChoices):
