@@ -257,7 +257,7 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
         "encumbrances", _("Encumbrances"),
         _("none recorded") if not encs else "; ".join(
             f"{label_of(r)}: {str(e.get('type', '')).replace('_', ' ')} · {e.get('holder', '?')}"
-            + (f" ({_('until')} {e['until']})" if e.get("until") else "") for r, e in encs),
+            + (" (" + _("until %(date)s") % {"date": e["until"]} + ")" if e.get("until") else "") for r, e in encs),
         _("No pledge or licence is recorded against the rights.") if not encs else
         _("A recorded pledge must be released before the right can be sold or licensed exclusively; a recorded "
           "licence stays with the right."),
@@ -274,14 +274,15 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
             value = _("%(n)d deals · median %(median)s (middle half %(p25)s – %(p75)s)") % {
                 "n": c.count, "median": format_money(c.median_minor, currency),
                 "p25": format_money(c.p25_minor, currency), "p75": format_money(c.p75_minor, currency)}
-            explanation = _("Prices of deals closed in escrow on ipex for a %(kind)s in %(jurisdiction)s, class "
-                            "%(cls)s, on every exchange. Shown as totals only: no deal, party or exchange is "
-                            "named.")
+            explanation = _("Prices of deals closed in escrow on ipex, on every exchange, for rights of the same "
+                            "kind (%(kind)s), office (%(jurisdiction)s) and class (%(cls)s). Shown as totals only: "
+                            "no deal, party or exchange is named.")
             inputs = {**common, "median_minor": c.median_minor, "p25_minor": c.p25_minor, "p75_minor": c.p75_minor}
         else:
             value = _("%(n)d comparable deals: too few to show") % {"n": c.count}
-            explanation = _("Prices are shown only when at least %(min)d deals for a %(kind)s in %(jurisdiction)s, "
-                            "class %(cls)s, have closed in escrow on ipex, so that no single deal can be recognised.")
+            explanation = _("Prices are shown only when at least %(min)d deals for rights of the same kind "
+                            "(%(kind)s), office (%(jurisdiction)s) and class (%(cls)s) have closed in escrow on ipex, "
+                            "so that no single deal can be recognised.")
             inputs = common
         ind.append(Indicator(
             "comparables" if not many else f"comparables:{label_of(r)}",

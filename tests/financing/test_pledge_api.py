@@ -41,7 +41,8 @@ def world(tenant, settings):
     _k, holder_secret = make_api_key(organization=org)
     _k, bank_secret = make_api_key(organization=bank.organization)
     return {"org": org, "holder": holder, "records": records, "bank": bank, "banker": banker,
-            "h": api_headers(holder_secret), "b": api_headers(bank_secret), "staff": finance_staff()}
+            "h": {**api_headers(holder_secret), "Accept-Language": "en"},
+            "b": {**api_headers(bank_secret), "Accept-Language": "en"}, "staff": finance_staff()}
 
 
 def post(client, url, headers, data=None):
@@ -75,7 +76,8 @@ def test_the_whole_pledge_flow_through_the_api(client, world):
     assert body["state"] == "accepted"
     sha = body["contract"]["sha256"]
     pdf = client.get(f"{base}/contract", headers=world["b"])
-    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert pdf.status_code == 200
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
     # a late offer is refused, nothing changes
     _other, other_banker = finance_partner(kind=PartnerKind.GUARANTOR)
     with pytest.raises(Exception) as late:
@@ -92,7 +94,9 @@ def test_the_whole_pledge_flow_through_the_api(client, world):
     # staff file the pledge; the simulated office records it at the next poll
     services.pledge_file(actor=world["staff"], application=LoanApplication.objects.get(reference=ref))
     filing = RecordalFiling.objects.get(subject=f"financing.application:{ref}", kind="pledge")
-    assert filing.office == "cnipa_patent" and filing.status == "filed" and filing.reference.startswith("CNZL-")
+    assert filing.office == "cnipa_patent"
+    assert filing.status == "filed"
+    assert filing.reference.startswith("CNZL-")
     assert recordal_poll_due()["approved"] == 1
     detail = client.get(base, headers=world["b"]).json()
     assert detail["state"] == "pledged"
@@ -102,7 +106,7 @@ def test_the_whole_pledge_flow_through_the_api(client, world):
         rec.refresh_from_db()
         assert [(e["type"], e["holder"], e["reference"]) for e in rec.encumbrances] == [
             ("pledge", "Bank of Beijing Zhongguancun Branch", filing.reference)]
-    page = client.get(f"/financing/rights/{records[0].pk}/").content.decode()
+    page = client.get(f"/financing/rights/{records[0].pk}/", headers={"Accept-Language": "en"}).content.decode()
     assert "Pledged to Bank of Beijing Zhongguancun Branch" in page
     # … and a sale of it is refused
     listing = published_listing(org=world["org"], records=[records[0]])
@@ -178,7 +182,8 @@ def test_a_right_lapsing_within_the_loan_term_is_refused(client, world):
                            expiry_date=timezone.localdate() + datetime.timedelta(days=200))
     r = _apply(client, world, [soon.pk], term_months=12)
     assert r.status_code == 400
-    assert "lapses on" in r.json()["detail"] and "within the loan term" in r.json()["detail"]
+    assert "lapses on" in r.json()["detail"]
+    assert "within the loan term" in r.json()["detail"]
     assert not LoanApplication.objects.exists()
 
 
@@ -186,7 +191,8 @@ def test_a_right_not_owned_by_the_applicant_is_refused(client, world):
     foreign = register_record(owner_name="Somebody Else Co., Ltd.")
     r = _apply(client, world, [foreign.pk])
     assert r.status_code == 400
-    assert "is not owned by" in r.json()["detail"] and "Somebody Else" in r.json()["detail"]
+    assert "is not owned by" in r.json()["detail"]
+    assert "Somebody Else" in r.json()["detail"]
     assert not LoanApplication.objects.exists()
 
 

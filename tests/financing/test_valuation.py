@@ -105,7 +105,8 @@ def test_legal_strength_indicators_explain_their_inputs(tenant):
     assert indicator(valuation, "legal_status").status == "warn"
     assert "Fees are recorded as paid only until" in indicator(valuation, "legal_status").explanation
     enc = indicator(valuation, "encumbrances")
-    assert "Bank of Ningbo" in enc.value and enc.status == "warn"
+    assert "Bank of Ningbo" in enc.value
+    assert enc.status == "warn"
     assert indicator(valuation, "family_claims").value == "not in the register record"
 
 
@@ -115,9 +116,10 @@ def test_the_listing_page_shows_the_indicators(client, tenant):
     deals(PER_YEAR[:5])
     record = target()
     listing = published_listing(records=[record])
-    page = client.get(f"/listings/{listing.pk}/").content.decode()
+    page = client.get(f"/listings/{listing.pk}/", headers={"Accept-Language": "en"}).content.decode()
     assert "Valuation indicators" in page
-    assert "Comparable deals" in page and "Value range" in page
+    assert "Comparable deals" in page
+    assert "Value range" in page
     assert f"/financing/rights/{record.pk}/" in page
     listing.refresh_from_db()
     assert listing.view_count == 1
