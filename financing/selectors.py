@@ -20,7 +20,7 @@ from financing.models import (
     PartnerKind,
 )
 from financing.services.common import is_lender, is_staff
-from financing.valuation import valuate
+from financing.valuation import labelled, valuate
 from rights.expiry import expiry_date, remaining_term
 from rights.models import RegisterRecord
 
@@ -127,7 +127,7 @@ def data_pack(application) -> dict:
         end = expiry_date(kind=r.kind, jurisdiction=r.jurisdiction, filing_date=r.filing_date,
                           grant_date=r.grant_date, recorded_expiry=r.expiry_date)
         rows.append({"record": r, "expiry": end, "remaining": remaining_term(end),
-                     "fees_paid_through": r.renewal_paid_through, "encumbrances": r.encumbrances or []})
+                     "fees_paid_through": r.renewal_paid_through, "encumbrances": labelled(r.encumbrances)})
     return {"rights": rows, "valuation": valuate(records, currency=application.currency, appraisal=appraisal),
             "appraisal": appraisal}
 

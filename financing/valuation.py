@@ -12,6 +12,7 @@ Method (`METHOD_VERSION`):
 3. With at least `MIN_COMPARABLES` comparables, the right's range is its remaining years times the
    25th percentile (low), the median (central) and the 75th percentile (high) of those yearly prices.
    A package's range is the sum over its rights; every right needs its own comparables.
+   Figures are rounded to three significant digits: the method is not more precise than that.
 4. Confidence: high from 20 comparables, medium from 10, low from 5; one step lower when the spread
    (75th / 25th percentile) exceeds 3. No range for a right not in force or at the end of its term.
 """
@@ -83,6 +84,18 @@ class Valuation:
         }
 
 
+def encumbrance_label(kind: str) -> str:
+    labels = {"pledge": _("pledge"), "exclusive_licence": _("exclusive licence"), "sole_licence": _("sole licence"),
+              "non_exclusive_licence": _("non-exclusive licence")}
+    kind = str(kind or "").lower()
+    return str(labels.get(kind, kind.replace("_", " ")))
+
+
+def labelled(entries) -> list[dict]:
+    """Encumbrance entries with a `label` in the reader's language (for templates)."""
+    return [{**e, "label": encumbrance_label(e.get("type"))} for e in entries or []]
+
+
 def class_key(record) -> str:
     """The class comparables must share: the Nice class of a trademark, the IPC subclass of a patent."""
     for c in record.classes or []:
@@ -150,6 +163,15 @@ def comparables_for(record, *, currency: str) -> Comparables:
     stats.histogram = [(format_money(int(low + i * width), currency), n, round(100 * n / top))
                        for i, n in enumerate(counts)]
     return stats
+
+
+def round3(amount: float) -> int:
+    """Three significant digits (in minor units)."""
+    amount = int(round(amount))
+    if amount == 0:
+        return 0
+    drop = max(len(str(abs(amount))) - 3, 0)
+    return int(round(amount, -drop))
 
 
 def _confidence(stats: Comparables) -> str:
@@ -256,7 +278,7 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
     ind.append(Indicator(
         "encumbrances", _("Encumbrances"),
         _("none recorded") if not encs else "; ".join(
-            f"{label_of(r)}: {str(e.get('type', '')).replace('_', ' ')} · {e.get('holder', '?')}"
+            f"{label_of(r)}: {encumbrance_label(e.get('type'))} · {e.get('holder', '?')}"
             + (" (" + _("until %(date)s") % {"date": e["until"]} + ")" if e.get("until") else "") for r, e in encs),
         _("No pledge or licence is recorded against the rights.") if not encs else
         _("A recorded pledge must be released before the right can be sold or licensed exclusively; a recorded "
@@ -319,6 +341,7 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
             highs += c.per_year_p75 * years
             levels.append(_confidence(c))
     if not blockers and records:
+        lows, centrals, highs = round3(lows), round3(centrals), round3(highs)
         confidence = min(levels, key=["low", "medium", "high"].index)
         value_range = {"low_minor": int(lows), "central_minor": int(centrals), "high_minor": int(highs),
                        "currency": currency, "confidence": confidence, "method": METHOD_VERSION}

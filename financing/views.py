@@ -31,7 +31,7 @@ from .forms import (
 )
 from .models import ApplicationState, FinancingDocumentKind, LoanOffer, OfferState
 from .services.common import is_lender, is_staff
-from .valuation import valuate
+from .valuation import labelled, valuate
 
 
 def _fail(request, exc: DomainError, form=None):
@@ -54,7 +54,7 @@ def right_detail(request, pk):
     owns = org is not None and selectors.rights_of(org).filter(pk=record.pk).exists()
     return render(request, "financing/right.html", {
         "record": record, "valuation": valuation, "pledges": active_encumbrances(record, kind="pledge"),
-        "encumbrances": active_encumbrances(record), "owns": owns, "records": [record],
+        "encumbrances": labelled(active_encumbrances(record)), "owns": owns, "records": [record],
     })
 
 

@@ -53,9 +53,9 @@ def test_at_the_threshold_range_is_percentiles_per_year_times_years_left(tenant)
     assert comps.inputs["median_minor"] == 300_000_00 * 8
     vr = valuation.value_range
     # yearly prices 100k..500k: p25 = 200k, median 300k, p75 = 400k; the right has 5 years left
-    assert vr["low_minor"] == pytest.approx(200_000_00 * 5, rel=2e-3)
-    assert vr["central_minor"] == pytest.approx(300_000_00 * 5, rel=2e-3)
-    assert vr["high_minor"] == pytest.approx(400_000_00 * 5, rel=2e-3)
+    assert vr["low_minor"] == pytest.approx(200_000_00 * 5, rel=5e-3)
+    assert vr["central_minor"] == pytest.approx(300_000_00 * 5, rel=5e-3)
+    assert vr["high_minor"] == pytest.approx(400_000_00 * 5, rel=5e-3)
     assert vr["confidence"] == "low"  # 5 comparables
     assert vr["low_minor"] < vr["central_minor"] < vr["high_minor"]
 
