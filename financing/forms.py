@@ -7,9 +7,25 @@ from core.uploads import ContentTypeValidator
 from .models import FinancePartner, PartnerKind
 
 
-class MoneyField(forms.DecimalField):
+class MoneyField(forms.CharField):
+    """An amount as people type it ('1,200,000', '12500.50'); converted with the currency by `minor()`."""
+
     def __init__(self, **kwargs):
-        super().__init__(max_digits=16, decimal_places=2, min_value=0, **kwargs)
+        super().__init__(max_length=30, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value:
+            try:
+                to_minor(value, "CNY")
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return value
+
+
+def minor(value, currency: str) -> int:
+    """Minor units of a cleaned MoneyField value (0 when empty); ValueError for the wrong precision."""
+    return to_minor(value, currency) if value else 0
 
 
 class ApplicationForm(forms.Form):
@@ -26,7 +42,7 @@ class ApplicationForm(forms.Form):
         self.fields["amount"].label = _("Amount to borrow (%(currency)s)") % {"currency": currency}
 
     def amount_minor(self):
-        return to_minor(self.cleaned_data["amount"], self.currency)
+        return minor(self.cleaned_data["amount"], self.currency)
 
 
 class OfferForm(forms.Form):

@@ -3,8 +3,6 @@ staff), the staff pipeline, appraisals. Views parse, call a selector or a servic
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
-from core.errors import DomainError, NotAllowed
-from core.money import to_minor
+from core.errors import DomainError, NotAllowed, ValidationFailed
 from core.tenancy import require_tenant
 from rights.encumbrances import active_encumbrances
 from rights.models import RegisterRecord
+from transfers.services import recordal_record_notice, recordal_record_reference
 
 from . import selectors, services
 from .forms import (
@@ -28,10 +26,18 @@ from .forms import (
     ConfirmationForm,
     OfferForm,
     SignForm,
+    minor,
 )
 from .models import ApplicationState, FinancingDocumentKind, LoanOffer, OfferState
 from .services.common import is_lender, is_staff
 from .valuation import labelled, valuate
+
+
+def _minor(value, currency) -> int:
+    try:
+        return minor(value, currency)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field_errors={"amount": [str(exc)]}) from None
 
 
 def _fail(request, exc: DomainError, form=None):
@@ -86,7 +92,8 @@ def apply(request):
         try:
             application = services.application_create(
                 actor=request.user, organization=org, record_ids=form.cleaned_data["rights"],
-                amount_minor=form.amount_minor(), currency=currency, term_months=form.cleaned_data["term_months"],
+                amount_minor=_minor(form.cleaned_data["amount"], currency), currency=currency,
+                term_months=form.cleaned_data["term_months"],
                 purpose=form.cleaned_data["purpose"])
         except DomainError as exc:
             _fail(request, exc, form)
@@ -118,6 +125,7 @@ def application_detail(request, reference):
         "confirm_form": ConfirmationForm(), "S": ApplicationState,
         "is_accepted_lender": bool(application.accepted_offer_id and lender
                                    and lender.pk == application.accepted_offer.lender_org_id),
+        "pending_filing": _pending_filing(application),
     })
 
 
@@ -144,7 +152,7 @@ def offer(request, reference):
         if not form.is_valid():
             raise DomainError(" ".join(f"{form.fields[f].label}: {e[0]}" for f, e in form.errors.items()))
         services.offer_make(actor=request.user, organization=lender, application=application,
-                            amount_minor=to_minor(form.cleaned_data["amount"], application.currency),
+                            amount_minor=_minor(form.cleaned_data["amount"], application.currency),
                             rate_bps=int(form.cleaned_data["rate"] * 100), term_months=form.cleaned_data["term_months"],
                             conditions=form.cleaned_data["conditions"])
         return _("Your offer is sent.")
@@ -198,7 +206,7 @@ def disbursed(request, reference):
         data = _confirmation(request)
         services.loan_confirm_disbursement(
             actor=request.user, application=application, disbursed_on=data["on"],
-            amount_minor=to_minor(data["amount"] or Decimal(0), application.currency), reference=data["reference"])
+            amount_minor=_minor(data["amount"], application.currency), reference=data["reference"])
         return _("Disbursement recorded.")
     return _act(request, reference, do)
 
@@ -226,6 +234,41 @@ def file_pledge(request, reference):
 def file_release(request, reference):
     return _act(request, reference, lambda a: services.release_file(actor=request.user, application=a)
                 and _("Pledge release filed with the office."))
+
+
+def _pending_filing(application):
+    if application.state == ApplicationState.PLEDGE_FILED:
+        return application.pledge_filing
+    if application.state == ApplicationState.RELEASE_FILED:
+        return application.release_filing
+    return None
+
+
+@login_required
+@require_POST
+def record_reference(request, reference):
+    """Real offices (manual adapter): staff submitted the package and record the office's reference."""
+    def do(application):
+        filing = _pending_filing(application)
+        if filing is None:
+            raise DomainError(_("No filing of this application awaits the office."))
+        recordal_record_reference(filing=filing, actor=request.user, reference=request.POST.get("reference", ""))
+        return _("Office reference recorded.")
+    return _act(request, reference, do)
+
+
+@login_required
+@require_POST
+def record_notice(request, reference):
+    """Real offices: staff record the office's decision (approval or rejection) from its notice."""
+    def do(application):
+        filing = _pending_filing(application)
+        if filing is None:
+            raise DomainError(_("No filing of this application awaits the office."))
+        recordal_record_notice(filing=filing, actor=request.user, kind=request.POST.get("kind", ""),
+                               number=request.POST.get("number", ""), text=request.POST.get("text", ""))
+        return _("The office's decision is recorded.")
+    return _act(request, reference, do)
 
 
 @login_required
@@ -293,7 +336,7 @@ def appraisal_detail(request, reference):
                 raise DomainError(_("Attach the signed report (PDF)."))
             value = request.POST.get("value", "")
             services.appraisal_deliver(actor=request.user, appraisal=appraisal, report=report,
-                                       value_minor=to_minor(value, appraisal.currency) if value else 0,
+                                       value_minor=_minor(value, appraisal.currency),
                                        value_date=form.fields["value_date"].clean(request.POST.get("value_date")))
             messages.success(request, _("Report delivered; the fee is released to you."))
             return redirect(request.path)

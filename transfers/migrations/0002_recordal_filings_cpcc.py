@@ -18,12 +18,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='simulatedofficecase',
             name='office',
-            field=models.CharField(choices=[('cnipa_patent', 'CNIPA (China National IP Administration), patents'), ('cnipa_trademark', 'CNIPA Trademark Office'), ('uspto_patent', 'USPTO, patent assignments'), ('uspto_trademark', 'USPTO, trademark assignments'), ('euipo', 'EUIPO (EU trade marks and designs)'), ('wipo_madrid', 'WIPO Madrid (international trademarks)'), ('cpcc', 'CPCC (Copyright Protection Center of China)')], max_length=20),
+            field=models.CharField(choices=[('cnipa_patent', 'CNIPA (China National IP Administration), patents'), ('cnipa_trademark', 'CNIPA Trademark Office'), ('uspto_patent', 'USPTO, patent assignments'), ('uspto_trademark', 'USPTO, trademark assignments'), ('euipo', 'EUIPO (EU trade marks and designs)'), ('wipo_madrid', 'WIPO Madrid (international trademarks)'), ('cpcc', 'Copyright Protection Center of China (CPCC), copyright contracts')], max_length=20),
         ),
         migrations.AlterField(
             model_name='transferfiling',
             name='office',
-            field=models.CharField(blank=True, choices=[('cnipa_patent', 'CNIPA (China National IP Administration), patents'), ('cnipa_trademark', 'CNIPA Trademark Office'), ('uspto_patent', 'USPTO, patent assignments'), ('uspto_trademark', 'USPTO, trademark assignments'), ('euipo', 'EUIPO (EU trade marks and designs)'), ('wipo_madrid', 'WIPO Madrid (international trademarks)'), ('cpcc', 'CPCC (Copyright Protection Center of China)')], max_length=20, verbose_name='office'),
+            field=models.CharField(blank=True, choices=[('cnipa_patent', 'CNIPA (China National IP Administration), patents'), ('cnipa_trademark', 'CNIPA Trademark Office'), ('uspto_patent', 'USPTO, patent assignments'), ('uspto_trademark', 'USPTO, trademark assignments'), ('euipo', 'EUIPO (EU trade marks and designs)'), ('wipo_madrid', 'WIPO Madrid (international trademarks)'), ('cpcc', 'Copyright Protection Center of China (CPCC), copyright contracts')], max_length=20, verbose_name='office'),
         ),
         migrations.CreateModel(
             name='RecordalFiling',
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('pledge', 'Pledge registration'), ('pledge_release', 'Pledge release')], max_length=20, verbose_name='recordal')),
                 ('subject', models.CharField(db_index=True, max_length=80)),
-                ('office', models.CharField(choices=[('cnipa_patent', 'CNIPA (China National IP Administration), patents'), ('cnipa_trademark', 'CNIPA Trademark Office'), ('uspto_patent', 'USPTO, patent assignments'), ('uspto_trademark', 'USPTO, trademark assignments'), ('euipo', 'EUIPO (EU trade marks and designs)'), ('wipo_madrid', 'WIPO Madrid (international trademarks)'), ('cpcc', 'CPCC (Copyright Protection Center of China)')], max_length=20, verbose_name='office')),
+                ('office', models.CharField(choices=[('cnipa_patent', 'CNIPA (China National IP Administration), patents'), ('cnipa_trademark', 'CNIPA Trademark Office'), ('uspto_patent', 'USPTO, patent assignments'), ('uspto_trademark', 'USPTO, trademark assignments'), ('euipo', 'EUIPO (EU trade marks and designs)'), ('wipo_madrid', 'WIPO Madrid (international trademarks)'), ('cpcc', 'Copyright Protection Center of China (CPCC), copyright contracts')], max_length=20, verbose_name='office')),
                 ('adapter', models.CharField(default='simulated', max_length=20)),
                 ('status', django_fsm.FSMField(choices=[('preparing', 'Papers being signed'), ('package_ready', 'Filing package ready for staff to submit'), ('filed', 'Filed, awaiting the office'), ('correction_requested', 'Office asks for a correction'), ('approved', 'Approved by the office'), ('rejected', 'Rejected by the office'), ('withdrawn', 'Closed without a decision')], default='preparing', max_length=50, protected=True, verbose_name='status')),
                 ('register_records', models.JSONField(default=list, help_text='Ids of the register records concerned')),

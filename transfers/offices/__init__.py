@@ -59,8 +59,10 @@ PROFILES: dict[str, OfficeProfile] = {
                                 "转让登记通知", "Notification of registration of a transfer", False),
     Office.WIPO_MADRID: OfficeProfile(Office.WIPO_MADRID, "WIPO", "WO", 45, 90, "MM",
                                       "国际注册变更通知", "Notification of recording of a change in ownership", False),
+    # CPCC: contract registration of a software copyright transfer / exclusive licence, about 30
+    # working days; the certificate of contract registration is the notice.
     Office.CPCC: OfficeProfile(Office.CPCC, "CPCC", "CN", 30, 30, "CPCC",
-                               "著作权质权登记证书", "Certificate of registration of a copyright pledge", True),
+                               "著作权合同登记证书", "Certificate of registration of the copyright contract", True),
 }
 
 # (jurisdiction, kind) -> office. Missing pairs have no office route (a gate explains it).
@@ -85,11 +87,11 @@ NO_ROUTE_MESSAGE = _(
 # (商标专用权质权登记), the USPTO Assignment Recordation Branch for US security interests, the CPCC for
 # software copyrights (计算机软件著作权质权登记). Other pairs have no pledge route on the platform.
 PLEDGE_ROUTES: dict[tuple[str, str], str] = {
-    **{(Jurisdiction.CN, k): Office.CNIPA_PATENT for k in _PATENT_KINDS},
-    **{(Jurisdiction.US, k): Office.USPTO_PATENT for k in _PATENT_KINDS},
-    (Jurisdiction.CN, RightKind.TRADEMARK): Office.CNIPA_TRADEMARK,
-    (Jurisdiction.US, RightKind.TRADEMARK): Office.USPTO_TRADEMARK,
-    (Jurisdiction.CN, "software_copyright"): Office.CPCC,
+    **{("CN", k): Office.CNIPA_PATENT for k in ("invention", "utility_model", "design")},
+    **{("US", k): Office.USPTO_PATENT for k in ("invention", "design")},
+    ("CN", "trademark"): Office.CNIPA_TRADEMARK,
+    ("US", "trademark"): Office.USPTO_TRADEMARK,
+    ("CN", "software_copyright"): Office.CPCC,
 }
 # (office, recordal kind) -> the notice's title (zh, en) when the office records it.
 RECORDAL_NOTICES: dict[tuple[str, str], tuple[str, str]] = {

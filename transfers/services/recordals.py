@@ -20,7 +20,15 @@ from core.events import emit
 from rights.encumbrances import encumbrance_record, encumbrance_release
 from rights.models import RegisterRecord
 from transfers.models import OPEN_STATUSES, FilingStatus, RecordalFiling, RecordalKind
-from transfers.offices import PROFILES, OfficeAnswer, adapter_name_for, backoff, get_gateway, pledge_route
+from transfers.offices import (
+    PROFILES,
+    RECORDAL_NOTICES,
+    OfficeAnswer,
+    adapter_name_for,
+    backoff,
+    get_gateway,
+    pledge_route,
+)
 
 from .common import require_officer
 
@@ -142,7 +150,11 @@ def apply_recordal_answer(filing: RecordalFiling, answer: OfficeAnswer, *, actor
     filing.next_poll_at = None
     if answer.status == OfficeAnswer.APPROVED:
         filing.approve()
-        filing.notice_text = answer.text
+        title_zh, title_en = RECORDAL_NOTICES.get((filing.office, filing.kind), ("", ""))
+        heading = f"{title_zh} / {title_en}: {answer.notice_number or filing.reference}" if title_zh else ""
+        # The simulated office answers with its transfer notice: name the pledge notice instead.
+        simulated = get_gateway(filing.adapter).name == "simulated"
+        filing.notice_text = heading if simulated and heading else "\n".join(t for t in (heading, answer.text) if t)
         filing.save()
         for record in _records(filing):
             if filing.kind == RecordalKind.PLEDGE:
