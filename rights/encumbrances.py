@@ -1,7 +1,9 @@
 """Encumbrances of a right as the register records them (`RegisterRecord.encumbrances`): pledges and
 licences. Each entry is a dict: {"type": "pledge" | "exclusive_licence" | ..., "holder": name,
 "until": "YYYY-MM-DD" | None, "reference": office reference, "recorded_on": "YYYY-MM-DD",
-"amount_minor": int, "currency": str, "source": "ipex"}.
+"amount_minor": int, "currency": str, "source": "ipex", "holder_organization": id, "tenant": id} — the last
+two when the holder is an organization of an exchange, so monitoring can alert it (a lender holding a
+pledge) without knowing which app recorded it.
 
 `encumbrance_record` / `encumbrance_release` are called by the filing machinery (transfers) when an
 office records a pledge or its release; each writes the record and an audit row. Idempotent per
@@ -34,8 +36,8 @@ def active_encumbrances(record: RegisterRecord, *, kind: str | None = None, toda
 
 
 def encumbrance_record(*, record: RegisterRecord, type: str, holder: str, reference: str, until=None,  # noqa: A002
-                       amount_minor: int | None = None, currency: str = "", actor=None, actor_label: str = "",
-                       data: dict | None = None) -> dict:
+                       amount_minor: int | None = None, currency: str = "", holder_organization=None, actor=None,
+                       actor_label: str = "", data: dict | None = None) -> dict:
     """Add an encumbrance to the register record (row locked). The caller holds the transaction."""
     record = _lock(record.pk)
     for entry in record.encumbrances or []:
@@ -45,6 +47,8 @@ def encumbrance_record(*, record: RegisterRecord, type: str, holder: str, refere
              "reference": reference, "recorded_on": timezone.localdate().isoformat(), "source": "ipex"}
     if amount_minor is not None:
         entry.update(amount_minor=int(amount_minor), currency=currency)
+    if holder_organization is not None:
+        entry.update(holder_organization=holder_organization.pk, tenant=require_tenant().pk)
     record.encumbrances = [*(record.encumbrances or []), entry]
     record.save(update_fields=["encumbrances", "keys", "updated_at"])
     audit_record(actor=actor, actor_label=actor_label, action="rights.encumbrance_recorded", obj=record,

@@ -169,6 +169,8 @@ class RecordalFiling(ConcurrentTransitionMixin, TenantOwned):
     register_records = models.JSONField(default=list, help_text=_("Ids of the register records concerned"))
     pledgor = models.CharField(_("pledgor"), max_length=300)
     pledgee = models.CharField(_("pledgee"), max_length=300)
+    pledgee_organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                             related_name="+", help_text=_("The lender, when it is on the exchange"))
     secured_amount_minor = models.PositiveBigIntegerField(default=0)
     currency = models.CharField(max_length=3, blank=True)
     secured_until = models.DateField(null=True, blank=True)

@@ -320,7 +320,7 @@ def pledge_file(*, actor, application, outcome: str = "") -> LoanApplication:
         kind=RecordalKind.PLEDGE, subject=SUBJECT % application.reference, records=_records(application),
         pledgor=application.applicant_org.legal_name, pledgee=offer.lender_org.legal_name,
         secured_amount_minor=offer.amount_minor, currency=offer.currency, secured_until=application.secured_until,
-        contract_sha256=document.sha256, outcome=outcome)
+        contract_sha256=document.sha256, outcome=outcome, pledgee_organization=offer.lender_org)
     recordal_file_locked(filing, actor=actor)
     application.pledge_filing = filing
     _transition(application, "file_pledge", actor=actor, data={"filing": filing.pk, "reference": filing.reference,
@@ -344,7 +344,7 @@ def release_file(*, actor, application, outcome: str = "") -> LoanApplication:
         kind=RecordalKind.PLEDGE_RELEASE, subject=SUBJECT % application.reference, records=_records(application),
         pledgor=pledge.pledgor, pledgee=pledge.pledgee, secured_amount_minor=pledge.secured_amount_minor,
         currency=pledge.currency, secured_until=pledge.secured_until, pledge_reference=pledge.reference,
-        outcome=outcome)
+        outcome=outcome, pledgee_organization=pledge.pledgee_organization)
     recordal_file_locked(filing, actor=actor)
     application.release_filing = filing
     return _transition(application, "file_release", actor=actor, data={"filing": filing.pk,
@@ -454,3 +454,35 @@ def loan_confirm_repayment(*, actor, application, repaid_on, reference: str = ""
 
 def pending_recordal(application) -> RecordalFiling | None:
     return application.release_filing or application.pledge_filing
+
+
+# --- monitoring -----------------------------------------------------------------------------------
+
+ALERT_SUBJECTS = {
+    "fee_due": gettext_lazy("Pledged right %(number)s: a fee falls due (%(due)s)"),
+    "fee_overdue": gettext_lazy("Pledged right %(number)s: a fee is overdue (%(due)s)"),
+}
+ALERT_DEFAULT = gettext_lazy("Pledged right %(number)s: the register reports a change (%(kind)s)")
+PLEDGE_HELD_STATES = (AS.PLEDGE_FILED, AS.PLEDGED, AS.RELEASE_FILED)
+
+
+def lenders_alert(*, record_id, kind: str, data: dict) -> int:
+    """Monitoring found something about a right (fee due, status change, ...): tell the lender of every
+    live pledge on it, in-app and by webhook. Runs inside the announcer's transaction. Returns how many
+    applications were concerned."""
+    applications = list(LoanApplication.objects.filter(rights__register_record_id=record_id,
+                                                       state__in=PLEDGE_HELD_STATES)
+                        .select_related("accepted_offer__lender_org", "applicant_org").distinct())
+    for application in applications:
+        lender = application.accepted_offer.lender_org
+        params = {"number": data.get("number") or record_id, "due": data.get("due") or data.get("date") or "-",
+                  "kind": kind, "ref": application.reference, "message": data.get("message", "")}
+        notify(users=members(lender), kind=f"financing.collateral_{kind}",
+               subject=ALERT_SUBJECTS.get(kind, ALERT_DEFAULT),
+               body=gettext_lazy("It secures loan %(ref)s. %(message)s"), params=params, url=_url(application))
+        audit_record(actor_label="monitoring", action="financing.collateral_alert", obj=application,
+                     data={"record": record_id, "kind": kind, **{k: str(v) for k, v in data.items()}})
+        emit("financing.collateral_alert", organizations=[lender],
+             data={"application": application.reference, "record": record_id, "kind": kind,
+                   "at": timezone.now().isoformat(), "details": {k: str(v) for k, v in data.items()}})
+    return len(applications)

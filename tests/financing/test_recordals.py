@@ -143,3 +143,27 @@ def test_two_offers_accepted_at_once_one_wins(tenant):
     assert application.state == ApplicationState.ACCEPTED
     assert sorted(application.offers.values_list("state", flat=True)) == ["accepted", "declined", "declined"]
     assert application.documents.count() == 1
+
+
+@pytest.mark.django_db
+def test_monitoring_alerts_reach_the_lender_of_a_live_pledge(tenant):
+    from core.events import emit
+    from core.models import Notification
+
+    application, holder, banker, records = _signed()
+    services.pledge_file(actor=finance_staff(), application=application)
+    recordal_poll_due()
+    other_org, _u, other_records = rights_holder()  # an unpledged right: nobody is told
+    before = Notification.objects.filter(user=banker).count()
+
+    emit("right.alert", organizations=[], data={"record": records[0].pk, "kind": "fee_due", "number": records[0].number,
+                                                "due": "2027-03-01"})
+    emit("right.status_changed", organizations=[], data={"record": records[0].pk, "number": records[0].number})
+    emit("right.alert", organizations=[], data={"record": other_records[0].pk, "kind": "fee_due"})
+
+    notes = list(Notification.objects.filter(user=banker).order_by("id"))[before:]
+    assert [n.kind for n in notes] == ["financing.collateral_fee_due", "financing.collateral_status_changed"]
+    assert "2027-03-01" in notes[0].subject
+    assert not Notification.objects.filter(user=holder, kind__startswith="financing.collateral").exists()
+    entry = RegisterRecord.objects.get(pk=records[0].pk).encumbrances[0]
+    assert entry["holder_organization"] == application.accepted_offer.lender_org_id

@@ -51,7 +51,7 @@ def recordal_office(records) -> tuple[str | None, list[str]]:
 
 def recordal_create(*, kind: str, subject: str, records, pledgor: str, pledgee: str, secured_amount_minor: int = 0,
                     currency: str = "", secured_until=None, contract_sha256: str = "",
-                    pledge_reference: str = "", outcome: str = "") -> RecordalFiling:
+                    pledge_reference: str = "", outcome: str = "", pledgee_organization=None) -> RecordalFiling:
     """A recordal ready to file (inside the caller's transaction)."""
     office, problems = recordal_office(records)
     if problems:
@@ -59,6 +59,7 @@ def recordal_create(*, kind: str, subject: str, records, pledgor: str, pledgee: 
     return RecordalFiling.objects.create(
         kind=kind, subject=subject, office=office, adapter=adapter_name_for(office),
         register_records=[r.pk for r in records], pledgor=pledgor, pledgee=pledgee,
+        pledgee_organization=pledgee_organization,
         secured_amount_minor=secured_amount_minor, currency=currency, secured_until=secured_until,
         contract_sha256=contract_sha256, pledge_reference=pledge_reference, simulated_outcome=outcome)
 
@@ -160,8 +161,8 @@ def apply_recordal_answer(filing: RecordalFiling, answer: OfficeAnswer, *, actor
             if filing.kind == RecordalKind.PLEDGE:
                 encumbrance_record(record=record, type="pledge", holder=filing.pledgee, reference=filing.reference,
                                    until=filing.secured_until, amount_minor=filing.secured_amount_minor,
-                                   currency=filing.currency, actor=actor, actor_label=label,
-                                   data={"filing": filing.pk, "subject": filing.subject})
+                                   currency=filing.currency, holder_organization=filing.pledgee_organization,
+                                   actor=actor, actor_label=label, data={"filing": filing.pk, "subject": filing.subject})
             else:
                 encumbrance_release(record=record, reference=filing.pledge_reference, actor=actor, actor_label=label,
                                     data={"filing": filing.pk, "release_reference": filing.reference})
