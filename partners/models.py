@@ -33,6 +33,10 @@ class WebhookEvent(models.TextChoices):
     LISTING_REJECTED = "listing.rejected", _("Listing rejected")
     ORDER_STATE_CHANGED = "order.state_changed", _("Order state changed")
     TRANSFER_NOTICE_RECEIVED = "transfer.notice_received", _("Transfer notice received")
+    FINANCING_APPLICATION_OPENED = "financing.application_opened", _("Pledge loan application opened (lenders)")
+    FINANCING_APPLICATION_STATE = "financing.application_state_changed", _("Pledge loan application changed state")
+    FINANCING_LOAN_CONFIRMED = "financing.loan_confirmed", _("Loan disbursement or repayment confirmed")
+    FINANCING_COLLATERAL_ALERT = "financing.collateral_alert", _("A pledged right needs attention (fee, status)")
 
 
 class PartnerAPIKeyManager(BaseAPIKeyManager, TenantManager):

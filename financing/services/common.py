@@ -58,6 +58,11 @@ def staff_users() -> list:
                                     is_active=True).distinct().order_by("pk"))
 
 
+def lender_organizations() -> list:
+    return [p.organization for p in FinancePartner.objects.filter(kind__in=LENDER_KINDS, is_active=True)
+            .select_related("organization").order_by("pk")]
+
+
 def lender_users() -> list:
     orgs = FinancePartner.objects.filter(kind__in=LENDER_KINDS, is_active=True).values_list("organization", flat=True)
     return list(User.objects.filter(memberships__organization__in=list(orgs), is_active=True).distinct()

@@ -46,7 +46,16 @@ from rights.models import LegalStatus, RegisterRecord
 from transfers.models import RecordalFiling, RecordalKind
 from transfers.services import recordal_create, recordal_file_locked, recordal_office
 
-from .common import is_lender, lender_kind, lender_users, members, next_reference, require_staff, staff_users
+from .common import (
+    is_lender,
+    lender_kind,
+    lender_organizations,
+    lender_users,
+    members,
+    next_reference,
+    require_staff,
+    staff_users,
+)
 
 AS = ApplicationState
 SUBJECT = "financing.application:%s"
@@ -156,6 +165,9 @@ def application_create(*, actor, organization, record_ids, amount_minor: int, cu
            body=gettext_lazy("%(org)s asks for a loan secured on %(n)s right(s). Open the data pack and make an offer."),
            params={"ref": application.reference, "org": organization.legal_name, "n": len(records)}, url=_url(application))
     _emit(application, "financing.application_state_changed", step="apply")
+    emit("financing.application_opened", organizations=lender_organizations(),
+         data={"application": application.reference, "amount_minor": amount_minor, "currency": currency,
+               "term_months": term_months, "rights": len(records), "at": timezone.now().isoformat()})
     return application
 
 

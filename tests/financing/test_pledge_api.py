@@ -252,3 +252,18 @@ def test_the_appraisal_fee_is_held_and_released_and_the_report_must_be_a_pdf(cli
     # the appraisal shows in the right's indicators
     v = client.get("/api/v1/valuation", {"number": world["records"][0].number}, headers=world["h"]).json()
     assert any(i["code"] == "appraisal" and "5,000,000" in i["value"] for i in v["indicators"])
+
+
+def test_listed_banks_are_told_of_new_applications_by_webhook(client, world, settings):
+    from partners.models import WebhookDelivery
+    from tests.factories import WebhookEndpointFactory
+
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+    endpoint = WebhookEndpointFactory(organization=world["bank"].organization, url="https://bank.example.com/hooks",
+                                      event_types=("financing.application_opened",
+                                                   "financing.application_state_changed"))
+    r = _apply(client, world, [world["records"][0].pk])
+    assert r.status_code == 201
+    deliveries = list(WebhookDelivery.objects.filter(endpoint=endpoint))
+    assert [d.event_type for d in deliveries] == ["financing.application_opened"]
+    assert deliveries[0].payload["data"]["application"] == r.json()["reference"]
