@@ -7,13 +7,4 @@ class FinancingConfig(AppConfig):
     verbose_name = _("Valuation and financing")
 
     def ready(self):
-        from core.events import receiver_for_events
-
-        from . import receivers
-
-        if receivers.on_domain_event not in _registered:
-            receiver_for_events(receivers.on_domain_event)
-            _registered.append(receivers.on_domain_event)
-
-
-_registered: list = []
+        from . import receivers  # noqa: F401 (registers the core.events handlers)

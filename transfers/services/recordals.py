@@ -10,6 +10,10 @@ reference, notice). When the office records a pledge, the register records get t
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +37,7 @@ from transfers.offices import (
 from .common import require_officer
 
 
-def recordal_office(records) -> tuple[str | None, list[str]]:
+def recordal_office(records: Iterable[RegisterRecord]) -> tuple[str | None, list[str]]:
     """The one office that records a pledge on all of `records`, and the reasons there is none."""
     offices, problems = set(), []
     for record in records:
@@ -49,37 +53,40 @@ def recordal_office(records) -> tuple[str | None, list[str]]:
     return (sorted(offices)[0] if len(offices) == 1 else None), problems
 
 
-def recordal_create(*, kind: str, subject: str, records, pledgor: str, pledgee: str, secured_amount_minor: int = 0,
-                    currency: str = "", secured_until=None, contract_sha256: str = "",
-                    pledge_reference: str = "", outcome: str = "", pledgee_organization=None) -> RecordalFiling:
+def recordal_create(*, kind: str, subject: str, records: list[RegisterRecord], pledgor: str, pledgee: str,
+                    secured_amount_minor: int = 0, currency: str = "", secured_until: datetime.date | None = None,
+                    contract_sha256: str = "", pledge_reference: str = "", outcome: str = "",
+                    pledgee_organization: Any = None) -> RecordalFiling:
     """A recordal ready to file (inside the caller's transaction)."""
     office, problems = recordal_office(records)
-    if problems:
+    if problems or office is None:
         raise ValidationFailed(" ".join(str(p) for p in problems))
-    return RecordalFiling.objects.create(
+    filing: RecordalFiling = RecordalFiling.objects.create(
         kind=kind, subject=subject, office=office, adapter=adapter_name_for(office),
         register_records=[r.pk for r in records], pledgor=pledgor, pledgee=pledgee,
         pledgee_organization=pledgee_organization,
         secured_amount_minor=secured_amount_minor, currency=currency, secured_until=secured_until,
         contract_sha256=contract_sha256, pledge_reference=pledge_reference, simulated_outcome=outcome)
+    return filing
 
 
-def _lock(filing_id) -> RecordalFiling:
-    return RecordalFiling.objects.select_for_update(of=("self",)).get(pk=filing_id)
+def _lock(filing_id: int) -> RecordalFiling:
+    filing: RecordalFiling = RecordalFiling.objects.select_for_update(of=("self",)).get(pk=filing_id)
+    return filing
 
 
-def _records(filing):
+def _records(filing: RecordalFiling) -> list[RegisterRecord]:
     return list(RegisterRecord.objects.filter(pk__in=filing.register_records).order_by("pk"))
 
 
-def _emit(filing, status, organizations=()):
+def _emit(filing: RecordalFiling, status: str, organizations: Iterable[Any] = ()) -> None:
     emit("recordal.decided", organizations=list(organizations),
          data={"subject": filing.subject, "kind": filing.kind, "status": status, "filing": filing.pk,
                "office": filing.office, "reference": filing.reference, "notice": filing.notice_number,
                "at": timezone.now().isoformat()})
 
 
-def recordal_file_locked(filing: RecordalFiling, *, actor) -> RecordalFiling:
+def recordal_file_locked(filing: RecordalFiling, *, actor: Any) -> RecordalFiling:
     """Submit to the office (filing locked by the caller, inside its transaction)."""
     require_officer(actor)
     if filing.status != FilingStatus.PREPARING:
@@ -108,7 +115,7 @@ def recordal_file_locked(filing: RecordalFiling, *, actor) -> RecordalFiling:
 
 
 @transaction.atomic(durable=True)
-def recordal_record_reference(*, filing, actor, reference: str) -> RecordalFiling:
+def recordal_record_reference(*, filing: RecordalFiling, actor: Any, reference: str) -> RecordalFiling:
     """Real offices: staff submitted the package and record the office's reference."""
     require_officer(actor)
     reference = (reference or "").strip()
@@ -129,7 +136,8 @@ def recordal_record_reference(*, filing, actor, reference: str) -> RecordalFilin
     return filing
 
 
-def apply_recordal_answer(filing: RecordalFiling, answer: OfficeAnswer, *, actor=None, actor_label="") -> str:
+def apply_recordal_answer(filing: RecordalFiling, answer: OfficeAnswer, *, actor: Any = None,
+                          actor_label: str = "") -> str:
     """Apply the office's answer (filing locked by the caller)."""
     now = timezone.now()
     label = actor_label or f"office:{PROFILES[filing.office].name}"
@@ -178,7 +186,7 @@ def apply_recordal_answer(filing: RecordalFiling, answer: OfficeAnswer, *, actor
 
 
 @transaction.atomic(durable=True)
-def recordal_record_notice(*, filing, actor, kind: str, number: str = "", text: str = "") -> str:
+def recordal_record_notice(*, filing: RecordalFiling, actor: Any, kind: str, number: str = "", text: str = "") -> str:
     """Staff record the office's notice for a real office (approval or rejection)."""
     require_officer(actor)
     status = {"approval": OfficeAnswer.APPROVED, "rejection": OfficeAnswer.REJECTED}.get(kind)
@@ -193,7 +201,7 @@ def recordal_record_notice(*, filing, actor, kind: str, number: str = "", text: 
     return apply_recordal_answer(filing, answer, actor=actor, actor_label=actor.email)
 
 
-def recordal_poll_due(*, batch_size: int = 200) -> dict:
+def recordal_poll_due(*, batch_size: int = 200) -> dict[str, int]:
     """Ask the offices about the due recordals of the tenant in context (one transaction per batch,
     rows claimed with SKIP LOCKED). Returns counts by outcome."""
     stats = {"claimed": 0, "pending": 0, "approved": 0, "rejected": 0}
@@ -206,7 +214,7 @@ def recordal_poll_due(*, batch_size: int = 200) -> dict:
             if not filings:
                 return stats
             stats["claimed"] += len(filings)
-            by_adapter: dict[str, list] = {}
+            by_adapter: dict[str, list[RecordalFiling]] = {}
             for filing in filings:
                 by_adapter.setdefault(filing.adapter, []).append(filing)
             for adapter, group in by_adapter.items():
