@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from core.money import format_money
 from escrow.models import Order, OrderState
-from listings.models import Listing, Watch
+from listings.models import Listing, Right, Watch
 from rights.encumbrances import active_encumbrances
 from rights.expiry import expiry_date, remaining_term
 from rights.models import LegalStatus, RightKind
@@ -121,28 +121,33 @@ def _percentile(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (pos - lo)
 
 
-def comparable_deals(record, *, currency: str) -> list[tuple[int, float]]:
-    """(price per right, years left at completion) of each comparable completed deal, all exchanges."""
-    key = class_key(record)
+def _deals_query(*, kind, jurisdiction, key, currency, exclude_records):
     orders = (Order.objects.unscoped()
               .filter(state=OrderState.COMPLETED, currency=currency, deal_type=Listing.DealType.ASSIGNMENT,
-                      listing__kind=record.kind, listing__jurisdiction=record.jurisdiction,
+                      listing__kind=kind, listing__jurisdiction=jurisdiction,
                       listing__expiry_date__isnull=False, completed_at__isnull=False)
-              .exclude(listing__rights__register_record=record))
+              .exclude(listing__rights__register_record__in=exclude_records))
     if key:
         orders = orders.filter(listing__class_keys__contains=[key])
-    rows = orders.values_list("price_minor", "completed_at", "listing__expiry_date", "listing__rights_count")
+    return orders.values_list("price_minor", "completed_at", "listing__expiry_date", "listing__rights_count").distinct()
+
+
+def _deals(rows) -> list[tuple[int, float]]:
     deals = []
-    for price, completed, expiry, count in rows.distinct():
+    for price, completed, expiry, count in rows:
         left = max(_years((expiry - completed.date()).days), MIN_YEARS)
         deals.append((int(price) // max(count or 1, 1), left))
     return deals
 
 
-def comparables_for(record, *, currency: str) -> Comparables:
-    deals = comparable_deals(record, currency=currency)
-    stats = Comparables(count=len(deals), currency=currency, class_key=class_key(record),
-                        shown=len(deals) >= MIN_COMPARABLES)
+def comparable_deals(record, *, currency: str) -> list[tuple[int, float]]:
+    """(price per right, years left at completion) of each comparable completed deal, all exchanges."""
+    return _deals(_deals_query(kind=record.kind, jurisdiction=record.jurisdiction, key=class_key(record),
+                               currency=currency, exclude_records=[record]))
+
+
+def _stats(deals, *, currency: str, key: str) -> Comparables:
+    stats = Comparables(count=len(deals), currency=currency, class_key=key, shown=len(deals) >= MIN_COMPARABLES)
     if not stats.shown:
         return stats
     prices = [p for p, _y in deals]
@@ -163,6 +168,25 @@ def comparables_for(record, *, currency: str) -> Comparables:
     stats.histogram = [(format_money(int(low + i * width), currency), n, round(100 * n / top))
                        for i, n in enumerate(counts)]
     return stats
+
+
+def comparables_for(record, *, currency: str) -> Comparables:
+    return _stats(comparable_deals(record, currency=currency), currency=currency, key=class_key(record))
+
+
+def comparables_for_all(records, *, currency: str) -> dict:
+    """{record pk: Comparables} with one query per distinct (kind, jurisdiction, class) of the package,
+    so a package of 20 rights of one class costs one query. Deals of the package itself are excluded."""
+    groups: dict[tuple, list] = {}
+    for r in records:
+        groups.setdefault((r.kind, r.jurisdiction, class_key(r)), []).append(r)
+    out = {}
+    for (kind, jurisdiction, key), members in groups.items():
+        stats = _stats(_deals(_deals_query(kind=kind, jurisdiction=jurisdiction, key=key, currency=currency,
+                                           exclude_records=records)), currency=currency, key=key)
+        for r in members:
+            out[r.pk] = stats
+    return out
 
 
 def round3(amount: float) -> int:
@@ -200,9 +224,10 @@ def _family_and_claims(record) -> dict:
 
 
 def _market_interest(records) -> dict:
-    rows = (Listing.objects.filter(rights__register_record__in=records).distinct()
-            .aggregate(listings=Count("id", distinct=True), views=Sum("view_count")))
-    watchers = Watch.objects.filter(listing__rights__register_record__in=records).values("user").distinct().count()
+    """Views and watchers of this exchange's listings of these rights (two queries, whatever the size)."""
+    listing_ids = Right.objects.filter(register_record__in=records).values("listing_id")
+    rows = Listing.objects.filter(pk__in=listing_ids).aggregate(listings=Count("id"), views=Sum("view_count"))
+    watchers = Watch.objects.filter(listing_id__in=listing_ids).values("user").distinct().count()
     return {"listings": rows["listings"] or 0, "views": rows["views"] or 0, "watchers": watchers}
 
 
@@ -287,7 +312,7 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
         "ok" if not encs else "warn"))
 
     # --- market -------------------------------------------------------------------------------------------
-    comps = {r.pk: comparables_for(r, currency=currency) for r in records}
+    comps = comparables_for_all(records, currency=currency)
     for r in records:
         c = comps[r.pk]
         common = {"kind": r.kind, "jurisdiction": r.jurisdiction, "class": c.class_key or None,

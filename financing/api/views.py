@@ -11,6 +11,7 @@ from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
 
 from core.api.base import PartnerAPIView
+from core.api.pagination import paginated
 from core.errors import NotFound, ValidationFailed
 from financing import selectors, services
 from financing.models import Appraisal, FinancePartner, FinancingDocumentKind, LoanOffer, PartnerKind
@@ -185,7 +186,7 @@ class ApplicationListCreateApi(PartnerAPIView):
         purpose = serializers.CharField(max_length=2000)
 
     @extend_schema(operation_id="financing_applications_list", tags=FINANCING,
-                   responses=ApplicationSerializer(many=True),
+                   responses=paginated(ApplicationSerializer),
                    summary="Your applications; for a listed bank or guarantor also the open ones and those you offered on")
     def get(self, request):
         return self.paginate(selectors.applications_visible(self.organization), ApplicationSerializer,
@@ -356,7 +357,7 @@ class AppraisalListCreateApi(PartnerAPIView):
         appraiser = serializers.IntegerField(help_text="Id of an appraiser listed by the exchange")
         rights = serializers.ListField(child=serializers.IntegerField(), min_length=1)
 
-    @extend_schema(operation_id="financing_appraisals_list", tags=FINANCING, responses=AppraisalSerializer(many=True),
+    @extend_schema(operation_id="financing_appraisals_list", tags=FINANCING, responses=paginated(AppraisalSerializer),
                    summary="Appraisals you ordered, or (appraisers) were asked for")
     def get(self, request):
         return self.paginate(selectors.appraisals_visible(self.organization), AppraisalSerializer,

@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
 # per-key throttling, cursor pagination, problem details (RFC 9457) for every error.
 # The partner API's key model and idempotency store (the REST infrastructure in core/api/ names them
 # here, as Django names AUTH_USER_MODEL, so the library imports no app).
+# Financing: the exchange's fee for arranging a pledge loan (basis points of the amount paid out, charged
+# to the borrower through the ledger) and its commission on an appraisal fee held in escrow.
+FINANCING_SERVICE_FEE_BPS = env.int("FINANCING_SERVICE_FEE_BPS", default=50)
+APPRAISAL_COMMISSION_BPS = env.int("APPRAISAL_COMMISSION_BPS", default=1000)
+
 # Panels the trade extensions add to the listing page (listings imports no higher app; it calls these).
 LISTING_DETAIL_PANELS = ["financing.panels.listing_valuation_panel"]
 
