@@ -16,13 +16,11 @@ class Migration(migrations.Migration):
         ('accounts', '0002_initial'),
         ('marketplace', '0002_cache_table'),
         ('rights', '0001_moved_register'),
-        ('transfers', '0002_recordal_filings_cpcc'),
+        ('transfers', '0003_recordal_filings_cpcc'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.RunSQL("CREATE SEQUENCE IF NOT EXISTS financing_reference_seq",
-                          "DROP SEQUENCE IF EXISTS financing_reference_seq"),
         migrations.CreateModel(
             name='FinancePartner',
             fields=[

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.counters import next_number
 from core.errors import NotAllowed
 from core.permissions import Role, has_role, is_member
 from core.tenancy import require_tenant
@@ -17,10 +17,9 @@ STAFF_ROLES = (Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN)
 
 
 def next_reference(prefix: str) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('financing_reference_seq')")
-        (number,) = cursor.fetchone()
-    return f"{prefix}-{timezone.now():%Y}-{number:06d}"
+    """`PLG-2026-000001`: numbered per exchange, kind and year (core.counters)."""
+    year = timezone.localdate().year
+    return f"{prefix}-{year}-{next_number(tenant=require_tenant(), name=f'financing.{prefix}:{year}'):06d}"
 
 
 def partner_kinds(organization) -> set[str]:

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_initial'),
         ('marketplace', '0002_cache_table'),
-        ('transfers', '0001_initial'),
+        ('transfers', '0002_export_certificate_under_tenant_folder'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
