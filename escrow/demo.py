@@ -4,6 +4,7 @@ Idempotent: once the demo buyer has orders, nothing more is added."""
 from accounts.models import Organization, User
 from core.tenancy import tenant_context
 from listings.models import Listing
+from listings.selectors import conflicting_encumbrances
 
 from . import services as s
 from .models import EscrowBankAccount, Order
@@ -56,8 +57,10 @@ def seed(tenants):
         seller_org = Organization.objects.filter(memberships__user=seller).first()
         if buyer_org is None or seller_org is None or Order.objects.filter(buyer_org=buyer_org).exists():
             return
-        listings = list(Listing.objects.filter(seller_org=seller_org, state=Listing.State.PUBLISHED, featured=False)
-                        .order_by("-pk")[:len(PLAN)])
+        candidates = (Listing.objects.filter(seller_org=seller_org, state=Listing.State.PUBLISHED, featured=False)
+                      .order_by("-pk")[:len(PLAN) * 3])
+        # a listing of a pledged right cannot be ordered (listings.selectors.conflicting_encumbrances)
+        listings = [listing for listing in candidates if not conflicting_encumbrances(listing)][:len(PLAN)]
         for listing, target in zip(listings, PLAN, strict=False):
             order = s.order_place(listing=listing, buyer=buyer, terms_accepted=True)
             if target == "placed":

@@ -6,6 +6,9 @@ Accounts and what a positive (debit) balance means:
 - escrow_held (per order), margin_held (per listing), seller_payable / buyer_payable (per organization),
   payout_clearing, refund_clearing: what the platform owes — liabilities, normally negative (credit).
 - platform_fees: revenue, credit.
+- receivable (per organization): service fees charged outside a trade (e.g. arranging a pledge loan)
+  and not yet paid — asset.
+- escrow_held may also be kept per service (dimension "service:<reference>", e.g. an appraisal's fee).
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ class Unbalanced(ValueError):
 
 
 def account(kind: str, currency: str, *, provider: str = "", order=None, listing=None,
-            organization=None) -> LedgerAccount:
+            organization=None, service: str = "") -> LedgerAccount:
     """The account for (kind, currency, dimension), created on first use (safe under races)."""
     tenant = require_tenant()
-    if order is not None:
+    if service:
+        dim = f"service:{service}"
+    elif order is not None:
         dim = f"order:{order.pk}"
     elif listing is not None:
         dim = f"listing:{listing.pk}"

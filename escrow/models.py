@@ -178,6 +178,7 @@ class AccountKind(models.TextChoices):
     MARGIN_HELD = "margin_held", _("Seller margin held")  # liability, per listing
     PAYOUT_CLEARING = "payout_clearing", _("Payout clearing")  # liability, payouts sent, not yet settled
     REFUND_CLEARING = "refund_clearing", _("Refund clearing")  # liability, refunds due, not yet settled
+    RECEIVABLE = "receivable", _("Receivable (fees charged, not yet paid)")  # asset, per organization
 
 
 class LedgerAccount(TenantOwned):

@@ -20,7 +20,7 @@ from core.errors import DomainError
 from core.outbox import enqueue
 from core.permissions import has_role, is_member
 from listings.models import Listing
-from listings.selectors import listing_for_viewer
+from listings.selectors import conflicting_encumbrances, listing_for_viewer
 
 from . import fees, ledger, selectors, services
 from .forms import DisputeForm, PayForm, PlaceOrderForm, ReasonForm
@@ -53,6 +53,8 @@ def order_new(request, listing_id):
     elif listing.state != Listing.State.PUBLISHED:
         problem = _("Someone else ordered this a moment ago.") if listing.state == Listing.State.RESERVED \
             else _("This listing is not for sale right now.")
+    elif encumbered := conflicting_encumbrances(listing):
+        problem = " ".join(str(m) for m in encumbered)
     if request.method == "POST" and not problem and form.is_valid():
         try:
             order = services.order_place(listing=listing, buyer=request.user, terms_accepted=True)

@@ -53,6 +53,7 @@ class Listing(FSMModelMixin, TenantOwned):
     industry_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True, verbose_name=_("industry tags"))
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
     featured = models.BooleanField(_("featured"), default=False)
+    view_count = models.PositiveIntegerField(_("views"), default=0, help_text=_("Times the public page was opened"))
     rejection_reason = models.TextField(_("rejection reasons"), blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)

@@ -75,6 +75,25 @@ def check_labels():
     ]
 
 
+def conflicting_encumbrances(listing: Listing) -> list[str]:
+    """Recorded pledges or licences (read from the register now) that forbid this listing's deal: a sale
+    or exclusive licence of a pledged right is refused until the pledge is released."""
+    today = timezone.localdate()
+    ids = [r.register_record_id for r in listing.rights.all() if r.register_record_id]
+    labels = {"pledge": _("pledge"), "exclusive_licence": _("exclusive licence"), "sole_licence": _("sole licence"),
+              "non_exclusive_licence": _("non-exclusive licence")}
+    problems = []
+    for record in RegisterRecord.objects.filter(pk__in=ids).order_by("pk"):
+        for enc in record.encumbrances or []:
+            kind = str(enc.get("type", "")).lower()
+            if _active(enc, today) and listing.deal_type in ENCUMBRANCE_CONFLICTS.get(kind, set()):
+                problems.append(_("%(right)s is under a recorded %(type)s in favour of %(holder)s; it cannot be sold "
+                                  "or licensed exclusively until it is released.") % {
+                    "right": f"{record.jurisdiction} {record.number}", "type": labels.get(kind, kind.replace("_", " ")),
+                    "holder": enc.get("holder", "?")})
+    return problems
+
+
 def _active(enc, today):
     until = enc.get("until")
     return not until or str(until) >= today.isoformat()

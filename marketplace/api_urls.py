@@ -10,6 +10,7 @@ from accounts.api import views as account_views
 from core.api.converters import IdConverter, ReferenceConverter
 from core.api.fallback import api_not_found
 from escrow.api import views as order_views
+from financing.api import views as financing_views
 from listings.api import bulk as listing_bulk
 from listings.api import market as listing_views
 from listings.api import seller as seller_views
@@ -54,6 +55,33 @@ v1 = [
          name="order-document-sign"),
     path("orders/<ref:reference>/export-certificate", transfer_views.OrderExportCertificateApi.as_view(),
          name="order-export-certificate"),
+    # valuation and financing
+    path("valuation", financing_views.RightValuationApi.as_view(), name="valuation"),
+    path("listings/<id:pk>/valuation", financing_views.ListingValuationApi.as_view(), name="listing-valuation"),
+    path("financing/applications", financing_views.ApplicationListCreateApi.as_view(), name="financing-applications"),
+    path("financing/applications/<ref:reference>", financing_views.ApplicationDetailApi.as_view(),
+         name="financing-application"),
+    path("financing/applications/<ref:reference>/withdraw", financing_views.ApplicationWithdrawApi.as_view(),
+         name="financing-application-withdraw"),
+    path("financing/applications/<ref:reference>/offers", financing_views.OfferCreateApi.as_view(),
+         name="financing-offers"),
+    path("financing/applications/<ref:reference>/offers/<id:pk>/accept", financing_views.OfferAcceptApi.as_view(),
+         name="financing-offer-accept"),
+    path("financing/applications/<ref:reference>/contract", financing_views.ContractFileApi.as_view(),
+         name="financing-contract"),
+    path("financing/applications/<ref:reference>/contract/sign", financing_views.ContractSignApi.as_view(),
+         name="financing-contract-sign"),
+    path("financing/applications/<ref:reference>/disbursement", financing_views.DisbursementApi.as_view(),
+         name="financing-disbursement"),
+    path("financing/applications/<ref:reference>/repayment", financing_views.RepaymentApi.as_view(),
+         name="financing-repayment"),
+    path("financing/appraisals", financing_views.AppraisalListCreateApi.as_view(), name="financing-appraisals"),
+    path("financing/appraisals/<ref:reference>", financing_views.AppraisalDetailApi.as_view(),
+         name="financing-appraisal"),
+    path("financing/appraisals/<ref:reference>/pay", financing_views.AppraisalPayApi.as_view(),
+         name="financing-appraisal-pay"),
+    path("financing/appraisals/<ref:reference>/report", financing_views.AppraisalReportApi.as_view(),
+         name="financing-appraisal-report"),
     # webhooks
     path("webhooks/endpoints", partner_views.WebhookEndpointListCreateApi.as_view(), name="webhook-endpoints"),
     path("webhooks/endpoints/<id:pk>", partner_views.WebhookEndpointDetailApi.as_view(), name="webhook-endpoint"),

@@ -25,6 +25,7 @@ class Scope(models.TextChoices):
     LISTINGS = "listings", _("Manage the organization's listings and bulk imports")
     ORDERS = "orders", _("Place orders and act on the organization's orders")
     WEBHOOKS = "webhooks", _("Manage webhook endpoints")
+    FINANCING = "financing", _("Pledge loans and appraisals: apply, offer, sign, confirm, deliver")
 
 
 class WebhookEvent(models.TextChoices):
@@ -32,6 +33,10 @@ class WebhookEvent(models.TextChoices):
     LISTING_REJECTED = "listing.rejected", _("Listing rejected")
     ORDER_STATE_CHANGED = "order.state_changed", _("Order state changed")
     TRANSFER_NOTICE_RECEIVED = "transfer.notice_received", _("Transfer notice received")
+    FINANCING_APPLICATION_OPENED = "financing.application_opened", _("Pledge loan application opened (lenders)")
+    FINANCING_APPLICATION_STATE = "financing.application_state_changed", _("Pledge loan application changed state")
+    FINANCING_LOAN_CONFIRMED = "financing.loan_confirmed", _("Loan disbursement or repayment confirmed")
+    FINANCING_COLLATERAL_ALERT = "financing.collateral_alert", _("A pledged right needs attention (fee, status)")
 
 
 class PartnerAPIKeyManager(BaseAPIKeyManager, TenantManager):

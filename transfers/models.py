@@ -29,6 +29,7 @@ class Office(models.TextChoices):
     USPTO_TRADEMARK = "uspto_trademark", _("USPTO, trademark assignments")
     EUIPO = "euipo", _("EUIPO (EU trade marks and designs)")
     WIPO_MADRID = "wipo_madrid", _("WIPO Madrid (international trademarks)")
+    CPCC = "cpcc", _("Copyright Protection Center of China (CPCC), copyright contracts")
 
 
 class FilingStatus(models.TextChoices):
@@ -145,6 +146,82 @@ class TransferFiling(ConcurrentTransitionMixin, TenantOwned):
     @transition(field=status, source=[FS.PREPARING, FS.PACKAGE_READY, FS.FILED, FS.CORRECTION_REQUESTED],
                 target=FS.WITHDRAWN)
     def withdraw(self):
+        pass
+
+
+class RecordalKind(models.TextChoices):
+    PLEDGE = "pledge", _("Pledge registration")
+    PLEDGE_RELEASE = "pledge_release", _("Pledge release")
+
+
+class RecordalFiling(ConcurrentTransitionMixin, TenantOwned):
+    """A recordal with an office that is not a trade's transfer: a pledge on rights (CNIPA patent pledge
+    registration, trademark pledge registration, USPTO security interest, CPCC pledge) and its release.
+    The app that asked for it is named by `subject` (e.g. "financing.application:PLG-2026-000001") and
+    learns the outcome from the `recordal.decided` event; the register's encumbrances are written here,
+    through `rights.encumbrances`, when the office records it."""
+
+    kind = models.CharField(_("recordal"), max_length=20, choices=RecordalKind.choices)
+    subject = models.CharField(max_length=80, db_index=True)
+    office = models.CharField(_("office"), max_length=20, choices=Office.choices)
+    adapter = models.CharField(max_length=20, default="simulated")
+    status = FSMField(_("status"), default=FS.PREPARING, choices=FilingStatus.choices, protected=True)
+    register_records = models.JSONField(default=list, help_text=_("Ids of the register records concerned"))
+    pledgor = models.CharField(_("pledgor"), max_length=300)
+    pledgee = models.CharField(_("pledgee"), max_length=300)
+    pledgee_organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                             related_name="+", help_text=_("The lender, when it is on the exchange"))
+    secured_amount_minor = models.PositiveBigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    secured_until = models.DateField(null=True, blank=True)
+    contract_sha256 = models.CharField(max_length=64, blank=True)
+    pledge_reference = models.CharField(max_length=60, blank=True,
+                                        help_text=_("For a release: the office reference of the pledge released"))
+
+    reference = models.CharField(_("office reference"), max_length=60, blank=True)
+    filed_at = models.DateTimeField(null=True, blank=True)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_attempts = models.PositiveIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    expected_answer_at = models.DateTimeField(null=True, blank=True)
+    notice_number = models.CharField(_("notice number"), max_length=60, blank=True)
+    notice_text = models.TextField(_("office notice"), blank=True)
+    notice_received_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    simulated_outcome = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "next_poll_at"], name="recordalfiling_due",
+                                condition=models.Q(status__in=["filed", "correction_requested"]))]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("recordal filing")
+        verbose_name_plural = _("recordal filings (pledges)")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.get_office_display()} · {self.reference or '-'}"
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @transition(field=status, source=FS.PREPARING, target=FS.PACKAGE_READY)
+    def package(self):
+        pass
+
+    @transition(field=status, source=[FS.PREPARING, FS.PACKAGE_READY], target=FS.FILED)
+    def file(self):
+        pass
+
+    @transition(field=status, source=FS.FILED, target=FS.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=FS.FILED, target=FS.REJECTED)
+    def reject(self):
         pass
 
 

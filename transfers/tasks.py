@@ -57,3 +57,15 @@ def enforce_deadlines():
     """Beat: every deadline of the trade in every tenant."""
     return {tenant_id: enforce_deadlines_tenant(tenant_id=tenant_id)
             for tenant_id in Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)}
+
+
+@shared_task(name="transfers.tasks.poll_recordals")
+def poll_recordals():
+    """Beat: pledge and release recordals that are due, in every tenant."""
+    from .services import recordal_poll_due
+
+    totals = {}
+    for tenant_id in Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True):
+        with tenant_context(tenant_id):
+            totals[tenant_id] = recordal_poll_due()
+    return totals

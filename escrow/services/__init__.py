@@ -37,6 +37,13 @@ from .payments import (
     payment_event_apply,
     payment_start,
 )
+from .service_fees import (
+    service_escrow_balance,
+    service_escrow_hold,
+    service_escrow_release,
+    service_fee_charge,
+    service_fee_settle,
+)
 
 __all__ = [
     "ORDER_STEPS", "lock_order", "lock_order_and_listing", "order_step",
@@ -47,4 +54,6 @@ __all__ = [
     "payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
     "disbursement_mark_paid",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",
+    "service_fee_charge", "service_fee_settle", "service_escrow_hold", "service_escrow_release",
+    "service_escrow_balance",
 ]

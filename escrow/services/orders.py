@@ -28,6 +28,7 @@ from escrow.models import (
     Payment,
 )
 from listings.models import Listing
+from listings.selectors import conflicting_encumbrances
 from listings.services import listing_mark_sold, listing_release, listing_reserve
 
 from .common import (
@@ -76,6 +77,9 @@ def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, p
         raise Conflict(_(RACE_LOST))
     if locked.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
+    encumbered = conflicting_encumbrances(locked)
+    if encumbered:
+        raise ValidationFailed(" ".join(str(m) for m in encumbered), code="encumbered")
     now = timezone.now()
     quote = fees.quote_listing(locked)
     order = Order(tenant=tenant, listing=locked, buyer=buyer, buyer_org=buyer_org, seller_org_id=locked.seller_org_id,

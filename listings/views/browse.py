@@ -6,17 +6,19 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from core.cache import cached
 from core.errors import DomainError
 from core.http_cache import public_page
+from core.permissions import is_member
 from core.replicas import replica_reads
 
 from .. import services
@@ -132,11 +134,18 @@ def _active_filters(form, params, query, labels) -> list[dict]:
 def detail(request, pk):
     listing = listing_for_viewer(pk=pk, user=request.user)
     is_seller_view = listing.state != Listing.State.PUBLISHED
+    if not is_seller_view and not is_member(request.user, listing.seller_org):
+        Listing.objects.filter(pk=listing.pk).update(view_count=F("view_count") + 1)
     watched = (request.user.is_authenticated
                and Watch.objects.filter(user=request.user, listing=listing).exists())
+    # Panels of the trade extensions (e.g. financing's valuation), named by the project's settings so
+    # listings imports no higher app: each is a callable(request=, listing=) returning HTML or "".
+    panels = [import_string(path)(request=request, listing=listing)
+              for path in getattr(settings, "LISTING_DETAIL_PANELS", ())]
     return render(request, "listings/detail.html", {
         "listing": listing, "rights": list(listing.rights.all()), "watched": watched,
         "is_seller_view": is_seller_view, "can_order": listing.state == Listing.State.PUBLISHED,
+        "panels": [p for p in panels if p],
     })
 
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "listings",
     "escrow",
     "transfers",
+    "financing",
     "marketplace.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -223,6 +224,9 @@ CELERY_BEAT_SCHEDULE = {
     "transfers-poll-offices": {
         "task": "transfers.tasks.poll_offices", "schedule": env.float("TRANSFER_POLL_INTERVAL", default=60.0),
     },
+    "transfers-poll-recordals": {
+        "task": "transfers.tasks.poll_recordals", "schedule": env.float("TRANSFER_POLL_INTERVAL", default=60.0),
+    },
     "transfers-enforce-deadlines": {
         "task": "transfers.tasks.enforce_deadlines", "schedule": env.float("TRADE_DEADLINES_INTERVAL", default=300.0),
     },
@@ -234,6 +238,14 @@ CELERY_BEAT_SCHEDULE = {
 # per-key throttling, cursor pagination, problem details (RFC 9457) for every error.
 # The partner API's key model and idempotency store (the REST infrastructure in core/api/ names them
 # here, as Django names AUTH_USER_MODEL, so the library imports no app).
+# Financing: the exchange's fee for arranging a pledge loan (basis points of the amount paid out, charged
+# to the borrower through the ledger) and its commission on an appraisal fee held in escrow.
+FINANCING_SERVICE_FEE_BPS = env.int("FINANCING_SERVICE_FEE_BPS", default=50)
+APPRAISAL_COMMISSION_BPS = env.int("APPRAISAL_COMMISSION_BPS", default=1000)
+
+# Panels the trade extensions add to the listing page (listings imports no higher app; it calls these).
+LISTING_DETAIL_PANELS = ["financing.panels.listing_valuation_panel"]
+
 CELERY_APP = "marketplace.celery.app"  # what core.outbox publishes through
 
 API_KEY_MODEL = "partners.PartnerAPIKey"

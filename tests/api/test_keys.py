@@ -36,7 +36,7 @@ def test_me_shows_the_key_organization_and_exchange(api, org, tenant):
     body = response.json()
     assert body["organization_id"] == org.pk
     assert body["exchange"] == tenant.slug
-    assert set(body["scopes"]) == {"read", "listings", "orders", "webhooks"}
+    assert set(body["scopes"]) == {"read", "listings", "orders", "webhooks", "financing"}
 
 
 @pytest.mark.parametrize("authorization", [None, "Api-Key nope.nope", "Api-Key ", "Basic abc", "Bearer x"])

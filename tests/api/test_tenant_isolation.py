@@ -9,14 +9,17 @@ from drf_spectacular.generators import SchemaGenerator
 
 from core.tenancy import tenant_context
 from escrow.models import OrderState
+from financing.models import PartnerKind
 from listings.models import Listing
 from tests.factories import (
     OrganizationFactory,
     WebhookEndpointFactory,
     api_headers,
     draft_listing,
+    finance_partner,
     make_api_key,
     make_member,
+    register_record,
     transfer_order,
 )
 from transfers.models import TransferDocument
@@ -28,7 +31,8 @@ SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 OPERATIONS = [(path, method.upper()) for path, item in SCHEMA["paths"].items() for method in item
               if method in ("get", "post", "patch", "put", "delete")]
 WITH_IDS = [(p, m) for p, m in OPERATIONS if "{" in p]
-LISTS = [p for p, m in OPERATIONS if m == "GET" and "{" not in p and p not in ("/api/v1/me", "/api/v1/organization", "/api/v1/register/lookup")]
+LISTS = [p for p, m in OPERATIONS if m == "GET" and "{" not in p and p not in (
+    "/api/v1/me", "/api/v1/organization", "/api/v1/register/lookup", "/api/v1/valuation")]
 
 
 @pytest.fixture
@@ -45,7 +49,22 @@ def a_world(tenant, settings):
     endpoint = WebhookEndpointFactory(organization=org_a, url="https://a.example.com/h")
     document = TransferDocument.objects.filter(order=order).first()
     key_a, secret_a = make_api_key(organization=org_a)
-    return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a}
+    # financing: A applies for a pledge loan on its right, a bank offers, A accepts (the contract exists);
+    # A orders an appraisal
+    from financing import services as financing
+
+    record = register_record(owner_name=org_a.legal_name)
+    application = financing.application_create(actor=seller_a, organization=org_a, record_ids=[record.pk],
+                                               amount_minor=100_00, currency="CNY", term_months=6, purpose="x")
+    bank, banker = finance_partner(kind=PartnerKind.BANK)
+    offer = financing.offer_make(actor=banker, organization=bank.organization, application=application,
+                                 amount_minor=100_00, rate_bps=300, term_months=6)
+    financing.offer_accept(actor=seller_a, offer=offer)
+    appraiser, _u = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=10_00)
+    appraisal = financing.appraisal_order(actor=seller_a, organization=org_a, appraiser=appraiser,
+                                          record_ids=[record.pk])
+    return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
+            "application": application, "offer": offer, "appraisal": appraisal}
 
 
 def ids_of(world, path):
@@ -65,6 +84,14 @@ def ids_of(world, path):
     }
     if path in values:
         return values[path]
+    if path == "/api/v1/financing/applications/{reference}/offers/{id}/accept":
+        return {"reference": world["application"].reference, "id": world["offer"].pk}
+    if path.startswith("/api/v1/financing/applications/{reference}"):
+        return {"reference": world["application"].reference}
+    if path.startswith("/api/v1/financing/appraisals/{reference}"):
+        return {"reference": world["appraisal"].reference}
+    if path == "/api/v1/listings/{id}/valuation":
+        return {"id": world["listing"].pk}
     if path.startswith("/api/v1/orders/{reference}"):
         return {"reference": world["order"].reference}
     raise AssertionError(f"add {path} to ids_of() in the tenant-isolation test")

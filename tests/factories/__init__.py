@@ -2,6 +2,7 @@
 
 from .accounts import *  # noqa: F403
 from .escrow import *  # noqa: F403
+from .financing import *  # noqa: F403
 from .listings import *  # noqa: F403
 from .partners import *  # noqa: F403
 from .transfers import *  # noqa: F403

@@ -25,8 +25,10 @@ from tests.factories import (
     UserFactory,
     WebhookEndpointFactory,
     draft_listing,
+    finance_partner,
     make_api_key,
     make_member,
+    open_application,
     order_in_state,
     seller_with_org,
     transfer_order,
@@ -60,6 +62,13 @@ def a_rows(tenant, other_tenant, settings):
     audit_record(actor=buyer, action="test.event", obj=funded)
     make_api_key(organization=funded.buyer_org)
     WebhookEndpointFactory(organization=funded.buyer_org, url="https://a.example.com/hook")
+    from financing.models import PartnerKind
+    from financing.services import appraisal_order
+
+    application, holder, records = open_application()
+    appraiser, _u = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=10_00)
+    appraisal_order(actor=holder, organization=application.applicant_org, appraiser=appraiser,
+                    record_ids=[records[0].pk])
     with tenant_context(other_tenant):
         b_admin = make_member(roles=(Role.TENANT_ADMIN, Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE), org=False)
     return dict(funded=funded, refunded=refunded, disputed=disputed, bank=bank, pending_org=pending_org,

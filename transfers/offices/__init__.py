@@ -59,6 +59,10 @@ PROFILES: dict[str, OfficeProfile] = {
                                 "转让登记通知", "Notification of registration of a transfer", False),
     Office.WIPO_MADRID: OfficeProfile(Office.WIPO_MADRID, "WIPO", "WO", 45, 90, "MM",
                                       "国际注册变更通知", "Notification of recording of a change in ownership", False),
+    # CPCC: contract registration of a software copyright transfer / exclusive licence, about 30
+    # working days; the certificate of contract registration is the notice.
+    Office.CPCC: OfficeProfile(Office.CPCC, "CPCC", "CN", 30, 30, "CPCC",
+                               "著作权合同登记证书", "Certificate of registration of the copyright contract", True),
 }
 
 # (jurisdiction, kind) -> office. Missing pairs have no office route (a gate explains it).
@@ -77,6 +81,38 @@ NO_ROUTE_MESSAGE = _(
     "The platform cannot record a transfer of %(kind)s in %(jurisdiction)s: European and international "
     "patents are recorded by the EPO or the national offices. Escrow staff will contact both parties."
 )
+
+
+# Pledges (and their release) are recorded by: CNIPA for Chinese patents (专利权质押登记) and trademarks
+# (商标专用权质权登记), the USPTO Assignment Recordation Branch for US security interests, the CPCC for
+# software copyrights (计算机软件著作权质权登记). Other pairs have no pledge route on the platform.
+PLEDGE_ROUTES: dict[tuple[str, str], str] = {
+    **{("CN", k): Office.CNIPA_PATENT for k in ("invention", "utility_model", "design")},
+    **{("US", k): Office.USPTO_PATENT for k in ("invention", "design")},
+    ("CN", "trademark"): Office.CNIPA_TRADEMARK,
+    ("US", "trademark"): Office.USPTO_TRADEMARK,
+    ("CN", "software_copyright"): Office.CPCC,
+}
+# (office, recordal kind) -> the notice's title (zh, en) when the office records it.
+RECORDAL_NOTICES: dict[tuple[str, str], tuple[str, str]] = {
+    (Office.CNIPA_PATENT, "pledge"): ("专利权质押登记通知书", "Notice of registration of a patent pledge"),
+    (Office.CNIPA_PATENT, "pledge_release"): ("专利权质押登记注销通知书", "Notice of deregistration of a patent pledge"),
+    (Office.CNIPA_TRADEMARK, "pledge"): ("商标专用权质权登记证", "Certificate of registration of a trademark pledge"),
+    (Office.CNIPA_TRADEMARK, "pledge_release"): ("商标专用权质权注销登记通知",
+                                                 "Notice of cancellation of a trademark pledge"),
+    (Office.USPTO_PATENT, "pledge"): ("担保权益登记通知", "Notice of Recordation (security agreement)"),
+    (Office.USPTO_PATENT, "pledge_release"): ("担保权益解除登记通知", "Notice of Recordation (release of security interest)"),
+    (Office.USPTO_TRADEMARK, "pledge"): ("担保权益登记通知", "Notice of Recordation (security agreement)"),
+    (Office.USPTO_TRADEMARK, "pledge_release"): ("担保权益解除登记通知",
+                                                 "Notice of Recordation (release of security interest)"),
+    (Office.CPCC, "pledge"): ("著作权质权登记证书", "Certificate of registration of a copyright pledge"),
+    (Office.CPCC, "pledge_release"): ("著作权质权注销登记通知书", "Notice of cancellation of a copyright pledge"),
+}
+
+
+def pledge_route(jurisdiction: str, kind: str) -> str | None:
+    """The office that records a pledge on (or its release from) a right of `kind` in `jurisdiction`."""
+    return PLEDGE_ROUTES.get((jurisdiction, kind))
 
 
 def route(jurisdiction: str, kind: str) -> str | None:
@@ -135,5 +171,5 @@ def backoff(office: str, attempts: int) -> timedelta:
     return timedelta(seconds=seconds * scale())
 
 
-__all__ = ["PROFILES", "ROUTES", "OfficeAnswer", "OfficeGateway", "OfficeProfile", "SubmitResult", "route",
+__all__ = ["PROFILES", "ROUTES", "PLEDGE_ROUTES", "RECORDAL_NOTICES", "pledge_route", "OfficeAnswer", "OfficeGateway", "OfficeProfile", "SubmitResult", "route",
            "route_rights", "gateway_for", "get_gateway", "adapter_name_for", "backoff", "scale"]

@@ -13,10 +13,21 @@ from .filing import (
 )
 from .papers import document_sign, export_certificate_upload, generate_cover, transfer_prepare
 from .polling import PollStats, transfer_poll_due
+from .recordals import (
+    apply_recordal_answer,
+    recordal_create,
+    recordal_file_locked,
+    recordal_office,
+    recordal_poll_due,
+    recordal_record_notice,
+    recordal_record_reference,
+)
 
 __all__ = [
     "transfer_prepare", "document_sign", "export_certificate_upload", "generate_cover",
     "transfer_file", "transfer_record_reference", "transfer_record_notice", "transfer_submit_correction",
     "transfer_refile", "transfer_refund", "apply_answer",
     "transfer_poll_due", "PollStats", "trade_deadlines_enforce",
+    "recordal_create", "recordal_file_locked", "recordal_office", "recordal_poll_due", "recordal_record_notice",
+    "recordal_record_reference", "apply_recordal_answer",
 ]

@@ -1,0 +1,417 @@
+"""Financing in the partner API: valuation indicators, pledge loan applications (holder and lender),
+the pledge contract, the bank's confirmations, appraisals. Views only call financing selectors and
+services; the key acts for its organization."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import parsers, serializers, status
+from rest_framework.response import Response
+
+from core.api.base import PartnerAPIView
+from core.api.pagination import paginated
+from core.errors import NotFound, ValidationFailed
+from financing import selectors, services
+from financing.models import Appraisal, FinancePartner, FinancingDocumentKind, LoanOffer, PartnerKind
+from financing.valuation import valuate, valuate_listing
+from listings.models import Listing
+from listings.selectors import listing_for_viewer
+from partners.models import Scope
+from rights.models import Jurisdiction, RightKind
+from rights.registry import get_register
+
+VALUATION = ["valuation"]
+FINANCING = ["financing"]
+
+
+class IndicatorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField(help_text="The indicator, in the key's language")
+    value = serializers.CharField(help_text="What was found, in words")
+    explanation = serializers.CharField(help_text="What it means and how it was worked out, in plain words")
+    inputs = serializers.DictField(help_text="The figures it used")
+    status = serializers.ChoiceField(choices=["ok", "warn", "bad", "info"])
+
+
+class ValueRangeSerializer(serializers.Serializer):
+    low_minor = serializers.IntegerField()
+    central_minor = serializers.IntegerField()
+    high_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    confidence = serializers.ChoiceField(choices=["low", "medium", "high"])
+    method = serializers.CharField()
+
+
+class ValuationSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    currency = serializers.CharField()
+    rights = serializers.ListField(child=serializers.CharField())
+    indicators = IndicatorSerializer(many=True)
+    value_range = ValueRangeSerializer(allow_null=True, help_text="Null when there is not enough evidence")
+    minimum_comparables = serializers.IntegerField()
+
+
+class RightValuationApi(PartnerAPIView):
+    """Valuation indicators of a right found by its number (any accepted form)."""
+
+    class FilterSerializer(serializers.Serializer):
+        number = serializers.CharField(max_length=100)
+        jurisdiction = serializers.ChoiceField(choices=Jurisdiction.choices, required=False)
+        kind = serializers.ChoiceField(choices=RightKind.choices, required=False)
+
+    @extend_schema(operation_id="valuation_right", tags=VALUATION, parameters=[FilterSerializer],
+                   responses=ValuationSerializer, summary="Valuation indicators of a right")
+    def get(self, request):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        lookup = get_register().lookup(data["number"], jurisdiction=data.get("jurisdiction"), kind=data.get("kind"))
+        if lookup.record is None:
+            raise (NotFound if lookup.parsed else ValidationFailed)(
+                lookup.error or "Not in the register.", field_errors={"number": [str(lookup.error)]})
+        appraisal = selectors.latest_appraisal([lookup.record])
+        valuation = valuate([lookup.record], currency=self.api_key.tenant.currency, appraisal=appraisal)
+        return Response(ValuationSerializer(valuation.as_dict()).data)
+
+
+class ListingValuationApi(PartnerAPIView):
+    @extend_schema(operation_id="listings_valuation", tags=VALUATION, responses=ValuationSerializer,
+                   summary="Valuation indicators of a listing's right or package")
+    def get(self, request, pk):
+        own = Listing.objects.filter(pk=pk, seller_org=self.organization).first()
+        listing = own or listing_for_viewer(pk=pk, user=None)  # others see public listings only
+        return Response(ValuationSerializer(valuate_listing(listing).as_dict()).data)
+
+
+# --- applications ----------------------------------------------------------------------------------
+
+class OfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    lender = serializers.CharField(source="lender_org.legal_name")
+    lender_kind = serializers.CharField()
+    amount_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    rate_bps = serializers.IntegerField(help_text="Annual interest rate in basis points (1% = 100)")
+    term_months = serializers.IntegerField()
+    conditions = serializers.CharField()
+    state = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class RightRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="record.pk")
+    number = serializers.SerializerMethodField()
+    kind = serializers.CharField(source="record.kind")
+    title = serializers.CharField(source="record.title")
+    owner_name = serializers.CharField(source="record.owner_name")
+    legal_status = serializers.CharField(source="record.legal_status")
+    expiry = serializers.DateField(allow_null=True)
+    fees_paid_through = serializers.DateField(allow_null=True)
+    encumbrances = serializers.ListField(child=serializers.DictField())
+
+    def get_number(self, row) -> str:
+        return f"{row['record'].jurisdiction} {row['record'].number}"
+
+
+class FilingSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    office = serializers.CharField()
+    status = serializers.CharField()
+    reference = serializers.CharField()
+    filed_at = serializers.DateTimeField(allow_null=True)
+    notice_number = serializers.CharField()
+
+
+class ApplicationSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    state = serializers.CharField()
+    applicant = serializers.CharField(source="applicant_org.legal_name")
+    amount_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    term_months = serializers.IntegerField()
+    purpose = serializers.CharField()
+    secured_until = serializers.DateField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ApplicationDetailSerializer(ApplicationSerializer):
+    rights = RightRowSerializer(many=True)
+    valuation = ValuationSerializer()
+    offers = OfferSerializer(many=True)
+    accepted_offer = serializers.IntegerField(allow_null=True)
+    contract = serializers.DictField(allow_null=True)
+    pledge_filing = FilingSerializer(allow_null=True)
+    release_filing = FilingSerializer(allow_null=True)
+    disbursed_on = serializers.DateField(allow_null=True)
+    disbursed_amount_minor = serializers.IntegerField(allow_null=True)
+    service_fee_minor = serializers.IntegerField()
+    repaid_on = serializers.DateField(allow_null=True)
+
+
+def _detail(view, application) -> dict:
+    org = view.organization
+    pack = selectors.data_pack(application)
+    contract = application.documents.filter(kind=FinancingDocumentKind.PLEDGE_CONTRACT).first()
+    see_all = application.applicant_org_id == org.pk
+    return {
+        **{f: getattr(application, f) for f in ("reference", "state", "applicant_org", "amount_minor", "currency",
+                                                "term_months", "purpose", "secured_until", "created_at",
+                                                "disbursed_on", "disbursed_amount_minor", "service_fee_minor",
+                                                "repaid_on", "pledge_filing", "release_filing")},
+        "rights": pack["rights"], "valuation": pack["valuation"].as_dict(),
+        "offers": selectors.offers_for(application, organization=org, see_all=see_all),
+        "accepted_offer": application.accepted_offer_id,
+        "contract": None if contract is None else {
+            "sha256": contract.sha256,
+            "download_url": f"/api/v1/financing/applications/{application.reference}/contract",
+            "signatures": [{"party": s.party, "typed_name": s.typed_name, "signed_at": s.signed_at.isoformat()}
+                           for s in contract.signatures.all()]},
+    }
+
+
+def _application(view, reference):
+    return selectors.application_for(reference=reference, organization=view.organization)
+
+
+class ApplicationListCreateApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    class InputSerializer(serializers.Serializer):
+        rights = serializers.ListField(child=serializers.IntegerField(), min_length=1,
+                                       help_text="Register record ids of the rights to pledge (see register/lookup)")
+        amount_minor = serializers.IntegerField(min_value=1)
+        term_months = serializers.IntegerField(min_value=1, max_value=120)
+        purpose = serializers.CharField(max_length=2000)
+
+    @extend_schema(operation_id="financing_applications_list", tags=FINANCING,
+                   responses=paginated(ApplicationSerializer),
+                   summary="Your applications; for a listed bank or guarantor also the open ones and those you offered on")
+    def get(self, request):
+        return self.paginate(selectors.applications_visible(self.organization), ApplicationSerializer,
+                             ordering=("-created_at", "-id"))
+
+    @extend_schema(operation_id="financing_applications_create", tags=FINANCING, request=InputSerializer,
+                   responses={201: ApplicationDetailSerializer}, summary="Apply for a loan secured on your rights")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        application = services.application_create(
+            actor=self.actor, organization=self.organization, record_ids=v["rights"], amount_minor=v["amount_minor"],
+            currency=self.api_key.tenant.currency, term_months=v["term_months"], purpose=v["purpose"])
+        return Response(ApplicationDetailSerializer(_detail(self, application)).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"/api/v1/financing/applications/{application.reference}"})
+
+
+class ApplicationDetailApi(PartnerAPIView):
+    @extend_schema(operation_id="financing_applications_read", tags=FINANCING, responses=ApplicationDetailSerializer,
+                   summary="An application with its data pack (rights, status, valuation, appraisal) and offers")
+    def get(self, request, reference):
+        return Response(ApplicationDetailSerializer(_detail(self, _application(self, reference))).data)
+
+
+class ApplicationWithdrawApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    @extend_schema(operation_id="financing_applications_withdraw", tags=FINANCING, request=None,
+                   responses=ApplicationDetailSerializer, summary="Holder: withdraw the application")
+    def post(self, request, reference):
+        application = services.application_withdraw(actor=self.actor, application=_application(self, reference))
+        return Response(ApplicationDetailSerializer(_detail(self, application)).data)
+
+
+class OfferCreateApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    class InputSerializer(serializers.Serializer):
+        amount_minor = serializers.IntegerField(min_value=1)
+        rate_bps = serializers.IntegerField(min_value=0, max_value=5000, help_text="Annual rate, 1% = 100")
+        term_months = serializers.IntegerField(min_value=1, max_value=120)
+        conditions = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+    @extend_schema(operation_id="financing_offers_create", tags=FINANCING, request=InputSerializer,
+                   responses={201: OfferSerializer}, summary="Bank or guarantor: make (or replace) your offer")
+    def post(self, request, reference):
+        application = _application(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = services.offer_make(actor=self.actor, organization=self.organization, application=application,
+                                    **data.validated_data)
+        return Response(OfferSerializer(offer).data, status=status.HTTP_201_CREATED)
+
+
+class OfferAcceptApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    @extend_schema(operation_id="financing_offers_accept", tags=FINANCING, request=None,
+                   responses=ApplicationDetailSerializer, summary="Holder: accept an offer (the contract is generated)")
+    def post(self, request, reference, pk):
+        application = _application(self, reference)
+        offer = LoanOffer.objects.filter(pk=pk, application=application).first()
+        if offer is None:
+            raise Http404
+        application = services.offer_accept(actor=self.actor, offer=offer)
+        return Response(ApplicationDetailSerializer(_detail(self, application)).data)
+
+
+class ContractFileApi(PartnerAPIView):
+    @extend_schema(operation_id="financing_contract_download", tags=FINANCING,
+                   responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")},
+                   summary="Download the pledge contract (PDF)")
+    def get(self, request, reference):
+        application = _application(self, reference)
+        document = application.documents.filter(kind=FinancingDocumentKind.PLEDGE_CONTRACT).first()
+        if document is None:
+            raise Http404
+        response = FileResponse(document.file.open("rb"), content_type="application/pdf", as_attachment=True,
+                                filename=f"pledge-contract-{application.reference}.pdf")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class ContractSignApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    class InputSerializer(serializers.Serializer):
+        typed_name = serializers.CharField(max_length=150)
+        consent = serializers.BooleanField()
+        sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
+
+    @extend_schema(operation_id="financing_contract_sign", tags=FINANCING, request=InputSerializer,
+                   responses=ApplicationDetailSerializer, summary="Sign the pledge contract for your side")
+    def post(self, request, reference):
+        application = _application(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.contract_sign(actor=self.actor, application=application, typed_name=v["typed_name"],
+                               consent=v["consent"], ip_address=request.META.get("REMOTE_ADDR"),
+                               shown_sha256=v.get("sha256", ""))
+        application.refresh_from_db()
+        return Response(ApplicationDetailSerializer(_detail(self, application)).data)
+
+
+class ConfirmationSerializer(serializers.Serializer):
+    on = serializers.DateField()
+    amount_minor = serializers.IntegerField(min_value=1, required=False)
+    reference = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+class DisbursementApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    @extend_schema(operation_id="financing_disbursement_confirm", tags=FINANCING, request=ConfirmationSerializer,
+                   responses=ApplicationDetailSerializer, summary="Lender: confirm the loan was paid out")
+    def post(self, request, reference):
+        application = _application(self, reference)
+        data = ConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        application = services.loan_confirm_disbursement(
+            actor=self.actor, application=application, disbursed_on=v["on"], amount_minor=v.get("amount_minor") or 0,
+            reference=v.get("reference", ""))
+        return Response(ApplicationDetailSerializer(_detail(self, application)).data)
+
+
+class RepaymentApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    @extend_schema(operation_id="financing_repayment_confirm", tags=FINANCING, request=ConfirmationSerializer,
+                   responses=ApplicationDetailSerializer, summary="Lender: confirm the loan is repaid")
+    def post(self, request, reference):
+        application = _application(self, reference)
+        data = ConfirmationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        application = services.loan_confirm_repayment(actor=self.actor, application=application, repaid_on=v["on"],
+                                                      reference=v.get("reference", ""))
+        return Response(ApplicationDetailSerializer(_detail(self, application)).data)
+
+
+# --- appraisals ------------------------------------------------------------------------------------
+
+class AppraisalSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    state = serializers.CharField()
+    organization = serializers.CharField(source="organization.legal_name")
+    appraiser = serializers.CharField(source="appraiser.organization.legal_name")
+    record_ids = serializers.ListField(child=serializers.IntegerField())
+    fee_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    value_minor = serializers.IntegerField(allow_null=True)
+    value_date = serializers.DateField(allow_null=True)
+    report_sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+def _appraisal(view, reference) -> Appraisal:
+    return selectors.appraisal_for(reference=reference, organization=view.organization)
+
+
+class AppraisalListCreateApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    class InputSerializer(serializers.Serializer):
+        appraiser = serializers.IntegerField(help_text="Id of an appraiser listed by the exchange")
+        rights = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+
+    @extend_schema(operation_id="financing_appraisals_list", tags=FINANCING, responses=paginated(AppraisalSerializer),
+                   summary="Appraisals you ordered, or (appraisers) were asked for")
+    def get(self, request):
+        return self.paginate(selectors.appraisals_visible(self.organization), AppraisalSerializer,
+                             ordering=("-created_at", "-id"))
+
+    @extend_schema(operation_id="financing_appraisals_create", tags=FINANCING, request=InputSerializer,
+                   responses={201: AppraisalSerializer}, summary="Order a formal appraisal")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appraiser = FinancePartner.objects.filter(pk=data.validated_data["appraiser"], kind=PartnerKind.APPRAISER,
+                                                  is_active=True).first()
+        if appraiser is None:
+            raise ValidationFailed("Choose an appraiser listed by the exchange.",
+                                   field_errors={"appraiser": ["Not a listed appraiser."]})
+        appraisal = services.appraisal_order(actor=self.actor, organization=self.organization, appraiser=appraiser,
+                                             record_ids=data.validated_data["rights"])
+        return Response(AppraisalSerializer(appraisal).data, status=status.HTTP_201_CREATED)
+
+
+class AppraisalDetailApi(PartnerAPIView):
+    @extend_schema(operation_id="financing_appraisals_read", tags=FINANCING, responses=AppraisalSerializer,
+                   summary="An appraisal")
+    def get(self, request, reference):
+        return Response(AppraisalSerializer(_appraisal(self, reference)).data)
+
+
+class AppraisalPayApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    @extend_schema(operation_id="financing_appraisals_pay", tags=FINANCING, request=None,
+                   responses=AppraisalSerializer, summary="Pay the appraisal fee into escrow")
+    def post(self, request, reference):
+        appraisal = services.appraisal_pay(actor=self.actor, appraisal=_appraisal(self, reference))
+        return Response(AppraisalSerializer(appraisal).data)
+
+
+class AppraisalReportApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+    parser_classes = [parsers.MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        report = serializers.FileField(help_text="The signed report, a PDF (checked by content)")
+        value_minor = serializers.IntegerField(min_value=1)
+        value_date = serializers.DateField()
+
+    @extend_schema(operation_id="financing_appraisals_deliver", tags=FINANCING,
+                   request={"multipart/form-data": InputSerializer}, responses=AppraisalSerializer,
+                   summary="Appraiser: deliver the signed report (the fee is released)")
+    def post(self, request, reference):
+        appraisal = _appraisal(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        appraisal = services.appraisal_deliver(actor=self.actor, appraisal=appraisal, report=v["report"],
+                                               value_minor=v["value_minor"], value_date=v["value_date"])
+        return Response(AppraisalSerializer(appraisal).data)

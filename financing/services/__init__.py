@@ -1,0 +1,23 @@
+"""Financing services: every write of the financing app (pledge loans, appraisals)."""
+
+from .appraisals import appraisal_deliver, appraisal_order, appraisal_pay
+from .pledges import (
+    application_apply_recordal,
+    application_create,
+    application_withdraw,
+    contract_sign,
+    loan_confirm_disbursement,
+    loan_confirm_repayment,
+    offer_accept,
+    offer_make,
+    party_for,
+    pledge_file,
+    pledge_problems,
+    release_file,
+)
+
+__all__ = [
+    "application_create", "application_withdraw", "offer_make", "offer_accept", "contract_sign", "party_for",
+    "pledge_file", "release_file", "application_apply_recordal", "loan_confirm_disbursement",
+    "loan_confirm_repayment", "pledge_problems", "appraisal_order", "appraisal_pay", "appraisal_deliver",
+]

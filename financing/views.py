@@ -1,0 +1,361 @@
+"""Website pages of financing: the right's valuation page, pledge loan applications (holder, lender,
+staff), the staff pipeline, appraisals. Views parse, call a selector or a service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import active_organization
+from core.errors import DomainError, NotAllowed, ValidationFailed
+from core.tenancy import require_tenant
+from rights.encumbrances import active_encumbrances
+from rights.models import RegisterRecord
+from transfers.services import recordal_record_notice, recordal_record_reference
+
+from . import selectors, services
+from .forms import (
+    ApplicationForm,
+    AppraisalDeliverForm,
+    AppraisalOrderForm,
+    ConfirmationForm,
+    OfferForm,
+    SignForm,
+    minor,
+)
+from .models import ApplicationState, FinancingDocumentKind, LoanOffer, OfferState
+from .services.common import is_lender, is_staff
+from .valuation import labelled, valuate
+
+
+def _minor(value, currency) -> int:
+    try:
+        return minor(value, currency)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field_errors={"amount": [str(exc)]}) from None
+
+
+def _fail(request, exc: DomainError, form=None):
+    messages.error(request, exc.message)
+    if form is not None:
+        for field, errors in (exc.field_errors or {}).items():
+            if field in form.fields:
+                for error in errors:
+                    form.add_error(field, str(error))
+
+
+# --- the right ------------------------------------------------------------------------------------
+
+def right_detail(request, pk):
+    """A right as the register records it, with its valuation indicators and recorded pledges."""
+    record = get_object_or_404(RegisterRecord, pk=pk)
+    appraisal = selectors.latest_appraisal([record])
+    valuation = valuate([record], currency=require_tenant().currency, appraisal=appraisal)
+    org = active_organization(request.user)
+    owns = org is not None and selectors.rights_of(org).filter(pk=record.pk).exists()
+    return render(request, "financing/right.html", {
+        "record": record, "valuation": valuation, "pledges": active_encumbrances(record, kind="pledge"),
+        "encumbrances": labelled(active_encumbrances(record)), "owns": owns, "records": [record],
+    })
+
+
+# --- applications ----------------------------------------------------------------------------------
+
+@login_required
+def dashboard(request):
+    org = active_organization(request.user)
+    applications = list(selectors.applications_visible(org)) if org else []
+    appraisals = list(selectors.appraisals_visible(org)[:50]) if org else []
+    return render(request, "financing/dashboard.html", {
+        "org": org, "applications": applications, "is_lender": is_lender(org), "appraisals": appraisals,
+        "is_staff": is_staff(request.user),
+        "rights": list(selectors.rights_of(org)[:200]) if org else [],
+    })
+
+
+@login_required
+def apply(request):
+    org = active_organization(request.user)
+    if org is None:
+        messages.error(request, _("Join or register an organization in your account first."))
+        return redirect("/account/")
+    currency = require_tenant().currency
+    records = list(selectors.rights_of(org)[:500])
+    form = ApplicationForm(request.POST or None, records=records, currency=currency,
+                           initial={"rights": [int(x) for x in request.GET.getlist("right") if x.isdigit()]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_create(
+                actor=request.user, organization=org, record_ids=form.cleaned_data["rights"],
+                amount_minor=_minor(form.cleaned_data["amount"], currency), currency=currency,
+                term_months=form.cleaned_data["term_months"],
+                purpose=form.cleaned_data["purpose"])
+        except DomainError as exc:
+            _fail(request, exc, form)
+        else:
+            messages.success(request, _("Application %(ref)s is open: banks and guarantors can now make offers.")
+                             % {"ref": application.reference})
+            return redirect(application.get_absolute_url())
+    return render(request, "financing/apply.html", {"form": form, "org": org, "records": records})
+
+
+@login_required
+def application_detail(request, reference):
+    application = selectors.application_for(reference=reference, user=request.user)
+    role = selectors.viewer_role(application, user=request.user)
+    lender = selectors.lender_org_of(application, request.user) if role in ("lender", "staff") else None
+    see_all = role in ("applicant", "staff")
+    contract = application.documents.filter(kind=FinancingDocumentKind.PLEDGE_CONTRACT).first()
+    signatures = {s.party: s for s in contract.signatures.all()} if contract else {}
+    party = services.party_for(request.user, application)
+    own_offer = next((o for o in selectors.offers_for(application, organization=lender)
+                      if o.state == OfferState.OPEN), None) if lender else None
+    return render(request, "financing/application.html", {
+        "application": application, "role": role, "lender": lender, "party": party,
+        "offers": selectors.offers_for(application, organization=lender, see_all=see_all),
+        "own_offer": own_offer, "contract": contract, "signatures": signatures,
+        "pack": selectors.data_pack(application), "is_staff": is_staff(request.user),
+        "offer_form": OfferForm(initial={"term_months": application.term_months}),
+        "sign_form": SignForm(initial={"sha256": contract.sha256 if contract else ""}),
+        "confirm_form": ConfirmationForm(), "S": ApplicationState,
+        "is_accepted_lender": bool(application.accepted_offer_id and lender
+                                   and lender.pk == application.accepted_offer.lender_org_id),
+        "pending_filing": _pending_filing(application),
+    })
+
+
+def _act(request, reference, action):
+    application = selectors.application_for(reference=reference, user=request.user)
+    try:
+        message = action(application)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        if message:
+            messages.success(request, message)
+    return redirect(application.get_absolute_url())
+
+
+@login_required
+@require_POST
+def offer(request, reference):
+    def do(application):
+        lender = selectors.lender_org_of(application, request.user)
+        if lender is None:
+            raise NotAllowed(_("Only banks and guarantors listed by the exchange can make offers."))
+        form = OfferForm(request.POST)
+        if not form.is_valid():
+            raise DomainError(" ".join(f"{form.fields[f].label}: {e[0]}" for f, e in form.errors.items()))
+        services.offer_make(actor=request.user, organization=lender, application=application,
+                            amount_minor=_minor(form.cleaned_data["amount"], application.currency),
+                            rate_bps=int(form.cleaned_data["rate"] * 100), term_months=form.cleaned_data["term_months"],
+                            conditions=form.cleaned_data["conditions"])
+        return _("Your offer is sent.")
+    return _act(request, reference, do)
+
+
+@login_required
+@require_POST
+def accept(request, reference, offer_id):
+    def do(application):
+        if request.POST.get("confirm") != "yes":
+            raise DomainError(_("Tick the box to confirm that you accept this offer."))
+        chosen = get_object_or_404(LoanOffer, pk=offer_id, application=application)
+        services.offer_accept(actor=request.user, offer=chosen)
+        return _("Offer accepted. Read and sign the pledge contract.")
+    return _act(request, reference, do)
+
+
+@login_required
+@require_POST
+def sign(request, reference):
+    def do(application):
+        form = SignForm(request.POST)
+        services.contract_sign(actor=request.user, application=application,
+                               typed_name=request.POST.get("typed_name", ""),
+                               consent=request.POST.get("consent") in ("on", "true", "1"),
+                               ip_address=request.META.get("REMOTE_ADDR"),
+                               shown_sha256=form.data.get("sha256", ""))
+        return _("Signed.")
+    return _act(request, reference, do)
+
+
+@login_required
+@require_POST
+def withdraw(request, reference):
+    return _act(request, reference, lambda a: services.application_withdraw(actor=request.user, application=a)
+                and _("The application is withdrawn."))
+
+
+def _confirmation(request):
+    form = ConfirmationForm(request.POST)
+    if not form.is_valid():
+        raise DomainError(_("Enter the date of the confirmation."))
+    return form.cleaned_data
+
+
+@login_required
+@require_POST
+def disbursed(request, reference):
+    def do(application):
+        data = _confirmation(request)
+        services.loan_confirm_disbursement(
+            actor=request.user, application=application, disbursed_on=data["on"],
+            amount_minor=_minor(data["amount"], application.currency), reference=data["reference"])
+        return _("Disbursement recorded.")
+    return _act(request, reference, do)
+
+
+@login_required
+@require_POST
+def repaid(request, reference):
+    def do(application):
+        data = _confirmation(request)
+        services.loan_confirm_repayment(actor=request.user, application=application, repaid_on=data["on"],
+                                        reference=data["reference"])
+        return _("Repayment recorded; the exchange will file the pledge release.")
+    return _act(request, reference, do)
+
+
+@login_required
+@require_POST
+def file_pledge(request, reference):
+    return _act(request, reference, lambda a: services.pledge_file(actor=request.user, application=a)
+                and _("Pledge registration filed with the office."))
+
+
+@login_required
+@require_POST
+def file_release(request, reference):
+    return _act(request, reference, lambda a: services.release_file(actor=request.user, application=a)
+                and _("Pledge release filed with the office."))
+
+
+def _pending_filing(application):
+    if application.state == ApplicationState.PLEDGE_FILED:
+        return application.pledge_filing
+    if application.state == ApplicationState.RELEASE_FILED:
+        return application.release_filing
+    return None
+
+
+@login_required
+@require_POST
+def record_reference(request, reference):
+    """Real offices (manual adapter): staff submitted the package and record the office's reference."""
+    def do(application):
+        filing = _pending_filing(application)
+        if filing is None:
+            raise DomainError(_("No filing of this application awaits the office."))
+        recordal_record_reference(filing=filing, actor=request.user, reference=request.POST.get("reference", ""))
+        return _("Office reference recorded.")
+    return _act(request, reference, do)
+
+
+@login_required
+@require_POST
+def record_notice(request, reference):
+    """Real offices: staff record the office's decision (approval or rejection) from its notice."""
+    def do(application):
+        filing = _pending_filing(application)
+        if filing is None:
+            raise DomainError(_("No filing of this application awaits the office."))
+        recordal_record_notice(filing=filing, actor=request.user, kind=request.POST.get("kind", ""),
+                               number=request.POST.get("number", ""), text=request.POST.get("text", ""))
+        return _("The office's decision is recorded.")
+    return _act(request, reference, do)
+
+
+@login_required
+def contract_pdf(request, reference):
+    application = selectors.application_for(reference=reference, user=request.user)
+    document = application.documents.filter(kind=FinancingDocumentKind.PLEDGE_CONTRACT).first()
+    if document is None:
+        raise Http404
+    response = FileResponse(document.file.open("rb"), content_type="application/pdf",
+                            filename=f"pledge-contract-{application.reference}.pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def staff_pipeline(request):
+    if not is_staff(request.user):
+        raise Http404
+    counts, rows = selectors.pipeline()
+    order = [ApplicationState.OPEN, ApplicationState.ACCEPTED, ApplicationState.SIGNED, ApplicationState.PLEDGE_FILED,
+             ApplicationState.PLEDGED, ApplicationState.RELEASE_FILED, ApplicationState.RELEASED,
+             ApplicationState.WITHDRAWN]
+    top = max(counts.values(), default=1)
+    stages = [{"state": s, "label": s.label, "n": counts.get(s, 0), "pct": round(100 * counts.get(s, 0) / top)}
+              for s in order]
+    return render(request, "financing/staff_pipeline.html", {"stages": stages, "rows": rows, "S": ApplicationState})
+
+
+# --- appraisals ------------------------------------------------------------------------------------
+
+@login_required
+def appraisal_new(request):
+    org = active_organization(request.user)
+    if org is None:
+        raise Http404
+    records = list(selectors.rights_of(org)[:500])
+    form = AppraisalOrderForm(request.POST or None, records=records)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appraisal = services.appraisal_order(actor=request.user, organization=org,
+                                                 appraiser=form.cleaned_data["appraiser"],
+                                                 record_ids=form.cleaned_data["rights"])
+        except DomainError as exc:
+            _fail(request, exc, form)
+        else:
+            return redirect(f"/financing/appraisals/{appraisal.reference}/")
+    return render(request, "financing/appraisal_new.html", {"form": form})
+
+
+@login_required
+def appraisal_detail(request, reference):
+    appraisal = selectors.appraisal_for(reference=reference, user=request.user)
+    org = active_organization(request.user)
+    form = AppraisalDeliverForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "pay":
+                if request.POST.get("confirm") != "yes":
+                    raise DomainError(_("Tick the box to confirm the payment."))
+                services.appraisal_pay(actor=request.user, appraisal=appraisal)
+                messages.success(request, _("The fee is held in escrow; the appraiser can start."))
+                return redirect(request.path)
+            report = request.FILES.get("report")
+            if report is None:
+                raise DomainError(_("Attach the signed report (PDF)."))
+            value = request.POST.get("value", "")
+            services.appraisal_deliver(actor=request.user, appraisal=appraisal, report=report,
+                                       value_minor=_minor(value, appraisal.currency),
+                                       value_date=form.fields["value_date"].clean(request.POST.get("value_date")))
+            messages.success(request, _("Report delivered; the fee is released to you."))
+            return redirect(request.path)
+        except DomainError as exc:
+            _fail(request, exc)
+        except (ValueError, ValidationError) as exc:  # the amount or the date did not parse
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    records = list(RegisterRecord.objects.filter(pk__in=appraisal.record_ids))
+    return render(request, "financing/appraisal.html", {
+        "appraisal": appraisal, "records": records, "form": form,
+        "is_orderer": org is not None and org.pk == appraisal.organization_id,
+        "is_appraiser": org is not None and org.pk == appraisal.appraiser.organization_id,
+    })
+
+
+@login_required
+def appraisal_report(request, reference):
+    appraisal = selectors.appraisal_for(reference=reference, user=request.user)
+    if not appraisal.report:
+        raise Http404
+    return FileResponse(appraisal.report.open("rb"), content_type="application/pdf",
+                        filename=f"appraisal-{appraisal.reference}.pdf")

@@ -1,0 +1,82 @@
+"""Financing test data: listed partners, holders of rights, applications driven through the services,
+and completed deals written directly (comparables for the valuation)."""
+
+import datetime
+import itertools
+
+from django.utils import timezone
+
+from accounts.models import Role
+from core.tenancy import require_tenant
+from escrow.models import Order, OrderState
+from financing import services
+from financing.models import FinancePartner, PartnerKind
+from listings.models import Listing, Right
+from listings.search import refresh_listing_search
+
+from .accounts import OrganizationFactory, make_member
+from .listings import register_record
+
+__all__ = ["finance_partner", "rights_holder", "open_application", "completed_deal", "finance_staff"]
+
+_seq = itertools.count(1)
+
+
+def finance_partner(*, kind=PartnerKind.BANK, org=None, fee_minor=0, legal_name=None):
+    """A partner organization listed by the exchange, with a member. Returns (partner, member user)."""
+    org = org or OrganizationFactory(legal_name=legal_name or f"Partner Bank {next(_seq)} Ltd.")
+    user = make_member(roles=(Role.BUYER,), org=org)
+    partner = FinancePartner.objects.create(organization=org, kind=kind, appraisal_fee_minor=fee_minor,
+                                            currency=require_tenant().currency if fee_minor else "")
+    return partner, user
+
+
+def finance_staff():
+    return make_member(roles=(Role.ESCROW_OFFICER, Role.FINANCE), org=False)
+
+
+def rights_holder(*, n=1, **record_kw):
+    """(organization, member user, [register records it owns of record])."""
+    org = OrganizationFactory()
+    user = make_member(roles=(Role.SELLER,), org=org)
+    records = [register_record(owner_name=org.legal_name, **record_kw) for _ in range(n)]
+    return org, user, records
+
+
+def open_application(*, amount_minor=2_000_000_00, term_months=12, holder=None):
+    """(application, holder user, records) — an application open for offers."""
+    org, user, records = holder or rights_holder()
+    application = services.application_create(actor=user, organization=org, record_ids=[r.pk for r in records],
+                                              amount_minor=amount_minor, currency=require_tenant().currency,
+                                              term_months=term_months, purpose="Working capital for production")
+    return application, user, records
+
+
+def completed_deal(*, price_minor, years_left, kind="invention", jurisdiction="CN", classes=("H04L 9/32",),
+                   currency=None, completed_on=None, rights_count=1, tenant=None):
+    """A trade completed in escrow (rows written directly): a sold listing whose right had `years_left`
+    years of term on the day it completed."""
+    tenant = tenant or require_tenant()
+    completed_on = completed_on or timezone.localdate() - datetime.timedelta(days=30)
+    expiry = completed_on + datetime.timedelta(days=round(years_left * 365.25))
+    seller = OrganizationFactory(tenant=tenant)
+    buyer = OrganizationFactory(tenant=tenant)
+    creator = make_member(roles=(Role.SELLER,), org=seller)
+    listing = Listing.objects.create(tenant=tenant, seller_org=seller, created_by=creator, title="comparable",
+                                     price_minor=price_minor, currency=currency or tenant.currency,
+                                     deal_type=Listing.DealType.ASSIGNMENT)
+    for i in range(rights_count):
+        record = register_record(owner_name=buyer.legal_name, kind=kind, jurisdiction=jurisdiction,
+                                 classes=list(classes), expiry_date=expiry,
+                                 **({"number": f"{20000000 + next(_seq) * 13}"} if jurisdiction != "CN" else {}))
+        Right.objects.create(tenant=tenant, listing=listing, register_record=record, number=record.number,
+                             jurisdiction=jurisdiction, kind=kind, title=record.title, owner_name=record.owner_name,
+                             expiry_date=expiry, classes=list(classes), position=i)
+    refresh_listing_search(listing)
+    Listing.objects.unscoped().filter(pk=listing.pk).update(state=Listing.State.SOLD)
+    completed_at = timezone.make_aware(datetime.datetime.combine(completed_on, datetime.time(12)))
+    order = Order.objects.create(tenant=tenant, listing=listing, buyer=creator, buyer_org=buyer, seller_org=seller,
+                                 reference=f"IPX-T-{next(_seq):06d}", currency=currency or tenant.currency,
+                                 price_minor=price_minor, deal_type=Listing.DealType.ASSIGNMENT)
+    Order.objects.unscoped().filter(pk=order.pk).update(state=OrderState.COMPLETED, completed_at=completed_at)
+    return order
