@@ -58,7 +58,8 @@ def order_new(request, listing_id):
             order = services.order_place(listing=listing, buyer=request.user, terms_accepted=True)
         except DomainError as exc:
             _fail(request, exc)
-            listing.refresh_from_db()
+            # a fresh copy (the state field is protected: refresh_from_db on it was a 500 for the losers)
+            listing = listing_for_viewer(pk=listing_id, user=request.user)
         else:
             messages.success(request, _("Order %(ref)s placed. The seller has been asked to confirm.")
                              % {"ref": order.reference})
