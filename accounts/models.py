@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.permissions import STAFF_ROLES, Role  # noqa: F401 (the role vocabulary, used by fields here)
 from core.tenancy import TenantOwned
 from core.text import ADDRESS_TEXT, NOTE_TEXT, length_validator, validate_address, validate_single_line
+from core.uploads import tenant_path
 
 
 class UserManager(BaseUserManager):
@@ -187,7 +188,7 @@ class Membership(TenantOwned):
 
 
 def org_document_path(instance, filename):
-    return f"t{instance.tenant_id}/org/{instance.organization_id}/{filename}"
+    return tenant_path(instance, "org", instance.organization_id, filename)
 
 
 class OrganizationDocument(TenantOwned):

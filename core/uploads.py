@@ -62,3 +62,16 @@ class ContentTypeValidator:
 
     def __call__(self, file: Any) -> None:
         validate_upload(file, allowed=self.allowed, max_bytes=self.max_bytes)
+
+
+def tenant_path(instance, *parts) -> str:
+    """A stored file's path, always under its tenant: `t<tenant id>/...`. The tenant in context stands in
+    when the row has none yet (a file saved before the row), so no path reads `tNone`."""
+    from .tenancy import require_tenant
+
+    tenant_id = getattr(instance, "tenant_id", None) or require_tenant().pk
+    return "/".join([f"t{tenant_id}", *(str(p) for p in parts)])
+
+
+def export_certificate_path(instance, filename):
+    return tenant_path(instance, "transfers", instance.order_id, "export", filename)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from core.tenancy import TenantOwned
+from core.uploads import tenant_path
 
 
 class OrderState(models.TextChoices):
@@ -389,7 +390,7 @@ class Dispute(TenantOwned):
 
 
 def evidence_path(instance, filename):
-    return f"t{instance.tenant_id}/disputes/{instance.dispute_id}/{filename}"
+    return tenant_path(instance, "disputes", instance.dispute_id, filename)
 
 
 class DisputeStatement(TenantOwned):

@@ -13,6 +13,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from core.money import Money
 from core.tenancy import TenantOwned
 from core.text import LONG_TEXT, NOTE_TEXT, length_validator, validate_single_line
+from core.uploads import tenant_path
 from rights.expiry import remaining_term
 from rights.models import Jurisdiction, LegalStatus, RegisterRecord, RightKind  # noqa: F401 (fields here)
 
@@ -171,7 +172,7 @@ class Listing(FSMModelMixin, TenantOwned):
 
 
 def certificate_path(instance, filename):
-    return f"t{instance.tenant_id}/listings/{instance.listing_id}/certificate-{filename}"
+    return tenant_path(instance, "listings", instance.listing_id, f"certificate-{filename}")
 
 
 class Right(TenantOwned):

@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from core import views as core_views
 
@@ -24,8 +22,8 @@ urlpatterns = [
     path("", include("listings.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# No storage path is served directly, in any setting: private files (verification documents, evidence,
+# papers) only through their permission-checked views.
 
 handler404 = "marketplace.errorpages.not_found"
 handler500 = "marketplace.errorpages.server_error"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.tenancy import TenantOwned
+from core.uploads import export_certificate_path, tenant_path
 
 
 class Office(models.TextChoices):
@@ -86,7 +87,7 @@ class TransferFiling(ConcurrentTransitionMixin, TenantOwned):
 
     # Technology-export contract registration certificate (CN invention/utility model to a foreign buyer).
     export_certificate = models.FileField(_("technology-export contract registration certificate"),
-                                          upload_to="transfers/export/%Y/%m/", blank=True)
+                                          upload_to=export_certificate_path, blank=True)
     export_certificate_type = models.CharField(max_length=100, blank=True)
     export_certificate_uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                                        on_delete=models.SET_NULL, related_name="+")
@@ -156,7 +157,7 @@ SIGNED_KINDS = (DocumentKind.AGREEMENT, DocumentKind.POWER_OF_ATTORNEY, Document
 
 
 def document_path(instance, filename):
-    return f"t{instance.tenant_id}/transfers/{instance.order_id}/{filename}"
+    return tenant_path(instance, "transfers", instance.order_id, filename)
 
 
 class TransferDocument(TenantOwned):

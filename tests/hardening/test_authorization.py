@@ -7,7 +7,13 @@ from core.errors import NotAllowed
 from core.permissions import require_one_side
 from escrow import services as s
 from escrow.models import Order, OrderState
-from tests.factories import MembershipFactory, OrganizationFactory, escrow_listing, make_member, seller_with_org
+from tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    escrow_listing,
+    make_member,
+    seller_with_org,
+)
 
 pytestmark = pytest.mark.django_db
 
