@@ -19,7 +19,10 @@ LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: embedded database, broker folder
 
 env = environ.Env()
 
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me-in-production-0123456789abcdef")
+# The repository's development key is public: nothing that proves anything (webhook signatures) is
+# derived from it. `make run` generates SECRET_KEY and the webhook secret into .local/secrets.env.
+PUBLIC_DEVELOPMENT_SECRET_KEY = "dev-insecure-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = env("SECRET_KEY", default=PUBLIC_DEVELOPMENT_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 # Tenants are resolved from the host name by TenantMiddleware, which answers 404 for unknown hosts.
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
@@ -270,6 +273,8 @@ SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=1.0)
 # The simulated payment provider lets the payer approve their own payment: the embedded default for
 # development and demos, switched off in production (settings/production.py) unless asked for.
 ESCROW_SIMULATED_PAYMENTS = env.bool("ESCROW_SIMULATED_PAYMENTS", default=True)
+# Per installation, never in the repository (bin/dev.py writes one into .local/secrets.env).
+ESCROW_SIMULATED_WEBHOOK_SECRET = env("ESCROW_SIMULATED_WEBHOOK_SECRET", default="")
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,5 @@
+import secrets
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -7,6 +9,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=0.0)
 ACCOUNT_RATE_LIMITS = False
+# A fresh secret each test run: never a value in the repository.
+ESCROW_SIMULATED_WEBHOOK_SECRET = env("ESCROW_SIMULATED_WEBHOOK_SECRET", default=secrets.token_hex(32))
 # Code running outside a request (services, tasks) speaks English in tests, so assertions read the
 # source strings; requests still follow the tenant's languages (its default is zh-hans).
 LANGUAGE_CODE = "en"

@@ -57,3 +57,78 @@ def test_the_one_side_rule_is_one_function_for_every_trade(tenant):
     MembershipFactory(user=person, organization=other, is_default=False)
     with pytest.raises(NotAllowed):
         require_one_side(person, acting_for=own, other_side=other)
+
+
+# --- staff refunds say what happened ------------------------------------------------------------------
+
+def test_the_filing_refund_works_only_on_a_rejected_filing_and_needs_a_reason(client, tenant):
+    from core.errors import DomainError
+    from tests.factories import filed_order
+    from transfers.services import transfer_refund
+
+    order, seller, buyer, officer, filing = filed_order(outcome="")  # filed, the office has not answered
+    with pytest.raises(DomainError):
+        transfer_refund(order=order, actor=officer, reason="")
+    with pytest.raises(DomainError):
+        transfer_refund(order=order, actor=officer, reason="Buyer asked")
+    client.force_login(officer)
+    response = client.post(f"/transfers/staff/{filing.pk}/", {"action": "refund", "reason": ""})
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.state == OrderState.TRANSFER_FILED
+    from core.models import Notification
+    assert not Notification.objects.filter(body__contains="The office rejected the transfer").exists()
+
+
+# --- the simulated payment webhook -------------------------------------------------------------------
+
+def _forged(body, key):
+    import hashlib
+    import hmac
+    import time
+
+    t = int(time.time())
+    mac = hmac.new(key.encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_a_webhook_signed_with_the_public_development_key_is_refused(client, tenant, settings, configured):
+    import hashlib
+    import json
+
+    from escrow.models import Payment
+    from marketplace.settings import base
+    from tests.factories import order_in_state
+
+    settings.SECRET_KEY = base.PUBLIC_DEVELOPMENT_SECRET_KEY
+    if not configured:
+        settings.ESCROW_SIMULATED_WEBHOOK_SECRET = ""
+    order, seller, buyer = order_in_state(OrderState.SELLER_CONFIRMED)
+    payment = s.payment_start(order=order, actor=buyer, provider="simulated")
+    body = json.dumps({"id": "evt_forged", "type": "payment.succeeded", "created": 0, "data": {
+        "tenant_id": tenant.pk, "payment_id": payment.pk, "reference": payment.reference,
+        "amount_minor": payment.amount_minor, "currency": payment.currency, "provider_ref": "x", "reason": ""}})
+    public = hashlib.sha256(f"simulated-webhook:{base.PUBLIC_DEVELOPMENT_SECRET_KEY}".encode()).hexdigest()
+    response = client.post("/orders/webhooks/simulated/", body, content_type="application/json",
+                           HTTP_X_SIMULATED_SIGNATURE=_forged(body, public))
+    assert response.status_code == 400
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.PENDING
+
+
+def test_make_run_generates_a_secret_per_installation(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("devpy", Path(__file__).resolve().parents[2] / "bin/dev.py")
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    monkeypatch.setattr(dev, "LOCAL", tmp_path)
+    first = dev.local_secrets()
+    assert len(first["ESCROW_SIMULATED_WEBHOOK_SECRET"]) == 64
+    assert dev.local_secrets() == first  # kept across restarts
+    monkeypatch.setattr(dev, "LOCAL", tmp_path / "elsewhere")
+    assert dev.local_secrets()["ESCROW_SIMULATED_WEBHOOK_SECRET"] != first["ESCROW_SIMULATED_WEBHOOK_SECRET"]
+    repo = Path(__file__).resolve().parents[2]
+    assert first["ESCROW_SIMULATED_WEBHOOK_SECRET"] not in (repo / "marketplace/settings/base.py").read_text()
