@@ -44,7 +44,7 @@ def send_notification_email(self, *, notification_id: int, tenant_id: int) -> No
                 log.error("notification %s: email to user given up after %s attempts: %s",
                           notification_id, attempts - 1, exc)
                 return
-            raise self.retry(exc=exc, countdown=min(60 * 2 ** (attempts - 1), 3600)) from exc
+            raise self.retry(exc=exc, countdown=min(60 * 2 ** (attempts - 1), 300)) from exc
 
 
 def _record_failure(notification_id: int, exc: BaseException, *, give_up: bool) -> int:

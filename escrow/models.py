@@ -274,6 +274,9 @@ class Payment(TenantOwned):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     received_at = models.DateTimeField(null=True, blank=True)
+    # When the payer approved/declined on the simulated provider's page: the sweeper redelivers the
+    # provider's event if it has not arrived a few minutes later (a worker died while applying it).
+    submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "reference"], name="payment_reference_unique")]

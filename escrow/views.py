@@ -203,7 +203,8 @@ def pay_simulated(request, reference):
         with transaction.atomic():
             locked = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
             locked.provider_ref = "submitted:" + ("approve" if approved else "decline")
-            locked.save(update_fields=["provider_ref"])
+            locked.submitted_at = timezone.now()
+            locked.save(update_fields=["provider_ref", "submitted_at"])
             enqueue("escrow.tasks.simulated_deliver", body=build_event(locked, approved=approved),
                     tenant_id=locked.tenant_id)
         if approved:

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 
 from django.conf import settings
 from django.urls import reverse
@@ -50,7 +49,8 @@ def build_event(payment, *, approved: bool, reason: str = "") -> str:
     if approved and fail:
         reason = "card_declined (simulated failure switched on)"
     body = {
-        "id": f"evt_sim_{uuid.uuid4().hex}",
+        # one id per payment and outcome: a redelivered event (sweeper, broker) is applied once
+        "id": f"evt_sim_{payment.pk}_{'succeeded' if ok else 'failed'}",
         "type": "payment.succeeded" if ok else "payment.failed",
         "created": int(time.time()),
         "data": {"tenant_id": payment.tenant_id, "payment_id": payment.pk, "reference": payment.reference,

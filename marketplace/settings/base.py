@@ -162,7 +162,9 @@ REDIS_URL = env("REDIS_URL", default="")
 BROKER_DIR = LOCAL_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task whose worker died is redelivered after this long (Redis has no other way to know); money
+    # tasks take seconds, and countdowns are kept below it. The sweeper (beat) finishes sooner still.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -188,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.tasks.recheck_all_tenants", "schedule": crontab(hour=3, minute=30),
     },
     "escrow-retry-disbursements": {"task": "escrow.tasks.retry_disbursements", "schedule": 300.0},
+    "escrow-sweep-in-flight": {"task": "escrow.tasks.sweep_in_flight", "schedule": 60.0},
     "transfers-poll-offices": {
         "task": "transfers.tasks.poll_offices", "schedule": env.float("TRANSFER_POLL_INTERVAL", default=60.0),
     },
@@ -278,6 +281,8 @@ SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=1.0)
 ESCROW_SIMULATED_PAYMENTS = env.bool("ESCROW_SIMULATED_PAYMENTS", default=True)
 # Per installation, never in the repository (bin/dev.py writes one into .local/secrets.env).
 ESCROW_SIMULATED_WEBHOOK_SECRET = env("ESCROW_SIMULATED_WEBHOOK_SECRET", default="")
+# Payments and payouts in flight longer than this are finished by the sweeper (escrow/services/sweeper.py).
+ESCROW_SWEEP_AFTER_SECONDS = env.int("ESCROW_SWEEP_AFTER_SECONDS", default=180)
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from .base import *  # noqa: F403
@@ -10,7 +11,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=0.0)
 ACCOUNT_RATE_LIMITS = False
 # A fresh secret each test run: never a value in the repository.
-ESCROW_SIMULATED_WEBHOOK_SECRET = env("ESCROW_SIMULATED_WEBHOOK_SECRET", default=secrets.token_hex(32))
+# (in os.environ, so worker processes started by the tests share it)
+os.environ.setdefault("ESCROW_SIMULATED_WEBHOOK_SECRET", secrets.token_hex(32))
+ESCROW_SIMULATED_WEBHOOK_SECRET = env("ESCROW_SIMULATED_WEBHOOK_SECRET")
 # Code running outside a request (services, tasks) speaks English in tests, so assertions read the
 # source strings; requests still follow the tenant's languages (its default is zh-hans).
 LANGUAGE_CODE = "en"
