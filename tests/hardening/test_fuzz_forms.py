@@ -35,9 +35,11 @@ def _clean_single_lines():
     from core.text import has_control_characters
 
     for title, territory in Listing.objects.values_list("title", "licence_territory"):
-        assert not has_control_characters(title) and not has_control_characters(territory)
+        assert not has_control_characters(title)
+        assert not has_control_characters(territory)
     for name, name_en in Organization.objects.values_list("legal_name", "legal_name_en"):
-        assert not has_control_characters(name) and not has_control_characters(name_en)
+        assert not has_control_characters(name)
+        assert not has_control_characters(name_en)
     for (full_name,) in User.objects.values_list("full_name"):
         assert not has_control_characters(full_name)
 
@@ -79,7 +81,8 @@ def test_fuzz_the_organization_and_profile_forms(client, tenant):
         _posted(client.post("/account/profile/", {"full_name": name, "phone": phone, "language": ""}))
         _clean_single_lines()
         for address_ in Organization.objects.values_list("address", flat=True):
-            assert len(address_) <= 500 and len(address_.splitlines()) <= 8
+            assert len(address_) <= 500
+            assert len(address_.splitlines()) <= 8
 
     run()
 
