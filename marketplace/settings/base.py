@@ -4,6 +4,7 @@ Transactions: ATOMIC_REQUESTS is off. Services that move state or money own thei
 (`@transaction.atomic(durable=True)`), which proves they are never nested in another one.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a throttled login attempt (accounts/throttling.py)
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -103,6 +106,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "accounts.throttling.LoginThrottleBackend",  # first: refuses throttled (IP, account) pairs
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -125,7 +129,23 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed logins are throttled by django-axes per (IP, account) (accounts/throttling.py), not by allauth's
+# per-IP / per-account limits that let a stranger lock an account's owner out.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# How many reverse proxies in front of the site are ours (README: 1 behind the TLS proxy). The client IP
+# is taken that many hops from the right of X-Forwarded-For; 0 = REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# axes reads the address through core.net.client_ip (the same trusted-proxy rule; django-ipware, which its
+# AXES_IPWARE_* settings need, is not installed).
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
