@@ -187,6 +187,30 @@ class Membership(TenantOwned):
         return f"{self.user} @ {self.organization}"
 
 
+class OrganizationInvitation(TenantOwned):
+    """A manager invites a registered person; only when the person accepts does a Membership exist
+    (organizations invite, never conscript: nobody acts for an organization they did not agree to)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organization_invitations")
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    is_admin = models.BooleanField(_("manages the organization"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user", "organization"], condition=models.Q(answered_at__isnull=True),
+                                    name="invitation_one_open"),
+        ]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self):
+        return f"{self.user} → {self.organization}"
+
+
 def org_document_path(instance, filename):
     return tenant_path(instance, "org", instance.organization_id, filename)
 

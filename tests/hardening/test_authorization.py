@@ -132,3 +132,61 @@ def test_make_run_generates_a_secret_per_installation(tmp_path, monkeypatch):
     assert dev.local_secrets()["ESCROW_SIMULATED_WEBHOOK_SECRET"] != first["ESCROW_SIMULATED_WEBHOOK_SECRET"]
     repo = Path(__file__).resolve().parents[2]
     assert first["ESCROW_SIMULATED_WEBHOOK_SECRET"] not in (repo / "marketplace/settings/base.py").read_text()
+
+
+# --- organizations invite, never conscript ---------------------------------------------------------------
+
+def test_a_manager_cannot_conscript_a_stranger_into_acting_for_their_organization(client, tenant):
+    from accounts.models import Membership
+    from accounts.selectors import active_organization
+
+    manager = make_member(org=False)
+    from accounts import services as accounts
+
+    org = accounts.organization_create(user=manager, legal_name="Grabby Co", country="HK", registration_number="G1")
+    stranger = make_member(org=False)  # registered, no organization yet
+    client.force_login(manager)
+    client.post(f"/account/organizations/{org.pk}/members/", {"email": stranger.email})
+    # nothing changed for the stranger: not a member, not acting for it, the manager sees no purchase of theirs
+    assert not Membership.objects.filter(user=stranger).exists()
+    assert active_organization(stranger) is None
+    assert not org.has_member(stranger)
+    # the stranger sees the invitation and declines it
+    client.force_login(stranger)
+    page = client.get("/account/organizations/").content.decode()
+    assert "Grabby Co" in page
+    invitation = org.invitations.get(user=stranger)
+    client.post(f"/account/organizations/invitations/{invitation.pk}/decline/")
+    assert not Membership.objects.filter(user=stranger).exists()
+
+
+def test_accepting_an_invitation_keeps_the_organization_one_acts_for(client, tenant):
+    from accounts import services as accounts
+    from accounts.selectors import active_organization
+
+    person = make_member()
+    own = active_organization(person)
+    manager = make_member(org=False)
+    other = accounts.organization_create(user=manager, legal_name="Other Co", country="HK", registration_number="O1")
+    accounts.organization_add_member(organization=other, actor=manager, email=person.email)
+    client.force_login(person)
+    invitation = other.invitations.get(user=person)
+    response = client.post(f"/account/organizations/invitations/{invitation.pk}/accept/", follow=True)
+    assert other.has_member(person)
+    assert active_organization(person) == own  # accepting never switches whom they act for
+    assert own.legal_name in response.content.decode()
+
+
+def test_the_organization_acted_for_is_shown_where_people_order_and_pay(client, tenant):
+    from tests.factories import order_in_state
+
+    listing = escrow_listing()
+    buyer = make_member()
+    client.force_login(buyer)
+    org = buyer.memberships.get().organization
+    assert org.legal_name in client.get(f"/orders/new/{listing.pk}/").content.decode()
+    order, seller, buyer2 = order_in_state(OrderState.SELLER_CONFIRMED)
+    client.force_login(buyer2)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "acting-for" in page
+    assert order.buyer_org.legal_name in page
