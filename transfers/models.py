@@ -281,3 +281,24 @@ class SimulatedOfficeCase(models.Model):
 
     def __str__(self):
         return self.reference
+
+
+class PaperFailure(TenantOwned):
+    """Generating an order's papers failed (only the worker generates them). Written in its own
+    transaction so it survives the failed one; parties see "being prepared", officers see the error
+    and can generate again; resolved when a later attempt succeeds."""
+
+    order = models.ForeignKey("escrow.Order", on_delete=models.CASCADE, related_name="paper_failures")
+    error = models.CharField(max_length=500)
+    attempts = models.PositiveIntegerField(default=1)
+    failed_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "order"], condition=models.Q(resolved_at__isnull=True),
+                                               name="paperfailure_one_open")]
+        verbose_name = _("paper generation failure")
+        verbose_name_plural = _("paper generation failures")
+
+    def __str__(self):
+        return f"{self.order_id}: {self.error[:60]}"

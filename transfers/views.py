@@ -141,6 +141,20 @@ def export_certificate(request, pk):
 
 @login_required
 @require_POST
+def papers_retry(request, pk):
+    _officer_only(request)
+    order = _order_for(request, pk)
+    try:
+        services.transfer_papers_retry(order=order, actor=request.user)
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("The papers are being generated again."))
+    return redirect(_order_page(order))
+
+
+@login_required
+@require_POST
 def file_transfer(request, pk):
     _officer_only(request)
     order = _order_for(request, pk)
