@@ -21,7 +21,10 @@ from .services.common import can_view_order_papers, is_officer, order_url, party
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The signer's address through the trusted proxies (core.net), not the proxy's."""
+    from core.net import client_ip as trusted_client_ip
+
+    return trusted_client_ip(request)
 
 
 def _order_page(order) -> str:
