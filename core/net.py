@@ -9,9 +9,10 @@ recorded (signatures)."""
 from ipaddress import ip_address
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     remote = request.META.get("REMOTE_ADDR") or None
     if count <= 0:

@@ -82,7 +82,7 @@ def require_member(user: User | None, organization: Organization | None, message
         raise NotAllowed(message or _("Only members of %(org)s can do this.") % {"org": organization})
 
 
-def require_one_side(user, *, acting_for, other_side, message=None) -> None:
+def require_one_side(user: Any, *, acting_for: Any, other_side: Any, message: Any = None) -> None:
     """One person, one side: the same person or organization is never on both sides of a trade (an
     order, an offer, a bid, a licence). `acting_for` is the organization the user acts for in this
     step; `other_side` the counterparty's organization. Refused when they are the same organization,

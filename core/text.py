@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -67,9 +68,9 @@ class SingleLineField(forms.CharField):
 class MultiLineField(forms.CharField):
     """A form field for several lines: a length limit (default LONG_TEXT) and no stray control characters."""
 
-    def __init__(self, *args, max_length: int = LONG_TEXT, **kwargs):
+    def __init__(self, *args: Any, max_length: int = LONG_TEXT, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 5}))
         super().__init__(*args, max_length=max_length, **kwargs)
 
-    def to_python(self, value):
-        return multi_line(super().to_python(value))
+    def to_python(self, value: Any) -> str:
+        return multi_line(super().to_python(value) or "")

@@ -64,7 +64,7 @@ class ContentTypeValidator:
         validate_upload(file, allowed=self.allowed, max_bytes=self.max_bytes)
 
 
-def tenant_path(instance, *parts) -> str:
+def tenant_path(instance: Any, *parts: object) -> str:
     """A stored file's path, always under its tenant: `t<tenant id>/...`. The tenant in context stands in
     when the row has none yet (a file saved before the row), so no path reads `tNone`."""
     from .tenancy import require_tenant
@@ -73,5 +73,5 @@ def tenant_path(instance, *parts) -> str:
     return "/".join([f"t{tenant_id}", *(str(p) for p in parts)])
 
 
-def export_certificate_path(instance, filename):
+def export_certificate_path(instance: Any, filename: str) -> str:
     return tenant_path(instance, "transfers", instance.order_id, "export", filename)

@@ -2,6 +2,7 @@
 (depth ≥ ~1,000) that Python's decoder runs out of recursion (a RecursionError, once a 500)."""
 
 import json
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -34,7 +35,7 @@ def _depth_exceeds(text: str, limit: int) -> bool:
 
 
 class SafeJSONParser(parsers.JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         raw = stream.read() if stream is not None else b""
@@ -50,5 +51,5 @@ class SafeJSONParser(parsers.JSONParser):
             raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": str(exc)[:200]}) from None
 
 
-def _no_constant(name):
+def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")

@@ -25,7 +25,7 @@ from escrow.models import Disbursement, Payment
 log = logging.getLogger(__name__)
 
 
-def sweep_in_flight(*, older_than: timedelta | None = None, limit: int = 200) -> dict:
+def sweep_in_flight(*, older_than: timedelta | None = None, limit: int = 200) -> dict[str, int]:
     from escrow.payments import get_provider
     from escrow.payments.simulated import build_event, deliver
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escrow', '0004_payment_submitted_at'),
-        ('marketplace', '0003_notification_email_failures'),
+        ('escrow', '0005_payment_submitted_at'),
+        ('marketplace', '0004_notification_email_failures'),
         ('transfers', '0002_tenant_upload_paths'),
     ]
 

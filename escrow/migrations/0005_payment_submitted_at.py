@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escrow', '0003_ledger_triggers'),
+        ('escrow', '0004_bank_accounts_disputes_split'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0002_cache_table'),
+        ('marketplace', '0003_tenant_logo_upload'),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_text_limits'),
-        ('marketplace', '0003_notification_email_failures'),
+        ('accounts', '0004_text_limits'),
+        ('marketplace', '0004_notification_email_failures'),
     ]
 
     operations = [
