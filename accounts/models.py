@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.permissions import STAFF_ROLES, Role  # noqa: F401 (the role vocabulary, used by fields here)
 from core.tenancy import TenantOwned
-from core.uploads import tenant_folder
+from core.text import ADDRESS_TEXT, NOTE_TEXT, length_validator, validate_address, validate_single_line
+from core.uploads import tenant_path
 
 
 class UserManager(BaseUserManager):
@@ -32,8 +33,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person. Platform-wide; what they may do in an exchange comes from their TenantRoles."""
 
     email = models.EmailField(_("email address"), unique=True)
-    full_name = models.CharField(_("full name"), max_length=150, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True, validators=[validate_single_line])
+    phone = models.CharField(_("phone"), max_length=40, blank=True, validators=[validate_single_line])
     language = models.CharField(
         _("language"), max_length=10, blank=True, choices=[("zh-hans", "简体中文"), ("en", "English")]
     )
@@ -102,19 +103,21 @@ class Organization(TenantOwned):
         REJECTED = "rejected", _("Rejected")
 
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.COMPANY)
-    legal_name = models.CharField(_("legal name"), max_length=200)
-    legal_name_en = models.CharField(_("name in English"), max_length=200, blank=True)
+    legal_name = models.CharField(_("legal name"), max_length=200, validators=[validate_single_line])
+    legal_name_en = models.CharField(_("name in English"), max_length=200, blank=True,
+                                     validators=[validate_single_line])
     country = models.CharField(_("country"), max_length=2, default="CN", help_text=_("ISO 3166 code, e.g. CN, US, DE"))
     registration_number = models.CharField(
         _("registration number"), max_length=40, blank=True,
         help_text=_("For Chinese entities the 18-character unified social credit code; for individuals an ID number."),
     )
-    address = models.TextField(_("address"), blank=True)
+    address = models.TextField(_("address"), blank=True, max_length=ADDRESS_TEXT,
+                               validators=[length_validator(ADDRESS_TEXT), validate_address])
     contact_email = models.EmailField(_("contact email"), blank=True)
     verification_status = models.CharField(
         _("verification"), max_length=20, choices=Verification.choices, default=Verification.UNVERIFIED
     )
-    verification_note = models.TextField(_("verification note"), blank=True)
+    verification_note = models.TextField(_("verification note"), blank=True, max_length=NOTE_TEXT)
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Payouts: Stripe connected account, or bank details for bank-transfer payouts. A change of bank
@@ -184,8 +187,32 @@ class Membership(TenantOwned):
         return f"{self.user} @ {self.organization}"
 
 
+class OrganizationInvitation(TenantOwned):
+    """A manager invites a registered person; only when the person accepts does a Membership exist
+    (organizations invite, never conscript: nobody acts for an organization they did not agree to)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organization_invitations")
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    is_admin = models.BooleanField(_("manages the organization"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user", "organization"], condition=models.Q(answered_at__isnull=True),
+                                    name="invitation_one_open"),
+        ]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self):
+        return f"{self.user} → {self.organization}"
+
+
 def org_document_path(instance, filename):
-    return f"{tenant_folder(instance)}/org/{instance.organization_id}/{filename}"
+    return tenant_path(instance, "org", instance.organization_id, filename)
 
 
 class OrganizationDocument(TenantOwned):

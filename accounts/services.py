@@ -10,7 +10,7 @@ from core.notifications import notify
 from core.permissions import has_role, require_role
 from core.tenancy import require_tenant
 
-from .models import Membership, Organization, Role, TenantRole, User
+from .models import Membership, Organization, OrganizationInvitation, Role, TenantRole, User
 from .validators import bank_details_problems, compact
 
 
@@ -187,8 +187,10 @@ def user_revoke_role(*, role: TenantRole, actor=None) -> None:
     role.user.__dict__.pop("_roles_cache", None)
 
 
-def organization_add_member(*, organization, actor, email, is_admin=False) -> Membership:
-    """A manager adds a colleague who has signed up on this exchange; the colleague is told."""
+def organization_add_member(*, organization, actor, email, is_admin=False) -> OrganizationInvitation:
+    """A manager invites a colleague who has signed up on this exchange. Nothing changes for the colleague
+    until they accept (`invitation_answer`): an invitation never makes anyone a member, let alone the
+    organization they act for."""
     from .models import User
 
     _require_manager(actor, organization)
@@ -198,16 +200,40 @@ def organization_add_member(*, organization, actor, email, is_admin=False) -> Me
         raise ValidationFailed(_("Nobody with this email address has signed up on this exchange yet: "
                                  "ask them to sign up first."), field_errors={"email": "unknown"})
     with transaction.atomic():
-        membership, created = Membership.objects.get_or_create(
-            user=user, organization=organization,
-            defaults={"is_admin": is_admin, "is_default": not Membership.objects.filter(user=user).exists()})
-        if not created:
+        if Membership.objects.filter(user=user, organization=organization).exists():
             raise ValidationFailed(_("%(user)s is already a member.") % {"user": user.email})
-        audit_record(actor=actor, action="organization.member_add", obj=organization,
+        if OrganizationInvitation.objects.filter(user=user, organization=organization,
+                                                 answered_at__isnull=True).exists():
+            raise ValidationFailed(_("%(user)s has already been invited.") % {"user": user.email})
+        invitation = OrganizationInvitation.objects.create(user=user, organization=organization, invited_by=actor,
+                                                           is_admin=is_admin)
+        audit_record(actor=actor, action="organization.member_invite", obj=organization,
                      data={"user": user.pk, "is_admin": is_admin})
-        notify(users=[user], kind="organization.member_added", subject=_("You can now act for %(org)s"),
-               params={"org": organization.legal_name}, url=f"/account/organizations/{organization.pk}/")
-    return membership
+        notify(users=[user], kind="organization.invited", subject=_("%(org)s invites you to act for it"),
+               body=_("Accept or decline the invitation in your account. Until you accept, nothing changes."),
+               params={"org": organization.legal_name}, url="/account/organizations/")
+    return invitation
+
+
+def invitation_answer(*, invitation, user, accept: bool) -> Membership | None:
+    """The invited person accepts (becomes a member; the organization they act for stays as it was,
+    unless they had none) or declines."""
+    with transaction.atomic():
+        invitation = OrganizationInvitation.objects.select_for_update().filter(
+            pk=invitation.pk, user=user, answered_at__isnull=True).select_related("organization").first()
+        if invitation is None:
+            raise NotAllowed(_("This invitation is no longer open."))
+        invitation.answered_at = timezone.now()
+        invitation.accepted = accept
+        invitation.save(update_fields=["answered_at", "accepted"])
+        audit_record(actor=user, action="organization.invitation_" + ("accept" if accept else "decline"),
+                     obj=invitation.organization, data={"user": user.pk})
+        if not accept:
+            return None
+        membership, _created = Membership.objects.get_or_create(
+            user=user, organization=invitation.organization,
+            defaults={"is_admin": invitation.is_admin, "is_default": not Membership.objects.filter(user=user).exists()})
+        return membership
 
 
 # --- where an organization is paid -------------------------------------------------------------

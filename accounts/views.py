@@ -15,7 +15,7 @@ from core.storage import private_file_response
 
 from . import services
 from .forms import DocumentForm, MemberForm, OrganizationForm, PayoutBankForm, ProfileForm
-from .models import Membership, Organization, OrganizationDocument, Role, User
+from .models import Membership, Organization, OrganizationDocument, OrganizationInvitation, Role, User
 from .selectors import active_organization, seller_blockers
 
 STAFF_ROLE_ORDER = [Role.BUYER, Role.SELLER, Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE, Role.TENANT_ADMIN]
@@ -73,7 +73,30 @@ def _my_org(request, pk, *, manage=False):
 def organizations(request):
     memberships = (Membership.objects.filter(user=request.user).select_related("organization")
                    .order_by("-is_default", "organization__legal_name"))
-    return render(request, "accounts/organizations.html", {"memberships": memberships})
+    invitations = (OrganizationInvitation.objects.filter(user=request.user, answered_at__isnull=True)
+                   .select_related("organization", "invited_by").order_by("created_at"))
+    return render(request, "accounts/organizations.html", {"memberships": memberships, "invitations": invitations})
+
+
+@login_required
+@require_POST
+def invitation_answer(request, pk, answer):
+    invitation = OrganizationInvitation.objects.filter(pk=pk, user=request.user).first()
+    if invitation is None or answer not in ("accept", "decline"):
+        raise Http404
+    try:
+        services.invitation_answer(invitation=invitation, user=request.user, accept=answer == "accept")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if answer == "accept":
+            messages.success(request, _("You are now a member of %(org)s. You act for %(active)s: switch below "
+                                        "whenever you buy or sell for another organization.")
+                             % {"org": invitation.organization.legal_name,
+                                "active": active_organization(request.user)})
+        else:
+            messages.info(request, _("Invitation declined."))
+    return redirect("accounts:organizations")
 
 
 @login_required
@@ -232,7 +255,8 @@ def organization_add_member(request, pk):
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("%(email)s is now a member.") % {"email": form.cleaned_data["email"]})
+            messages.success(request, _("%(email)s is invited; they become a member when they accept.")
+                             % {"email": form.cleaned_data["email"]})
     else:
         messages.error(request, _("Enter a valid email address."))
     return redirect("accounts:organization", pk=org.pk)

@@ -115,11 +115,12 @@ class AuditEventAdmin(TenantModelAdmin):
 class NotificationAdmin(TenantModelAdmin):
     """What people were told, read-only: staff look up whether and when someone was notified."""
 
-    list_display = ("created_at", "user", "kind", "subject", "read_at", "emailed_at")
-    list_filter = ("kind",)
+    list_display = ("created_at", "user", "kind", "subject", "read_at", "emailed_at", "email_failed_at")
+    list_filter = ("kind", ("email_failed_at", admin.EmptyFieldListFilter))
     search_fields = ("subject", "user__email")
     list_select_related = ("user",)
-    fields = ("created_at", "user", "kind", "subject", "body", "url", "read_at", "emailed_at")
+    fields = ("created_at", "user", "kind", "subject", "body", "url", "read_at", "emailed_at", "email_attempts",
+              "email_error", "email_failed_at")
     readonly_fields = fields
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

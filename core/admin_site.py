@@ -23,10 +23,10 @@ _View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 
 class StaffAuthenticationForm(AdminAuthenticationForm):
     def confirm_login_allowed(self, user: Any) -> None:
+        # The same words as a wrong password: the admin login is no oracle telling a right password of a
+        # non-staff account apart from a wrong one.
         if not user.is_active or not (user.is_superuser or is_tenant_staff(user)):
-            raise ValidationError(
-                _("This account is not on the staff of this exchange."), code="invalid_login"
-            )
+            raise self.get_invalid_login_error()
 
 
 class TenantAdminSite(admin.AdminSite):

@@ -80,3 +80,19 @@ def require_role(user: User | None, *roles: str, message: _StrOrPromise | None =
 def require_member(user: User | None, organization: Organization | None, message: _StrOrPromise | None = None) -> None:
     if not is_member(user, organization):
         raise NotAllowed(message or _("Only members of %(org)s can do this.") % {"org": organization})
+
+
+def require_one_side(user: Any, *, acting_for: Any, other_side: Any, message: Any = None) -> None:
+    """One person, one side: the same person or organization is never on both sides of a trade (an
+    order, an offer, a bid, a licence). `acting_for` is the organization the user acts for in this
+    step; `other_side` the counterparty's organization. Refused when they are the same organization,
+    or when the user is also a member of the counterparty (a second organization of the seller's own
+    people). Every service that puts two parties together calls this (escrow today; negotiation's
+    offers and licences and demand's bids call the same rule)."""
+    if other_side is None:
+        return
+    if acting_for is not None and acting_for.pk == other_side.pk:
+        raise NotAllowed(message or _("You cannot trade with your own organization."))
+    if user is not None and getattr(user, "is_authenticated", False) and other_side.has_member(user):
+        raise NotAllowed(message or _("You are a member of %(org)s, the other side of this trade: one person "
+                                      "can only be on one side.") % {"org": other_side})

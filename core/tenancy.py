@@ -97,6 +97,9 @@ def host_of(request: HttpRequest) -> str:
     return str(request.get_host()).split(":")[0].lower().rstrip(".")
 
 
+HEALTH_PATHS = frozenset({"/healthz", "/healthz/"})
+
+
 class TenantMiddleware:
     """Resolves the tenant from the host name; an unknown host gets a plain 404 page."""
 
@@ -110,10 +113,13 @@ class TenantMiddleware:
         if nul and not request.path.startswith("/api/"):  # the API answers these with problem details itself
             # PostgreSQL refuses NUL in text: answer 400 here rather than a 500 deep in a query.
             return HttpResponseBadRequest("NUL characters are not accepted in addresses.")
+        if request.path in HEALTH_PATHS:  # answers without a tenant: no query before its own check
+            request.tenant = None  # type: ignore[attr-defined]
+            return self.get_response(request)
         host = host_of(request)
         tenant = Tenant.for_host(host)
         request.tenant = tenant  # type: ignore[attr-defined]  # set by this middleware for views
-        if tenant is None and not request.path.startswith("/healthz"):
+        if tenant is None:
             html = render_to_string("unknown_host.html", {"host": host})
             return HttpResponseNotFound(html)
         token = _current_tenant.set(tenant)

@@ -64,9 +64,19 @@ class ContentTypeValidator:
         validate_upload(file, allowed=self.allowed, max_bytes=self.max_bytes)
 
 
-def tenant_folder(instance: Any) -> str:
-    """The first part of every stored file's name: `t<tenant id>`, also before the row has its tenant
-    (a file saved before the model, as generated papers are)."""
+def tenant_path(instance: Any, *parts: object) -> str:
+    """A stored file's path, always under its tenant: `t<tenant id>/...`. The tenant in context stands in
+    when the row has none yet (a file saved before the row), so no path reads `tNone`."""
     from .tenancy import require_tenant
 
-    return f"t{instance.tenant_id or require_tenant().pk}"
+    tenant_id = getattr(instance, "tenant_id", None) or require_tenant().pk
+    return "/".join([f"t{tenant_id}", *(str(p) for p in parts)])
+
+
+def export_certificate_path(instance: Any, filename: str) -> str:
+    return tenant_path(instance, "transfers", instance.order_id, "export", filename)
+
+
+def tenant_folder(instance: Any) -> str:
+    """`t<tenant id>`: the folder every stored file of `instance`'s tenant lives under."""
+    return tenant_path(instance)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from core.tenancy import TenantOwned
-from core.uploads import tenant_folder
+from core.uploads import tenant_path
 
 
 class OrderState(models.TextChoices):
@@ -281,6 +281,9 @@ class Payment(TenantOwned):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     received_at = models.DateTimeField(null=True, blank=True)
+    # When the payer approved/declined on the simulated provider's page: the sweeper redelivers the
+    # provider's event if it has not arrived a few minutes later (a worker died while applying it).
+    submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "reference"], name="payment_reference_unique")]
@@ -397,7 +400,7 @@ class Dispute(TenantOwned):
 
 
 def evidence_path(instance, filename):
-    return f"{tenant_folder(instance)}/disputes/{instance.dispute_id}/{filename}"
+    return tenant_path(instance, "disputes", instance.dispute_id, filename)
 
 
 class DisputeStatement(TenantOwned):

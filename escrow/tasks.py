@@ -11,7 +11,13 @@ from core.tenancy import tenant_context
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="escrow.tasks.execute_disbursement")
+# Tasks that move money: acknowledged only after they finish and redelivered when the worker dies
+# (also the project default, stated here so it cannot be lost); the sweeper finishes what the broker
+# does not redeliver in time.
+MONEY = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(name="escrow.tasks.execute_disbursement", **MONEY)
 def execute_disbursement(*, disbursement_id, tenant_id):
     from .services import disbursement_execute
 
@@ -19,7 +25,7 @@ def execute_disbursement(*, disbursement_id, tenant_id):
         return disbursement_execute(disbursement_id=disbursement_id)
 
 
-@shared_task(name="escrow.tasks.retry_disbursements")
+@shared_task(name="escrow.tasks.retry_disbursements", **MONEY)
 def retry_disbursements():
     """Beat: retry refunds and payouts whose provider call failed (the provider dedups by our id)."""
     from .models import Disbursement
@@ -33,7 +39,15 @@ def retry_disbursements():
     return len(rows)
 
 
-@shared_task(name="escrow.tasks.simulated_deliver")
+@shared_task(name="escrow.tasks.sweep_in_flight", **MONEY)
+def sweep_in_flight():
+    """Beat: finish payments and payouts in flight for longer than a few minutes (database-driven)."""
+    from .services.sweeper import sweep_in_flight as sweep
+
+    return sweep()
+
+
+@shared_task(name="escrow.tasks.simulated_deliver", **MONEY)
 def simulated_deliver(*, body, tenant_id=None):
     """The simulated provider's side: sign the event and deliver it through the webhook path."""
     from .payments.simulated import deliver

@@ -60,7 +60,8 @@ def order_new(request, listing_id):
             order = services.order_place(listing=listing, buyer=request.user, terms_accepted=True)
         except DomainError as exc:
             _fail(request, exc)
-            listing.refresh_from_db()
+            # a fresh copy (the state field is protected: refresh_from_db on it was a 500 for the losers)
+            listing = listing_for_viewer(pk=listing_id, user=request.user)
         else:
             messages.success(request, _("Order %(ref)s placed. The seller has been asked to confirm.")
                              % {"ref": order.reference})
@@ -204,7 +205,8 @@ def pay_simulated(request, reference):
         with transaction.atomic():
             locked = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
             locked.provider_ref = "submitted:" + ("approve" if approved else "decline")
-            locked.save(update_fields=["provider_ref"])
+            locked.submitted_at = timezone.now()
+            locked.save(update_fields=["provider_ref", "submitted_at"])
             enqueue("escrow.tasks.simulated_deliver", body=build_event(locked, approved=approved),
                     tenant_id=locked.tenant_id)
         if approved:

@@ -43,8 +43,9 @@ class BulkResult:
     dry_run: bool = False
 
 
-def parse_csv(text: str) -> list[dict]:
-    """CSV with a header row; empty cells are left out (the field's default applies)."""
+def parse_csv(text: str, *, limit: int | None = None) -> list[dict]:
+    """CSV with a header row; empty cells are left out (the field's default applies). Stops after `limit`
+    rows (the caller refuses more than it allows without reading the rest)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
@@ -69,6 +70,8 @@ def parse_csv(text: str) -> list[dict]:
                 row[key] = value
         if row:
             rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
     return rows
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.money import exponent, to_minor
+from core.text import LONG_TEXT, MultiLineField, SingleLineField
 from core.uploads import DOCUMENTS, ContentTypeValidator
 
 from .models import Jurisdiction, Listing, RightKind
@@ -26,18 +27,18 @@ class LookupForm(forms.Form):
 
 
 class ListingForm(forms.Form):
-    title = forms.CharField(label=_("Title of the listing"), max_length=300,
+    title = SingleLineField(label=_("Title of the listing"), max_length=300,
                             help_text=_("What buyers see first; prefilled from the register."))
     price = forms.CharField(label=_("Price"), max_length=30)
     deal_type = forms.ChoiceField(label=_("Deal type"), choices=Listing.DealType.choices,
                                   widget=forms.RadioSelect, initial=Listing.DealType.ASSIGNMENT)
     licence_term_months = forms.IntegerField(label=_("Licence term (months)"), required=False, min_value=1,
                                              max_value=600)
-    licence_territory = forms.CharField(label=_("Licence territory"), required=False, max_length=200,
+    licence_territory = SingleLineField(label=_("Licence territory"), required=False, max_length=200,
                                         help_text=_("e.g. mainland China, worldwide"))
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+    description = MultiLineField(label=_("Description"), required=False, max_length=LONG_TEXT,
                                   help_text=_("What the right covers, its maturity, what comes with it."))
-    industry_tags = forms.CharField(label=_("Industry tags"), required=False, max_length=300,
+    industry_tags = SingleLineField(label=_("Industry tags"), required=False, max_length=300,
                                     help_text=_("Separated by commas, e.g. 新能源, batteries"))
 
     def __init__(self, *args, currency="CNY", **kwargs):

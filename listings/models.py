@@ -16,7 +16,8 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.money import Money
 from core.tenancy import TenantOwned
-from core.uploads import tenant_folder
+from core.text import LONG_TEXT, NOTE_TEXT, length_validator, validate_single_line
+from core.uploads import tenant_path
 from rights.expiry import remaining_term
 from rights.models import Jurisdiction, LegalStatus, RegisterRecord, RightKind  # noqa: F401 (fields here)
 
@@ -43,18 +44,20 @@ class Listing(FSMModelMixin, TenantOwned):
                                    verbose_name=_("seller"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                    verbose_name=_("created by"))
-    title = models.CharField(_("title"), max_length=300)
-    description = models.TextField(_("description"), blank=True)
+    title = models.CharField(_("title"), max_length=300, validators=[validate_single_line])
+    description = models.TextField(_("description"), blank=True, max_length=LONG_TEXT,
+                                   validators=[length_validator(LONG_TEXT)])
     price_minor = models.PositiveBigIntegerField(_("price"))
     currency = models.CharField(_("currency"), max_length=3)
     deal_type = models.CharField(_("deal type"), max_length=30, choices=DealType.choices, default=DealType.ASSIGNMENT)
     licence_term_months = models.PositiveIntegerField(_("licence term (months)"), null=True, blank=True)
-    licence_territory = models.CharField(_("licence territory"), max_length=200, blank=True)
+    licence_territory = models.CharField(_("licence territory"), max_length=200, blank=True,
+                                         validators=[validate_single_line])
     industry_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True, verbose_name=_("industry tags"))
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
     featured = models.BooleanField(_("featured"), default=False)
     view_count = models.PositiveIntegerField(_("views"), default=0, help_text=_("Times the public page was opened"))
-    rejection_reason = models.TextField(_("rejection reasons"), blank=True)
+    rejection_reason = models.TextField(_("rejection reasons"), blank=True, max_length=NOTE_TEXT)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -66,7 +69,7 @@ class Listing(FSMModelMixin, TenantOwned):
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     verified_at = models.DateTimeField(null=True, blank=True)
-    lapsed_reason = models.TextField(blank=True)
+    lapsed_reason = models.TextField(blank=True, max_length=NOTE_TEXT)
     # Search columns, denormalised from the rights by listings.search.refresh_listing_search.
     kind = models.CharField(_("kind"), max_length=20, choices=RightKind.choices, blank=True)
     jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=Jurisdiction.choices, blank=True)
@@ -182,7 +185,7 @@ class Listing(FSMModelMixin, TenantOwned):
 
 
 def certificate_path(instance, filename):
-    return f"{tenant_folder(instance)}/listings/{instance.listing_id}/certificate-{filename}"
+    return tenant_path(instance, "listings", instance.listing_id, f"certificate-{filename}")
 
 
 class Right(TenantOwned):

@@ -38,4 +38,4 @@ class CorrectionForm(forms.Form):
 
 class RefundForm(forms.Form):
     reason = forms.CharField(label=_("Reason told to both parties"), widget=forms.Textarea(attrs={"rows": 2}),
-                             max_length=1000, required=False)
+                             max_length=1000)

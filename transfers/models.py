@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.tenancy import TenantOwned
-from core.uploads import tenant_folder
+from core.uploads import export_certificate_path, tenant_path  # noqa: F401 (migrations name it here too)
 
 
 class Office(models.TextChoices):
@@ -46,10 +46,6 @@ FS = FilingStatus
 # Filings the poller follows.
 OPEN_STATUSES = (FS.FILED, FS.CORRECTION_REQUESTED)
 FINAL_STATUSES = (FS.APPROVED, FS.REJECTED, FS.WITHDRAWN)
-
-
-def export_certificate_path(instance, filename):
-    return f"{tenant_folder(instance)}/transfers/{instance.order_id}/export/{filename}"
 
 
 class TransferFiling(ConcurrentTransitionMixin, TenantOwned):
@@ -238,7 +234,7 @@ SIGNED_KINDS = (DocumentKind.AGREEMENT, DocumentKind.POWER_OF_ATTORNEY, Document
 
 
 def document_path(instance, filename):
-    return f"{tenant_folder(instance)}/transfers/{instance.order_id}/{filename}"
+    return tenant_path(instance, "transfers", instance.order_id, filename)
 
 
 class TransferDocument(TenantOwned):
@@ -362,3 +358,24 @@ class SimulatedOfficeCase(models.Model):
 
     def __str__(self):
         return self.reference
+
+
+class PaperFailure(TenantOwned):
+    """Generating an order's papers failed (only the worker generates them). Written in its own
+    transaction so it survives the failed one; parties see "being prepared", officers see the error
+    and can generate again; resolved when a later attempt succeeds."""
+
+    order = models.ForeignKey("escrow.Order", on_delete=models.CASCADE, related_name="paper_failures")
+    error = models.CharField(max_length=500)
+    attempts = models.PositiveIntegerField(default=1)
+    failed_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "order"], condition=models.Q(resolved_at__isnull=True),
+                                               name="paperfailure_one_open")]
+        verbose_name = _("paper generation failure")
+        verbose_name_plural = _("paper generation failures")
+
+    def __str__(self):
+        return f"{self.order_id}: {self.error[:60]}"

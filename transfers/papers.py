@@ -66,10 +66,20 @@ def _bi(zh: str, en: str, style=BASE) -> list:
 
 # --- data ---------------------------------------------------------------------------------------
 
+def _address(text: str) -> str:
+    """An address as one bounded line: an address of many lines (allowed before issue 10) once made the
+    papers fail with reportlab's LayoutError."""
+    from core.text import ADDRESS_TEXT
+
+    parts = [" ".join(line.split()) for line in (text or "").splitlines() if line.strip()]
+    joined = ", ".join(parts)
+    return joined if len(joined) <= ADDRESS_TEXT else joined[: ADDRESS_TEXT - 1] + "…"
+
+
 def _party(org) -> dict:
     return {
         "name": org.legal_name, "name_en": org.legal_name_en or "", "country": org.country,
-        "registration_number": org.registration_number or "", "address": org.address or "",
+        "registration_number": org.registration_number or "", "address": _address(org.address),
         "email": org.contact_email or "",
     }
 

@@ -17,12 +17,12 @@ log = logging.getLogger(__name__)
 @shared_task(name="transfers.tasks.prepare_transfer")
 def prepare_transfer(*, tenant_id, order_id):
     """Generate the papers of a funded order (enqueued by the funded transition; idempotent)."""
-    from .services import transfer_prepare
+    from .services import transfer_prepare_or_record
 
     with tenant_context(tenant_id):
         order = Order.objects.filter(pk=order_id).first()
         if order is not None:
-            transfer_prepare(order=order)
+            transfer_prepare_or_record(order=order)
 
 
 @shared_task(name="transfers.tasks.poll_tenant")

@@ -22,7 +22,10 @@ from .services.common import can_view_order_papers, is_officer, order_url, party
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The signer's address through the trusted proxies (core.net), not the proxy's."""
+    from core.net import client_ip as trusted_client_ip
+
+    return trusted_client_ip(request)
 
 
 def _order_page(order) -> str:
@@ -135,6 +138,20 @@ def export_certificate(request, pk):
             is_officer(request.user) or party_of(request.user, order) == "seller"):
         raise Http404
     return private_file_response(filing.export_certificate, content_type=filing.export_certificate_type)
+
+
+@login_required
+@require_POST
+def papers_retry(request, pk):
+    _officer_only(request)
+    order = _order_for(request, pk)
+    try:
+        services.transfer_papers_retry(order=order, actor=request.user)
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("The papers are being generated again."))
+    return redirect(_order_page(order))
 
 
 @login_required

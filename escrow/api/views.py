@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from core.api import messages as M
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
+from core.api.parsers import SafeJSONParser
 from core.api.sections import section_data
 from core.errors import ValidationFailed
 from core.money import format_money
@@ -173,7 +174,7 @@ class OrderConfirmCertificateApi(_OrderActionApi):
 
 
 class OrderDisputeApi(_OrderActionApi):
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
+    parser_classes = [SafeJSONParser, parsers.MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=5000)

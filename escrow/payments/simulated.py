@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 
 from django.conf import settings
 from django.urls import reverse
@@ -21,14 +20,26 @@ HEADER = "X-Simulated-Signature"
 TOLERANCE_SECONDS = 300
 
 
-def secret() -> str:
+def secret() -> str | None:
+    """The installation's own webhook secret: ESCROW_SIMULATED_WEBHOOK_SECRET (`make run` generates one
+    into .local/secrets.env on first start), else one derived from a SECRET_KEY that is not the
+    repository's public development default. Without either there is no secret: nothing is signed or
+    accepted (a signature made from a value in the repository must never mark an order funded)."""
     configured = getattr(settings, "ESCROW_SIMULATED_WEBHOOK_SECRET", "")
-    return configured or hashlib.sha256(f"simulated-webhook:{settings.SECRET_KEY}".encode()).hexdigest()
+    if configured:
+        return configured
+    if settings.SECRET_KEY and settings.SECRET_KEY != getattr(settings, "PUBLIC_DEVELOPMENT_SECRET_KEY", None):
+        return hashlib.sha256(f"simulated-webhook:{settings.SECRET_KEY}".encode()).hexdigest()
+    return None
 
 
 def sign(body: str, timestamp: int | None = None) -> str:
     timestamp = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret().encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    key = secret()
+    if key is None:
+        raise GatewayError(_("The simulated provider has no webhook secret: start the site with `make run` "
+                             "or set ESCROW_SIMULATED_WEBHOOK_SECRET."))
+    mac = hmac.new(key.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
 
 
@@ -38,7 +49,8 @@ def build_event(payment, *, approved: bool, reason: str = "") -> str:
     if approved and fail:
         reason = "card_declined (simulated failure switched on)"
     body = {
-        "id": f"evt_sim_{uuid.uuid4().hex}",
+        # one id per payment and outcome: a redelivered event (sweeper, broker) is applied once
+        "id": f"evt_sim_{payment.pk}_{'succeeded' if ok else 'failed'}",
         "type": "payment.succeeded" if ok else "payment.failed",
         "created": int(time.time()),
         "data": {"tenant_id": payment.tenant_id, "payment_id": payment.pk, "reference": payment.reference,
@@ -73,6 +85,8 @@ class SimulatedProvider(PaymentProvider):
         except ValueError:
             raise WebhookRejected("bad timestamp") from None
         text = body.decode("utf-8", errors="replace")
+        if secret() is None:
+            raise WebhookRejected("no webhook secret configured for this installation")
         expected = sign(text, timestamp).split("v1=", 1)[1]
         if not hmac.compare_digest(expected, parts["v1"]):
             raise WebhookRejected("signature does not match")

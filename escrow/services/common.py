@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from core.counters import next_number
 from core.errors import NotAllowed
 from core.outbox import enqueue
-from core.permissions import Role, has_role, is_member
+from core.permissions import Role, has_role, is_member, require_one_side
 from core.tenancy import require_tenant
 from escrow import ledger
 from escrow.models import AccountKind, Disbursement, LedgerAccount, Order, Payment
@@ -30,10 +30,12 @@ def require_party(actor: User | None, org: Organization | None, message: _StrOrP
 
 def require_buyer(actor: User | None, order: Order) -> None:
     require_party(actor, order.buyer_org, _("Only the buyer's organization can do this."))
+    require_one_side(actor, acting_for=order.buyer_org, other_side=order.seller_org)
 
 
 def require_seller(actor: User | None, order: Order) -> None:
     require_party(actor, order.seller_org, _("Only the seller's organization can do this."))
+    require_one_side(actor, acting_for=order.seller_org, other_side=order.buyer_org)
 
 
 def is_staff_for(actor: Any, *roles: str) -> bool:

@@ -15,7 +15,7 @@ from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.events import emit
 from core.notifications import notify
-from core.permissions import Role, is_member
+from core.permissions import Role, is_member, require_one_side
 from core.tenancy import require_tenant
 from escrow import fees, ledger
 from escrow.models import (
@@ -73,6 +73,7 @@ def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, p
         raise InvalidTransition(_("This listing is not for sale right now."))
     if locked.seller_org_id == buyer_org.pk:
         raise NotAllowed(_("You cannot buy a listing of your own organization."))
+    require_one_side(buyer, acting_for=buyer_org, other_side=locked.seller_org)
     if locked.state == Listing.State.RESERVED or Order.objects.filter(listing=locked, state__in=LIVE_STATES).exists():
         raise Conflict(_(RACE_LOST))
     if locked.state != Listing.State.PUBLISHED:

@@ -8,8 +8,10 @@ from rest_framework.response import Response
 
 from core.api import messages as M
 from core.api.base import PartnerAPIView
+from core.api.parsers import MAX_DEPTH, SafeJSONParser, _depth_exceeds
 from core.api.problems import flatten_errors
 from core.errors import ValidationFailed
+from core.text import LONG_TEXT, validate_single_line
 from listings.models import Jurisdiction, Listing, RightKind
 from partners.models import Scope
 
@@ -32,15 +34,17 @@ class BulkRowSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=1000, help_text='One number, or a package: numbers separated by ";"')
     jurisdiction = serializers.ChoiceField(choices=Jurisdiction.choices, required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=RightKind.choices, required=False, allow_blank=True)
-    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True,
+                                  validators=[validate_single_line])
     price_minor = serializers.IntegerField(min_value=1, max_value=MAX_PRICE, required=False,
                                            help_text="Price in minor units; or give `price`")
     price = serializers.CharField(max_length=30, required=False,
                                   help_text='Price in major units, e.g. "120000.00"; or give `price_minor`')
     deal_type = serializers.ChoiceField(choices=Listing.DealType.choices, required=False)
-    description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=LONG_TEXT, required=False, allow_blank=True)
     licence_term_months = serializers.IntegerField(min_value=1, max_value=1200, required=False)
-    licence_territory = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    licence_territory = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                              validators=[validate_single_line])
     industry_tags = serializers.JSONField(required=False, help_text='A list, or text separated by ";"')
 
     def validate_industry_tags(self, value):
@@ -68,7 +72,7 @@ class BulkImportApi(PartnerAPIView):
     """All rows or nothing: every row's errors come back by row and field (problem `row_errors`)."""
 
     write_scope = Scope.LISTINGS
-    parser_classes = [parsers.JSONParser, CSVTextParser, parsers.MultiPartParser]
+    parser_classes = [SafeJSONParser, CSVTextParser, parsers.MultiPartParser]
 
     class JSONInputSerializer(serializers.Serializer):
         rows = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000,
@@ -105,9 +109,11 @@ class BulkImportApi(PartnerAPIView):
                 "number,price,deal_type,industry_tags\nZL 2012 1 0379921.4,120000.00,assignment,batteries;energy\n"))],
         summary="Import a portfolio: up to 1,000 listings, all or nothing")
     def post(self, request):
-        from listings.bulk import MAX_BYTES, listing_bulk_import, parse_csv
+        from listings.bulk import MAX_BYTES, MAX_ROWS, listing_bulk_import, parse_csv
 
         rows, submit, dry_run = self._rows(request, parse_csv, MAX_BYTES)
+        if len(rows) > MAX_ROWS:  # before any row is checked or looked up
+            raise ValidationFailed(M.TOO_MANY_ROWS % {"n": MAX_ROWS}, field_errors={"rows": [M.TOO_MANY_ROWS_SHORT]})
         row_errors, cleaned, numbers = [], [], []
         for index, row in enumerate(rows, start=1):
             if not isinstance(row, dict):
@@ -139,6 +145,8 @@ class BulkImportApi(PartnerAPIView):
     def _rows(self, request, parse_csv, max_bytes):
         import json
 
+        from listings.bulk import MAX_ROWS
+
         def flag(value):
             return str(value).lower() in ("1", "true", "yes", "on")
 
@@ -146,7 +154,7 @@ class BulkImportApi(PartnerAPIView):
         if "csv" in data and isinstance(data.get("csv"), str):  # text/csv body
             if len(data["csv"]) > max_bytes:
                 raise ValidationFailed(M.FILE_TOO_LARGE, field_errors={"file": [M.TOO_LARGE]})
-            return parse_csv(data["csv"]), flag(request.query_params.get("submit")), \
+            return parse_csv(data["csv"], limit=MAX_ROWS + 1), flag(request.query_params.get("submit")), \
                 flag(request.query_params.get("dry_run"))
         if "file" in getattr(data, "keys", lambda: [])() and hasattr(data.get("file"), "read"):
             upload = data["file"]
@@ -161,15 +169,17 @@ class BulkImportApi(PartnerAPIView):
             dry_run = flag(data.get("dry_run", request.query_params.get("dry_run")))
             if text.lstrip().startswith(("[", "{")):
                 try:
+                    if _depth_exceeds(text, MAX_DEPTH):
+                        raise ValueError("nested too deeply")
                     parsed = json.loads(text)
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise ValidationFailed(M.JSON_INVALID, field_errors={"file": [M.INVALID_JSON]}) \
                         from None
                 rows = parsed.get("rows") if isinstance(parsed, dict) else parsed
                 if not isinstance(rows, list):
                     raise ValidationFailed(M.JSON_ROWS_EXPECTED, field_errors={"file": [M.NO_ROWS]})
                 return rows, submit, dry_run
-            return parse_csv(text), submit, dry_run
+            return parse_csv(text, limit=MAX_ROWS + 1), submit, dry_run
         if hasattr(data, "getlist") and not isinstance(data, dict):
             raise ValidationFailed(M.UPLOAD_FILE_FIELD, field_errors={"file": [M.REQUIRED]})
         body = self.JSONInputSerializer(data=data)

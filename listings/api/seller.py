@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
 from core.errors import ValidationFailed
+from core.text import LONG_TEXT, validate_single_line
 from listings.models import Jurisdiction, Listing, RegisterRecord, RightKind
 from listings.selectors import seller_listings
 from listings.services import (
@@ -41,14 +42,14 @@ class RightRefSerializer(serializers.Serializer):
 class ListingWriteSerializer(serializers.Serializer):
     rights = RightRefSerializer(many=True, min_length=1, max_length=50,
                                 help_text="The right(s) sold: one, or a package")
-    title = serializers.CharField(max_length=300, required=False, allow_blank=True,
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True, validators=[validate_single_line],
                                   help_text="Default: the first right's title in the register")
-    description = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=LONG_TEXT, required=False, allow_blank=True, default="")
     price_minor = serializers.IntegerField(min_value=1, max_value=MAX_PRICE, help_text="In the exchange's currency")
     deal_type = serializers.ChoiceField(choices=Listing.DealType.choices, default=Listing.DealType.ASSIGNMENT)
     licence_term_months = serializers.IntegerField(min_value=1, max_value=1200, required=False, allow_null=True)
-    licence_territory = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    industry_tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=10, required=False,
+    licence_territory = serializers.CharField(max_length=200, validators=[validate_single_line], required=False, allow_blank=True, default="")
+    industry_tags = serializers.ListField(child=serializers.CharField(max_length=50, validators=[validate_single_line]), max_length=10, required=False,
                                          default=list)
 
 
@@ -56,13 +57,13 @@ class ListingUpdateSerializer(serializers.Serializer):
     """Only the fields given change (not `partial=True`: that would make a right's number optional)."""
 
     rights = RightRefSerializer(many=True, min_length=1, max_length=50, required=False)
-    title = serializers.CharField(max_length=300, required=False)
-    description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=300, required=False, validators=[validate_single_line])
+    description = serializers.CharField(max_length=LONG_TEXT, required=False, allow_blank=True)
     price_minor = serializers.IntegerField(min_value=1, max_value=MAX_PRICE, required=False)
     deal_type = serializers.ChoiceField(choices=Listing.DealType.choices, required=False)
     licence_term_months = serializers.IntegerField(min_value=1, max_value=1200, required=False, allow_null=True)
-    licence_territory = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    industry_tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=10, required=False)
+    licence_territory = serializers.CharField(max_length=200, validators=[validate_single_line], required=False, allow_blank=True)
+    industry_tags = serializers.ListField(child=serializers.CharField(max_length=50, validators=[validate_single_line]), max_length=10, required=False)
 
 
 def resolve_rights(rights: list[dict], *, field: str = "rights") -> list[RegisterRecord]:

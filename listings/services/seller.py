@@ -16,6 +16,7 @@ from core.errors import Conflict, InvalidTransition, ValidationFailed
 from core.events import emit
 from core.notifications import notify
 from core.tenancy import require_tenant
+from core.text import CONTROL_MESSAGE, LONG_TEXT, has_control_characters
 from core.uploads import DOCUMENTS, validate_upload
 
 from ..models import Listing, RegisterRecord, Right
@@ -29,6 +30,8 @@ from .common import (
     _verifiers,
     lock_listing,
 )
+
+MAX_PRICE_MINOR = 10**15  # the largest price anyone may ask (forms and the API say the same)
 
 
 @dataclass
@@ -47,8 +50,19 @@ class ListingInput:
         errors = {}
         if not (self.title or "").strip():
             errors["title"] = [_("Give the listing a title.")]
+        elif has_control_characters(self.title) or len(self.title) > 300:
+            errors["title"] = [str(CONTROL_MESSAGE) if has_control_characters(self.title)
+                               else _("Keep the title under 300 characters.")]
         if not isinstance(self.price_minor, int) or self.price_minor <= 0:
             errors["price"] = [_("Enter a price above zero.")]
+        elif self.price_minor > MAX_PRICE_MINOR:
+            errors["price"] = [_("That price is too large.")]
+        if len(self.description or "") > LONG_TEXT:
+            errors["description"] = [_("Keep the description under %(n)d characters.") % {"n": LONG_TEXT}]
+        if has_control_characters(self.licence_territory or "") or len(self.licence_territory or "") > 200:
+            errors["licence_territory"] = [str(CONTROL_MESSAGE)]
+        if any(has_control_characters(str(t)) or len(str(t)) > 50 for t in self.industry_tags or ()):
+            errors["industry_tags"] = [str(CONTROL_MESSAGE)]
         if self.deal_type not in Listing.DealType.values:
             errors["deal_type"] = [_("Choose a deal type.")]
         if self.deal_type in (Listing.DealType.EXCLUSIVE_LICENCE, Listing.DealType.NON_EXCLUSIVE_LICENCE):

@@ -4,11 +4,13 @@ Transactions: ATOMIC_REQUESTS is off. Services that move state or money own thei
 (`@transaction.atomic(durable=True)`), which proves they are never nested in another one.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 # Generic Django classes (ModelAdmin[Order], ...) may be subscripted at runtime, as mypy wants them.
@@ -19,7 +21,10 @@ LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: embedded database, broker folder
 
 env = environ.Env()
 
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me-in-production-0123456789abcdef")
+# The repository's development key is public: nothing that proves anything (webhook signatures) is
+# derived from it. `make run` generates SECRET_KEY and the webhook secret into .local/secrets.env.
+PUBLIC_DEVELOPMENT_SECRET_KEY = "dev-insecure-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = env("SECRET_KEY", default=PUBLIC_DEVELOPMENT_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 # Tenants are resolved from the host name by TenantMiddleware, which answers 404 for unknown hosts.
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
@@ -54,10 +59,13 @@ INSTALLED_APPS = [
     "template_partials",
     "allauth",
     "allauth.account",
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.tenancy.TenantMiddleware",
     "core.http_cache.PublicCacheMiddleware",  # before sessions: sees the final cookies and Vary
@@ -71,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a throttled login attempt (accounts/throttling.py)
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -112,6 +121,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "accounts.throttling.LoginThrottleBackend",  # first: refuses throttled (IP, account) pairs
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -134,7 +144,23 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed logins are throttled by django-axes per (IP, account) (accounts/throttling.py), not by allauth's
+# per-IP / per-account limits that let a stranger lock an account's owner out.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# How many reverse proxies in front of the site are ours (README: 1 behind the TLS proxy). The client IP
+# is taken that many hops from the right of X-Forwarded-For; 0 = REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# axes reads the address through core.net.client_ip (the same trusted-proxy rule; django-ipware, which its
+# AXES_IPWARE_* settings need, is not installed).
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -190,7 +216,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ipex <no-reply@ipex.loca
 BROKER_DIR = LOCAL_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task whose worker died is redelivered after this long (Redis has no other way to know); money
+    # tasks take seconds, and countdowns are kept below it. The sweeper (beat) finishes sooner still.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
     if REDIS_URL.startswith("sentinel://"):  # Redis Sentinel: "sentinel://s1:26379;sentinel://s2:26379"
         CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = env("REDIS_SENTINEL_MASTER", default="ipex")
 else:
@@ -221,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.tasks.refresh_search_vocabulary", "schedule": crontab(hour=4, minute=10),
     },
     "escrow-retry-disbursements": {"task": "escrow.tasks.retry_disbursements", "schedule": 300.0},
+    "escrow-sweep-in-flight": {"task": "escrow.tasks.sweep_in_flight", "schedule": 60.0},
     "transfers-poll-offices": {
         "task": "transfers.tasks.poll_offices", "schedule": env.float("TRANSFER_POLL_INTERVAL", default=60.0),
     },
@@ -259,7 +288,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PartnerCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.SafeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "core.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -320,6 +349,10 @@ SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=1.0)
 # The simulated payment provider lets the payer approve their own payment: the embedded default for
 # development and demos, switched off in production (settings/production.py) unless asked for.
 ESCROW_SIMULATED_PAYMENTS = env.bool("ESCROW_SIMULATED_PAYMENTS", default=True)
+# Per installation, never in the repository (bin/dev.py writes one into .local/secrets.env).
+ESCROW_SIMULATED_WEBHOOK_SECRET = env("ESCROW_SIMULATED_WEBHOOK_SECRET", default="")
+# Payments and payouts in flight longer than this are finished by the sweeper (escrow/services/sweeper.py).
+ESCROW_SWEEP_AFTER_SECONDS = env.int("ESCROW_SWEEP_AFTER_SECONDS", default=180)
 
 LOGGING = {
     "version": 1,
@@ -331,3 +364,20 @@ LOGGING = {
 }
 
 TENANT_LABEL = _("exchange")
+
+# Content-Security-Policy on every page (django-csp 4): scripts only from our own static files (no
+# inline handlers: static/js/site.js), no plugins, never framed. Inline *styles* stay allowed: the
+# tenant's brand colours, htmx's indicator styles and the admin use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+    },
+}

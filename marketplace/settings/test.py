@@ -1,3 +1,6 @@
+import os
+import secrets
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -8,6 +11,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 LISTINGS_CACHE_SECONDS = 0  # tests see every change at once (tests of the caching turn it on)
 SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=0.0)
 ACCOUNT_RATE_LIMITS = False
+# A fresh secret each test run: never a value in the repository.
+# (in os.environ, so worker processes started by the tests share it)
+os.environ.setdefault("ESCROW_SIMULATED_WEBHOOK_SECRET", secrets.token_hex(32))
+ESCROW_SIMULATED_WEBHOOK_SECRET = env("ESCROW_SIMULATED_WEBHOOK_SECRET")
 # Code running outside a request (services, tasks) speaks English in tests, so assertions read the
 # source strings; requests still follow the tenant's languages (its default is zh-hans).
 LANGUAGE_CODE = "en"

@@ -186,8 +186,12 @@ def test_manager_adds_a_colleague_of_this_exchange_only(client, tenant, other_te
         stranger = make_member(org=False)
     client.force_login(owner)
     client.post(f"/account/organizations/{org.pk}/members/", {"email": colleague.email.upper()})
+    # an invitation (issue 10): the colleague becomes a member when they accept
+    assert not Membership.objects.filter(user=colleague, organization=org).exists()
+    assert Notification.objects.filter(user=colleague, kind="organization.invited").exists()
+    invitation = org.invitations.get(user=colleague)
+    services.invitation_answer(invitation=invitation, user=colleague, accept=True)
     assert Membership.objects.filter(user=colleague, organization=org, is_admin=False).exists()
-    assert Notification.objects.filter(user=colleague, kind="organization.member_added").exists()
     response = client.post(f"/account/organizations/{org.pk}/members/", {"email": stranger.email}, follow=True,
                            HTTP_ACCEPT_LANGUAGE="en")
     assert "has signed up on this exchange yet" in response.content.decode()

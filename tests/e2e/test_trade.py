@@ -229,8 +229,10 @@ def test_seller_uploads_the_export_certificate(browser, e2e_tenant, url, shot, t
     technology-export contract registration certificate (checked by content)."""
     from tests.factories import transfer_order
     from transfers.selectors import current_filing
+    from transfers.tasks import prepare_transfer
 
     order, seller, buyer = transfer_order(buyer_country="HK")
+    prepare_transfer(tenant_id=order.tenant_id, order_id=order.pk)  # the worker's job (issue 10)
     page = new_page(browser)
     _login(page, url, seller.email)
     page.goto(url(order.get_absolute_url()) + "#transfer")

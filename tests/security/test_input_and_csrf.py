@@ -327,6 +327,7 @@ def test_no_setting_serves_the_storage_directly():
     urls = (Path(__file__).resolve().parents[2] / "marketplace/urls.py").read_text()
     assert "django.views.static" not in urls
     assert "MEDIA_ROOT" not in urls
+    assert "media/" not in urls  # no setting serves the storage directly (issue 10)
 
 
 def test_the_api_ignores_website_sessions(client, tenant):

@@ -11,7 +11,14 @@ from .filing import (
     transfer_refund,
     transfer_submit_correction,
 )
-from .papers import document_sign, export_certificate_upload, generate_cover, transfer_prepare
+from .papers import (
+    document_sign,
+    export_certificate_upload,
+    generate_cover,
+    transfer_papers_retry,
+    transfer_prepare,
+    transfer_prepare_or_record,
+)
 from .polling import PollStats, transfer_poll_due
 from .recordals import (
     apply_recordal_answer,
@@ -24,7 +31,7 @@ from .recordals import (
 )
 
 __all__ = [
-    "transfer_prepare", "document_sign", "export_certificate_upload", "generate_cover",
+    "transfer_prepare", "transfer_prepare_or_record", "transfer_papers_retry", "document_sign", "export_certificate_upload", "generate_cover",
     "transfer_file", "transfer_record_reference", "transfer_record_notice", "transfer_submit_correction",
     "transfer_refile", "transfer_refund", "apply_answer",
     "transfer_poll_due", "PollStats", "trade_deadlines_enforce",

@@ -38,7 +38,7 @@ from transfers.models import SIGNED_KINDS, Party, TransferDocument, TransferFili
 from transfers.selectors import SIGN_REMINDER_BEFORE, FilingDeadline, current_documents, filing_deadline
 
 from .common import officers, order_url, party_users
-from .papers import transfer_prepare
+from .papers import transfer_prepare_or_record
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def trade_deadlines_enforce(*, now: datetime | None = None, limit: int = 500) ->
     unprepared = (base.filter(state=OrderState.FUNDED)
                   .exclude(pk__in=TransferDocument.objects.values("order_id"))[:limit])
     for order in unprepared:
-        _run("papers_prepared", transfer_prepare, order, counts)
+        _run("papers_prepared", transfer_prepare_or_record, order, counts)
     for order in base.filter(state=OrderState.FUNDED, filing_due__lte=now + SIGN_REMINDER_BEFORE)[:limit]:
         try:
             _signing_deadline(order, now, counts)

@@ -309,7 +309,15 @@ def transfer_refund(*, order: Order, actor: User, reason: str) -> Order:
     """After a rejection, staff refund the buyer (escrow's refund service); the filing is closed in the
     same transaction by `_close_filing_on_refund`."""
     require_officer(actor)
-    reason = (reason or "").strip() or _("The office rejected the transfer.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Write the reason; both parties will read it."),
+                               field_errors={"reason": [_("This field is required.")]})
+    filing = current_filing(order)
+    state = type(order).objects.filter(pk=order.pk).values_list("state", flat=True).first()
+    if filing is None or filing.status != FilingStatus.REJECTED or state != OrderState.TRANSFER_REJECTED:
+        raise InvalidTransition(_("Only an order whose filing the office rejected is refunded here; use the "
+                                  "order's own staff actions (cancel with a reason) for anything else."))
     return order_refund(order=order, actor=actor, reason=reason)
 
 

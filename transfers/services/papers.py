@@ -3,6 +3,7 @@ certificate a Chinese seller uploads for an invention or utility model sold abro
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -32,7 +33,9 @@ from transfers.models import (
 from transfers.offices import PROFILES, adapter_name_for, route_rights
 from transfers.selectors import SIGNABLE_ORDER_STATES, all_signed, current_documents, current_filing
 
-from .common import officers, order_url, party_of, party_users
+from .common import officers, order_url, party_of, party_users, require_officer
+
+log = logging.getLogger(__name__)
 
 CONSENT_TEXT = gettext_lazy(
     "I have read this paper and sign it electronically. Typing my full name has the same effect as my "
@@ -231,3 +234,41 @@ def export_certificate_upload(*, order: Order, user: User, file: Any) -> Transfe
 
 __all__ = ["transfer_prepare", "document_sign", "export_certificate_upload", "generate_cover",
            "prepare_in_transaction", "CONSENT_TEXT"]
+
+
+def transfer_prepare_or_record(*, order: Order) -> TransferFiling | None:
+    """The worker's way to prepare papers: on failure the error is recorded (its own transaction) and the
+    officers are told once, instead of the failure vanishing into a log; a later success resolves it."""
+    from transfers.models import PaperFailure
+
+    try:
+        filing = transfer_prepare(order=order)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded for staff, then re-raised as logged
+        log.exception("preparing the transfer papers of order %s failed", order.pk)
+        with transaction.atomic():
+            failure = (PaperFailure.objects.select_for_update().filter(order=order, resolved_at__isnull=True)
+                       .first())
+            if failure is None:
+                PaperFailure.objects.create(order=order, error=f"{type(exc).__name__}: {exc}"[:500])
+                notify(users=officers(), kind="transfer.papers_failed",
+                       subject=gettext_lazy("Order %(ref)s: the transfer papers could not be generated"),
+                       body=gettext_lazy("%(error)s Fix the cause (e.g. the parties' details), then generate "
+                                         "them again on the order page."),
+                       params={"ref": order.reference, "error": str(exc)[:200]}, url=order_url(order))
+            else:
+                failure.attempts += 1
+                failure.error = f"{type(exc).__name__}: {exc}"[:500]
+                failure.save(update_fields=["attempts", "error", "failed_at"])
+        return None
+    PaperFailure.objects.filter(order=order, resolved_at__isnull=True).update(resolved_at=timezone.now())
+    return filing
+
+
+def transfer_papers_retry(*, order: Order, actor: Any) -> None:
+    """An officer asks the worker to generate the papers again (after fixing what made them fail)."""
+    from core.outbox import enqueue
+
+    require_officer(actor)
+    with transaction.atomic():
+        audit_record(actor=actor, action="transfer.papers_retry", obj=order, data={"order": order.reference})
+        enqueue("transfers.tasks.prepare_transfer", tenant_id=order.tenant_id, order_id=order.pk)

@@ -40,14 +40,10 @@ def transfer_panel(context, order, role=None):
     officer = is_officer(user)
     filing = current_filing(order)
     documents = current_documents(order)
-    if order.state in PREPARE_STATES and not any(d.kind in SIGNED_KINDS for d in documents):
-        from transfers.services import transfer_prepare
-
-        try:
-            filing = transfer_prepare(order=order) or filing
-        except Exception:  # the order page must render; the deadline sweep prepares them later
-            log.exception("preparing the transfer papers of order %s failed", order.pk)
-        documents = current_documents(order)
+    # Papers are generated only by the worker (the funded message, the deadline sweep, an officer's
+    # "generate again"): a page view never runs the generation (it once re-ran a failing one each view).
+    preparing = order.state in PREPARE_STATES and not any(d.kind in SIGNED_KINDS for d in documents)
+    paper_failure = order.paper_failures.filter(resolved_at__isnull=True).first() if preparing else None
     papers = []
     for document in documents:
         signed = {s.party: s for s in document.signatures.all()}
@@ -70,7 +66,7 @@ def transfer_panel(context, order, role=None):
         "closed": order.state in CLOSED_STATES, "on_hold": order.state == "disputed",
         "to_sign_any": not signable or any(not (p["seller"] and p["buyer"]) for p in signable), "gates": gates, "blocked": [g for g in gates if not g.ok and g.blocking],
         "needs_export": needs_export_certificate(order) if order.state in PREPARE_STATES else False,
-        "state": order.state,
+        "state": order.state, "preparing": preparing, "paper_failure": paper_failure,
         "deadline": filing_deadline(order, [p["doc"] for p in signable]) if filing else None,
         "notice_doc": next((d for d in documents if d.kind == "notice"), None),
     }
