@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "listings",
     "escrow",
     "transfers",
+    "demand",
     "marketplace.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -209,6 +210,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
+    "demand-finish-auctions": {"task": "demand.tasks.finish_due_auctions", "schedule": 15.0},
 }
 
 # Partner API (partners/): API-key authentication that sets the tenant from the key, scopes,
