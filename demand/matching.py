@@ -193,7 +193,7 @@ def listing_source(want) -> list[Candidate]:
                  cardinality(ARRAY(SELECT unnest(l.class_keys) INTERSECT SELECT unnest(%s::varchar(20)[]))) AS ch
           FROM listings_listing l WHERE {' AND '.join(where)}
         ) c ORDER BY ch * 3 + cardinality(hits) * 2 DESC, published_at DESC, id DESC LIMIT {CANDIDATES}
-    """
+    """  # noqa: S608 (only our own fragments are formatted in; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*hits_params, keys, *params])
         rows = cursor.fetchall()
@@ -291,7 +291,7 @@ def listing_candidates(listing, *, keep: int = KEEP) -> list[tuple[object, Candi
         SELECT w.id FROM demand_want w WHERE {' AND '.join(where)}
         ORDER BY cardinality(ARRAY(SELECT unnest(w.class_keys) INTERSECT SELECT unnest(%s::varchar(20)[]))) DESC,
                  w.created_at DESC LIMIT {CANDIDATES}
-    """
+    """  # noqa: S608 (only our own fragments are formatted in; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, listing_keys])
         ids = [r[0] for r in cursor.fetchall()]

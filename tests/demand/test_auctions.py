@@ -45,7 +45,8 @@ def test_deposit_is_held_in_the_ledger_and_enables_bidding(tenant):
         A.bid_place(auction=auction, actor=buyer, amount_minor=100_000)
     # when they pay it and the provider confirms
     payment = A.deposit_start(auction=auction, actor=buyer)
-    assert payment.purpose == Payment.Purpose.DEPOSIT and payment.amount_minor == 20_000
+    assert payment.purpose == Payment.Purpose.DEPOSIT
+    assert payment.amount_minor == 20_000
     assert deliver_payment(payment) == "deposit_held"
     deposit = _deposit(auction, buyer)
     # then escrow holds it on its own account, balanced, and the bid is accepted
@@ -54,7 +55,8 @@ def test_deposit_is_held_in_the_ledger_and_enables_bidding(tenant):
     assert ledger.entries_unbalanced() == []
     bid = A.bid_place(auction=auction, actor=buyer, amount_minor=100_000)
     auction.refresh_from_db()
-    assert auction.high_bid_id == bid.pk and auction.current_price_minor == 100_000
+    assert auction.high_bid_id == bid.pk
+    assert auction.current_price_minor == 100_000
 
 
 @pytest.mark.parametrize("case", ["below_start", "below_increment", "seller_org", "unverified", "after_end",
@@ -90,7 +92,8 @@ def test_bad_bids_get_clear_messages_and_change_nothing(tenant, case):
     with pytest.raises(expected[0], match=expected[1]):
         A.bid_place(auction=auction, actor=actor, amount_minor=amount)
     auction.refresh_from_db()
-    assert auction.current_price_minor == 100_000 and auction.bid_count == 1
+    assert auction.current_price_minor == 100_000
+    assert auction.bid_count == 1
 
 
 def test_a_bid_in_the_last_minutes_extends_the_end(tenant):
@@ -123,7 +126,8 @@ def test_winner_gets_an_escrowed_order_at_the_winning_price_deposit_counts_other
     # then carol has an order at 1,600.00, and her deposit counts towards it
     assert auction.state == Auction.State.SOLD
     order = auction.order
-    assert order.price_minor == 160_000 and order.state == OrderState.PLACED
+    assert order.price_minor == 160_000
+    assert order.state == OrderState.PLACED
     assert order.buyer == carol
     assert _deposit(auction, carol).order_id == order.pk
     # the others' deposits are on their way back through the provider
@@ -131,7 +135,8 @@ def test_winner_gets_an_escrowed_order_at_the_winning_price_deposit_counts_other
         from escrow.selectors import deposits_for
 
         dep = [d for d in deposits_for(auction.subject) if d.payer_org.has_member(loser)][0]
-        assert dep.state == Deposit.State.RETURNED and ledger.deposit_balance(dep) == 0
+        assert dep.state == Deposit.State.RETURNED
+        assert ledger.deposit_balance(dep) == 0
     refunds = Disbursement.objects.filter(kind=Disbursement.Kind.REFUND, amount_minor=20_000)
     assert refunds.count() == 2
     # when the seller confirms and carol pays the rest
@@ -173,13 +178,15 @@ def test_reserve_not_met_seller_may_accept_the_highest_bid(tenant):
     # when it ends
     auction = A.auction_finish(auction_id=auction.pk)
     # then no order; bob's deposit stays held (he may still be accepted), alice's goes back
-    assert auction.state == Auction.State.RESERVE_NOT_MET and auction.order_id is None
+    assert auction.state == Auction.State.RESERVE_NOT_MET
+    assert auction.order_id is None
     assert _deposit(auction, bob).state == Deposit.State.HELD
     assert _deposit(auction, alice) is None
     # when the seller accepts the highest bid
     auction = A.seller_accept(auction=auction, actor=seller, accept=True)
     # then bob has an order at his bid
-    assert auction.state == Auction.State.SOLD and auction.order.price_minor == 120_000
+    assert auction.state == Auction.State.SOLD
+    assert auction.order.price_minor == 120_000
 
 
 def test_reserve_not_met_seller_declines_every_deposit_returned(tenant):
