@@ -111,8 +111,8 @@ def test_new_listing_matches_open_wants(tenant):
     old, _b = post_want(title="Old battery want", keywords="electrode", classes="H01M")
     Want.objects.filter(pk=old.pk).update(deadline=timezone.localdate() - datetime.timedelta(days=1))
     # when a battery listing is published (the verifier approves it)
-    from listings.services import listing_decide, listing_submit
     from listings.selectors import verification_checklist
+    from listings.services import listing_decide, listing_submit
     from tests.factories import draft_listing, seller_with_org, verifier
 
     seller, org = seller_with_org()
