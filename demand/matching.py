@@ -160,42 +160,62 @@ def _keyword_hit_sql(terms: list[str], column: str) -> tuple[str, list]:
     return f"array_remove(ARRAY[{cases}]::text[], NULL)", params
 
 
+def _split_keys(keys: list[str]) -> tuple[list[str], list[str]]:
+    """(deep keys: IPC groups and symbols, rare; broad keys: subclasses and Nice classes, common)."""
+    deep = [k for k in keys if len(k) > 4 and not k.isdigit()]
+    broad = [k for k in keys if len(k) <= 4 or k.isdigit()]
+    return deep, broad
+
+
 def listing_source(want) -> list[Candidate]:
-    """Published listings of the want's exchange that share a class or a keyword with it."""
-    terms = keyword_terms(f"{want.title} {want.keywords}" if not want.keywords else want.keywords)
+    """Published listings of the want's exchange that share a class or a keyword with it.
+
+    Candidates come from bounded GIN look-ups, so a broad subclass with tens of thousands of listings
+    costs no more than a rare one: every listing sharing a group or symbol (up to 1,000), those sharing
+    the subclass *and* a keyword (1,000), then keyword-only and subclass-only ones (500 each). The
+    union is ranked in SQL (classes ×3, keywords ×2) and the best `CANDIDATES` go to `rank`."""
+    terms = keyword_terms(want.keywords or want.title)
     keys = list(want.class_keys)
     if not terms and not keys:
         return []
-    hits_sql, hits_params = _keyword_hit_sql(terms, "l.search_document")
-    where = ["l.tenant_id = %s", "l.state = 'published'"]
-    params: list = [want.tenant_id]
-    either = []
-    if keys:
-        either.append("l.class_keys && %s::varchar(20)[]")
-        params.append(keys)
-    if terms:
-        either.append("l.search_document @@ to_tsquery('simple', %s)")
-        params.append(_tsquery_any(terms))
-    where.append("(" + " OR ".join(either) + ")")
+    deep, broad = _split_keys(keys)
+    base = ["l.tenant_id = %s", "l.state = 'published'", "l.seller_org_id <> %s"]
+    base_params: list = [want.tenant_id, want.buyer_org_id]
     if want.kinds:
-        where.append("l.kind = ANY(%s)")
-        params.append(list(want.kinds))
+        base.append("l.kind = ANY(%s)")
+        base_params.append(list(want.kinds))
     deals = _deal_filter(want.deal_type)
     if deals:
-        where.append("l.deal_type = ANY(%s)")
-        params.append(deals)
-    where.append("l.seller_org_id <> %s")
-    params.append(want.buyer_org_id)
+        base.append("l.deal_type = ANY(%s)")
+        base_params.append(deals)
+    where = " AND ".join(base)
+    kwq = _tsquery_any(terms)
+    parts, params = [], []
+
+    def part(cond: str, cond_params: list, limit: int):
+        parts.append(f"(SELECT l.id FROM listings_listing l WHERE {where} AND {cond} LIMIT {limit})")  # noqa: S608
+        params.extend([*base_params, *cond_params])
+
+    if deep:
+        part("l.class_keys && %s::varchar(20)[]", [deep], 1000)
+    if broad and terms:
+        part("l.class_keys && %s::varchar(20)[] AND l.search_document @@ to_tsquery('simple', %s)", [broad, kwq], 1000)
+    if terms:
+        part("l.search_document @@ to_tsquery('simple', %s)", [kwq], 500)
+    if broad:
+        part("l.class_keys && %s::varchar(20)[]", [broad], 500)
+    hits_sql, hits_params = _keyword_hit_sql(terms, "l.search_document")
     sql = f"""
+        WITH c AS ({" UNION ".join(parts)})
         SELECT id, seller_org_id, title, class_keys, kind, jurisdiction, price_minor, currency, hits FROM (
           SELECT l.id, l.seller_org_id, l.title, l.class_keys, l.kind, l.jurisdiction, l.price_minor, l.currency,
                  l.published_at, {hits_sql} AS hits,
                  cardinality(ARRAY(SELECT unnest(l.class_keys) INTERSECT SELECT unnest(%s::varchar(20)[]))) AS ch
-          FROM listings_listing l WHERE {' AND '.join(where)}
-        ) c ORDER BY ch * 3 + cardinality(hits) * 2 DESC, published_at DESC, id DESC LIMIT {CANDIDATES}
+          FROM listings_listing l JOIN c ON c.id = l.id
+        ) r ORDER BY ch * 3 + cardinality(hits) * 2 DESC, published_at DESC, id DESC LIMIT {CANDIDATES}
     """  # noqa: S608 (only our own fragments are formatted in; values are parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*hits_params, keys, *params])
+        cursor.execute(sql, [*params, *hits_params, keys])
         rows = cursor.fetchall()
     return [Candidate(source="listing", listing_id=r[0], holder_org_id=r[1], title=r[2], class_keys=r[3] or [],
                       kind=r[4], jurisdiction=r[5], price_minor=r[6], currency=r[7], keyword_hits=list(r[8] or []))
@@ -269,26 +289,36 @@ def listing_candidates(listing, *, keep: int = KEEP) -> list[tuple[object, Candi
     lexemes, title_words = _lexemes(row[0] if row else "")
     listing_keys = [k for k in (listing.class_keys or []) if len(k) >= 4 or k.isdigit()]
     words = [w.replace("\\", "").replace("'", "") for w in title_words if len(w) >= 2][:40]
-    where = ["w.tenant_id = %s", "w.state = 'open'", "w.deadline >= %s", "w.buyer_org_id <> %s"]
-    params: list = [listing.tenant_id, timezone.localdate(), listing.seller_org_id]
-    either = []
-    if listing_keys:
-        either.append("w.class_keys && %s::varchar(20)[]")
-        params.append(listing_keys)
-    if words:
-        either.append("w.search_document @@ to_tsquery('simple', %s)")
-        params.append(" | ".join(f"'{w}'" for w in words))
-    if not either:
-        return []
-    where.append("(" + " OR ".join(either) + ")")
+    base = ["w.tenant_id = %s", "w.state = 'open'", "w.deadline >= %s", "w.buyer_org_id <> %s",
+            "w.deal_type IN ('any', %s)"]
+    base_params: list = [listing.tenant_id, timezone.localdate(), listing.seller_org_id,
+                         "assignment" if listing.deal_type == "assignment" else "licence"]
     if listing.kind:
-        where.append("(cardinality(w.kinds) = 0 OR %s = ANY(w.kinds))")
-        params.append(listing.kind)
-    deal = "assignment" if listing.deal_type == "assignment" else "licence"
-    where.append("w.deal_type IN ('any', %s)")
-    params.append(deal)
+        base.append("(cardinality(w.kinds) = 0 OR %s = ANY(w.kinds))")
+        base_params.append(listing.kind)
+    where = " AND ".join(base)
+    deep, broad = _split_keys(listing_keys)
+    wordq = " | ".join(f"'{w}'" for w in words)
+    parts, params = [], []
+
+    def part(cond: str, cond_params: list, limit: int):
+        parts.append(f"(SELECT w.id FROM demand_want w WHERE {where} AND {cond} LIMIT {limit})")  # noqa: S608
+        params.extend([*base_params, *cond_params])
+
+    if deep:
+        part("w.class_keys && %s::varchar(20)[]", [deep], 1000)
+    if broad and words:
+        part("w.class_keys && %s::varchar(20)[] AND w.search_document @@ to_tsquery('simple', %s)", [broad, wordq],
+             1000)
+    if words:
+        part("w.search_document @@ to_tsquery('simple', %s)", [wordq], 500)
+    if broad:
+        part("w.class_keys && %s::varchar(20)[]", [broad], 500)
+    if not parts:
+        return []
     sql = f"""
-        SELECT w.id FROM demand_want w WHERE {' AND '.join(where)}
+        WITH c AS ({" UNION ".join(parts)})
+        SELECT w.id FROM demand_want w JOIN c ON c.id = w.id
         ORDER BY cardinality(ARRAY(SELECT unnest(w.class_keys) INTERSECT SELECT unnest(%s::varchar(20)[]))) DESC,
                  w.created_at DESC LIMIT {CANDIDATES}
     """  # noqa: S608 (only our own fragments are formatted in; values are parameters)
