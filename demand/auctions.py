@@ -45,7 +45,8 @@ def _when(dt) -> str:
 
 
 def lock_auction(auction_id) -> Auction:
-    auction = Auction.objects.select_for_update(of=("self",)).filter(pk=auction_id).first()
+    auction = (Auction.objects.select_for_update(of=("self",)).select_related("listing", "high_bid")
+               .filter(pk=auction_id).first())
     if auction is None:
         from core.errors import NotFound
 
@@ -148,6 +149,29 @@ def deposit_start(*, auction, actor, provider: str = "simulated"):
                                     currency=auction.currency, actor=actor, provider=provider)
 
 
+def _check_bid(auction, actor, org, amount, now, *, standing_checked=False):
+    # Before the lock (standing not yet checked) the end read may be stale: a bid committing right now
+    # may extend it, so only the state decides there; under the lock the end decides.
+    if auction.state != S.OPEN or (standing_checked and now >= auction.ends_at):
+        raise InvalidTransition(_("The auction ended at %(end)s; no more bids are accepted.") % {"end": _when(auction.ends_at)})
+    if now < auction.starts_at:
+        raise InvalidTransition(_("The auction starts at %(start)s.") % {"start": _when(auction.starts_at)})
+    if not standing_checked:
+        blocker = bidder_blocker(auction, actor, org)
+        if blocker:
+            raise NotAllowed(blocker)
+    minimum = auction.minimum_bid_minor
+    if amount < minimum:
+        raise ValidationFailed(
+            _("Bid at least %(min)s (the current price %(price)s plus the increment %(inc)s).")
+            % {"min": format_money(minimum, auction.currency),
+               "price": format_money(auction.current_price_minor or auction.start_price_minor, auction.currency),
+               "inc": format_money(auction.increment_minor, auction.currency)}
+            if auction.high_bid_id else
+            _("The first bid is at least the start price, %(min)s.") % {"min": format_money(minimum, auction.currency)},
+            field_errors={"amount": [_("At least %(min)s.") % {"min": format_money(minimum, auction.currency)}]})
+
+
 @transaction.atomic(durable=True)
 def bid_place(*, auction, actor, amount_minor) -> Bid:
     """One bid. Clear messages for: too low, before the start, after the end, no deposit, own
@@ -159,25 +183,20 @@ def bid_place(*, auction, actor, amount_minor) -> Bid:
     if not (0 < amount <= MAX_MINOR):
         raise ValidationFailed(_("Enter an amount above zero."), field_errors={"amount": [_("Enter an amount above zero.")]})
     org = active_organization(actor) if actor is not None and actor.is_authenticated else None
-    auction = lock_auction(getattr(auction, "pk", auction))
+    auction_id = getattr(auction, "pk", auction)
+    # Checks that a later bid cannot undo run before the lock, so the many bids that lose a race are
+    # refused without queueing for the auction row: an auction that is over stays over, a bidder's
+    # standing does not change during it, and a bid below a minimum seen a moment ago is below the
+    # minimum now (it only rises).
+    seen = Auction.objects.filter(pk=auction_id).first()
+    if seen is None:
+        from core.errors import NotFound
+
+        raise NotFound(_("This auction does not exist."))
+    _check_bid(seen, actor, org, amount, timezone.now())
+    auction = lock_auction(auction_id)
     now = timezone.now()
-    if auction.state != S.OPEN or now >= auction.ends_at:
-        raise InvalidTransition(_("The auction ended at %(end)s; no more bids are accepted.") % {"end": _when(auction.ends_at)})
-    if now < auction.starts_at:
-        raise InvalidTransition(_("The auction starts at %(start)s.") % {"start": _when(auction.starts_at)})
-    blocker = bidder_blocker(auction, actor, org)
-    if blocker:
-        raise NotAllowed(blocker)
-    minimum = auction.minimum_bid_minor
-    if amount < minimum:
-        raise ValidationFailed(
-            _("Bid at least %(min)s (the current price %(price)s plus the increment %(inc)s).")
-            % {"min": format_money(minimum, auction.currency),
-               "price": format_money(auction.current_price_minor or auction.start_price_minor, auction.currency),
-               "inc": format_money(auction.increment_minor, auction.currency)}
-            if auction.high_bid_id else
-            _("The first bid is at least the start price, %(min)s.") % {"min": format_money(minimum, auction.currency)},
-            field_errors={"amount": [_("At least %(min)s.") % {"min": format_money(minimum, auction.currency)}]})
+    _check_bid(auction, actor, org, amount, now, standing_checked=True)
     previous = auction.high_bid
     bid = Bid.objects.create(tenant=auction.tenant, auction=auction, bidder=actor, bidder_org=org, amount_minor=amount)
     auction.high_bid, auction.current_price_minor = bid, amount
