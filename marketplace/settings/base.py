@@ -279,6 +279,9 @@ SPECTACULAR_SETTINGS = {
         "DisbursementStateEnum": "escrow.models.Disbursement.State",
         "DisbursementKindEnum": "escrow.models.Disbursement.Kind",
         "RightKindEnum": "listings.models.RightKind",
+        "WantDealTypeEnum": "demand.models.DealWanted",
+        "DealTypeEnum": "listings.models.Listing.DealType",
+        "JurisdictionEnum": "rights.models.Jurisdiction",
     },
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},
