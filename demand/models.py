@@ -8,6 +8,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.tenancy import TenantOwned
 
@@ -20,8 +21,8 @@ class DealWanted(models.TextChoices):
 
 class Want(TenantOwned):
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("want state", "Open")
+        CLOSED = "closed", pgettext_lazy("want state", "Closed")
 
     buyer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="wants")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -155,7 +156,7 @@ class Auction(TenantOwned):
     reserve, bidders' deposits held by escrow, anti-sniping extension of the end."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("auction state", "Open")
         SOLD = "sold", _("Won; order placed")
         WON = "won", _("Won; order being placed")
         RESERVE_NOT_MET = "reserve_not_met", _("Reserve not met")

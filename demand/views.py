@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
@@ -56,7 +57,8 @@ def want_new(request):
             _fail(request, exc, form)
         else:
             n = want.matches.count()
-            messages.success(request, _("Your want is posted; %(n)s matches found so far.") % {"n": n})
+            messages.success(request, ngettext("Your want is posted; %(n)s match found so far.",
+                                               "Your want is posted; %(n)s matches found so far.", n) % {"n": n})
             return redirect(want.get_absolute_url())
     return render(request, "demand/want_new.html", {"form": form})
 
@@ -212,7 +214,9 @@ def _auction_context(request, auction):
         "auction": auction, "now": now, "is_seller": is_seller, "org": org,
         "live": auction.state == Auction.State.OPEN and auction.starts_at <= now < auction.ends_at,
         "not_started": auction.state == Auction.State.OPEN and now < auction.starts_at,
-        "seconds_left": max(0, int((auction.ends_at - now).total_seconds())),
+        "time_left": _clock(max(0, int((auction.ends_at - now).total_seconds()))),
+        "outbid": org is not None and auction.high_bid_id and auction.high_bid.bidder_org_id != org.pk
+                  and auction.bids.filter(bidder_org=org).exists(),
         "deposit": deposit, "deposit_held": deposit is not None and deposit.state in (Deposit.State.HELD,
                                                                                         Deposit.State.APPLIED),
         "blocker": "" if is_seller else A.bidder_blocker(auction, request.user, org),
@@ -221,6 +225,15 @@ def _auction_context(request, auction):
         "form": BidForm(currency=auction.currency, initial={"amount": _major(auction.minimum_bid_minor,
                                                                               auction.currency)}),
     }
+
+
+def _clock(seconds: int) -> str:
+    """1780 → '29:40', 5400 → '1:30:00', 3 days → '3d 0:00:00'."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours}:{minutes:02d}:{secs:02d}" if hours or days else f"{minutes}:{secs:02d}"
+    return f"{days}d {clock}" if days else clock
 
 
 def _major(minor, currency):

@@ -2,6 +2,7 @@ from django import template
 
 from core.money import format_money
 
+from ..matching import _pretty
 from ..matching import explain as explain_reasons
 
 register = template.Library()
@@ -15,3 +16,9 @@ def dmoney(amount, currency):
 @register.filter
 def explain(reasons):
     return explain_reasons(reasons)
+
+
+@register.filter
+def ipc(symbol):
+    """'H01M4/13' → 'H01M 4/13'; Nice classes unchanged."""
+    return _pretty(str(symbol))
