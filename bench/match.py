@@ -196,7 +196,7 @@ def load_wants(w, tenant, org, user, pool, weights):
         row = [title, keywords, "{" + ",".join(f'"{c}"' for c in classes) + "}",
                "{" + ",".join(f'"{k}"' for k in want_keys(classes)) + "}", "{" + (kind or "") + "}" if kind else "{}",
                rng.choice(["any", "any", "assignment", "licence"]), rng.choice([5, 10, 20, 50, 100]) * 1_000_000,
-               document_text(title, keywords)]
+               document_text(title, keywords) + " " + " ".join(class_token(k) for k in want_keys(classes))]
         buf.write("\t".join(str(f) for f in row) + "\n")
     buf.seek(0)
     with connection.cursor() as cur:
@@ -348,6 +348,7 @@ def main():
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=10, help="bids per bidder")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--new-wants", action="store_true", help="with --reuse: regenerate the wants only")
     parser.add_argument("--think-ms", type=int, default=2000, help="live mode: bidders pause 0..this between bids")
     args = parser.parse_args()
     n, w = (20_000, 5_000) if args.quick else (args.n, args.wants)
@@ -365,9 +366,10 @@ def main():
         if not (args.reuse and Listing.objects.count() == n):
             print(f"Generating {n:,} published listings in tenant bench-match ...", flush=True)
             result["load_listings_seconds"] = round(load_listings(n, tenant, seller[1], seller[0], pool, weights), 1)
-        if not (args.reuse and Want.objects.count() == w):
+        if not (args.reuse and Want.objects.count() == w and not args.new_wants):
             print(f"Generating {w:,} open wants ...", flush=True)
             result["load_wants_seconds"] = round(load_wants(w, tenant, buyer[1], buyer[0], pool, weights), 1)
+        result["load_average_before_matching"] = [round(x, 1) for x in os.getloadavg()]
         print(f"Matching {args.samples} new wants against {n:,} listings ...", flush=True)
         times, found = bench_want_matching(tenant, buyer[1], buyer[0], pool, weights, args.samples)
         result["want_vs_listings_ms"] = stats(times) | {"median_matches": sorted(found)[len(found) // 2]}
@@ -382,6 +384,7 @@ def main():
     result["aim"] = {"matching_p95_ms": 200, "bid_p95_ms": 50}
     result["database"] = connection.settings_dict["NAME"]
     result["cpus"] = os.cpu_count()
+    result["load_average_1_5_15"] = [round(x, 1) for x in os.getloadavg()]  # the machine is shared: read with it
     print(json.dumps(result, indent=2, ensure_ascii=False))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False))

@@ -24,6 +24,7 @@ from core.notifications import notify
 from core.permissions import is_member
 from core.tenancy import require_tenant
 from listings.models import Listing
+from listings.search import class_token
 from listings.search_text import document_text
 from rights.models import Jurisdiction, RightKind
 
@@ -109,9 +110,12 @@ class WantInput:
 
 
 def _refresh_document(want: Want) -> None:
+    """Title and keywords (A), description (C), and each class key as a lexeme (D), as listings do, so a
+    new listing finds the wants sharing a class and a word with one GIN look-up."""
     Want.objects.filter(pk=want.pk).update(search_document=(
         SearchVector(Value(document_text(want.title, want.keywords)), config="simple", weight="A")
-        + SearchVector(Value(document_text(want.description)), config="simple", weight="C")))
+        + SearchVector(Value(document_text(want.description)), config="simple", weight="C")
+        + SearchVector(Value(" ".join(class_token(k) for k in want.class_keys)), config="simple", weight="D")))
 
 
 @transaction.atomic(durable=True)
