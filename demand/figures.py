@@ -137,7 +137,8 @@ def bar_chart(series: list[tuple[str, int]], *, title: str, money: str = "", wid
         if value:
             short = _short(value / (10 ** exponent(money)) if money else value)
             parts.append(f'<text x="{round(x + bar / 2, 1)}" y="{round(y - 4, 1)}" class="val">{short}</text>')
-        parts.append(f'<text x="{round(x + bar / 2, 1)}" y="{height - 10}" class="lbl">{escape(label[-5:])}</text>')
+        month = label[-2:] if len(label) == 7 else label[-5:]
+        parts.append(f'<text x="{round(x + bar / 2, 1)}" y="{height - 8}" class="lbl">{escape(month)}</text>')
     parts.append(f'<line x1="{left}" x2="{width - left}" y1="{height - bottom}" y2="{height - bottom}" class="axis"/>')
     parts.append("</svg>")
     return "".join(parts)

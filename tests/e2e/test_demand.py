@@ -139,3 +139,24 @@ def test_auction_two_bidders_live_phone_and_desktop(e2e_tenant, browser, url, sh
     shot(phone, "7-wang-won-phone-zh")
     for p in (desk, phone, seller_page):
         p.context.close()
+
+
+def test_staff_read_the_exchange_figures_on_a_phone(e2e_tenant, browser, url, shot, login):
+    from escrow.models import OrderState
+    from tests.factories import order_in_state, post_want
+
+    order_in_state(OrderState.COMPLETED)
+    order_in_state(OrderState.REFUNDED)
+    post_want()
+    staff = make_member(roles=(Role.TENANT_ADMIN,), org=False, email="staff@e2e.test", language="zh-hans")
+    phone = new_page(browser, phone=True)
+    login(phone, staff.email)
+    phone.goto(url("/exchange/figures/"))
+    expect(phone.locator("h1")).to_contain_text("交易所统计")
+    expect(phone.locator("svg.chart")).to_have_count(8)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "1-figures-phone-zh")
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    phone.context.close()
