@@ -15,13 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Organization, User
 from core.audit import audit_record
 from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from core.events import emit
 from core.permissions import is_member
 from core.tenancy import require_tenant
 from escrow import ledger
-from escrow.models import AccountKind, Deposit, Disbursement, OrderState, Payment
+from escrow.models import AccountKind, Deposit, Disbursement, LedgerAccount, Order, OrderState, Payment
 from escrow.payments import get_provider
 
 from .common import create_disbursement, next_reference
@@ -29,17 +30,20 @@ from .common import create_disbursement, next_reference
 K = AccountKind
 
 
-def lock_deposit(deposit_id: int) -> Deposit:
-    return Deposit.objects.select_for_update(of=("self",)).select_related("payer_org").get(pk=deposit_id)
+def lock_deposit(deposit_id: int | None) -> Deposit:
+    if deposit_id is None:
+        raise InvalidTransition(_("This payment is not for a deposit."))
+    deposit: Deposit = Deposit.objects.select_for_update(of=("self",)).select_related("payer_org").get(pk=deposit_id)
+    return deposit
 
 
-def deposit_payment(deposit) -> Payment | None:
+def deposit_payment(deposit: Deposit) -> Payment | None:
     return (Payment.objects.filter(deposit=deposit, purpose=Payment.Purpose.DEPOSIT, state=Payment.State.SUCCEEDED)
             .order_by("-received_at", "-pk").first())
 
 
 @transaction.atomic(durable=True)
-def deposit_pay_start(*, subject: str, payer_org, amount_minor: int, currency: str, actor,
+def deposit_pay_start(*, subject: str, payer_org: Organization, amount_minor: int, currency: str, actor: User | None,
                       provider: str = "simulated") -> Payment:
     """A member of `payer_org` starts paying a deposit for `subject`; returns the pending Payment (a
     pending one is reused). One live deposit per subject and organization."""
@@ -71,7 +75,7 @@ def deposit_pay_start(*, subject: str, payer_org, amount_minor: int, currency: s
     return payment
 
 
-def receive_deposit(payment: Payment, amount: int, clearing) -> str:
+def receive_deposit(payment: Payment, amount: int, clearing: LedgerAccount) -> str:
     """Money arrived for a deposit payment (payment locked by the caller)."""
     deposit = lock_deposit(payment.deposit_id)
     if deposit.state != Deposit.State.PENDING or amount != deposit.amount_minor:
@@ -91,7 +95,7 @@ def receive_deposit(payment: Payment, amount: int, clearing) -> str:
     return "deposit_held"
 
 
-def deposit_return(*, deposit, actor=None, reason: str = "") -> Disbursement | None:
+def deposit_return(*, deposit: Deposit, actor: User | None = None, reason: str = "") -> Disbursement | None:
     """NON-durable: return a held deposit (not yet counted into an order's escrow) through the provider
     it came from. No-op (None) when nothing is held; a pending one is closed."""
     deposit = lock_deposit(deposit.pk)
@@ -120,7 +124,7 @@ def deposit_return(*, deposit, actor=None, reason: str = "") -> Disbursement | N
 
 
 @transaction.atomic(durable=True)
-def deposit_apply(*, deposit, order) -> Deposit:
+def deposit_apply(*, deposit: Deposit, order: Order) -> Deposit:
     """The held deposit counts towards `order` (placed for its payer): the buyer pays the rest; when the
     order is funded the deposit moves into the order's escrow."""
     from .core import lock_order
@@ -139,16 +143,18 @@ def deposit_apply(*, deposit, order) -> Deposit:
     deposit.save(update_fields=["order"])
     audit_record(actor_label="system", action="deposit.counts_towards_order", obj=order,
                  data={"deposit": deposit.pk, "amount_minor": deposit.amount_minor})
-    return deposit
+    applied: Deposit = deposit
+    return applied
 
 
-def order_credit(order) -> int:
+def order_credit(order: Order) -> int:
     """What held deposits already pay of `order` (the buyer pays total − credit)."""
     deposits = Deposit.objects.filter(order=order, state=Deposit.State.HELD)
-    return min(order.total_minor, sum(d.amount_minor for d in deposits))
+    credit: int = min(order.total_minor, sum(int(d.amount_minor) for d in deposits))
+    return credit
 
 
-def order_deposit_lines(order) -> list:
+def order_deposit_lines(order: Order) -> list[tuple[LedgerAccount, int]]:
     """Ledger lines moving every held deposit of `order` into its escrow; marks them applied."""
     lines = []
     for deposit in Deposit.objects.select_for_update(of=("self",)).filter(order=order, state=Deposit.State.HELD):
@@ -159,7 +165,7 @@ def order_deposit_lines(order) -> list:
     return lines
 
 
-def order_release_deposits(order, *, reason: str = "") -> None:
+def order_release_deposits(order: Order, *, reason: str = "") -> None:
     """NON-durable: an order cancelled before funding gives back the deposits that were to count towards it."""
     for deposit in Deposit.objects.filter(order=order, state=Deposit.State.HELD):
         deposit_return(deposit=deposit, reason=reason)
