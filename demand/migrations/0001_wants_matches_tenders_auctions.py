@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_initial'),
-        ('escrow', '0004_deposits_for_auctions'),
+        ('escrow', '0006_deposits_for_auctions'),
         ('listings', '0007_moved_register'),
         ('marketplace', '0002_cache_table'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

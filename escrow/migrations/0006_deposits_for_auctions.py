@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_initial'),
-        ('escrow', '0003_ledger_triggers'),
+        ('escrow', '0005_references_per_tenant'),
         ('marketplace', '0002_cache_table'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
