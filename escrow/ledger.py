@@ -29,10 +29,12 @@ class Unbalanced(ValueError):
 
 
 def account(kind: str, currency: str, *, provider: str = "", order=None, listing=None,
-            organization=None, service: str = "") -> LedgerAccount:
+            organization=None, service: str = "", deposit=None) -> LedgerAccount:
     """The account for (kind, currency, dimension), created on first use (safe under races)."""
     tenant = require_tenant()
-    if service:
+    if deposit is not None:
+        dim = f"deposit:{deposit.pk}"
+    elif service:
         dim = f"service:{service}"
     elif order is not None:
         dim = f"order:{order.pk}"
@@ -93,6 +95,13 @@ def escrow_balance(order) -> int:
     """What the platform holds for this order (a positive number; 0 when nothing is held)."""
     total = JournalLine.objects.filter(account__kind=K.ESCROW_HELD, account__order=order).aggregate(
         s=Sum("amount_minor"))["s"] or 0
+    return -total
+
+
+def deposit_balance(deposit) -> int:
+    """What the platform holds of this deposit (positive; 0 when none)."""
+    total = JournalLine.objects.filter(account__key=f"{K.DEPOSIT_HELD}:{deposit.currency}:deposit:{deposit.pk}"
+                                       ).aggregate(s=Sum("amount_minor"))["s"] or 0
     return -total
 
 

@@ -179,6 +179,7 @@ class AccountKind(models.TextChoices):
     PAYOUT_CLEARING = "payout_clearing", _("Payout clearing")  # liability, payouts sent, not yet settled
     REFUND_CLEARING = "refund_clearing", _("Refund clearing")  # liability, refunds due, not yet settled
     RECEIVABLE = "receivable", _("Receivable (fees charged, not yet paid)")  # asset, per organization
+    DEPOSIT_HELD = "deposit_held", _("Bidder deposit held")  # liability, per deposit (auctions)
 
 
 class LedgerAccount(TenantOwned):
@@ -259,6 +260,7 @@ class Payment(TenantOwned):
     class Purpose(models.TextChoices):
         ORDER = "order", _("Order payment")
         MARGIN = "margin", _("Listing margin")
+        DEPOSIT = "deposit", _("Bidder deposit")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")
@@ -269,6 +271,8 @@ class Payment(TenantOwned):
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     listing = models.ForeignKey("listings.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    deposit = models.ForeignKey("escrow.Deposit", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="payments")
     payer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     provider = models.CharField(max_length=20, choices=Provider.choices)
     amount_minor = models.PositiveBigIntegerField()
@@ -294,6 +298,45 @@ class Payment(TenantOwned):
 
     def __str__(self):
         return self.reference
+
+
+class Deposit(TenantOwned):
+    """Money a party places with the platform to take part in something (a bidder's deposit in an
+    auction). Escrow only knows the `subject` it was paid for (e.g. "auction:12"); the app that runs
+    the auction decides when it is returned or counted towards an order's payment.
+
+    pending → held (payment received) → applied (counted into the order's escrow when the order is
+    funded) | returned (refunded through the provider it came from)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
+        HELD = "held", _("Held")
+        APPLIED = "applied", _("Counted towards payment")
+        RETURNED = "returned", _("Returned")
+
+    subject = models.CharField(max_length=60, help_text=_("What the deposit is for, e.g. auction:12"))
+    payer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="deposits",
+                              help_text=_("The order this deposit counts towards"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "subject", "payer_org"],
+                                    condition=~models.Q(state="returned"), name="deposit_one_live_per_subject_org"),
+        ]
+        indexes = [models.Index(fields=["tenant", "subject", "state"])]
+        verbose_name = _("deposit")
+        verbose_name_plural = _("deposits")
+
+    def __str__(self):
+        return f"{self.subject} {self.payer_org_id} {self.amount_minor} {self.currency}"
 
 
 class Disbursement(TenantOwned):

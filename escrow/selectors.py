@@ -171,3 +171,19 @@ def dashboard(user) -> dict:
         "refunds": sums(payouts.filter(kind__in=[Disbursement.Kind.REFUND, Disbursement.Kind.MARGIN_FORFEIT]),
                         "amount_minor"),
     }
+
+
+def live_deposit(subject: str, organization):
+    """The deposit `organization` placed for `subject` (pending or held or applied), or None."""
+    from .models import Deposit
+
+    if organization is None:
+        return None
+    return (Deposit.objects.filter(subject=subject, payer_org=organization)
+            .exclude(state=Deposit.State.RETURNED).order_by("-pk").first())
+
+
+def deposits_for(subject: str):
+    from .models import Deposit
+
+    return Deposit.objects.filter(subject=subject).select_related("payer_org").order_by("pk")

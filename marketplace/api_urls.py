@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from accounts.api import views as account_views
 from core.api.converters import IdConverter, ReferenceConverter
 from core.api.fallback import api_not_found
+from demand.api import views as demand_views
 from escrow.api import views as order_views
 from financing.api import views as financing_views
 from listings.api import bulk as listing_bulk
@@ -37,6 +38,11 @@ v1 = [
          name="seller-listing-withdraw"),
     path("seller/listings/<id:pk>/pay-margin", order_views.SellerListingPayMarginApi.as_view(),
          name="seller-listing-pay-margin"),
+    # demand: wants and auctions
+    path("wants", demand_views.WantListCreateApi.as_view(), name="wants"),
+    path("wants/<id:pk>", demand_views.WantDetailApi.as_view(), name="want"),
+    path("auctions/<id:pk>", demand_views.AuctionDetailApi.as_view(), name="auction"),
+    path("auctions/<id:pk>/bids", demand_views.AuctionBidApi.as_view(), name="auction-bids"),
     # orders
     path("orders", order_views.OrderListCreateApi.as_view(), name="orders"),
     path("orders/<ref:reference>", order_views.OrderDetailApi.as_view(), name="order"),

@@ -22,6 +22,7 @@ from core.money import format_money, to_minor
 
 from .. import services
 from ..models import (
+    Deposit,
     Disbursement,
     EscrowBankAccount,
     LedgerAccount,
@@ -209,3 +210,16 @@ class EscrowBankAccountAdmin(TenantModelAdmin):
         audit_record(actor=request.user, action="escrow_bank_account.added" if not change else
                      "escrow_bank_account.changed", obj=obj,
                      data={f: str(form.cleaned_data.get(f)) for f in form.changed_data})
+
+
+@admin.register(Deposit)
+class DepositAdmin(TenantModelAdmin):
+    """Deposits bidders placed (held in the ledger per deposit; returned or counted towards an order by
+    the services, never edited here)."""
+
+    view_roles = (Role.ESCROW_OFFICER, Role.FINANCE)
+    list_display = ("subject", "payer_org", "amount_minor", "currency", "state", "order", "held_at", "closed_at")
+    list_filter = ("state",)
+    search_fields = ("subject",)
+    readonly_fields = ("subject", "payer_org", "amount_minor", "currency", "state", "order", "created_by",
+                       "created_at", "held_at", "closed_at")

@@ -42,6 +42,7 @@ from .common import (
     require_staff,
 )
 from .core import MESSAGES, _transition, lock_order_and_listing, order_parties
+from .deposits import deposit_payment
 from .margins import margin_forfeit, margin_return
 
 K = AccountKind
@@ -53,9 +54,10 @@ RACE_LOST = "Someone else ordered this a moment ago."
 
 @transaction.atomic(durable=True)
 def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str = "",
-                actor: User | None = None) -> Order:
+                actor: User | None = None, agreed_price_minor: int | None = None) -> Order:
     """Buyer orders a published listing: contract terms accepted, fees snapshotted from the tenant,
-    the listing reserved. The buyer must act for an organization that is not the seller's. Races:
+    the listing reserved. `agreed_price_minor` (a won auction, a chosen tender or an accepted offer)
+    replaces the listing's price; fees are computed on it. The buyer must act for an organization that is not the seller's. Races:
     the listing row is locked and a partial unique constraint allows one live order per listing;
     losers get Conflict("Someone else ordered this a moment ago.")."""
     tenant = require_tenant()
@@ -82,7 +84,12 @@ def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, p
     if encumbered:
         raise ValidationFailed(" ".join(str(m) for m in encumbered), code="encumbered")
     now = timezone.now()
-    quote = fees.quote_listing(locked)
+    if agreed_price_minor is not None:
+        if int(agreed_price_minor) <= 0:
+            raise ValidationFailed(_("The agreed price must be more than zero."))
+        quote = fees.quote(tenant=tenant, price_minor=int(agreed_price_minor), currency=locked.currency)
+    else:
+        quote = fees.quote_listing(locked)
     order = Order(tenant=tenant, listing=locked, buyer=buyer, buyer_org=buyer_org, seller_org_id=locked.seller_org_id,
                   deal_type=locked.deal_type, payment_method=payment_method,
                   seller_confirm_due=now + timedelta(days=tenant.seller_confirm_days))
@@ -118,8 +125,11 @@ def order_seller_confirm(*, order: Order, actor: User) -> Order:
 
 def _cancel(order: Order, listing: Listing, *, actor: User | None = None, actor_label: str = "",
             reason: str = "") -> Order:
+    from .deposits import order_release_deposits
+
     _transition(order, "cancel", actor=actor, actor_label=actor_label, reason=reason)
     cancel_pending_payments(order)
+    order_release_deposits(order, reason=reason)
     if listing.state == Listing.State.RESERVED:
         listing_release(listing=listing)
     return order
@@ -219,14 +229,26 @@ def _refund(order: Order, listing: Listing, *, actor: User | None = None, actor_
     held = ledger.escrow_balance(order)
     payment = cast(Payment, order_payment(order))  # used only when escrow holds money, which a payment put there
     if held:
-        ledger.post("order_refunded", [
-            (ledger.account(K.ESCROW_HELD, order.currency, order=order), held),
-            (ledger.account(K.REFUND_CLEARING, order.currency, provider=payment.provider), -held),
-        ], order=order, memo=f"{order.reference} refunded", idempotency_key=f"order-refunded-{order.pk}",
-            created_by=actor)
-        create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=held, currency=order.currency,
-                            provider=payment.provider, recipient_org=order.buyer_org, order=order, payment=payment,
-                            actor=actor)
+        # Each part goes back through the payment it came from: applied deposits first, the rest.
+        parts = []
+        rest = held
+        for deposit in order.deposits.filter(state="applied").order_by("pk"):
+            dep_payment = deposit_payment(deposit)
+            amount = min(rest, deposit.amount_minor)
+            if amount > 0 and dep_payment is not None:
+                parts.append((dep_payment, amount))
+                rest -= amount
+        if rest > 0:
+            parts.append((payment, rest))
+        lines = [(ledger.account(K.ESCROW_HELD, order.currency, order=order), held)]
+        for part_payment, amount in parts:
+            lines.append((ledger.account(K.REFUND_CLEARING, order.currency, provider=part_payment.provider), -amount))
+        ledger.post("order_refunded", lines, order=order, memo=f"{order.reference} refunded",
+                    idempotency_key=f"order-refunded-{order.pk}", created_by=actor)
+        for part_payment, amount in parts:
+            create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=amount, currency=order.currency,
+                                provider=part_payment.provider, recipient_org=order.buyer_org, order=order,
+                                payment=part_payment, actor=actor)
     now = timezone.now()
     Dispute.objects.filter(order=order, state=Dispute.State.OPEN).update(
         state=Dispute.State.RESOLVED, outcome=Dispute.Outcome.REFUND, resolved_at=now,

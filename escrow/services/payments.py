@@ -47,9 +47,11 @@ def payment_start(*, order: Order, actor: User, provider: str) -> Payment:
     pending = Payment.objects.filter(order=order, provider=provider, state=Payment.State.PENDING).first()
     if pending:
         return pending
+    from .deposits import order_credit
+
     payment = Payment.objects.create(
         tenant=tenant, purpose=Payment.Purpose.ORDER, order=order, payer_org=order.buyer_org, provider=provider,
-        amount_minor=order.total_minor, currency=order.currency,
+        amount_minor=order.total_minor - order_credit(order), currency=order.currency,
         reference=next_reference("PAY", "payment", tenant=tenant), created_by=actor)
     if order.payment_method != provider:
         order.payment_method = provider
@@ -82,11 +84,25 @@ def _receive(payment: Payment, *, provider_ref: str = "", amount_minor: int | No
     clearing = ledger.account(K.PROVIDER_CLEARING, payment.currency, provider=payment.provider)
     amount = payment.received_minor
 
+    if payment.purpose == Payment.Purpose.DEPOSIT:
+        from .deposits import receive_deposit
+
+        outcome = receive_deposit(payment, amount, clearing)
+        if outcome != "unmatched":
+            return outcome
+        return _return_unmatched(payment, amount, clearing, _("the deposit was no longer awaiting payment"))
+
     if payment.purpose == Payment.Purpose.ORDER:
+        from .deposits import order_credit, order_deposit_lines
+
         order = cast(Order, payment.order)  # an order's payment
-        if order.state == S.SELLER_CONFIRMED and amount == order.total_minor:
+        due = order.total_minor - order_credit(order)
+        if order.state == S.SELLER_CONFIRMED and amount == due:
+            # Deposits that count towards the order move into its escrow with the buyer's payment.
+            deposit_lines = order_deposit_lines(order)
             ledger.post("order_funded", [
-                (clearing, amount), (ledger.account(K.ESCROW_HELD, payment.currency, order=order), -amount),
+                (clearing, amount), *deposit_lines,
+                (ledger.account(K.ESCROW_HELD, payment.currency, order=order), -order.total_minor),
             ], order=order, memo=f"{payment.reference} via {payment.provider}",
                 idempotency_key=f"payment-received-{payment.pk}")
             _transition(order, "fund", actor_label=payment.provider,
@@ -95,7 +111,7 @@ def _receive(payment: Payment, *, provider_ref: str = "", amount_minor: int | No
             # sweep and the order page only catch up if this message was lost).
             enqueue("transfers.tasks.prepare_transfer", tenant_id=order.tenant_id, order_id=order.pk)
             return "funded"
-        why = _("the order was no longer awaiting payment") if amount == order.total_minor else \
+        why = _("the order was no longer awaiting payment") if amount == due else \
             _("the amount did not match the order")
         return _return_unmatched(payment, amount, clearing, why, order=order)
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
 from core.errors import NotAllowed
+from core.events import emit
 from core.notifications import notify
 
 from ..models import Listing, Watch
@@ -43,6 +44,7 @@ def listing_margin_paid(*, listing, actor_label: str, data: dict) -> Listing:
     listing.save(update_fields=["state", "published_at", "updated_at"])
     audit_record(actor_label=actor_label, action="listing.margin_paid", obj=listing, from_state=before,
                  to_state=listing.state, data=data)
+    emit("listing.published", organizations=[listing.seller_org], data={"listing": listing.pk}, listing=listing)
     notify(users=_seller_users(listing), kind="margin.paid",
            subject=gettext_lazy("Margin received: “%(title)s” is published"),
            params={"title": listing.title}, url="")

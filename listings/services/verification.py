@@ -76,6 +76,9 @@ def listing_decide(*, listing, actor, approve: bool, reasons: str = "", confirme
             body = gettext_lazy("Buyers can now find it and order it.")
         emit("listing.verified", organizations=[listing.seller_org],
              data={"listing": listing.pk, "state": listing.state, "margin_minor": margin})
+        if listing.state == Listing.State.PUBLISHED:
+            emit("listing.published", organizations=[listing.seller_org], data={"listing": listing.pk},
+                 listing=listing)
         notify(users=_seller_users(listing), kind="listing.verified", subject=subject, body=body,
                params={"title": listing.title, "margin": str(Money(margin, listing.currency))},
                url=f"/sell/listings/{listing.pk}/")

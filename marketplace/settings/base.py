@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "escrow",
     "transfers",
     "financing",
+    "demand",
     "marketplace.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -261,6 +262,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
+    "demand-finish-auctions": {"task": "demand.tasks.finish_due_auctions", "schedule": 15.0},
 }
 
 # Partner API (partners/): API-key authentication that sets the tenant from the key, scopes,
@@ -337,6 +339,9 @@ SPECTACULAR_SETTINGS = {
         "DisbursementStateEnum": "escrow.models.Disbursement.State",
         "DisbursementKindEnum": "escrow.models.Disbursement.Kind",
         "RightKindEnum": "listings.models.RightKind",
+        "WantDealTypeEnum": "demand.models.DealWanted",
+        "DealTypeEnum": "listings.models.Listing.DealType",
+        "JurisdictionEnum": "rights.models.Jurisdiction",
     },
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},

@@ -19,6 +19,7 @@ from tests.factories import (
     finance_partner,
     make_api_key,
     make_member,
+    post_want,
     register_record,
     transfer_order,
 )
@@ -65,6 +66,17 @@ def a_world(tenant, settings):
                                           record_ids=[record.pk])
     return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
             "application": application, "offer": offer, "appraisal": appraisal}
+    # demand: a closed want of A (open ones are public in the exchange) and an ended auction A ran
+    from demand.models import Auction, Want
+
+    want, _buyer = post_want(buyer=make_member(org=org_a))
+    Want.objects.filter(pk=want.pk).update(state=Want.State.CLOSED)
+    auction = Auction.objects.create(listing=listing, seller_org=org_a, created_by=seller_a, currency="CNY",
+                                     start_price_minor=100, increment_minor=10, deposit_minor=10,
+                                     starts_at=order.placed_at, ends_at=order.placed_at,
+                                     scheduled_end=order.placed_at, state=Auction.State.UNSOLD)
+    return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
+            "want": want, "auction": auction}
 
 
 def ids_of(world, path):
@@ -75,6 +87,9 @@ def ids_of(world, path):
         "/api/v1/seller/listings/{id}/withdraw": {"id": world["listing"].pk},
         "/api/v1/seller/listings/{id}/pay-margin": {"id": world["listing"].pk},
         "/api/v1/webhooks/endpoints/{id}": {"id": world["endpoint"].pk},
+        "/api/v1/wants/{id}": {"id": world["want"].pk},
+        "/api/v1/auctions/{id}": {"id": world["auction"].pk},
+        "/api/v1/auctions/{id}/bids": {"id": world["auction"].pk},
         "/api/v1/webhooks/endpoints/{id}/rotate-secret": {"id": world["endpoint"].pk},
         "/api/v1/webhooks/endpoints/{id}/deliveries": {"id": world["endpoint"].pk},
         "/api/v1/orders/{reference}/documents/{id}/file": {"reference": world["order"].reference,
@@ -160,4 +175,5 @@ def test_lists_never_include_foreign_rows(client, a_world, other_tenant, path):
         assert a_world["endpoint"].url not in text
         assert body["results"] == [], (path, body)  # A's rows are the only rows there are
     # the owner does see its own rows (the market lists published listings only)
-    assert bool(owner["results"]) == (path != "/api/v1/listings"), (path, owner)
+    # (the market lists published listings and open wants only)
+    assert bool(owner["results"]) == (path not in ("/api/v1/listings", "/api/v1/wants")), (path, owner)

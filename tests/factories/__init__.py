@@ -1,6 +1,7 @@
 """factory_boy factories, one module per app; import them from here."""
 
 from .accounts import *  # noqa: F403
+from .demand import *  # noqa: F403
 from .escrow import *  # noqa: F403
 from .financing import *  # noqa: F403
 from .listings import *  # noqa: F403

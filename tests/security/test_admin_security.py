@@ -69,6 +69,14 @@ def a_rows(tenant, other_tenant, settings):
     appraiser, _u = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=10_00)
     appraisal_order(actor=holder, organization=application.applicant_org, appraiser=appraiser,
                     record_ids=[records[0].pk])
+
+    # demand: a want, an auction with a bid and a held deposit
+    from demand.auctions import bid_place
+    from tests.factories import open_auction, post_want
+
+    post_want()
+    auction, _seller, (bidder,) = open_auction(1)
+    bid_place(auction=auction, actor=bidder, amount_minor=auction.start_price_minor)
     with tenant_context(other_tenant):
         b_admin = make_member(roles=(Role.TENANT_ADMIN, Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE), org=False)
     return dict(funded=funded, refunded=refunded, disputed=disputed, bank=bank, pending_org=pending_org,

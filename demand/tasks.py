@@ -1,0 +1,31 @@
+"""Thin Celery wrappers around demand's services, each run in its tenant."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from core.models import Tenant
+from core.tenancy import tenant_context
+
+
+@shared_task(name="demand.tasks.match_listing")
+def match_listing(*, tenant_id, listing_id):
+    from .services import match_listing as run
+
+    with tenant_context(Tenant.objects.get(pk=tenant_id)):
+        return len(run(listing_id=listing_id))
+
+
+@shared_task(name="demand.tasks.finish_due_auctions")
+def finish_due_auctions():
+    """Beat: close and settle every auction whose end has passed (each in its tenant)."""
+    from .auctions import auction_finish
+    from .models import Auction
+
+    done = 0
+    due = (Auction.objects.unscoped().filter(state__in=[Auction.State.OPEN, Auction.State.WON],
+                                            ends_at__lte=timezone.now()).values_list("tenant_id", "pk"))
+    for tenant_id, pk in list(due):
+        with tenant_context(Tenant.objects.get(pk=tenant_id)):
+            auction_finish(auction_id=pk)
+            done += 1
+    return done

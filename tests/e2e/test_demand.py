@@ -1,0 +1,162 @@
+"""Demand journeys in a real browser: a buyer posts a want (desktop, English), a holder is told of the
+match on their phone (Chinese) and offers; an auction with two bidders live in two browser contexts
+(phone zh and desktop en), the page updating by itself. Screenshots in test-results/."""
+
+import datetime
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from demand.auctions import auction_create
+from demand.models import Answer, Auction, Want
+from escrow.models import Payment
+from tests.e2e.conftest import new_page
+from tests.factories import (
+    OrganizationFactory,
+    deliver_payment,
+    make_member,
+    published_listing,
+    register_record,
+)
+
+
+def test_buyer_posts_a_want_holder_is_notified_and_offers(e2e_tenant, browser, url, shot, login):
+    holder_org = OrganizationFactory(legal_name="深圳市海川新能源科技有限公司")
+    holder = make_member(roles=(Role.SELLER,), org=holder_org, email="holder@e2e.test", language="zh-hans")
+    published_listing(org=holder_org, title="一种锂电池电极涂布方法", price_minor=40_000_000,
+                      records=[register_record(owner_name=holder_org.legal_name, title="一种锂电池电极涂布方法",
+                                               classes=["H01M 4/13"], abstract="锂电池 电极 涂布")])
+    buyer = make_member(roles=(Role.BUYER,), org=OrganizationFactory(legal_name="Harbourline Devices Ltd"),
+                        email="buyer@e2e.test", language="en")
+
+    # The buyer posts a want on the desktop.
+    page = new_page(browser)
+    login(page, buyer.email)
+    page.goto(url("/wants/new/"))
+    page.fill("#id_title", "Electrode coating for lithium cells")
+    page.fill("#id_keywords", "锂电池 electrode")
+    page.fill("#id_classes", "H01M 4/13, 45X")  # a nonsense class first
+    page.fill("#id_deadline", (timezone.localdate() + datetime.timedelta(days=60)).isoformat())
+    page.fill("#id_budget_max", "500,000")
+    page.click("main form.form-grid button[type=submit]")
+    expect(page.locator(".error").first).to_contain_text("45X")
+    shot(page, "1-want-bad-class-desktop-en")
+    page.fill("#id_classes", "H01M 4/13")
+    page.click("main form.form-grid button[type=submit]")
+    expect(page.locator(".match-list")).to_contain_text("一种锂电池电极涂布方法")
+    expect(page.locator(".match-list .why")).to_contain_text("same IPC symbol H01M 4/13")
+    shot(page, "2-want-matches-desktop-en")
+
+    # The holder is told on their phone, in Chinese, and offers the listing.
+    phone = new_page(browser, phone=True)
+    login(phone, holder.email)
+    phone.goto(url("/notifications/"))
+    expect(phone.locator("body")).to_contain_text("有买方在寻找类似")
+    shot(phone, "3-holder-notified-phone-zh")
+    phone.goto(url(f"/wants/{Want.objects.get().pk}/"))
+    expect(phone.locator("body")).to_contain_text("同一 IPC 分类号 H01M 4/13")
+    phone.fill("#id_price", "380,000")
+    phone.fill("#id_note", "可提供中试数据。")
+    shot(phone, "4-holder-offer-form-phone-zh")
+    phone.locator("#answer button[type=submit]").click()
+    expect(phone.locator(".messages")).to_contain_text("您的报价已发送给买方")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "5-holder-offered-phone-zh")
+    assert Answer.objects.get().price_minor == 38_000_000
+
+    # The buyer sees the offer.
+    page.reload()
+    expect(page.locator(".answer-list")).to_contain_text("¥380,000.00")
+    shot(page, "6-buyer-sees-offer-desktop-en")
+    page.context.close()
+    phone.context.close()
+
+
+def test_auction_two_bidders_live_phone_and_desktop(e2e_tenant, browser, url, shot, login):
+    seller_org = OrganizationFactory(legal_name="清源大学技术转移中心")
+    seller = make_member(roles=(Role.SELLER,), org=seller_org, email="seller@e2e.test", language="en")
+    listing = published_listing(org=seller_org, title="一种固态电解质及其制备方法", price_minor=100_000_000)
+    now = timezone.now()
+    auction = auction_create(listing=listing, actor=seller, start_price_minor=50_000_000, reserve_minor=60_000_000,
+                             increment_minor=1_000_000, deposit_minor=5_000_000,
+                             starts_at=now - datetime.timedelta(seconds=1), ends_at=now + datetime.timedelta(minutes=30),
+                             extension_seconds=120)
+    alice = make_member(roles=(Role.BUYER,), org=OrganizationFactory(legal_name="Northwind Robotics Inc."),
+                        email="alice@e2e.test", language="en")
+    wang = make_member(roles=(Role.BUYER,), org=OrganizationFactory(legal_name="北京星河智能科技有限公司"),
+                       email="wang@e2e.test", language="zh-hans")
+
+    desk = new_page(browser)
+    phone = new_page(browser, phone=True)
+    login(desk, alice.email)
+    login(phone, wang.email)
+    for p in (desk, phone):
+        p.goto(url(auction.get_absolute_url()))
+    expect(desk.locator("#auction-live")).to_contain_text("Place the deposit")
+    expect(phone.locator("#auction-live")).to_contain_text("缴纳保证金")
+    shot(phone, "1-deposit-needed-phone-zh")
+    # Both place their deposit; the payment provider confirms (played by the test: no worker here).
+    for p in (desk, phone):
+        p.locator("#auction-live form button[type=submit]").click()
+    for payment in Payment.objects.filter(purpose=Payment.Purpose.DEPOSIT, state=Payment.State.PENDING):
+        deliver_payment(payment)
+    expect(desk.locator("#id_amount")).to_be_visible(timeout=15000)
+    expect(phone.locator("#id_amount")).to_be_visible(timeout=15000)
+
+    # Alice bids on the desktop; Wang's phone shows it without reloading.
+    desk.fill("#id_amount", "500,000")
+    desk.locator(".bid-form button").click()
+    expect(desk.locator("#auction-live")).to_contain_text("Your bid is the highest.")
+    expect(phone.locator("[data-testid=price]")).to_have_text("¥500,000.00", timeout=10000)
+    shot(desk, "2-alice-leads-desktop-en")
+    # Wang tries too little, is told, then bids above.
+    phone.fill("#id_amount", "505,000")
+    phone.locator(".bid-form button").click()
+    expect(phone.locator("#auction-live .msg-error")).to_contain_text("出价至少 ¥510,000.00")
+    shot(phone, "3-wang-too-low-phone-zh")
+    phone.fill("#id_amount", "520,000")
+    phone.locator(".bid-form button").click()
+    expect(phone.locator("#auction-live")).to_contain_text("您的出价目前最高")
+    expect(desk.locator("[data-testid=price]")).to_have_text("¥520,000.00", timeout=10000)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "4-wang-leads-phone-zh")
+    shot(desk, "5-alice-sees-it-live-desktop-en")
+
+    # The end passes: below the reserve (600,000), the seller may accept the highest bid.
+    Auction.objects.filter(pk=auction.pk).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
+    seller_page = new_page(browser)
+    login(seller_page, seller.email)
+    seller_page.goto(url(auction.get_absolute_url()))
+    expect(seller_page.locator("#auction-live")).to_contain_text("below your reserve")
+    shot(seller_page, "6-seller-reserve-not-met-desktop-en")
+    seller_page.get_by_role("button", name="Accept the highest bid").click()
+    auction.refresh_from_db()
+    assert auction.state == Auction.State.SOLD
+    assert auction.order.price_minor == 52_000_000
+    phone.goto(url(auction.get_absolute_url()))
+    expect(phone.locator("#auction-live")).to_contain_text(auction.order.reference)
+    shot(phone, "7-wang-won-phone-zh")
+    for p in (desk, phone, seller_page):
+        p.context.close()
+
+
+def test_staff_read_the_exchange_figures_on_a_phone(e2e_tenant, browser, url, shot, login):
+    from escrow.models import OrderState
+    from tests.factories import order_in_state, post_want
+
+    order_in_state(OrderState.COMPLETED)
+    order_in_state(OrderState.REFUNDED)
+    post_want()
+    staff = make_member(roles=(Role.TENANT_ADMIN,), org=False, email="staff@e2e.test", language="zh-hans")
+    phone = new_page(browser, phone=True)
+    login(phone, staff.email)
+    phone.goto(url("/exchange/figures/"))
+    expect(phone.locator("h1")).to_contain_text("交易所统计")
+    expect(phone.locator("svg.chart")).to_have_count(8)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "1-figures-phone-zh")
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    phone.context.close()
