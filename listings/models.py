@@ -206,6 +206,10 @@ class Right(TenantOwned):
     position = models.PositiveSmallIntegerField(default=0)
     certificate = models.FileField(_("certificate scan"), upload_to=certificate_path, blank=True)
     certificate_content_type = models.CharField(max_length=100, blank=True)
+    filing_route = models.CharField(
+        _("filing route"), max_length=200, blank=True,
+        help_text=_("For a right the platform cannot file (e.g. a granted EP patent): the offices where the "
+                    "transfer will be recorded, named by the seller"))
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "jurisdiction", "number"])]

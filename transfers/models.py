@@ -29,6 +29,7 @@ class Office(models.TextChoices):
     USPTO_TRADEMARK = "uspto_trademark", _("USPTO, trademark assignments")
     EUIPO = "euipo", _("EUIPO (EU trade marks and designs)")
     WIPO_MADRID = "wipo_madrid", _("WIPO Madrid (international trademarks)")
+    CPCC = "cpcc", _("Copyright Protection Center of China (CPCC), copyright contracts")
 
 
 class FilingStatus(models.TextChoices):

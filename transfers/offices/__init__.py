@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from listings.models import Jurisdiction, RightKind
+from rights.routes import RECORDING_OFFICES
 from transfers.models import Office
 
 from .base import OfficeAnswer, OfficeGateway, SubmitResult
@@ -59,19 +59,15 @@ PROFILES: dict[str, OfficeProfile] = {
                                 "转让登记通知", "Notification of registration of a transfer", False),
     Office.WIPO_MADRID: OfficeProfile(Office.WIPO_MADRID, "WIPO", "WO", 45, 90, "MM",
                                       "国际注册变更通知", "Notification of recording of a change in ownership", False),
+    # CPCC: contract registration of a software copyright transfer / exclusive licence, about 30
+    # working days; the certificate of contract registration is the notice.
+    Office.CPCC: OfficeProfile(Office.CPCC, "CPCC", "CN", 30, 30, "CPCC",
+                               "著作权合同登记证书", "Certificate of registration of the copyright contract", True),
 }
 
-# (jurisdiction, kind) -> office. Missing pairs have no office route (a gate explains it).
-_PATENT_KINDS = (RightKind.INVENTION, RightKind.UTILITY_MODEL, RightKind.DESIGN)
-ROUTES: dict[tuple[str, str], str] = {}
-for _kind in _PATENT_KINDS:
-    ROUTES[(Jurisdiction.CN, _kind)] = Office.CNIPA_PATENT
-    ROUTES[(Jurisdiction.US, _kind)] = Office.USPTO_PATENT
-ROUTES[(Jurisdiction.CN, RightKind.TRADEMARK)] = Office.CNIPA_TRADEMARK
-ROUTES[(Jurisdiction.US, RightKind.TRADEMARK)] = Office.USPTO_TRADEMARK
-ROUTES[(Jurisdiction.EP, RightKind.TRADEMARK)] = Office.EUIPO
-ROUTES[(Jurisdiction.EP, RightKind.DESIGN)] = Office.EUIPO
-ROUTES[(Jurisdiction.WO, RightKind.TRADEMARK)] = Office.WIPO_MADRID
+# (jurisdiction, kind) -> office: the table lives in rights.routes (listings reads it too). Missing
+# pairs have no office route (a gate explains it; listings ask the seller to name one).
+ROUTES: dict[tuple[str, str], str] = dict(RECORDING_OFFICES)
 
 NO_ROUTE_MESSAGE = _(
     "The platform cannot record a transfer of %(kind)s in %(jurisdiction)s: European and international "

@@ -183,6 +183,9 @@ def apply_answer(order: Order, filing: TransferFiling, answer: OfficeAnswer, *, 
         document = _notice_document(order, filing, answer)
         notice.document = document
         notice.save(update_fields=["document"])
+        from .recordal import apply_recordal
+
+        apply_recordal(order, filing)  # the right's owner of record (or its licence) follows the office
         order_step(order, "approve_transfer", actor=actor, actor_label=label,
                    data={"reference": filing.reference, "notice": answer.notice_number})
         due = timezone.localtime(order.inspection_due).strftime("%Y-%m-%d") if order.inspection_due else "-"
