@@ -221,6 +221,17 @@ class Right(TenantOwned):
         return f"{self.jurisdiction} {self.number}"
 
     @property
+    def display_title(self):
+        """The title in the reader's language where the register has both (else the snapshot's)."""
+        record = self.register_record
+        return record.title_for() if record is not None else self.title
+
+    @property
+    def display_abstract(self):
+        record = self.register_record
+        return (record.abstract_for() if record is not None else "") or self.abstract
+
+    @property
     def remaining(self):
         return remaining_term(self.expiry_date)
 

@@ -319,7 +319,7 @@ def _parse_trademark(text: str, jurisdiction: str | None) -> list[ParsedNumber]:
 
 _SW_REG = re.compile(r"^(?:CN)?(\d{4})SR(\d{6,7})$")
 _SW_CERT = re.compile(r"^(?:软著登字)?第?(\d{6,8})号?$")
-_WORKS = re.compile(r"^([%s])作登字[-－—–]?(\d{4})[-－—–]?([A-Z])[-－—–]?(\d{8})$" % WORKS_OFFICES)
+_WORKS = re.compile(rf"^([{WORKS_OFFICES}])作登字[-－—–]?(\d{{4}})[-－—–]?([A-Z])[-－—–]?(\d{{8}})$")
 
 
 def looks_like_copyright(text: str) -> bool:

@@ -26,7 +26,15 @@ from core.events import emit
 from core.tenancy import require_tenant
 
 from .expiry import expiry_date
-from .models import COPYRIGHT_KINDS, Holding, Jurisdiction, LegalStatus, RecordSource, RegisterRecord, RightKind
+from .models import (
+    COPYRIGHT_KINDS,
+    Holding,
+    Jurisdiction,
+    LegalStatus,
+    RecordSource,
+    RegisterRecord,
+    RightKind,
+)
 from .numbers import NumberError, parse_candidates
 
 ENCUMBRANCE_TYPES = ("pledge", "exclusive_licence", "sole_licence", "non_exclusive_licence")

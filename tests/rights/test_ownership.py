@@ -6,7 +6,13 @@ import pytest
 
 from core.errors import Conflict, ValidationFailed
 from escrow.models import OrderState
-from listings.services import ListingInput, listing_mark_sold, listing_create_from_register, listing_name_filing_route, listing_submit
+from listings.services import (
+    ListingInput,
+    listing_create_from_register,
+    listing_mark_sold,
+    listing_name_filing_route,
+    listing_submit,
+)
 from rights.models import Holding, RegisterRecord
 from rights.selectors import holdings_of
 from rights.services import owner_record_transfer
@@ -36,12 +42,14 @@ def test_recorded_transfer_moves_the_owner_and_refuses_the_resale(tenant):
     assert [h.record_id for h in holdings_of(order.buyer_org)] == [record.pk]
     assert list(holdings_of(order.seller_org)) == []
     ended = Holding.objects.get(organization=order.seller_org, record=record)
-    assert ended.transferred_to == order.buyer_org and filing.reference in ended.ended_reference
+    assert ended.transferred_to == order.buyer_org
+    assert filing.reference in ended.ended_reference
     # The old owner tries to list the same right again: refused, naming the recorded transfer.
     with pytest.raises(Conflict) as exc:
         listing_create_from_register(actor=seller, organization=order.seller_org, records=[record],
                                      data=ListingInput(title="again", price_minor=100))
-    assert "transferred to" in exc.value.message and filing.reference in exc.value.message
+    assert "transferred to" in exc.value.message
+    assert filing.reference in exc.value.message
     assert order.buyer_org.legal_name in exc.value.message
     # Once the listing is sold (the order completes), the new owner can list it.
     listing_mark_sold(listing=order.listing)
@@ -68,8 +76,10 @@ def test_recorded_licence_appears_as_encumbrance_and_owner_stays(tenant):
     record = RegisterRecord.objects.get(pk=order.listing.rights.get().register_record_id)
     assert record.owner_name == order.seller_org.legal_name
     [enc] = record.encumbrances
-    assert enc["type"] == "exclusive_licence" and enc["holder"] == order.buyer_org.legal_name
-    assert filing.reference in enc["reference"] and enc["via"] == "ipex"
+    assert enc["type"] == "exclusive_licence"
+    assert enc["holder"] == order.buyer_org.legal_name
+    assert filing.reference in enc["reference"]
+    assert enc["via"] == "ipex"
 
 
 def test_software_copyright_is_filed_with_the_cpcc_and_recorded(tenant):
@@ -90,7 +100,8 @@ def test_granted_ep_patent_waits_for_the_seller_to_name_the_route(tenant):
     listing = draft_listing(seller=seller, org=org, records=[record])
     with pytest.raises(ValidationFailed) as exc:
         listing_submit(listing=listing, actor=seller)
-    assert "no filing route" in exc.value.message and "national offices" in exc.value.message
+    assert "no filing route" in exc.value.message
+    assert "national offices" in exc.value.message
     listing.refresh_from_db()
     assert listing.state == "draft"
     listing_name_filing_route(right=listing.rights.get(), actor=seller, route="DE, FR, GB")

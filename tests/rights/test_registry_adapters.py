@@ -38,14 +38,16 @@ def test_odp_found_by_application_number_maps_owner_assignments_and_security_int
     result = OdpRegister(sleep=no_sleep).lookup("14/104,993")
     assert result.found, result.error
     record = result.record
-    assert record.number == "9362380" and record.application_number == "14/104993"
+    assert record.number == "9362380"
+    assert record.application_number == "14/104993"
     assert record.title == "HETEROJUNCTION BIPOLAR TRANSISTOR"
     # The latest recorded assignment names the owner of record, not the first applicant.
     assert record.owner_name == "STMICROELECTRONICS INTERNATIONAL N.V."
     assert record.legal_status == LegalStatus.VALID
     assert record.filing_date == datetime.date(2013, 12, 12)
     assert record.expiry_date == datetime.date(2033, 12, 12)  # 20 years from filing
-    assert record.source == "uspto_odp" and record.fetched_at is not None
+    assert record.source == "uspto_odp"
+    assert record.fetched_at is not None
     assert [e["type"] for e in record.encumbrances] == ["pledge"]
     assert record.encumbrances[0]["reference"] == "reel/frame 61002/15"
     assert [a["reel_frame"] for a in record.raw["assignments"]] == ["31868/102", "60620/769", "61002/15"]
@@ -68,7 +70,8 @@ def test_odp_not_found_is_a_clear_answer_and_remembered(register_keys):
     responses.get(f"{ODP}/search", body=recorded("uspto_odp_search_empty.json"), content_type="application/json")
     register = OdpRegister(sleep=no_sleep)
     result = register.lookup("US 10,999,999 B2")
-    assert not result.found and "has no right with the number" in result.error
+    assert not result.found
+    assert "has no right with the number" in result.error
     assert register.lookup("US 10,999,999 B2").error
     assert len(responses.calls) == 1  # the miss is cached
     assert not RegisterRecord.objects.exists()
@@ -85,7 +88,8 @@ def test_odp_malformed_answer_says_register_unreadable_and_writes_nothing(regist
     responses.get(f"{ODP}/14104993", json={"count": 1, "patentFileWrapperDataBag": [{"applicationNumberText": "x"}]})
     with pytest.raises(RegisterUnavailable) as exc:
         OdpRegister(sleep=no_sleep).lookup("14/104,993")
-    assert "could not read" in exc.value.message and "by hand" in exc.value.message
+    assert "could not read" in exc.value.message
+    assert "by hand" in exc.value.message
     assert not RegisterRecord.objects.exists()
 
 
@@ -96,7 +100,8 @@ def test_odp_rate_limited_then_answers_after_backoff(register_keys):
     responses.get(f"{ODP}/14104993", body=recorded("uspto_odp_14104993.json"), content_type="application/json")
     result = OdpRegister(sleep=waits.append).lookup("14/104,993")
     assert result.found
-    assert waits and waits[0] >= 2  # honoured Retry-After
+    assert waits
+    assert waits[0] >= 2
 
 
 @responses.activate
@@ -107,7 +112,8 @@ def test_odp_rate_limited_for_good_gives_up_with_try_later(register_keys, settin
     with pytest.raises(RegisterUnavailable) as exc:
         register.lookup("14/104,993")
     assert register.calls == 3
-    assert "Try again in a few minutes" in exc.value.message and "by hand" in exc.value.message
+    assert "Try again in a few minutes" in exc.value.message
+    assert "by hand" in exc.value.message
 
 
 @responses.activate
@@ -149,7 +155,9 @@ def test_tsdr_found_cancelled_mark(register_keys):
     responses.get(f"{TSDR}/rn2564831/info.json", body=recorded("uspto_tsdr_sn75181334.json"),
                   content_type="application/json")
     record = TsdrRegister(sleep=no_sleep).lookup("2564831").record
-    assert record.kind == "trademark" and record.number == "2564831" and record.application_number == "75181334"
+    assert record.kind == "trademark"
+    assert record.number == "2564831"
+    assert record.application_number == "75181334"
     assert record.title == "MONTY PYTHON'S FLYING CIRCUS"
     assert record.legal_status == LegalStatus.LAPSED
     assert record.classes == ["09", "41"]
@@ -200,11 +208,13 @@ def test_ops_found_biblio_and_legal_status(register_keys):
     responses.post(f"{OPS}/rest-services/legal/publication/epodoc", body=recorded("epo_legal_EP1000000.xml"),
                    content_type="application/xml")
     record = OpsRegister(sleep=no_sleep).lookup("EP1000000B1").record
-    assert record.jurisdiction == "EP" and record.kind == "invention"
+    assert record.jurisdiction == "EP"
+    assert record.kind == "invention"
     assert record.number.startswith("99203729.")  # the application number with its check digit
     assert record.publication_number == "EP1000000B1"
     assert record.title_en == "Apparatus for manufacturing green bricks for the brick manufacturing industry"
-    assert record.owner_name == "Vandamme, Dominiek" and record.owner_country == "BE"
+    assert record.owner_name == "Vandamme, Dominiek"
+    assert record.owner_country == "BE"
     assert record.filing_date == datetime.date(1999, 11, 8)
     assert record.legal_status == LegalStatus.VALID
     assert "green bricks from clay" in record.abstract_en
@@ -219,7 +229,8 @@ def test_ops_not_found(register_keys):
     responses.post(f"{OPS}/rest-services/published-data/publication/epodoc/biblio", status=404,
                    body=recorded("epo_not_found.xml"), content_type="application/xml")
     result = OpsRegister(sleep=no_sleep).lookup("EP1999999")
-    assert not result.found and "EPO register has no right" in result.error
+    assert not result.found
+    assert "EPO register has no right" in result.error
 
 
 @responses.activate

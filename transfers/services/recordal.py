@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils import timezone
+
 from rights.services import owner_record_transfer, record_encumbrance
 
 LICENCE_ENCUMBRANCE = {"exclusive_licence": "exclusive_licence", "non_exclusive_licence": "non_exclusive_licence"}
@@ -35,7 +37,7 @@ def apply_recordal(order, filing, *, office_rights=None) -> int:
         if record is None:
             continue
         if listing.deal_type in LICENCE_ENCUMBRANCE:
-            until = _add_months(recorded_on or datetime.date.today(), listing.licence_term_months or 0) \
+            until = _add_months(recorded_on or timezone.localdate(), listing.licence_term_months or 0) \
                 if listing.licence_term_months else None
             record_encumbrance(record=record, type=LICENCE_ENCUMBRANCE[listing.deal_type],
                                holder=order.buyer_org.legal_name, reference=reference, until=until,
