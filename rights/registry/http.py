@@ -153,8 +153,8 @@ class HttpRegister(RegisterGateway):
         return record.fetched_at is not None and record.fetched_at >= timezone.now() - timedelta(seconds=ttl)
 
     def cached(self, parsed: ParsedNumber, *, fresh_only=True):
-        record = RegisterRecord.objects.filter(keys__overlap=list(parsed.keys), jurisdiction=parsed.jurisdiction) \
-            .order_by("id").first()
+        # The keys carry the jurisdiction: the GIN index on keys answers alone.
+        record = RegisterRecord.objects.filter(keys__overlap=list(parsed.keys)).order_by("id").first()
         if record is not None and (not fresh_only or self._fresh(record)):
             return record
         return None

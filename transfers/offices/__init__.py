@@ -80,8 +80,19 @@ def route(jurisdiction: str, kind: str) -> str | None:
     return ROUTES.get((jurisdiction, kind))
 
 
+def offices_for(rights) -> dict[str, list]:
+    """The rights of a package grouped by the office that records them (one filing per office)."""
+    grouped: dict[str, list] = {}
+    for right in rights:
+        office = route(right.jurisdiction, right.kind)
+        if office is not None:
+            grouped.setdefault(office, []).append(right)
+    return dict(sorted(grouped.items()))
+
+
 def route_rights(rights) -> tuple[str | None, list[str]]:
-    """Office for a list of rights and the reasons it cannot be found (one office per filing)."""
+    """The first office for a list of rights and the reasons a filing route cannot be found (rights
+    recorded by several offices are filed once per office: see `offices_for`)."""
     offices, problems = set(), []
     if not rights:
         problems.append(str(_("This order has no registered right to transfer.")))
@@ -92,9 +103,6 @@ def route_rights(rights) -> tuple[str | None, list[str]]:
                                                     "jurisdiction": right.get_jurisdiction_display()}))
         else:
             offices.add(office)
-    if len(offices) > 1:
-        problems.append(str(_("The rights of this order are recorded by different offices; escrow staff file "
-                              "them one office at a time.")))
     return (sorted(offices)[0] if offices else None), problems
 
 
@@ -132,4 +140,4 @@ def backoff(office: str, attempts: int) -> timedelta:
 
 
 __all__ = ["PROFILES", "ROUTES", "OfficeAnswer", "OfficeGateway", "OfficeProfile", "SubmitResult", "route",
-           "route_rights", "gateway_for", "get_gateway", "adapter_name_for", "backoff", "scale"]
+           "route_rights", "offices_for", "gateway_for", "get_gateway", "adapter_name_for", "backoff", "scale"]
