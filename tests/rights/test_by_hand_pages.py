@@ -28,7 +28,8 @@ def test_seller_enters_a_software_copyright_and_gets_a_draft_with_it(client, ten
     assert response.status_code == 302
     assert response["Location"] == f"/sell/?record={record.pk}"
     wizard = client.get(response["Location"]).content.decode()
-    assert "2020SR0123456" in wizard and f'name="certificate_{record.pk}"' in wizard
+    assert "2020SR0123456" in wizard
+    assert f'name="certificate_{record.pk}"' in wizard
 
 
 def test_another_seller_cannot_pull_a_record_awaiting_verification(client, tenant):
