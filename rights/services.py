@@ -182,7 +182,7 @@ def record_from_certificate(*, actor, organization, data: dict) -> RegisterRecor
         try:
             cert = parse_candidates(certificate_number, jurisdiction="CN", kind=RightKind.SOFTWARE_COPYRIGHT)[0] \
                 if kind == RightKind.SOFTWARE_COPYRIGHT else None
-            certificate_number = cert.normalized if cert else certificate_number
+            certificate_number = cert.display if cert else certificate_number
         except NumberError as exc:
             problems["certificate_number"] = [exc.message]
     completion = _date(data.get("completion_date"), "completion_date", problems)
