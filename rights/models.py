@@ -159,13 +159,20 @@ class Holding(TenantOwned):
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Monitoring (rights.monitoring): only holdings with next_check_at <= now are re-checked.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    check_attempts = models.PositiveIntegerField(default=0)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True, help_text=_("What the register said at the last check"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "record"], condition=models.Q(ended_at__isnull=True),
                                     name="holding_one_current_per_right"),
         ]
-        indexes = [models.Index(fields=["tenant", "organization", "ended_at"], name="holding_org_idx")]
+        indexes = [models.Index(fields=["tenant", "organization", "ended_at"], name="holding_org_idx"),
+                   models.Index(fields=["tenant", "next_check_at"], name="holding_due",
+                                condition=models.Q(ended_at__isnull=True))]
         ordering = ["-created_at", "-id"]
         verbose_name = _("holding")
         verbose_name_plural = _("holdings")
@@ -176,3 +183,40 @@ class Holding(TenantOwned):
     @property
     def current(self):
         return self.ended_at is None
+
+
+class Alert(TenantOwned):
+    """Something a holder must know about one of its rights, with what to do and by when. Created at
+    most once per (holding, kind, key): the monitoring cycle may run twice, the alert exists once."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status_change", _("Legal status changed")
+        LAPSE = "lapse", _("The right lapsed")
+        FEE_DUE = "fee_due", _("Fee due")
+        FEE_OVERDUE = "fee_overdue", _("Fee overdue (late period)")
+        ASSIGNMENT = "assignment", _("Assignment recorded")
+        LICENCE = "licence", _("Licence recorded")
+        PLEDGE = "pledge", _("Pledge recorded")
+        OWNER_NAME = "owner_name", _("Owner of record changed")
+        OPPOSITION = "opposition", _("Opposition or invalidation")
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="right_alerts")
+    holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="alerts")
+    record = models.ForeignKey(RegisterRecord, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=120, help_text=_("What makes this alert unique (a date, a reference)"))
+    message = models.TextField()
+    action = models.TextField(blank=True, help_text=_("What to do"))
+    due_by = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "holding", "kind", "key"], name="alert_once")]
+        indexes = [models.Index(fields=["tenant", "organization", "-created_at"], name="alert_org_idx")]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.record}"

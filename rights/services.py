@@ -62,7 +62,7 @@ def holding_ensure(*, organization, record, basis=Holding.Basis.REGISTER, actor=
                            % {"number": record.number})
         return holding
     holding = Holding.objects.create(organization=organization, record=record, basis=basis, created_by=actor,
-                                     since=timezone.localdate())
+                                     since=timezone.localdate(), next_check_at=timezone.now())
     audit_record(actor=actor, action="right.holding_added", obj=holding,
                  data={"record": record.pk, "number": record.number, "basis": basis})
     return holding
@@ -95,7 +95,7 @@ def owner_record_transfer(*, record, from_org, to_org, reference: str, recorded_
     holding.transferred_to_name = to_org.legal_name
     holding.save()
     new = Holding.objects.create(organization=to_org, record=record, basis=Holding.Basis.TRANSFER, since=recorded_on,
-                                 acquired_reference=reference)
+                                 acquired_reference=reference, next_check_at=now)
     previous_owner = record.owner_name
     record.owner_name = to_org.legal_name
     record.owner_registration_number = (getattr(to_org, "registration_number", "") or "")[:40]

@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.enforce_deadlines", "schedule": env.float("TRADE_DEADLINES_INTERVAL", default=300.0),
     },
     "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
+    "rights-monitor": {"task": "rights.tasks.monitor_rights", "schedule": env.float("RIGHTS_MONITOR_INTERVAL",
+                                                                                    default=600.0)},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
 }
 

@@ -23,3 +23,17 @@ def register_keys(monkeypatch):
     monkeypatch.setenv("USPTO_TSDR_API_KEY", "test-tsdr-key")
     monkeypatch.setenv("EPO_OPS_KEY", "test-ops-key")
     monkeypatch.setenv("EPO_OPS_SECRET", "test-ops-secret")
+
+
+@pytest.fixture
+def captured_events():
+    from core import events
+
+    seen = []
+
+    def receiver(**kwargs):
+        seen.append(kwargs)
+
+    events._receivers.append(receiver)
+    yield seen
+    events._receivers.remove(receiver)
