@@ -74,6 +74,10 @@ class FeeDue:
     window_opens: datetime.date | None = None  # earliest day it can be paid (renewals)
     source: str = ""
 
+    @property
+    def amount(self) -> str:
+        return f"{self.amount_minor / 100:,.2f}"
+
     def surcharge_on(self, day: datetime.date) -> int | None:
         """The surcharge if paid on `day`; None when it can no longer be paid."""
         if day <= self.due:

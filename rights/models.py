@@ -220,3 +220,50 @@ class Alert(TenantOwned):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.record}"
+
+
+class PortfolioImport(TenantOwned):
+    """A list of numbers an organization brings in (CSV, XLSX or pasted), imported by the worker one row
+    at a time; the page follows `processed` / `total`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    source_name = models.CharField(max_length=200, blank=True)
+    numbers = models.JSONField(default=list, help_text=_("The numbers as read from the file, in order"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text=_("[{row, number, message}]"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("portfolio import")
+        verbose_name_plural = _("portfolio imports")
+
+    def __str__(self):
+        return f"{self.source_name or self.pk} ({self.processed}/{self.total})"
+
+    @property
+    def percent(self):
+        return 100 if not self.total else int(self.processed * 100 / self.total)
+
+
+class CalendarFeed(TenantOwned):
+    """The private address of an organization's deadline calendar (iCalendar); a new token revokes the old."""
+
+    organization = models.OneToOneField("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")

@@ -25,3 +25,12 @@ def monitor_rights():
     """Beat: one monitoring cycle per tenant (each touches only the holdings that are due)."""
     return {tenant_id: monitor_tenant(tenant_id=tenant_id)
             for tenant_id in Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)}
+
+
+@shared_task(name="rights.tasks.run_portfolio_import")
+def run_portfolio_import(*, tenant_id, import_id):
+    from .portfolio import run_import
+
+    with tenant_context(tenant_id):
+        job = run_import(import_id)
+    return {"import": import_id, "imported": job.imported if job else 0}
