@@ -32,6 +32,9 @@ class WebhookEvent(models.TextChoices):
     LISTING_REJECTED = "listing.rejected", _("Listing rejected")
     ORDER_STATE_CHANGED = "order.state_changed", _("Order state changed")
     TRANSFER_NOTICE_RECEIVED = "transfer.notice_received", _("Transfer notice received")
+    RIGHT_ALERT = "right.alert", _("Alert on a right (status, fees, recorded changes)")
+    RIGHT_OWNER_RECORDED = "right.owner_recorded", _("New owner of record")
+    RIGHT_ENCUMBRANCE_RECORDED = "right.encumbrance_recorded", _("Licence or pledge recorded")
 
 
 class PartnerAPIKeyManager(BaseAPIKeyManager, TenantManager):

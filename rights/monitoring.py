@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
 from core.events import emit
@@ -146,6 +147,7 @@ def monitor_due(*, batch_size: int = 200, max_batches: int = 50, now=None) -> Mo
                                             "updated_at"])
                 stats.checked += 1
             stats.alerts += len(created_alerts)
+            _notify_members(created_alerts)
             for alert in created_alerts:
                 transaction.on_commit(lambda a=alert: emit(
                     "right.alert", organizations=[a.organization],
@@ -153,6 +155,34 @@ def monitor_due(*, batch_size: int = 200, max_batches: int = 50, now=None) -> Mo
                           "message": a.message, "action": a.action,
                           "due_by": a.due_by.isoformat() if a.due_by else None}))
     return stats
+
+
+URGENT = (Alert.Kind.LAPSE, Alert.Kind.FEE_OVERDUE, Alert.Kind.ASSIGNMENT, Alert.Kind.OPPOSITION)
+
+
+def _notify_members(alerts):
+    """In-app for every member of the holder; e-mail at once for what cannot wait (lapse, overdue fee,
+    an assignment nobody expected, an opposition). Members' per-kind choices and a daily digest of the
+    others are not built yet (see docs/notes)."""
+    from accounts.models import Membership
+    from core.notifications import notify
+
+    if not alerts:
+        return
+    by_org = {}
+    for alert in alerts:
+        by_org.setdefault(alert.organization_id, []).append(alert)
+    members = {}
+    for m in Membership.objects.filter(organization_id__in=list(by_org)).select_related("user"):
+        members.setdefault(m.organization_id, []).append(m.user)
+    for org_id, org_alerts in by_org.items():
+        for alert in org_alerts:
+            notify(users=members.get(org_id, []), kind=f"right.{alert.kind}",
+                   subject=gettext_lazy("%(right)s: %(what)s"),
+                   body=gettext_lazy("%(message)s %(action)s"),
+                   params={"right": f"{alert.record.jurisdiction} {alert.record.number}",
+                           "what": alert.get_kind_display(), "message": alert.message, "action": alert.action},
+                   url="/portfolio/", email=alert.kind in URGENT)
 
 
 def _create_once(holding, record, event) -> Alert | None:
