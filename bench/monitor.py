@@ -103,7 +103,7 @@ def populate(tenant, org, record_ids, due_share):
                             else now + timedelta(minutes=5 + i % 1440),
                             snapshot={"status": "valid", "owner": "Bench Holder Co.", "encumbrances": []}))
     with transaction.atomic():
-        Holding.objects.bulk_create(rows, batch_size=10_000)
+        Holding.objects.unscoped().bulk_create(rows, batch_size=10_000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE rights_holding")
     return due

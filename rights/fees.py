@@ -126,15 +126,15 @@ def cnipa_annual_fees(*, kind: str, filing_date: datetime.date, grant_date: date
     term = 20 if kind == "invention" else (15 if kind == "design" and filing_date >= datetime.date(2021, 6, 1)
                                            else 10)
     out = []
-    for year in range(1, term + 1):
+    oldest = add_months(today, -6)  # a fee more than 6 months overdue can no longer be paid
+    latest = add_years(today, horizon_years)
+    floor = max(d for d in (oldest, grant_date, paid_through) if d is not None)
+    first = max(1, floor.year - filing_date.year)  # skip the years that are certainly behind
+    for year in range(first, term + 1):
         due = add_years(filing_date, year - 1)  # the fee for patent year N is due when year N starts
-        if grant_date and due < grant_date:
-            continue  # fees before grant are paid with the grant formalities
-        if paid_through and due < paid_through:
-            continue
-        if due < add_months(today, -6):
-            continue
-        if due > add_years(today, horizon_years):
+        if (grant_date and due < grant_date) or (paid_through and due < paid_through) or due < oldest:
+            continue  # before grant (paid with the grant formalities), already paid, or beyond the late period
+        if due > latest:
             break
         amount = table.get(year, table[max(table)]) * 100
         out.append(FeeDue("CNIPA", f"annual fee, year {year}", due, amount, "CNY", add_months(due, 6),
