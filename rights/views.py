@@ -36,13 +36,11 @@ def _filters(request) -> pf.PortfolioFilters:
 
 
 def _listed(org):
-    """Rights of this organization that are in a live listing: {record id: listing id} (one query)."""
-    from listings.models import Listing, Right
+    """Rights of this organization that are in a live listing: {record id: listing id}. listings owns
+    listings and answers (rights never imports it)."""
+    from core.events import ask
 
-    live = [Listing.State.DRAFT, Listing.State.SUBMITTED, Listing.State.IN_VERIFICATION,
-            Listing.State.AWAITING_MARGIN, Listing.State.PUBLISHED, Listing.State.RESERVED]
-    return dict(Right.objects.filter(listing__seller_org=org, listing__state__in=live, register_record__isnull=False)
-                .values_list("register_record_id", "listing_id"))
+    return ask("rights.listed_records", organization=org)
 
 
 @login_required
