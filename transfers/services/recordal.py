@@ -6,6 +6,7 @@ seller's ends naming this transfer). A licence: recorded on each right as an enc
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
         return day.replace(year=year, month=month, day=28)
 
 
-def apply_recordal(order, filing, *, office_rights=None) -> int:
+def apply_recordal(order: Any, filing: Any, *, office_rights: list[Any] | None = None) -> int:
     """Apply an approved filing to the rights it covers (all rights of the order, or `office_rights`).
     Idempotent (per order and office reference). Returns how many rights changed."""
     listing = order.listing
