@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('escrow', '0003_ledger_triggers'),
         ('marketplace', '0002_cache_table'),
-        ('transfers', '0002_office_cpcc'),
+        ('transfers', '0003_office_cpcc'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('listings', '0007_moved_register'),
+        ('listings', '0012_featured_index'),
     ]
 
     operations = [

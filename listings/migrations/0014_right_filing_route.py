@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('listings', '0008_right_kinds_copyrights'),
+        ('listings', '0013_right_kinds_copyrights'),
     ]
 
     operations = [
