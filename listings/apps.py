@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ListingsConfig(AppConfig):
     name = "listings"
     verbose_name = _("Listings")
+
+    def ready(self):
+        from . import selectors  # noqa: F401 (registers listings' answers: rights.listed_records)

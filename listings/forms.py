@@ -149,3 +149,35 @@ class SearchForm(forms.Form):
             price_max=self._money("price_max") if d else None, deal_type=d.get("deal_type") or "",
             term=d.get("term") or "", sort=d.get("sort") or "", page=d.get("page") or 1,
         )
+
+
+class ByHandForm(forms.Form):
+    """A right the public registers do not serve (CN software copyright, works, or a CN right the
+    register cannot find), entered from its certificate; the verifier checks it with the scan."""
+
+    KINDS = [("software_copyright", _("Software copyright")), ("works_copyright", _("Copyright in a work")),
+             ("invention", _("Invention patent")), ("utility_model", _("Utility model")), ("design", _("Design")),
+             ("trademark", _("Trademark"))]
+
+    kind = forms.ChoiceField(label=_("Kind of right"), choices=KINDS)
+    number = forms.CharField(label=_("Registration number"), max_length=60,
+                             help_text=_("e.g. 2020SR0123456, 国作登字-2020-F-01234567, ZL 2012 1 0379921.4"))
+    certificate_number = forms.CharField(label=_("Certificate number"), max_length=60, required=False,
+                                         help_text=_("e.g. 软著登字第1234567号"))
+    title = forms.CharField(label=_("Title as on the certificate"), max_length=500)
+    title_en = forms.CharField(label=_("Title in English"), max_length=500, required=False,
+                               help_text=_("Lets English-speaking buyers find it"))
+    version = forms.CharField(label=_("Version"), max_length=40, required=False)
+    owner_name = forms.CharField(label=_("Owner (copyright holder) as on the certificate"), max_length=300,
+                                 required=False)
+    completion_date = forms.DateField(label=_("Completed on"), required=False,
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+    publication_date = forms.DateField(label=_("First published on"), required=False,
+                                       widget=forms.DateInput(attrs={"type": "date"}))
+    filing_date = forms.DateField(label=_("Filed on (patents and trademarks)"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    grant_date = forms.DateField(label=_("Granted / registered on"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    abstract = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    abstract_en = forms.CharField(label=_("Description in English"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))

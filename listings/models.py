@@ -210,6 +210,10 @@ class Right(TenantOwned):
     position = models.PositiveSmallIntegerField(default=0)
     certificate = models.FileField(_("certificate scan"), upload_to=certificate_path, blank=True)
     certificate_content_type = models.CharField(max_length=100, blank=True)
+    filing_route = models.CharField(
+        _("filing route"), max_length=200, blank=True,
+        help_text=_("For a right the platform cannot file (e.g. a granted EP patent): the offices where the "
+                    "transfer will be recorded, named by the seller"))
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "jurisdiction", "number"])]
@@ -219,6 +223,17 @@ class Right(TenantOwned):
 
     def __str__(self):
         return f"{self.jurisdiction} {self.number}"
+
+    @property
+    def display_title(self):
+        """The title in the reader's language where the register has both (else the snapshot's)."""
+        record = self.register_record
+        return record.title_for() if record is not None else self.title
+
+    @property
+    def display_abstract(self):
+        record = self.register_record
+        return (record.abstract_for() if record is not None else "") or self.abstract
 
     @property
     def remaining(self):

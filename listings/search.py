@@ -57,7 +57,7 @@ def class_token(key: str) -> str:
 def refresh_listing_search(listing: Listing) -> None:
     """Recompute the denormalised search columns of one listing from its rights (inside the caller's
     transaction)."""
-    rights = list(listing.rights.all().order_by("position", "id"))
+    rights = list(listing.rights.select_related("register_record").order_by("position", "id"))
     numbers, classes, owners, titles, abstracts, expiries = set(), set(), [], [], [], []
     for r in rights:
         record = r.register_record
@@ -70,6 +70,11 @@ def refresh_listing_search(listing: Listing) -> None:
             owners.append(r.owner_name)
         titles.append(r.title)
         abstracts.append(r.abstract[:2000])
+        if record is not None:  # both languages the register has are searchable (bilingual search)
+            titles.append(record.title_en)
+            abstracts.append((record.abstract_en or "")[:2000])
+            if record.title and record.title != r.title:
+                titles.append(record.title)
         if r.expiry_date:
             expiries.append(r.expiry_date)
         numbers_text = " ".join([r.number.replace(".", " "), r.publication_number])

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from core.events import answer
 from core.permissions import has_role, is_member
 from rights.registry import get_register
 
@@ -175,3 +176,13 @@ def similar_marks_not_in_package(*, records: list[RegisterRecord]) -> list[tuple
             if similar and all(o.pk != other.pk for _r, o in out):
                 out.append((record, other))
     return out
+
+
+@answer("rights.listed_records")
+def listed_records(*, organization) -> dict[int, int]:
+    """rights asks: which of this organization's register records are in a live listing, and which one
+    ({register record id: listing id}; one query). rights owns portfolios, listings owns listings."""
+    live = [Listing.State.DRAFT, Listing.State.SUBMITTED, Listing.State.IN_VERIFICATION,
+            Listing.State.AWAITING_MARGIN, Listing.State.PUBLISHED, Listing.State.RESERVED]
+    return dict(Right.objects.filter(listing__seller_org=organization, listing__state__in=live,
+                                     register_record__isnull=False).values_list("register_record_id", "listing_id"))

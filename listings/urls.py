@@ -12,6 +12,7 @@ urlpatterns = [
     path("marks/<str:jurisdiction>/<str:number>.svg", views.mark_image, name="mark_image"),
     path("sell/", views.sell_new, name="sell"),
     path("sell/lookup/", views.sell_lookup, name="sell_lookup"),
+    path("sell/by-hand/", views.sell_by_hand, name="sell_by_hand"),
     path("sell/listings/", views.sell_mine, name="sell_mine"),
     path("sell/listings/<int:pk>/", views.sell_listing, name="sell_listing"),
     path("sell/listings/<int:pk>/edit/", views.sell_edit, name="sell_edit"),

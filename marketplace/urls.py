@@ -19,6 +19,7 @@ urlpatterns = [
     path("orders/", include("escrow.urls")),
     path("transfers/", include("transfers.urls")),
     path("financing/", include("financing.urls")),
+    path("portfolio/", include("rights.urls")),
     path("api/", include("marketplace.api_urls")),
     path("", include("demand.urls")),
     path("", include("listings.urls")),

@@ -37,6 +37,9 @@ class WebhookEvent(models.TextChoices):
     FINANCING_APPLICATION_STATE = "financing.application_state_changed", _("Pledge loan application changed state")
     FINANCING_LOAN_CONFIRMED = "financing.loan_confirmed", _("Loan disbursement or repayment confirmed")
     FINANCING_COLLATERAL_ALERT = "financing.collateral_alert", _("A pledged right needs attention (fee, status)")
+    RIGHT_ALERT = "right.alert", _("Alert on a right (status, fees, recorded changes)")
+    RIGHT_OWNER_RECORDED = "right.owner_recorded", _("New owner of record")
+    RIGHT_ENCUMBRANCE_RECORDED = "right.encumbrance_recorded", _("Licence or pledge recorded")
 
 
 class PartnerAPIKeyManager(BaseAPIKeyManager, TenantManager):

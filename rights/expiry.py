@@ -9,6 +9,12 @@ Rules (statutory maximum terms; fees must also be paid, see `renewal_paid_throug
 - EP patent 20 years from filing; EU registered design 5-year terms renewable up to 25 years.
 - Trademarks 10 years, renewable for further 10-year terms without limit: CN and US from the
   registration date, EU trade marks from the filing date.
+- CN copyrights held by a legal person (software: Regulations on the Protection of Computer Software
+  art. 14; works: Copyright Law 2020 art. 23): until 31 December of the 50th year after first
+  publication; a work not published within 50 years of its completion is no longer protected, so
+  without a publication date the term runs to 31 December of the 50th year after completion.
+  (Natural persons: the author's life plus 50 years, which a register cannot compute; the verifier
+  enters it.)
 """
 
 from __future__ import annotations
@@ -39,8 +45,22 @@ class Term:
     basis: str = ""  # in words, for the verifier and the listing page
 
 
-def statutory_term(*, kind: str, jurisdiction: str, filing_date=None, grant_date=None) -> Term:
+def copyright_term(*, publication_date=None, completion_date=None) -> Term:
+    """Term of a CN copyright held by a legal person (see the module docstring)."""
+    if publication_date is not None:
+        return Term(datetime.date(publication_date.year + 50, 12, 31), False,
+                    _("until 31 December of the 50th year after first publication"))
+    if completion_date is not None:
+        return Term(datetime.date(completion_date.year + 50, 12, 31), False,
+                    _("until 31 December of the 50th year after completion (not published)"))
+    return Term(None)
+
+
+def statutory_term(*, kind: str, jurisdiction: str, filing_date=None, grant_date=None, publication_date=None,
+                   completion_date=None) -> Term:
     """The end of the (current first) term of a right, or Term(None) when the dates needed are missing."""
+    if kind in ("software_copyright", "works_copyright"):
+        return copyright_term(publication_date=publication_date, completion_date=completion_date)
     if kind == "trademark":
         start = filing_date if jurisdiction == "EP" else grant_date
         if start is None:
@@ -79,11 +99,13 @@ def statutory_term(*, kind: str, jurisdiction: str, filing_date=None, grant_date
     return Term(None)
 
 
-def expiry_date(*, kind, jurisdiction, filing_date=None, grant_date=None, recorded_expiry=None):
+def expiry_date(*, kind, jurisdiction, filing_date=None, grant_date=None, recorded_expiry=None, publication_date=None,
+                completion_date=None):
     """The date the right ends: the register's recorded expiry (a renewed trademark) when it has one."""
     if recorded_expiry:
         return recorded_expiry
-    return statutory_term(kind=kind, jurisdiction=jurisdiction, filing_date=filing_date, grant_date=grant_date).expiry
+    return statutory_term(kind=kind, jurisdiction=jurisdiction, filing_date=filing_date, grant_date=grant_date,
+                          publication_date=publication_date, completion_date=completion_date).expiry
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,20 @@
-"""Rights as the registers record them. `RegisterRecord` is public data shared by all exchanges (not
-tenant-owned): one row per right per office, filled by the register gateway (`rights.registry`)."""
+"""Rights as the registers record them, and who holds them.
 
+- `RegisterRecord` is public data shared by all exchanges (not tenant-owned): one row per right per
+  office, filled by the register gateway (`rights.registry`: embedded register, live adapters, or a
+  verified certificate), which also serves as the adapters' cache.
+- `Holding` is tenant-owned: an organization of an exchange holds a right. When the office records a
+  transfer made on ipex (`rights.services.owner_record_transfer`), the seller's holding ends (naming
+  the transfer) and the buyer's begins; the register record's owner of record becomes the buyer.
+"""
+
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from core.tenancy import TenantOwned
 
 
 class Jurisdiction(models.TextChoices):
@@ -19,6 +29,20 @@ class RightKind(models.TextChoices):
     UTILITY_MODEL = "utility_model", _("Utility model")
     DESIGN = "design", _("Design")
     TRADEMARK = "trademark", _("Trademark")
+    SOFTWARE_COPYRIGHT = "software_copyright", _("Software copyright")
+    WORKS_COPYRIGHT = "works_copyright", _("Copyright in a work")
+
+
+COPYRIGHT_KINDS = (RightKind.SOFTWARE_COPYRIGHT, RightKind.WORKS_COPYRIGHT)
+
+
+class RecordSource(models.TextChoices):
+    EMBEDDED = "embedded", _("Embedded register")
+    BULK = "bulk", _("Register bulk file")
+    USPTO_ODP = "uspto_odp", _("USPTO Open Data Portal")
+    USPTO_TSDR = "uspto_tsdr", _("USPTO TSDR")
+    EPO_OPS = "epo_ops", _("EPO Open Patent Services")
+    CERTIFICATE = "certificate", _("Certificate and register extract checked by a verifier")
 
 
 class LegalStatus(models.TextChoices):
@@ -41,6 +65,7 @@ class RegisterRecord(models.Model):
     title = models.CharField(max_length=500)
     title_en = models.CharField(max_length=500, blank=True)
     abstract = models.TextField(blank=True)
+    abstract_en = models.TextField(blank=True)
     owner_name = models.CharField(max_length=300)
     owner_country = models.CharField(max_length=2, blank=True)
     owner_registration_number = models.CharField(max_length=40, blank=True)
@@ -52,6 +77,17 @@ class RegisterRecord(models.Model):
     classes = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     image_url = models.CharField(max_length=500, blank=True)
     encumbrances = models.JSONField(default=list, blank=True, help_text=_("Recorded pledges and licences"))
+    # Copyrights: the software's version, when it was completed and first published, the certificate number.
+    version = models.CharField(max_length=40, blank=True)
+    completion_date = models.DateField(null=True, blank=True)
+    publication_date = models.DateField(null=True, blank=True, help_text=_("First publication"))
+    certificate_number = models.CharField(max_length=60, blank=True)
+    # Where the record came from and when the source was last read (the adapters' cache).
+    source = models.CharField(max_length=20, choices=RecordSource.choices, default=RecordSource.EMBEDDED)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, blank=True, help_text=_("What the live register answered, as mapped"))
+    awaiting_verification = models.BooleanField(
+        default=False, help_text=_("Entered from a certificate; part of the register once a verifier approves it"))
     keys = ArrayField(models.CharField(max_length=60), default=list, blank=True,
                       help_text=_("Lookup keys of every accepted form of its numbers (rights.numbers)"))
     updated_at = models.DateTimeField(auto_now=True)
@@ -71,5 +107,163 @@ class RegisterRecord(models.Model):
 
         self.keys = keys_for_record(jurisdiction=self.jurisdiction, kind=self.kind, number=self.number,
                                     application_number=self.application_number,
-                                    publication_number=self.publication_number)
+                                    publication_number=self.publication_number,
+                                    certificate_number=self.certificate_number)
         super().save(*args, **kwargs)
+
+    def title_for(self, language: str | None = None) -> str:
+        """The title in the reader's language where the register has it (else the other one)."""
+        from django.utils.translation import get_language
+
+        english = not (language or get_language() or "en").lower().startswith("zh")
+        if english:
+            return self.title_en or self.title
+        return self.title or self.title_en
+
+    def abstract_for(self, language: str | None = None) -> str:
+        from django.utils.translation import get_language
+
+        english = not (language or get_language() or "en").lower().startswith("zh")
+        if english:
+            return self.abstract_en or self.abstract
+        return self.abstract or self.abstract_en
+
+    @property
+    def is_copyright(self):
+        return self.kind in COPYRIGHT_KINDS
+
+
+class Holding(TenantOwned):
+    """An organization of this exchange holds a right (owner of record, or verified by the exchange).
+
+    At most one current holding per right per exchange; an ended holding says why (the recorded
+    transfer), which is what the listing check names when a former owner tries to sell again."""
+
+    class Basis(models.TextChoices):
+        REGISTER = "register", _("Named in the register")
+        TRANSFER = "transfer", _("Transfer recorded by the office")
+        IMPORTED = "imported", _("Added to the portfolio")
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="holdings")
+    record = models.ForeignKey(RegisterRecord, on_delete=models.PROTECT, related_name="holdings")
+    basis = models.CharField(max_length=20, choices=Basis.choices, default=Basis.REGISTER)
+    since = models.DateField(null=True, blank=True)
+    acquired_reference = models.CharField(max_length=80, blank=True,
+                                          help_text=_("The order and office reference it was acquired by"))
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reference = models.CharField(max_length=80, blank=True)
+    transferred_to = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    transferred_to_name = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Monitoring (rights.monitoring): only holdings with next_check_at <= now are re-checked.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    check_attempts = models.PositiveIntegerField(default=0)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True, help_text=_("What the register said at the last check"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "record"], condition=models.Q(ended_at__isnull=True),
+                                    name="holding_one_current_per_right"),
+        ]
+        indexes = [models.Index(fields=["tenant", "organization", "ended_at"], name="holding_org_idx"),
+                   models.Index(fields=["tenant", "next_check_at"], name="holding_due",
+                                condition=models.Q(ended_at__isnull=True))]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("holding")
+        verbose_name_plural = _("holdings")
+
+    def __str__(self):
+        return f"{self.organization} · {self.record}"
+
+    @property
+    def current(self):
+        return self.ended_at is None
+
+
+class Alert(TenantOwned):
+    """Something a holder must know about one of its rights, with what to do and by when. Created at
+    most once per (holding, kind, key): the monitoring cycle may run twice, the alert exists once."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status_change", _("Legal status changed")
+        LAPSE = "lapse", _("The right lapsed")
+        FEE_DUE = "fee_due", _("Fee due")
+        FEE_OVERDUE = "fee_overdue", _("Fee overdue (late period)")
+        ASSIGNMENT = "assignment", _("Assignment recorded")
+        LICENCE = "licence", _("Licence recorded")
+        PLEDGE = "pledge", _("Pledge recorded")
+        OWNER_NAME = "owner_name", _("Owner of record changed")
+        OPPOSITION = "opposition", _("Opposition or invalidation")
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="right_alerts")
+    holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="alerts")
+    record = models.ForeignKey(RegisterRecord, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=120, help_text=_("What makes this alert unique (a date, a reference)"))
+    message = models.TextField()
+    action = models.TextField(blank=True, help_text=_("What to do"))
+    due_by = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "holding", "kind", "key"], name="alert_once")]
+        indexes = [models.Index(fields=["tenant", "organization", "-created_at"], name="alert_org_idx")]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.record}"
+
+
+class PortfolioImport(TenantOwned):
+    """A list of numbers an organization brings in (CSV, XLSX or pasted), imported by the worker one row
+    at a time; the page follows `processed` / `total`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    source_name = models.CharField(max_length=200, blank=True)
+    numbers = models.JSONField(default=list, help_text=_("The numbers as read from the file, in order"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text=_("[{row, number, message}]"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("portfolio import")
+        verbose_name_plural = _("portfolio imports")
+
+    def __str__(self):
+        return f"{self.source_name or self.pk} ({self.processed}/{self.total})"
+
+    @property
+    def percent(self):
+        return 100 if not self.total else int(self.processed * 100 / self.total)
+
+
+class CalendarFeed(TenantOwned):
+    """The private address of an organization's deadline calendar (iCalendar); a new token revokes the old."""
+
+    organization = models.OneToOneField("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")

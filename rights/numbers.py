@@ -13,6 +13,11 @@ Accepted (with or without prefixes, spaces, dots, commas, full-width characters,
 - EP applications `EP 06 009 468.7` (8 digits + Luhn check digit), publications `EP1234567B1`.
 - Trademarks: CN registration numbers (1-8 digits, `第12345678号`), US serial (8 digits) and
   registration numbers (up to 7 digits), EUIPO numbers (9 digits, `018123456`).
+- Copyrights registered with the Copyright Protection Center of China (CPCC):
+  computer software registration numbers `2020SR0123456` (year, `SR`, 6 or 7 digit serial) and
+  certificate numbers `软著登字第1234567号`; works registration numbers `国作登字-2020-F-01234567`
+  (national; provincial offices use their abbreviation, e.g. `京作登字-2019-A-00123456`: year,
+  category letter A-L, 8-digit serial).
 
 Every result carries `keys`: strings such as `CN:APP:2012103799214` that the register and the
 search index store, so a number typed in any accepted form finds the same right.
@@ -31,7 +36,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 INVENTION, UTILITY_MODEL, DESIGN, TRADEMARK = "invention", "utility_model", "design", "trademark"
+SOFTWARE_COPYRIGHT, WORKS_COPYRIGHT = "software_copyright", "works_copyright"
 PATENT_KINDS = (INVENTION, UTILITY_MODEL, DESIGN)
+COPYRIGHT_KINDS = (SOFTWARE_COPYRIGHT, WORKS_COPYRIGHT)
+# Works registration: the registering office (国 = national CPCC; provinces by abbreviation).
+WORKS_OFFICES = "国京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵云陕甘青蒙桂藏宁新"
+WORKS_CATEGORIES = "ABCDEFGHIJKL"  # 文字, 口述, 音乐, 戏剧, 曲艺, 美术, 摄影, 电影, 图形, 模型, 建筑, 其他
 
 CN_WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 CN_WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)
@@ -305,6 +315,56 @@ def _parse_trademark(text: str, jurisdiction: str | None) -> list[ParsedNumber]:
     return out
 
 
+# --- copyrights ----------------------------------------------------------------------------------
+
+_SW_REG = re.compile(r"^(?:CN)?(\d{4})SR(\d{6,7})$")
+_SW_CERT = re.compile(r"^(?:软著登字)?第?(\d{6,8})号?$")
+_WORKS = re.compile(rf"^([{WORKS_OFFICES}])作登字[-－—–]?(\d{{4}})[-－—–]?([A-Z])[-－—–]?(\d{{8}})$")
+
+
+def looks_like_copyright(text: str) -> bool:
+    raw = unicodedata.normalize("NFKC", text or "").upper()
+    return "SR" in raw.replace(" ", "") and bool(re.search(r"\d{4}\s*SR", raw)) or "登字" in raw
+
+
+def _parse_copyright(text: str, kind: str | None) -> list[ParsedNumber]:
+    raw = unicodedata.normalize("NFKC", text or "").upper().strip()
+    raw = re.sub(r"[\s]+", "", raw)
+    current_year = timezone.localdate().year
+    if "作登字" in raw:
+        m = _WORKS.match(raw)
+        if not m:
+            raise NumberError(_("A works registration number reads like 国作登字-2020-F-01234567: the office, "
+                                "作登字, the year, a category letter A to L and 8 digits."))
+        office, year, category, serial = m.groups()
+        if not 1990 <= int(year) <= current_year:
+            raise NumberError(_("%(year)s is not a year of copyright registration.") % {"year": year})
+        if category not in WORKS_CATEGORIES:
+            raise NumberError(_("The category letter of a works registration is A to L, not %(letter)s.")
+                              % {"letter": category})
+        normalized = f"{office}作登字-{year}-{category}-{serial}"
+        return [ParsedNumber("CN", "registration", normalized, normalized, WORKS_COPYRIGHT, None, False,
+                             (f"CN:WRK:{office}{year}{category}{serial}",))]
+    if "软著登字" in raw or (kind == SOFTWARE_COPYRIGHT and _SW_CERT.match(raw)):
+        m = _SW_CERT.match(raw)
+        if not m:
+            raise NumberError(_("A software copyright certificate number reads like 软著登字第1234567号."))
+        serial = m.group(1)
+        return [ParsedNumber("CN", "certificate", serial, f"软著登字第{serial}号", SOFTWARE_COPYRIGHT, None, False,
+                             (key("CN", "SWC", serial),))]
+    m = _SW_REG.match(raw.replace("-", "").replace(".", ""))
+    if not m:
+        raise NumberError(_("A software copyright registration number reads like 2020SR0123456: the year, SR and "
+                            "the serial number."))
+    year, serial = m.groups()
+    if not 1991 <= int(year) <= current_year:
+        raise NumberError(_("%(year)s is not a year of software copyright registration (1991 to %(now)s).")
+                          % {"year": year, "now": current_year})
+    normalized = f"{year}SR{serial}"
+    return [ParsedNumber("CN", "registration", normalized, normalized, SOFTWARE_COPYRIGHT, None, False,
+                         (key("CN", "SWR", normalized),))]
+
+
 # --- entry points -----------------------------------------------------------------------------
 
 
@@ -322,6 +382,10 @@ def parse_candidates(text: str, *, jurisdiction: str | None = None, kind: str | 
     raw = clean(text)
     if not raw:
         raise NumberError(_("Type a patent or trademark number."))
+    if kind in COPYRIGHT_KINDS or looks_like_copyright(text):
+        if jurisdiction not in (None, "", "CN", "cn"):
+            raise NumberError(_("Copyright registration numbers of this form are Chinese (CPCC)."))
+        return _parse_copyright(text, kind)
     if "第" in (text or "") and re.match(r"^\d{1,8}$", raw):  # 第12345678号: a Chinese trademark
         kind, jurisdiction = TRADEMARK, jurisdiction or "CN"
     if not re.match(r"^[0-9A-Z./]+$", raw):
@@ -409,6 +473,11 @@ def looks_like_number(text: str) -> bool:
 
 def search_keys(text: str) -> list[str]:
     """All lookup keys the text could mean; empty when it is not a number."""
+    if looks_like_copyright(text):
+        try:
+            return sorted({k for p in _parse_copyright(text, None) for k in p.keys})
+        except NumberError:
+            return []
     if not looks_like_number(text):
         return []
     try:
@@ -419,9 +488,22 @@ def search_keys(text: str) -> list[str]:
 
 
 def keys_for_record(*, jurisdiction: str, kind: str, number: str, application_number: str = "",
-                    publication_number: str = "") -> list[str]:
-    """Lookup keys of a register record: its number, application number and publication number."""
+                    publication_number: str = "", certificate_number: str = "") -> list[str]:
+    """Lookup keys of a register record: its number, application number and publication number (and a
+    copyright's certificate number)."""
     keys: set[str] = set()
+    if kind in COPYRIGHT_KINDS:
+        for value in (number, certificate_number):
+            if not value:
+                continue
+            try:
+                for p in _parse_copyright(value if kind == WORKS_COPYRIGHT or "SR" in value.upper()
+                                          else f"软著登字第{value.strip('第号')}号" if value.strip("第号").isdigit()
+                                          else value, kind):
+                    keys.update(p.keys)
+            except NumberError:
+                keys.add(key(jurisdiction, "RAW", value))
+        return sorted(keys)
     hint = TRADEMARK if kind == TRADEMARK else None
     for value in (number, application_number, publication_number):
         if not value:

@@ -99,7 +99,9 @@ class TransferFiling(ConcurrentTransitionMixin, TenantOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "order", "attempt"], name="transferfiling_order_attempt"),
+            # A package whose rights are recorded by several offices has one filing per office.
+            models.UniqueConstraint(fields=["tenant", "order", "attempt", "office"],
+                                    name="transferfiling_order_attempt_office"),
         ]
         indexes = [
             # The poller's only access path: due open filings. Partial, so it holds open filings only.
@@ -253,8 +255,9 @@ class TransferDocument(TenantOwned):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "order", "kind", "version"], name="transferdocument_version"),
-            models.UniqueConstraint(fields=["tenant", "order", "kind"], condition=models.Q(superseded=False),
-                                    name="transferdocument_one_current"),
+            # One current paper of a kind per filing (the cover data and notice of each office).
+            models.UniqueConstraint(fields=["tenant", "order", "kind", "filing"], condition=models.Q(superseded=False),
+                                    name="transferdocument_one_current_per_filing"),
         ]
         ordering = ["order", "kind", "-version"]
         verbose_name = _("transfer paper")

@@ -292,6 +292,15 @@ def cover_data(data: dict, *, office: str, executed_on: date | None) -> dict:
             "before_change": s["name"], "after_change": b["name"],
             "nature_of_conveyance": DEAL_ZH.get(deal, deal),
         })
+    elif office == "cpcc":
+        # CPCC: registration of the copyright transfer or exclusive licence contract.
+        licence = deal in ("exclusive_licence", "non_exclusive_licence")
+        common.update({
+            "form": "计算机软件著作权专有许可合同登记申请表" if licence else "计算机软件著作权转让合同登记申请表",
+            "change_item": "著作权人" if not licence else "专有许可",
+            "before_change": s["name"], "after_change": b["name"],
+            "nature_of_conveyance": DEAL_ZH.get(deal, deal),
+        })
     else:
         common.update({"form": "Request for recording a transfer",
                        "nature_of_conveyance": CONVEYANCE_EN.get(deal, deal)})

@@ -33,8 +33,22 @@ SIGNABLE_ORDER_STATES = (OrderState.FUNDED, OrderState.TRANSFER_REJECTED, OrderS
 EXPORT_CONTROLLED_KINDS = (RightKind.INVENTION, RightKind.UTILITY_MODEL)
 
 
+def current_filings(order) -> list[TransferFiling]:
+    """The latest attempt of each office's filing of the order (a mixed package has several)."""
+    latest: dict[str, TransferFiling] = {}
+    for filing in TransferFiling.objects.filter(order=order).order_by("-attempt", "office", "id"):
+        latest.setdefault(filing.office, filing)
+    return sorted(latest.values(), key=lambda f: (f.office, f.pk))
+
+
 def current_filing(order) -> TransferFiling | None:
-    return TransferFiling.objects.filter(order=order).order_by("-attempt").first()
+    """The filing that needs attention: the first of the current ones not yet approved (the only one
+    for a single-office order)."""
+    filings = current_filings(order)
+    for filing in filings:
+        if filing.status != FilingStatus.APPROVED:
+            return filing
+    return filings[0] if filings else None
 
 
 def current_documents(order, *, kinds=None) -> list[TransferDocument]:
@@ -134,7 +148,8 @@ def register_problems(order, *, today: date) -> list[str]:
                             % {"right": label, "status": record.get_legal_status_display()})
         if record.expiry_date and record.expiry_date < today:
             problems.append(_("%(right)s expired on %(date)s.") % {"right": label, "date": record.expiry_date})
-        if _norm(record.owner_name) != _norm(right.owner_name):
+        if _norm(record.owner_name) != _norm(right.owner_name) and _norm(record.owner_name) not in (
+                _norm(order.buyer_org.legal_name), _norm(order.buyer_org.legal_name_en)):  # recorded already
             problems.append(_("The owner of record of %(right)s changed from “%(old)s” to “%(new)s”.")
                             % {"right": label, "old": right.owner_name, "new": record.owner_name})
         if record.renewal_paid_through and record.renewal_paid_through < today:
@@ -149,7 +164,9 @@ def transfer_gates(*, order, filing=None, today: date | None = None, documents=N
     today = today or timezone.localdate()
     filing = filing if filing is not None else current_filing(order)
     gates: list[Gate] = []
-    if order.state not in FILEABLE_ORDER_STATES:
+    sibling_filed = (order.state == OrderState.TRANSFER_FILED and filing is not None
+                     and filing.status == FilingStatus.PREPARING)  # a mixed package: a sibling office is filed
+    if order.state not in FILEABLE_ORDER_STATES and not sibling_filed:
         gates.append(Gate("state", False, _("The order is “%(state)s”; transfers are filed once the payment is held.")
                           % {"state": order.get_state_display()}))
     office, problems = route_rights(list(order.listing.rights.all()))
@@ -173,7 +190,7 @@ def transfer_gates(*, order, filing=None, today: date | None = None, documents=N
     gates.append(Gate("register", not problems, " ".join(problems) if problems else
                       _("The register confirms: in force, owner unchanged, renewal paid.")))
     if needs_export_certificate(order):
-        has = bool(filing and filing.export_certificate)
+        has = bool(filing and filing.export_certificate) or any(f.export_certificate for f in current_filings(order))
         gates.append(Gate("export_certificate", has, _("Technology-export contract registration certificate uploaded.")
                           if has else _("A Chinese seller transferring an invention or utility model patent to a foreign "
                                         "buyer must upload the technology-export contract registration certificate "

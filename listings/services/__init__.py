@@ -13,6 +13,7 @@ from .seller import (
     ListingInput,
     listing_attach_certificate,
     listing_create_from_register,
+    listing_name_filing_route,
     listing_submit,
     listing_update,
     listing_withdraw,
@@ -27,7 +28,7 @@ from .verification import (
 )
 
 __all__ = [
-    "ListingInput", "listing_create_from_register", "listing_update", "listing_attach_certificate",
+    "ListingInput", "listing_create_from_register", "listing_name_filing_route", "listing_update", "listing_attach_certificate",
     "listing_submit", "listing_start_verification", "listing_decide", "listing_withdraw", "listing_lapse",
     "listing_set_featured", "listing_reserve", "listing_release", "listing_mark_sold", "listing_margin_paid",
     "watch_toggle", "lock_listing", "EDITABLE_STATES", "LIVE_STATES", "listing_recheck", "lapse_reason",

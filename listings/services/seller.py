@@ -83,7 +83,18 @@ def _snapshot(record: RegisterRecord, position: int) -> dict:
                 publication_number=record.publication_number, position=position)
 
 
-def _check_records(records, *, listing=None):
+def _check_transferred_away(records, organization):
+    """A right this organization sold on the exchange (transfer recorded) cannot be listed again by it."""
+    from rights.selectors import transfer_refusal_message, transferred_away
+
+    gone = transferred_away(records=records, organization=organization)
+    if gone:
+        raise Conflict(transfer_refusal_message(gone[0]), code="transferred_away")
+
+
+def _check_records(records, *, listing=None, organization=None):
+    if organization is not None:
+        _check_transferred_away(records, organization)
     if not records:
         raise ValidationFailed(_("Add at least one right to the listing."))
     if len(records) > MAX_RIGHTS:
@@ -118,7 +129,7 @@ def listing_create_from_register(*, actor, organization, records: list[RegisterR
     tenant = require_tenant()
     _require_seller(actor, organization)
     data.validate()
-    _check_records(records)
+    _check_records(records, organization=organization)
     listing = Listing.objects.create(
         tenant=tenant, seller_org=organization, created_by=actor, title=data.title.strip()[:300],
         description=data.description.strip(), price_minor=data.price_minor, currency=tenant.currency,
@@ -143,7 +154,7 @@ def listing_update(*, listing, actor, data: ListingInput, records: list[Register
                                 % {"state": listing.get_state_display()})
     data.validate()
     if records is not None:
-        _check_records(records, listing=listing)
+        _check_records(records, listing=listing, organization=listing.seller_org)
         _set_rights(listing, records)
     listing.title = data.title.strip()[:300]
     listing.description = data.description.strip()
@@ -183,12 +194,50 @@ def listing_attach_certificate(*, right, actor, file) -> Right:
     return right
 
 
+def _check_filing_routes(rights):
+    """No buyer pays for a deal that cannot be filed: a right without a filing route (a granted EP
+    patent is recorded by the national offices where it was validated) needs the seller to name the
+    route first."""
+    from rights.routes import has_filing_route
+
+    missing = [r for r in rights if not has_filing_route(r.jurisdiction, r.kind) and not r.filing_route.strip()]
+    if missing:
+        raise ValidationFailed(
+            _("%(number)s has no filing route on this exchange: name the offices where the transfer will be "
+              "recorded (for a granted European patent, the national offices of the states where it was "
+              "validated, e.g. DE, FR, GB) before submitting.") % {
+                "number": f"{missing[0].jurisdiction} {missing[0].number}"},
+            field_errors={"filing_route": [_("Required for this right.")]})
+
+
+@transaction.atomic(durable=True)
+def listing_name_filing_route(*, right, actor, route: str):
+    """The seller names where a right without a platform route will be recorded (e.g. 'DE, FR, GB')."""
+    listing = lock_listing(right.listing_id)
+    _require_seller(actor, listing.seller_org)
+    route = (route or "").strip()
+    if not route:
+        raise ValidationFailed(_("Name the offices where the transfer will be recorded."),
+                               field_errors={"filing_route": [_("Required.")]})
+    if listing.state not in (Listing.State.DRAFT, Listing.State.REJECTED):
+        raise InvalidTransition(_("The filing route can be named while the listing is a draft."))
+    right = Right.objects.select_for_update().get(pk=right.pk)
+    right.filing_route = route[:200]
+    right.save(update_fields=["filing_route"])
+    audit_record(actor=actor, action="listing.filing_route", obj=listing,
+                 data={"right": f"{right.jurisdiction} {right.number}", "route": right.filing_route})
+    return right
+
+
 @transaction.atomic(durable=True)
 def listing_submit(*, listing, actor) -> Listing:
     listing = lock_listing(listing)
     _require_seller(actor, listing.seller_org)
     if not listing.rights.exists():
         raise ValidationFailed(_("Add at least one right before submitting."))
+    rights = list(listing.rights.select_related("register_record"))
+    _check_transferred_away([r.register_record for r in rights], listing.seller_org)
+    _check_filing_routes(rights)
     listing.submitted_at = timezone.now()
     _transition(listing, "submit", actor=actor, action="listing.submit", extra_fields=("submitted_at",))
     notify(users=_verifiers(), kind="listing.submitted", subject=gettext_lazy("Listing to verify: %(title)s"),

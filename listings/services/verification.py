@@ -74,6 +74,11 @@ def listing_decide(*, listing, actor, approve: bool, reasons: str = "", confirme
                         data={"checks": checked, "margin_minor": 0}, extra_fields=fields + ("published_at",))
             subject = gettext_lazy("“%(title)s” is verified and published")
             body = gettext_lazy("Buyers can now find it and order it.")
+        from rights.services import confirm_certificate_records
+
+        # Rights entered from their certificates become part of the register once the verifier approves.
+        confirm_certificate_records(records=[r.register_record for r in listing.rights.select_related(
+            "register_record")], actor=actor)
         emit("listing.verified", organizations=[listing.seller_org],
              data={"listing": listing.pk, "state": listing.state, "margin_minor": margin})
         if listing.state == Listing.State.PUBLISHED:

@@ -17,9 +17,15 @@ from core.uploads import DOCUMENTS, validate_upload
 from rights.registry import get_register
 
 from .. import services
-from ..forms import ListingForm, LookupForm
+from ..forms import ByHandForm, ListingForm, LookupForm
 from ..models import Listing, RegisterRecord
 from ..selectors import seller_listings, similar_marks_not_in_package, verification_checklist
+
+
+def _entered_by(org, ids):
+    """Records this organization entered by hand (awaiting verification) or already in the register."""
+    records = _records_from(ids)
+    return [r for r in records if not r.awaiting_verification or (r.raw or {}).get("organization") == org.pk]
 
 
 def _records_from(ids):
@@ -68,11 +74,15 @@ def _wizard(request, *, listing=None):
             records = [r for r in records if str(r.pk) != action[7:]]
         lookup_error = ""
         if action == "lookup":  # without JavaScript: look up, then show the form again
-            result = get_register().lookup(request.POST.get("number", ""), jurisdiction=request.POST.get(
-                "jurisdiction") or None, kind=request.POST.get("kind") or None)
-            if result.found and result.record not in records:
-                records.append(result.record)
-            lookup_error = result.error
+            try:
+                result = get_register().lookup(request.POST.get("number", ""), jurisdiction=request.POST.get(
+                    "jurisdiction") or None, kind=request.POST.get("kind") or None)
+            except DomainError as exc:  # the office's register is down: say so, offer entry by hand
+                lookup_error = exc.message
+            else:
+                if result.found and result.record not in records:
+                    records.append(result.record)
+                lookup_error = result.error
         if action != "save":
             initial = {k: request.POST.get(k, "") for k in ListingForm.base_fields}
             if not initial.get("title") and records:
@@ -120,9 +130,16 @@ def _wizard(request, *, listing=None):
     else:
         form = ListingForm(currency=currency)
         records = []
-        if request.GET.get("number"):
+        entered = _entered_by(org, request.GET.getlist("record"))
+        if entered:  # back from entering a right by hand
+            records = entered
+            form = ListingForm(initial={"title": entered[0].title}, currency=currency)
+        elif request.GET.get("number"):
             lookup_form = LookupForm(request.GET)
-            result = get_register().lookup(request.GET["number"])
+            try:
+                result = get_register().lookup(request.GET["number"])
+            except DomainError as exc:
+                return _render_wizard(request, form, lookup_form, records, org, listing, lookup_error=exc.message)
             if result.found:
                 records = [result.record]
                 form = ListingForm(initial={"title": result.record.title}, currency=currency)
@@ -145,6 +162,33 @@ def sell_new(request):
 
 
 @login_required
+def sell_by_hand(request):
+    """Enter a right from its certificate (CN copyrights have no public register; any CN right the
+    register cannot find): validated, then added to a new draft where the seller attaches the scan."""
+    from rights.services import record_from_certificate
+
+    org = active_organization(request.user)
+    blockers = seller_blockers(request.user, org)
+    if blockers:
+        return render(request, "listings/sell/blocked.html", {"blockers": blockers, "org": org})
+    form = ByHandForm(request.POST or None, initial={"kind": request.GET.get("kind") or "software_copyright",
+                                                     "number": request.GET.get("number", ""),
+                                                     "owner_name": org.legal_name if org else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = record_from_certificate(actor=request.user, organization=org, data=form.cleaned_data)
+        except DomainError as exc:
+            for field, errors in exc.field_errors.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("Attach the certificate scan, set the price and save: the verifier checks the "
+                                        "certificate before the listing is published."))
+            return redirect(f"/sell/?record={record.pk}")
+    return render(request, "listings/sell/by_hand.html", {"form": form, "org": org})
+
+
+@login_required
 def sell_edit(request, pk):
     listing = _seller_listing(request, pk)
     if listing.state not in services.EDITABLE_STATES:
@@ -158,10 +202,17 @@ def sell_lookup(request):
     """htmx: look a number up in the register and answer with a card for the package (or the problem)."""
     org = active_organization(request.user)
     existing = _records_from(request.GET.getlist("record"))
-    result = get_register().lookup(request.GET.get("number", ""), jurisdiction=request.GET.get("jurisdiction") or None,
-                                   kind=request.GET.get("kind") or None)
+    try:
+        result = get_register().lookup(request.GET.get("number", ""),
+                                       jurisdiction=request.GET.get("jurisdiction") or None,
+                                       kind=request.GET.get("kind") or None)
+    except DomainError as exc:  # the office's register is down or not configured
+        response = render(request, "listings/sell/_lookup_error.html", {"error": exc.message, "by_hand": True})
+        response["HX-Retarget"] = "#lookup-result"
+        response["HX-Reswap"] = "innerHTML"
+        return response
     if not result.found:
-        response = render(request, "listings/sell/_lookup_error.html", {"error": result.error})
+        response = render(request, "listings/sell/_lookup_error.html", {"error": result.error, "by_hand": True})
         response["HX-Retarget"] = "#lookup-result"
         response["HX-Reswap"] = "innerHTML"
         return response

@@ -261,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.enforce_deadlines", "schedule": env.float("TRADE_DEADLINES_INTERVAL", default=300.0),
     },
     "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
+    "rights-monitor": {"task": "rights.tasks.monitor_rights", "schedule": env.float("RIGHTS_MONITOR_INTERVAL",
+                                                                                    default=600.0)},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
     "demand-finish-auctions": {"task": "demand.tasks.finish_due_auctions", "schedule": 15.0},
 }
@@ -386,3 +388,19 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
     },
 }
+# --- Rights registers (rights/registry): live adapters per jurisdiction/kind; embedded otherwise ---
+# Credentials come from the environment only: USPTO_ODP_API_KEY, USPTO_TSDR_API_KEY, EPO_OPS_KEY +
+# EPO_OPS_SECRET. An adapter is switched on by REGISTER_LIVE (comma list: uspto_odp, uspto_tsdr, epo_ops).
+_REGISTER_LIVE = {s.strip() for s in env("REGISTER_LIVE", default="").split(",") if s.strip()}
+REGISTER_ADAPTERS = {
+    **({"US": "rights.registry.uspto_odp.OdpRegister"} if "uspto_odp" in _REGISTER_LIVE else {}),
+    **({"US:trademark": "rights.registry.uspto_tsdr.TsdrRegister"} if "uspto_tsdr" in _REGISTER_LIVE else {}),
+    **({"EP": "rights.registry.epo_ops.OpsRegister"} if "epo_ops" in _REGISTER_LIVE else {}),
+}
+REGISTER_TIMEOUT_SECONDS = env.float("REGISTER_TIMEOUT_SECONDS", default=10.0)
+REGISTER_RETRIES = env.int("REGISTER_RETRIES", default=3)
+REGISTER_BACKOFF_SECONDS = env.float("REGISTER_BACKOFF_SECONDS", default=0.5)
+REGISTER_CACHE_SECONDS = env.int("REGISTER_CACHE_SECONDS", default=86400)
+REGISTER_MISS_SECONDS = env.int("REGISTER_MISS_SECONDS", default=3600)
+USPTO_ODP_BASE_URL = env("USPTO_ODP_BASE_URL", default="https://api.uspto.gov")
+USPTO_TSDR_BASE_URL = env("USPTO_TSDR_BASE_URL", default="https://tsdrapi.uspto.gov")

@@ -33,7 +33,8 @@ class EmbeddedRegister(RegisterGateway):
             return result
         self._call()
         keys = sorted({k for p in result.parsed for k in p.keys})
-        records = list(RegisterRecord.objects.filter(keys__overlap=keys).order_by("id")[:5])
+        records = list(RegisterRecord.objects.filter(keys__overlap=keys).filter(awaiting_verification=False)
+                       .order_by("id")[:5])
         if kind:
             records = [r for r in records if r.kind == kind] or records
         if records:

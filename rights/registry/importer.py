@@ -17,8 +17,10 @@ from ..numbers import NumberError, parse_candidates
 
 FIELDS = ["jurisdiction", "kind", "number", "application_number", "publication_number", "title", "title_en",
           "abstract", "owner_name", "owner_country", "owner_registration_number", "filing_date", "grant_date",
-          "expiry_date", "legal_status", "renewal_paid_through", "classes", "image_url", "encumbrances"]
-DATE_FIELDS = ("filing_date", "grant_date", "expiry_date", "renewal_paid_through")
+          "expiry_date", "legal_status", "renewal_paid_through", "classes", "image_url", "encumbrances",
+          "abstract_en", "version", "completion_date", "publication_date", "certificate_number"]
+DATE_FIELDS = ("filing_date", "grant_date", "expiry_date", "renewal_paid_through", "completion_date",
+               "publication_date")
 PREFERRED_TYPE = {("CN", False): "application", ("EP", False): "application", ("US", False): "registration"}
 
 
@@ -86,8 +88,8 @@ def clean_row(row: dict) -> dict:
     if kind not in RightKind.values:
         problems.append(_("kind must be one of %(choices)s.") % {"choices": ", ".join(RightKind.values)})
     data = {"jurisdiction": jurisdiction, "kind": kind}
-    for name in ("title", "title_en", "abstract", "owner_name", "owner_country", "owner_registration_number",
-                 "image_url"):
+    for name in ("title", "title_en", "abstract", "abstract_en", "owner_name", "owner_country",
+                 "owner_registration_number", "image_url", "version", "certificate_number"):
         data[name] = str(row.get(name) or "").strip()
     if not data["title"]:
         problems.append(_("title is required."))
@@ -116,6 +118,7 @@ def clean_row(row: dict) -> dict:
             problems.append(_("encumbrances must be a JSON list."))
             enc = []
     data["encumbrances"] = enc if isinstance(enc, list) else []
+    data["source"] = "embedded" if str(row.get("source") or "").strip() == "embedded" else "bulk"
     # Numbers
     number = str(row.get("number") or "").strip()
     if not number:
@@ -152,7 +155,8 @@ def clean_row(row: dict) -> dict:
                 problems.append(_("%(field)s: %(message)s") % {"field": name, "message": exc.message})
     if not problems and data["expiry_date"] is None:
         data["expiry_date"] = expiry_date(kind=kind, jurisdiction=jurisdiction, filing_date=data["filing_date"],
-                                          grant_date=data["grant_date"])
+                                          grant_date=data["grant_date"], publication_date=data["publication_date"],
+                                          completion_date=data["completion_date"])
     if problems:
         raise ValueError(" ".join(problems))
     return data

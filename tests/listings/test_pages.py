@@ -80,7 +80,8 @@ def test_filters_and_facets(client, catalogue):
     response = client.get("/search/", {"kind": "trademark"})
     assert found(response) == [catalogue["mark"].pk]
     facets = response.context["result"].facets
-    assert facets["kind"] == {"invention": 2, "utility_model": 0, "design": 0, "trademark": 1}
+    assert facets["kind"] == {"invention": 2, "utility_model": 0, "design": 0, "trademark": 1,
+                              "software_copyright": 0, "works_copyright": 0}
     assert facets["deal_type"]["assignment"] == 1  # only the trademark among the chosen kind
     assert found(client.get("/search/", {"klass": "H01M"})) == [catalogue["battery"].pk]
     assert found(client.get("/search/", {"klass": "9"})) == [catalogue["mark"].pk]

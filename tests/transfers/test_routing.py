@@ -1,7 +1,7 @@
 import pytest
 
 from transfers.models import Office
-from transfers.offices import backoff, get_gateway, route, route_rights
+from transfers.offices import backoff, get_gateway, offices_for, route, route_rights
 from transfers.offices.manual import ManualOfficeGateway
 from transfers.offices.simulated import SimulatedOfficeGateway
 
@@ -23,16 +23,16 @@ def test_route_picks_the_office_from_jurisdiction_and_kind(jurisdiction, kind, o
     assert route(jurisdiction, kind) == office
 
 
-def test_rights_at_different_offices_are_explained(tenant):
+def test_rights_at_different_offices_are_filed_once_per_office(tenant):
     # given a bundle of a Chinese patent and a US trademark
     from listings.models import Right
 
     rights = [Right(jurisdiction="CN", kind="invention"), Right(jurisdiction="US", kind="trademark")]
-    # when routed
+    # when routed: no problem, one filing per office
     office, problems = route_rights(rights)
-    # then one office is named and the mix is explained
-    assert office in (Office.CNIPA_PATENT, Office.USPTO_TRADEMARK)
-    assert any("different offices" in p for p in problems)
+    assert office == Office.CNIPA_PATENT
+    assert problems == []
+    assert {o: len(r) for o, r in offices_for(rights).items()} == {Office.CNIPA_PATENT: 1, Office.USPTO_TRADEMARK: 1}
 
 
 def test_unroutable_right_gets_a_clear_message(tenant):

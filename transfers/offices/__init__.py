@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from listings.models import Jurisdiction, RightKind
+from rights.routes import RECORDING_OFFICES
 from transfers.models import Office
 
 from .base import OfficeAnswer, OfficeGateway, SubmitResult
@@ -65,17 +65,9 @@ PROFILES: dict[str, OfficeProfile] = {
                                "著作权合同登记证书", "Certificate of registration of the copyright contract", True),
 }
 
-# (jurisdiction, kind) -> office. Missing pairs have no office route (a gate explains it).
-_PATENT_KINDS = (RightKind.INVENTION, RightKind.UTILITY_MODEL, RightKind.DESIGN)
-ROUTES: dict[tuple[str, str], str] = {}
-for _kind in _PATENT_KINDS:
-    ROUTES[(Jurisdiction.CN, _kind)] = Office.CNIPA_PATENT
-    ROUTES[(Jurisdiction.US, _kind)] = Office.USPTO_PATENT
-ROUTES[(Jurisdiction.CN, RightKind.TRADEMARK)] = Office.CNIPA_TRADEMARK
-ROUTES[(Jurisdiction.US, RightKind.TRADEMARK)] = Office.USPTO_TRADEMARK
-ROUTES[(Jurisdiction.EP, RightKind.TRADEMARK)] = Office.EUIPO
-ROUTES[(Jurisdiction.EP, RightKind.DESIGN)] = Office.EUIPO
-ROUTES[(Jurisdiction.WO, RightKind.TRADEMARK)] = Office.WIPO_MADRID
+# (jurisdiction, kind) -> office: the table lives in rights.routes (listings reads it too). Missing
+# pairs have no office route (a gate explains it; listings ask the seller to name one).
+ROUTES: dict[tuple[str, str], str] = dict(RECORDING_OFFICES)
 
 NO_ROUTE_MESSAGE = _(
     "The platform cannot record a transfer of %(kind)s in %(jurisdiction)s: European and international "
@@ -120,8 +112,19 @@ def route(jurisdiction: str, kind: str) -> str | None:
     return ROUTES.get((jurisdiction, kind))
 
 
+def offices_for(rights) -> dict[str, list]:
+    """The rights of a package grouped by the office that records them (one filing per office)."""
+    grouped: dict[str, list] = {}
+    for right in rights:
+        office = route(right.jurisdiction, right.kind)
+        if office is not None:
+            grouped.setdefault(office, []).append(right)
+    return dict(sorted(grouped.items()))
+
+
 def route_rights(rights) -> tuple[str | None, list[str]]:
-    """Office for a list of rights and the reasons it cannot be found (one office per filing)."""
+    """The first office for a list of rights and the reasons a filing route cannot be found (rights
+    recorded by several offices are filed once per office: see `offices_for`)."""
     offices, problems = set(), []
     if not rights:
         problems.append(str(_("This order has no registered right to transfer.")))
@@ -132,9 +135,6 @@ def route_rights(rights) -> tuple[str | None, list[str]]:
                                                     "jurisdiction": right.get_jurisdiction_display()}))
         else:
             offices.add(office)
-    if len(offices) > 1:
-        problems.append(str(_("The rights of this order are recorded by different offices; escrow staff file "
-                              "them one office at a time.")))
     return (sorted(offices)[0] if offices else None), problems
 
 
@@ -171,5 +171,6 @@ def backoff(office: str, attempts: int) -> timedelta:
     return timedelta(seconds=seconds * scale())
 
 
-__all__ = ["PROFILES", "ROUTES", "PLEDGE_ROUTES", "RECORDAL_NOTICES", "pledge_route", "OfficeAnswer", "OfficeGateway", "OfficeProfile", "SubmitResult", "route",
-           "route_rights", "gateway_for", "get_gateway", "adapter_name_for", "backoff", "scale"]
+__all__ = ["PROFILES", "ROUTES", "PLEDGE_ROUTES", "RECORDAL_NOTICES", "pledge_route", "OfficeAnswer", "OfficeGateway",
+           "OfficeProfile", "SubmitResult", "route", "route_rights", "offices_for", "gateway_for", "get_gateway",
+           "adapter_name_for", "backoff", "scale"]

@@ -25,7 +25,7 @@ from escrow.services import order_refund, order_step
 from transfers import papers
 from transfers.models import DocumentKind, FilingStatus, OfficeNotice, TransferDocument, TransferFiling
 from transfers.offices import PROFILES, OfficeAnswer, backoff, gateway_for
-from transfers.selectors import blocking_gates, current_filing, transfer_gates
+from transfers.selectors import blocking_gates, current_filing, current_filings, transfer_gates
 
 from .common import officers, order_url, party_users, require_officer
 from .papers import _lock_order, _store_document, generate_cover, prepare_in_transaction
@@ -74,7 +74,8 @@ def _file_locked(order: Order, filing: TransferFiling, *, actor: User, ip_addres
     audit_record(actor=actor, action="transfer.filed", obj=filing, from_state=from_status, to_state=filing.status,
                  ip_address=ip_address, data={"order": order.reference, "reference": filing.reference,
                                               "office": filing.office})
-    order_step(order, "file_transfer", actor=actor, data={"reference": filing.reference, "office": filing.office})
+    if order.state != OrderState.TRANSFER_FILED:  # a mixed package's second office: the order is filed already
+        order_step(order, "file_transfer", actor=actor, data={"reference": filing.reference, "office": filing.office})
     return filing
 
 
@@ -92,7 +93,12 @@ def transfer_file(*, order: Order, actor: User, ip_address: str | None = None) -
     filing = _lock_filing(filing.pk)
     if filing.status not in (FilingStatus.PREPARING,):
         raise InvalidTransition(_("This filing is “%(status)s” already.") % {"status": filing.get_status_display()})
-    return _file_locked(order, filing, actor=actor, ip_address=ip_address)
+    first = _file_locked(order, filing, actor=actor, ip_address=ip_address)
+    # A mixed package: every other office's filing goes out with it.
+    for other in current_filings(order):
+        if other.pk != first.pk and other.status == FilingStatus.PREPARING:
+            _file_locked(order, _lock_filing(other.pk), actor=actor, ip_address=ip_address)
+    return first
 
 
 @transaction.atomic(durable=True)
@@ -107,6 +113,7 @@ def transfer_record_reference(*, filing: TransferFiling, actor: User, reference:
     if filing.status != FilingStatus.PACKAGE_READY:
         raise InvalidTransition(_("This filing is “%(status)s”; a reference is recorded after the package is "
                                   "prepared.") % {"status": filing.get_status_display()})
+    already_filed = order.state == OrderState.TRANSFER_FILED
     now = timezone.now()
     from_status = filing.status
     filing.file()
@@ -117,7 +124,8 @@ def transfer_record_reference(*, filing: TransferFiling, actor: User, reference:
     filing.save()
     audit_record(actor=actor, action="transfer.reference_recorded", obj=filing, from_state=from_status,
                  to_state=filing.status, data={"order": order.reference, "reference": filing.reference})
-    order_step(order, "file_transfer", actor=actor, data={"reference": filing.reference, "office": filing.office})
+    if not already_filed:
+        order_step(order, "file_transfer", actor=actor, data={"reference": filing.reference, "office": filing.office})
     return filing
 
 
@@ -183,6 +191,20 @@ def apply_answer(order: Order, filing: TransferFiling, answer: OfficeAnswer, *, 
         document = _notice_document(order, filing, answer)
         notice.document = document
         notice.save(update_fields=["document"])
+        from transfers.offices import offices_for
+
+        from .recordal import apply_recordal
+
+        # The rights this office records change owner of record (or carry the licence) now.
+        apply_recordal(order, filing, office_rights=offices_for(
+            list(order.listing.rights.select_related("register_record"))).get(filing.office, []))
+        waiting = [f for f in current_filings(order) if f.pk != filing.pk and f.status != FilingStatus.APPROVED]
+        if waiting:  # a mixed package: the trade moves on once every office has approved
+            audit_record(actor=actor, actor_label=label, action="transfer.approved", obj=filing,
+                         from_state=from_status, to_state=filing.status,
+                         data={"order": order.reference, "notice": answer.notice_number,
+                               "waiting_for": [f.office for f in waiting]})
+            return answer.status
         order_step(order, "approve_transfer", actor=actor, actor_label=label,
                    data={"reference": filing.reference, "notice": answer.notice_number})
         due = timezone.localtime(order.inspection_due).strftime("%Y-%m-%d") if order.inspection_due else "-"
@@ -287,7 +309,15 @@ def transfer_refile(*, order: Order, actor: User, ip_address: str | None = None)
     if order.state != OrderState.TRANSFER_REJECTED:
         raise InvalidTransition(_("Only a rejected transfer can be refiled; order %(ref)s is “%(state)s”.")
                                 % {"ref": order.reference, "state": order.get_state_display()})
-    previous = _lock_filing(cast(TransferFiling, current_filing(order)).pk)  # a rejected order has its filing
+    rejected = [f for f in current_filings(order) if f.status == FilingStatus.REJECTED]
+    if not rejected:  # a rejected order has its filing
+        rejected = [cast(TransferFiling, current_filing(order))]
+    refiled = [_refile_one(order, _lock_filing(f.pk), actor=actor, ip_address=ip_address) for f in rejected]
+    return refiled[0]  # a mixed package: each rejected office's filing was refiled
+
+
+def _refile_one(order: Order, previous: TransferFiling, *, actor: User,
+                ip_address: str | None = None) -> TransferFiling:
     if previous.status == FilingStatus.REJECTED:
         previous.resolution = "refile"
         previous.save(update_fields=["resolution", "updated_at"])

@@ -30,7 +30,7 @@ from transfers.models import (
     TransferDocument,
     TransferFiling,
 )
-from transfers.offices import PROFILES, adapter_name_for, route_rights
+from transfers.offices import PROFILES, adapter_name_for, offices_for, route
 from transfers.selectors import SIGNABLE_ORDER_STATES, all_signed, current_documents, current_filing
 
 from .common import officers, order_url, party_of, party_users, require_officer
@@ -52,14 +52,18 @@ def _lock_order(order_id: int) -> Order:
 def _store_document(*, order: Order, kind: str, pdf: bytes, data: dict[str, Any],
                     filing: TransferFiling | None = None) -> TransferDocument:
     """Save a generated paper as the new current version of its kind (the old one is superseded)."""
-    previous = TransferDocument.objects.filter(order=order, kind=kind, superseded=False).first()
-    version = 1
+    current = TransferDocument.objects.filter(order=order, kind=kind, superseded=False)
+    if kind in (DocumentKind.COVER, DocumentKind.NOTICE) and filing is not None:
+        # Each office's own cover data and notice (a mixed package has one filing per office).
+        current = current.filter(filing__office=filing.office)
+    previous = current.first()
+    version = 1 + max(TransferDocument.objects.filter(order=order, kind=kind).values_list("version", flat=True),
+                      default=0)
     if previous is not None:
         if previous.sha256 == papers.sha256(pdf):
             return previous  # same bytes: nothing changed
         previous.superseded = True
         previous.save(update_fields=["superseded"])
-        version = previous.version + 1
     document = TransferDocument(order=order, filing=filing, kind=kind, version=version, sha256=papers.sha256(pdf),
                                 size=len(pdf), data=data)
     document.file.save(f"{kind}-v{version}.pdf", ContentFile(pdf), save=False)
@@ -68,10 +72,16 @@ def _store_document(*, order: Order, kind: str, pdf: bytes, data: dict[str, Any]
 
 
 def _create_filing(order: Order, *, attempt: int) -> TransferFiling:
-    office, _problems = route_rights(list(order.listing.rights.all()))
-    filing: TransferFiling = TransferFiling.objects.create(order=order, attempt=attempt, office=office or "",
-                                         adapter=adapter_name_for(office) if office else "manual")
-    return filing
+    """One filing per office that records rights of the order (a CN patent + CN trademark package
+    gets two); returns the first. No route at all: one filing without an office (a gate explains)."""
+    grouped = offices_for(list(order.listing.rights.all()))
+    if not grouped:
+        filing: TransferFiling = TransferFiling.objects.create(order=order, attempt=attempt, office="",
+                                                               adapter="manual")
+        return filing
+    filings = [TransferFiling.objects.create(order=order, attempt=attempt, office=office,
+                                             adapter=adapter_name_for(office)) for office in grouped]
+    return filings[0]
 
 
 def prepare_in_transaction(order: Order) -> tuple[TransferFiling, list[TransferDocument]]:
@@ -119,6 +129,8 @@ def generate_cover(order: Order, filing: TransferFiling) -> TransferDocument | N
     if not filing.office:
         return None
     data = papers.paper_data(order, office=filing.office)
+    # This office's rights only (a mixed package's other rights are on the other office's cover).
+    data["rights"] = [r for r in data["rights"] if route(r["jurisdiction"], r["kind"]) == filing.office]
     cover = papers.cover_data(data, office=filing.office, executed_on=filing.executed_on)
     pdf = papers.cover_pdf(cover, office_name=PROFILES[filing.office].name)
     return _store_document(order=order, kind=DocumentKind.COVER, pdf=pdf, data=cover, filing=filing)

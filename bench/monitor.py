@@ -1,0 +1,172 @@
+"""Benchmark of the monitoring cycle and the portfolio page.
+
+1. N monitored rights (holdings of one organization in a tenant of its own, `bench-monitor`, each a CN
+   invention in the embedded register), of which a share is due (`next_check_at` in the past); ONE
+   monitoring cycle (`rights.monitoring.monitor_due`): wall time and queries. Both must grow with the
+   due rows, not with N.
+2. The portfolio page's data for an organization with 10,000 rights (`rights.portfolio.portfolio`):
+   queries and p50/p95 over 10 runs.
+
+    python bench/monitor.py                 # 1,000,000 monitored rights, 1% and 10% due
+    python bench/monitor.py --quick         # 100,000
+    python bench/monitor.py --rights 200000 --due 0.01
+
+Writes bench/results/monitor.json. Uses DATABASE_URL (settings `marketplace.settings.local`).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.local")
+if not os.environ.get("DATABASE_URL"):
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location("ipex_dev", ROOT / "bin" / "dev.py")
+    _dev = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_dev)
+    os.environ["DATABASE_URL"] = _dev.database_url()
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Organization  # noqa: E402
+from core.models import Tenant  # noqa: E402
+from core.tenancy import tenant_context  # noqa: E402
+from rights.models import Holding, RegisterRecord  # noqa: E402
+from rights.monitoring import monitor_due  # noqa: E402
+from rights.numbers import cn_check_character  # noqa: E402
+from rights.portfolio import portfolio  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "monitor.json"
+YEAR = "2015"  # bench numbers 2015 1 7xxxxxx.c (a range the demo data does not use)
+
+
+def number(i: int) -> str:
+    digits = f"{YEAR}1{7000000 + i:07d}"
+    return f"{digits}.{cn_check_character(digits)}"
+
+
+def setup_tenant():
+    tenant, _ = Tenant.objects.get_or_create(slug="bench-monitor", defaults={
+        "name": "Bench monitor", "name_en": "Bench monitor", "hosts": ["bench-monitor.invalid"], "is_active": False})
+    return tenant
+
+
+def ensure_records(n: int) -> list[int]:
+    have = RegisterRecord.objects.filter(jurisdiction="CN", number__startswith=YEAR + "17").count()
+    today = timezone.localdate()
+    filing = today.replace(year=today.year - 8)
+    batch = []
+    for i in range(have, n):
+        num = number(i)
+        digits = num.replace(".", "")
+        batch.append(RegisterRecord(
+            jurisdiction="CN", kind="invention", number=num, title=f"一种基准测试方法 {i}", owner_name="Bench Holder Co.",
+            filing_date=filing, grant_date=filing.replace(year=filing.year + 2), legal_status="valid",
+            expiry_date=filing.replace(year=filing.year + 20),
+            renewal_paid_through=today + timedelta(days=200 + i % 300), keys=[f"CN:APP:{digits}"],
+            source="embedded"))
+        if len(batch) == 10_000:
+            RegisterRecord.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        RegisterRecord.objects.bulk_create(batch)
+    return list(RegisterRecord.objects.filter(jurisdiction="CN", number__startswith=YEAR + "17").order_by("id")
+                .values_list("id", flat=True)[:n])
+
+
+def populate(tenant, org, record_ids, due_share):
+    now = timezone.now()
+    every = max(1, round(1 / due_share)) if due_share else 0
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM rights_alert WHERE tenant_id = %s", [tenant.pk])
+        cursor.execute("DELETE FROM rights_holding WHERE tenant_id = %s", [tenant.pk])
+    rows, due = [], 0
+    for i, rid in enumerate(record_ids):
+        is_due = bool(every) and i % every == 0
+        due += is_due
+        rows.append(Holding(tenant=tenant, organization=org, record_id=rid, basis="imported",
+                            next_check_at=now - timedelta(seconds=1 + i % 3600) if is_due
+                            else now + timedelta(minutes=5 + i % 1440),
+                            snapshot={"status": "valid", "owner": "Bench Holder Co.", "encumbrances": []}))
+    with transaction.atomic():
+        Holding.objects.unscoped().bulk_create(rows, batch_size=10_000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE rights_holding")
+    return due
+
+
+def cycle(tenant, org, record_ids, share):
+    due = populate(tenant, org, record_ids, share)
+    with tenant_context(tenant), CaptureQueriesContext(connection) as queries:
+        t = time.perf_counter()
+        stats = monitor_due(batch_size=500, max_batches=100_000)
+        elapsed = time.perf_counter() - t
+    result = {"monitored": len(record_ids), "due_share": share, "due": due, "checked": stats.checked,
+              "batches": stats.batches, "alerts": stats.alerts, "seconds": round(elapsed, 2), "queries": len(queries),
+              "queries_per_due": round(len(queries) / max(due, 1), 2),
+              "ms_per_due": round(elapsed * 1000 / max(due, 1), 3)}
+    print(f"{len(record_ids):>9,} monitored, {share:>5.1%} due ({due:,}): cycle {elapsed:8.2f} s, {len(queries):,} "
+          f"queries ({result['queries_per_due']} per due right), {stats.alerts} alerts", flush=True)
+    return result
+
+
+def page(tenant, org, record_ids):
+    populate(tenant, org, record_ids[:10_000], 0)
+    times = []
+    with tenant_context(tenant):
+        for _ in range(10):
+            with CaptureQueriesContext(connection) as queries:
+                t = time.perf_counter()
+                view = portfolio(org)
+                times.append(time.perf_counter() - t)
+    times.sort()
+    result = {"rights": view.total, "queries": len(queries), "p50_ms": round(times[4] * 1000, 1),
+              "p95_ms": round(times[-1] * 1000, 1), "deadlines": len(view.deadlines)}
+    print(f"portfolio of {view.total:,} rights: {len(queries)} queries, p50 {result['p50_ms']} ms, "
+          f"p95 {result['p95_ms']} ms", flush=True)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rights", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="100,000 rights")
+    parser.add_argument("--due", type=float, action="append")
+    args = parser.parse_args()
+    n = 100_000 if args.quick else args.rights
+    call_command("migrate", verbosity=0, interactive=False)
+    tenant = setup_tenant()
+    with tenant_context(tenant):
+        org = Organization.objects.filter(legal_name="Bench Holder Co.").first() or Organization.objects.create(
+            legal_name="Bench Holder Co.", country="CN", verification_status="verified")
+    print(f"preparing {n:,} register records ...", flush=True)
+    record_ids = ensure_records(n)
+    runs = [cycle(tenant, org, record_ids, share) for share in (args.due or [0.01, 0.1])]
+    page_result = page(tenant, org, record_ids)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM rights_alert WHERE tenant_id = %s", [tenant.pk])
+        cursor.execute("DELETE FROM rights_holding WHERE tenant_id = %s", [tenant.pk])
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous[str(n)] = {"measured_at": timezone.now().isoformat(timespec="seconds"), "runs": runs,
+                        "portfolio_page": page_result, "load_average": os.getloadavg()[0]}
+    RESULTS.write_text(json.dumps(previous, indent=2) + "\n")
+    print(f"written {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

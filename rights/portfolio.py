@@ -1,0 +1,322 @@
+"""Portfolios: an organization brings in its rights (numbers from CSV/XLSX/pasted text, each fetched
+from its register by the worker, each row its own unit), sees them with totals, charts and computed
+deadlines, exports them, and subscribes to a calendar of its deadlines.
+
+Reads for the page are a fixed number of queries whatever the size (holdings + records in one query;
+alerts in one), the rest is computed in Python from the rows (fees, charts)."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError, ValidationFailed
+from core.tenancy import require_tenant
+
+from .expiry import remaining_term
+from .fees import fees_for
+from .models import CalendarFeed, Holding, PortfolioImport
+from .registry import get_register
+from .services import holding_ensure
+
+MAX_RIGHTS = 10_000
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+NUMBER_HEADERS = {"number", "no", "no.", "patent", "patent number", "application number", "registration number",
+                  "号码", "专利号", "申请号", "注册号", "登记号"}
+
+
+# --- reading what the holder brings -------------------------------------------------------------
+
+
+def _cells_from_csv(data: bytes) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ValidationFailed(_("The file is not a text (CSV) file we can read: save it as CSV (UTF-8) or "
+                                     "XLSX.")) from None
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _cells_from_xlsx(data: bytes) -> list[list[str]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ValidationFailed(_("This is not an Excel (XLSX) workbook we can read.")) from None
+    sheet = workbook.worksheets[0]
+    rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    workbook.close()
+    return rows
+
+
+def read_numbers(*, upload=None, text: str = "") -> list[str]:
+    """The numbers in an uploaded CSV/XLSX (the column headed number/号码…, else the first) or pasted
+    text (one per line, or separated by commas/semicolons). Raises ValidationFailed for a wrong type,
+    an oversized file or nothing to import."""
+    if upload is not None:
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationFailed(_("The file is larger than 5 MB; split it."))
+        data = upload.read()
+        name = (getattr(upload, "name", "") or "").lower()
+        if data[:2] == b"PK" or name.endswith(".xlsx"):
+            rows = _cells_from_xlsx(data)
+        elif name.endswith((".csv", ".txt")) or not name:
+            rows = _cells_from_csv(data)
+        else:
+            raise ValidationFailed(_("Upload a CSV or XLSX file (or paste the numbers)."))
+        if not rows:
+            raise ValidationFailed(_("The file is empty."))
+        header = [c.strip().lower() for c in rows[0]]
+        column = next((i for i, h in enumerate(header) if h in NUMBER_HEADERS), None)
+        body = rows[1:] if column is not None else rows
+        column = column or 0
+        numbers = [row[column].strip() for row in body if len(row) > column and str(row[column]).strip()]
+    else:
+        numbers = [p.strip() for line in (text or "").splitlines() for p in line.replace("；", ";").replace(
+            ",", ";").split(";") if p.strip()]
+    if not numbers:
+        raise ValidationFailed(_("There is no number to import."))
+    return numbers
+
+
+@transaction.atomic
+def start_import(*, actor, organization, numbers: list[str], source_name: str = "") -> PortfolioImport:
+    """Queue an import (the worker runs it). Refuses more than MAX_RIGHTS rights per organization."""
+    held = Holding.objects.filter(organization=organization, ended_at__isnull=True).count()
+    if held + len(numbers) > MAX_RIGHTS:
+        raise ValidationFailed(_("An organization keeps at most %(max)s rights here: you hold %(held)s and the "
+                                 "list has %(n)s.") % {"max": f"{MAX_RIGHTS:,}", "held": held, "n": len(numbers)})
+    job = PortfolioImport.objects.create(organization=organization, created_by=actor, source_name=source_name[:200],
+                                         numbers=numbers, total=len(numbers))
+    from core.outbox import enqueue
+
+    enqueue("rights.tasks.run_portfolio_import", tenant_id=require_tenant().pk, import_id=job.pk)
+    return job
+
+
+def run_import(job_id: int, *, progress_every: int = 25) -> PortfolioImport:
+    """Import every row (its own unit: a row that fails says why, the others are imported). Idempotent:
+    a rerun continues from `processed`."""
+    with transaction.atomic():
+        job = PortfolioImport.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+        if job is None or job.status in (PortfolioImport.Status.DONE, PortfolioImport.Status.FAILED):
+            return job
+        job.status = PortfolioImport.Status.RUNNING
+        job.save(update_fields=["status"])
+    register = get_register()
+    seen = {h for h in Holding.objects.filter(organization=job.organization, ended_at__isnull=True)
+            .values_list("record_id", flat=True)}
+    in_file: dict[int, int] = {}
+    errors = list(job.errors)
+    imported = job.imported
+    for index in range(job.processed, job.total):
+        number = job.numbers[index]
+        row = index + 1
+        try:
+            result = register.lookup(number)
+            if not result.found:
+                raise ValidationFailed(result.error or _("not found in the register."))
+            record = result.record
+            if record.pk in in_file:
+                raise ValidationFailed(_("the same right as row %(row)s.") % {"row": in_file[record.pk]})
+            in_file[record.pk] = row
+            if record.pk not in seen:
+                holding_ensure(organization=job.organization, record=record, basis=Holding.Basis.IMPORTED,
+                               actor=job.created_by)
+                seen.add(record.pk)
+                imported += 1
+        except DomainError as exc:
+            errors.append({"row": row, "number": number[:60], "message": str(exc.message)})
+        if row % progress_every == 0 or row == job.total:
+            PortfolioImport.objects.filter(pk=job.pk).update(processed=row, imported=imported, errors=errors)
+    PortfolioImport.objects.filter(pk=job.pk).update(status=PortfolioImport.Status.DONE, processed=job.total,
+                                                     imported=imported, errors=errors, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+# --- the portfolio page ------------------------------------------------------------------------------
+
+
+@dataclass
+class PortfolioFilters:
+    kind: str = ""
+    jurisdiction: str = ""
+    status: str = ""
+    expiry_year: int | None = None
+    sort: str = "expiry"
+
+
+@dataclass
+class PortfolioView:
+    holdings: list
+    total: int
+    by_status: dict
+    by_kind: dict
+    by_remaining: list  # [(label, count)]
+    fees_by_year: list  # [(year, {currency: minor})]
+    deadlines: list  # [(holding, FeeDue)] next 12 months
+    listed: dict = field(default_factory=dict)
+
+
+REMAINING_BUCKETS = [(1, "< 1"), (3, "1-3"), (5, "3-5"), (10, "5-10"), (20, "10-20"), (10_000, "> 20")]
+
+
+def portfolio(organization, filters: PortfolioFilters | None = None, *, today: datetime.date | None = None,
+              listed_record_ids=None) -> PortfolioView:
+    filters = filters or PortfolioFilters()
+    today = today or timezone.localdate()
+    qs = (Holding.objects.filter(organization=organization, ended_at__isnull=True)
+          .select_related("record").defer("record__raw", "record__abstract", "record__abstract_en", "snapshot"))
+    if filters.kind:
+        qs = qs.filter(record__kind=filters.kind)
+    if filters.jurisdiction:
+        qs = qs.filter(record__jurisdiction=filters.jurisdiction)
+    if filters.status:
+        qs = qs.filter(record__legal_status=filters.status)
+    if filters.expiry_year:
+        qs = qs.filter(record__expiry_date__year=filters.expiry_year)
+    order = {"expiry": ("record__expiry_date", "id"), "number": ("record__jurisdiction", "record__number"),
+             "title": ("record__title", "id"), "status": ("record__legal_status", "id")}.get(filters.sort)
+    holdings = list(qs.order_by(*(order or ("record__expiry_date", "id"))))
+    by_status, by_kind, remaining = Counter(), Counter(), Counter()
+    fees_by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    deadlines = []
+    horizon = today.replace(year=today.year + 1)
+    for h in holdings:
+        r = h.record
+        by_status[r.legal_status] += 1
+        by_kind[r.kind] += 1
+        left = remaining_term(r.expiry_date, today)
+        years = (left.days / 365.25) if left else 0
+        for limit, label in REMAINING_BUCKETS:
+            if years < limit:
+                remaining[label] += 1
+                break
+        for fee in fees_for(r, today=today, horizon_years=5):
+            if fee.due.year < today.year + 5:
+                fees_by_year[fee.due.year][fee.currency] += fee.amount_minor
+            if fee.due <= horizon and fee.grace_until >= today:
+                deadlines.append((h, fee))
+    deadlines.sort(key=lambda hf: hf[1].due)
+    for h in holdings:
+        h.listing_id = (listed_record_ids or {}).get(h.record_id)
+    years = [(y, dict(fees_by_year.get(y, {}))) for y in range(today.year, today.year + 5)]
+    return PortfolioView(holdings=holdings, total=len(holdings), by_status=dict(by_status), by_kind=dict(by_kind),
+                         by_remaining=[(label, remaining.get(label, 0)) for _l, label in REMAINING_BUCKETS],
+                         fees_by_year=years, deadlines=deadlines,
+                         listed={rid: lid for rid, lid in (listed_record_ids or {}).items()})
+
+
+def bar_chart_svg(pairs, *, width=360, height=160, unit="") -> str:
+    """A small server-rendered bar chart (no script, no CDN): [(label, value)]."""
+    from django.utils.html import escape
+
+    values = [v for _l, v in pairs] or [0]
+    top = max(values) or 1
+    n = max(1, len(pairs))
+    bar = (width - 20) / n
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="chart">']
+    for i, (label, value) in enumerate(pairs):
+        h = (height - 40) * value / top
+        x = 10 + i * bar
+        y = height - 24 - h
+        parts.append(f'<rect x="{x + 4:.1f}" y="{y:.1f}" width="{bar - 8:.1f}" height="{h:.1f}" rx="3" fill="#1d4ed8">'
+                     f'<title>{escape(str(label))}: {value:,}{escape(unit)}</title></rect>')
+        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" '
+                     f'fill="#374151">{escape(str(label))}</text>')
+        parts.append(f'<text x="{x + bar / 2:.1f}" y="{max(12, y - 4):.1f}" font-size="11" text-anchor="middle" '
+                     f'fill="#111827">{value:,}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --- export and calendar ---------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ["jurisdiction", "kind", "number", "title", "title_en", "owner_name", "legal_status", "filing_date",
+                  "grant_date", "expiry_date", "renewal_paid_through", "next_fee_due", "next_fee_amount",
+                  "next_fee_currency"]
+
+
+def export_rows(view: PortfolioView, *, today: datetime.date | None = None):
+    today = today or timezone.localdate()
+    next_fee = {}
+    for h, fee in view.deadlines:
+        next_fee.setdefault(h.pk, fee)
+    for h in view.holdings:
+        r = h.record
+        fee = next_fee.get(h.pk)
+        yield [r.jurisdiction, r.kind, r.number, r.title, r.title_en, r.owner_name, r.legal_status,
+               r.filing_date.isoformat() if r.filing_date else "", r.grant_date.isoformat() if r.grant_date else "",
+               r.expiry_date.isoformat() if r.expiry_date else "",
+               r.renewal_paid_through.isoformat() if r.renewal_paid_through else "",
+               fee.due.isoformat() if fee else "", f"{fee.amount_minor / 100:.2f}" if fee else "",
+               fee.currency if fee else ""]
+
+
+def export_csv(view) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in export_rows(view):
+        writer.writerow([("'" + c) if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_xlsx(view) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("portfolio")
+    sheet.append(EXPORT_COLUMNS)
+    for row in export_rows(view):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def calendar_feed_for(organization, *, renew=False) -> CalendarFeed:
+    feed = CalendarFeed.objects.filter(organization=organization).first()
+    if feed is None:
+        return CalendarFeed.objects.create(organization=organization, token=secrets.token_urlsafe(32))
+    if renew:
+        feed.token = secrets.token_urlsafe(32)
+        feed.save(update_fields=["token"])
+    return feed
+
+
+def calendar_ics(view: PortfolioView, *, name: str) -> bytes:
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", "-//ipex//portfolio deadlines//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    for h, fee in view.deadlines:
+        r = h.record
+        event = Event()
+        label_id = hashlib.sha1(fee.label.encode(), usedforsecurity=False).hexdigest()[:10]
+        event.add("uid", f"ipex-{h.pk}-{fee.due.isoformat()}-{label_id}@ipex")
+        event.add("summary", f"{r.jurisdiction} {r.number}: {fee.label} {fee.amount_minor / 100:,.2f} {fee.currency}")
+        event.add("dtstart", fee.due)
+        event.add("dtend", fee.due + datetime.timedelta(days=1))
+        event.add("description", f"{r.title}\n{fee.office}; late with surcharge until {fee.grace_until.isoformat()}"
+                                 f"\n{fee.source}")
+        cal.add_component(event)
+    return cal.to_ical()

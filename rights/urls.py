@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "rights"
+urlpatterns = [
+    path("", views.portfolio_page, name="portfolio"),
+    path("import/", views.portfolio_import, name="import"),
+    path("import/<int:pk>/", views.import_status, name="import_status"),
+    path("export.<str:fmt>", views.portfolio_export, name="export"),
+    path("calendar/", views.calendar_subscribe, name="calendar_subscribe"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("<int:pk>/sell/", views.sell_from_portfolio, name="sell"),
+]

@@ -1,0 +1,139 @@
+"""The holder's portfolio on the website: the page (filters, totals, charts, deadlines), the import
+with its progress bar, exports, the private calendar feed, and one click to list a right for sale."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import active_organization
+from core.errors import DomainError
+from core.permissions import is_member
+
+from . import portfolio as pf
+from .models import Alert, CalendarFeed, Holding, Jurisdiction, LegalStatus, PortfolioImport, RightKind
+
+
+def _org(request):
+    org = active_organization(request.user)
+    if org is None:
+        raise Http404
+    return org
+
+
+def _filters(request) -> pf.PortfolioFilters:
+    year = request.GET.get("expiry_year", "")
+    return pf.PortfolioFilters(
+        kind=request.GET.get("kind", "") if request.GET.get("kind") in RightKind.values else "",
+        jurisdiction=request.GET.get("jurisdiction", "") if request.GET.get("jurisdiction") in Jurisdiction.values
+        else "",
+        status=request.GET.get("status", "") if request.GET.get("status") in LegalStatus.values else "",
+        expiry_year=int(year) if year.isdigit() and 1900 < int(year) < 2200 else None,
+        sort=request.GET.get("sort", "expiry"))
+
+
+def _listed(org):
+    """Rights of this organization that are in a live listing: {record id: listing id}. listings owns
+    listings and answers (rights never imports it)."""
+    from core.events import ask
+
+    return ask("rights.listed_records", organization=org)
+
+
+@login_required
+def portfolio_page(request):
+    org = _org(request)
+    view = pf.portfolio(org, _filters(request), listed_record_ids=_listed(org))
+    alerts = list(Alert.objects.filter(organization=org, read_at__isnull=True).select_related("record")[:20])
+    charts = {
+        "remaining": mark_safe(pf.bar_chart_svg(view.by_remaining)),  # noqa: S308 (numbers and escaped labels)
+        "status": mark_safe(pf.bar_chart_svg([(LegalStatus(s).label, n) for s, n in sorted(view.by_status.items())])),  # noqa: S308
+        "fees": {currency: mark_safe(pf.bar_chart_svg([(y, round(amounts.get(currency, 0) / 100))  # noqa: S308
+                                                         for y, amounts in view.fees_by_year], unit=f" {currency}"))
+                 for currency in sorted({c for _y, a in view.fees_by_year for c in a})},
+    }
+    return render(request, "rights/portfolio.html", {
+        "org": org, "view": view, "alerts": alerts, "charts": charts, "filters": _filters(request),
+        "kinds": RightKind.choices, "jurisdictions": Jurisdiction.choices, "statuses": LegalStatus.choices,
+        "imports": PortfolioImport.objects.filter(organization=org).only("id", "status", "processed", "total",
+                                                                         "created_at", "source_name")[:3],
+        "feed": CalendarFeed.objects.filter(organization=org).first(),
+    })
+
+
+@login_required
+def portfolio_import(request):
+    org = _org(request)
+    error = ""
+    if request.method == "POST":
+        try:
+            numbers = pf.read_numbers(upload=request.FILES.get("file"), text=request.POST.get("numbers", ""))
+            job = pf.start_import(actor=request.user, organization=org, numbers=numbers,
+                                  source_name=getattr(request.FILES.get("file"), "name", "") or _("pasted list"))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return redirect("rights:import_status", pk=job.pk)
+    return render(request, "rights/import.html", {"org": org, "error": error})
+
+
+def _job(request, pk):
+    job = PortfolioImport.objects.filter(pk=pk).first()
+    if job is None or not is_member(request.user, job.organization):
+        raise Http404
+    return job
+
+
+@login_required
+def import_status(request, pk):
+    job = _job(request, pk)
+    template = "rights/_import_progress.html" if request.headers.get("HX-Request") else "rights/import_status.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def portfolio_export(request, fmt):
+    org = _org(request)
+    view = pf.portfolio(org, _filters(request))
+    if fmt == "xlsx":
+        response = HttpResponse(pf.export_xlsx(view), content_type="application/vnd.openxmlformats-officedocument."
+                                                                   "spreadsheetml.sheet")
+    else:
+        response = HttpResponse(pf.export_csv(view), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="portfolio.{fmt}"'
+    return response
+
+
+@login_required
+@require_POST
+def calendar_subscribe(request):
+    org = _org(request)
+    pf.calendar_feed_for(org, renew=request.POST.get("renew") == "1")
+    messages.success(request, _("Your calendar address is ready: add it to your calendar application."))
+    return redirect("rights:portfolio")
+
+
+def calendar_feed(request, token):
+    """Public by its secret token only (calendar applications cannot log in)."""
+    feed = CalendarFeed.objects.filter(token=token).select_related("organization").first()
+    if feed is None:
+        raise Http404
+    view = pf.portfolio(feed.organization)
+    return HttpResponse(pf.calendar_ics(view, name=f"{feed.organization.legal_name} · ipex"),
+                        content_type="text/calendar; charset=utf-8")
+
+
+@login_required
+def sell_from_portfolio(request, pk):
+    """One click to market: the listing wizard pre-filled with this right (or its live listing)."""
+    org = _org(request)
+    holding = Holding.objects.filter(pk=pk, organization=org, ended_at__isnull=True).first()
+    if holding is None:
+        raise Http404
+    listing_id = _listed(org).get(holding.record_id)
+    if listing_id:
+        return redirect(f"/sell/listings/{listing_id}/")
+    return redirect(f"/sell/?record={holding.record_id}")

@@ -1,0 +1,67 @@
+"""An organization uploads a 50-number CSV, watches the progress bar, sees the charts and the deadline
+list, subscribes to the calendar feed and lists one right for sale from the portfolio. Screenshots:
+desktop (en) and phone (zh) in test-results/."""
+
+import datetime
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from rights.models import PortfolioImport
+from rights.portfolio import run_import
+from tests.e2e.conftest import new_page
+from tests.factories import OrganizationFactory, make_member, register_record
+
+
+def test_portfolio_upload_progress_charts_calendar_and_sell(e2e_tenant, page, browser, url, shot, login, tmp_path):
+    org = OrganizationFactory(legal_name="清源大学技术转移中心", legal_name_en="Qingyuan University TTO")
+    holder = make_member(roles=(Role.SELLER,), org=org, email="pf-holder@e2e.test", language="en")
+    make_member(roles=(Role.SELLER,), org=org, email="pf-holder-zh@e2e.test", language="zh-hans")
+    today = timezone.localdate()
+    numbers = []
+    for i in range(50):
+        filing = (today + datetime.timedelta(days=20 + 7 * i)).replace(year=today.year - 3 - i % 8)
+        kind = "trademark" if i % 10 == 0 else "invention"
+        record = register_record(owner_name=org.legal_name, kind=kind, filing_date=filing,
+                                 grant_date=filing + datetime.timedelta(days=400),
+                                 renewal_paid_through=filing.replace(year=today.year) if kind != "trademark"
+                                 else None, expiry_date=(filing.replace(year=filing.year + (20 if kind != "trademark"
+                                                                                          else 10))))
+        numbers.append(record.number)
+    csv_file = tmp_path / "portfolio.csv"
+    csv_file.write_text("名称,专利号\n" + "\n".join(f"权利{i},{n}" for i, n in enumerate(numbers))
+                        + "\n坏号码,ZL201210379921.5\n", encoding="utf-8")
+
+    login(page, holder.email)
+    page.goto(url("/portfolio/"))
+    page.click("#import-link")
+    page.set_input_files("#id_file", str(csv_file))
+    page.click("#import-btn")
+    expect(page.locator("#import-progress progress")).to_be_visible()
+    shot(page, "pf-1-progress-desktop-en")
+    # The worker runs the import (here in the test process) while the page polls.
+    run_import(PortfolioImport.objects.get().pk, progress_every=10)
+    expect(page.locator("#import-progress")).to_contain_text("50 rights added", timeout=15000)
+    expect(page.locator("#import-progress")).to_contain_text("ZL201210379921.5")
+    shot(page, "pf-2-import-done-desktop-en")
+    page.get_by_role("link", name="See the portfolio").click()
+    expect(page.locator("svg.chart")).to_have_count(3)
+    expect(page.locator("#deadlines tbody tr").first).to_be_visible()
+    expect(page.locator("#portfolio-table tbody tr")).to_have_count(50)
+    page.click("#calendar-btn")
+    feed_url = page.locator("#calendar-url").inner_text()
+    ics = page.request.get(feed_url)
+    assert ics.ok
+    assert "BEGIN:VEVENT" in ics.text()
+    shot(page, "pf-3-portfolio-desktop-en")
+    page.locator("#portfolio-table a.btn").first.click()
+    expect(page.locator("#package .pkg-item")).to_have_count(1)
+    shot(page, "pf-4-sell-wizard-desktop-en")
+
+    phone = new_page(browser, phone=True)
+    login(phone, "pf-holder-zh@e2e.test")
+    phone.goto(url("/portfolio/"))
+    expect(phone.locator("h1")).to_contain_text("资产组合")
+    shot(phone, "pf-5-portfolio-phone-zh")
+    phone.context.close()
