@@ -79,8 +79,9 @@ def _create_filing(order: Order, *, attempt: int) -> TransferFiling:
         filing: TransferFiling = TransferFiling.objects.create(order=order, attempt=attempt, office="",
                                                                adapter="manual")
         return filing
-    filings = [TransferFiling.objects.create(order=order, attempt=attempt, office=office,
-                                             adapter=adapter_name_for(office)) for office in grouped]
+    filings: list[TransferFiling] = [TransferFiling.objects.create(order=order, attempt=attempt, office=office,
+                                                                   adapter=adapter_name_for(office))
+                                     for office in grouped]
     return filings[0]
 
 
