@@ -20,6 +20,7 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", core_views.notification_open, name="notification_open"),
     path("orders/", include("escrow.urls")),
     path("transfers/", include("transfers.urls")),
+    path("deals/", include("negotiation.urls")),
     path("api/", include("marketplace.api_urls")),
     path("", include("listings.urls")),
 ]

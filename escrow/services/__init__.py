@@ -19,11 +19,13 @@ from .core import ORDER_STEPS, lock_order, lock_order_and_listing, order_step
 from .disputes import order_dispute_answer, order_dispute_open, order_dispute_resolve, split_amounts
 from .margins import margin_amount_for, margin_forfeit, margin_pay_start, margin_return
 from .orders import (
+    AgreedDeal,
     order_auto_confirm,
     order_buyer_cancel,
     order_confirm_certificate,
     order_expire,
     order_place,
+    order_place_agreed,
     order_refund,
     order_seller_confirm,
     order_seller_decline,
@@ -40,7 +42,7 @@ from .payments import (
 
 __all__ = [
     "ORDER_STEPS", "lock_order", "lock_order_and_listing", "order_step",
-    "order_place", "order_seller_confirm", "order_seller_decline", "order_buyer_cancel", "order_expire",
+    "order_place", "AgreedDeal", "order_place_agreed", "order_seller_confirm", "order_seller_decline", "order_buyer_cancel", "order_expire",
     "order_confirm_certificate", "order_auto_confirm", "order_seller_default", "order_refund",
     "order_staff_cancel", "order_dispute_open", "order_dispute_resolve",
     "order_dispute_answer", "split_amounts",

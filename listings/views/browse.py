@@ -18,6 +18,7 @@ from core.errors import DomainError
 from .. import services
 from ..forms import SearchForm
 from ..models import Listing, RegisterRecord, RightKind, Watch
+from ..pricing import price_history
 from ..search import search_listings
 from ..selectors import listing_for_viewer
 
@@ -80,7 +81,9 @@ def detail(request, pk):
                and Watch.objects.filter(user=request.user, listing=listing).exists())
     return render(request, "listings/detail.html", {
         "listing": listing, "rights": list(listing.rights.all()), "watched": watched,
-        "is_seller_view": is_seller_view, "can_order": listing.state == Listing.State.PUBLISHED,
+        "is_seller_view": is_seller_view,
+        "can_order": listing.state == Listing.State.PUBLISHED and not listing.price_on_request,
+        "price_history": list(price_history(listing)[:10]),
     })
 
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "listings",
     "escrow",
     "transfers",
+    "negotiation",
     "marketplace.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -188,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "transfers-enforce-deadlines": {
         "task": "transfers.tasks.enforce_deadlines", "schedule": env.float("TRADE_DEADLINES_INTERVAL", default=300.0),
     },
+    "negotiation-expire-offers": {"task": "negotiation.tasks.expire_offers", "schedule": 300.0},
     "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
 }

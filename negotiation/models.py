@@ -1,0 +1,167 @@
+"""Negotiated deals (issue 14): offers and their rounds, the licences granted (with running royalty
+terms), questions on listings. An accepted offer becomes an escrowed order through escrow's services."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.tenancy import TenantOwned
+
+
+class Side(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    SELLER = "seller", _("Seller")
+
+
+class Offer(TenantOwned):
+    """One negotiation between a buyer organization and the seller of a listing: the current price and
+    terms (the last round) and whose turn it is. At most one open offer per listing and buyer."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    listing = models.ForeignKey("listings.Listing", on_delete=models.PROTECT, related_name="offers")
+    buyer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="offers_made")
+    seller_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="offers_received")
+    buyer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers_made",
+                                   help_text=_("The buyer's member who made the offer (the order's buyer)"))
+    seller_mandate = models.ForeignKey("accounts.Mandate", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", help_text=_("The broker's mandate, when a broker "
+                                                                     "negotiates for the seller"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    waiting_for = models.CharField(max_length=10, choices=Side.choices, default=Side.SELLER)
+    price_minor = models.PositiveBigIntegerField(_("price"))
+    currency = models.CharField(max_length=3)
+    terms = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    order = models.ForeignKey("escrow.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    close_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "listing", "buyer_org"], condition=models.Q(state="open"),
+                                    name="offer_one_open_per_buyer"),
+        ]
+        indexes = [models.Index(fields=["tenant", "state", "expires_at"]),
+                   models.Index(fields=["tenant", "listing", "-created_at"]),
+                   models.Index(fields=["tenant", "buyer_org", "-created_at"]),
+                   models.Index(fields=["tenant", "seller_org", "-created_at"])]
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+
+    def __str__(self):
+        return f"#{self.pk} {self.listing_id} {self.price_minor} {self.currency}"
+
+    def get_absolute_url(self):
+        return f"/deals/offers/{self.pk}/"
+
+    @property
+    def is_open(self):
+        return self.state == self.State.OPEN
+
+
+class OfferRound(TenantOwned):
+    """Each move of a negotiation, in order: the offer, every counter, the answer."""
+
+    class Kind(models.TextChoices):
+        OFFER = "offer", _("Offer")
+        COUNTER = "counter", _("Counter-offer")
+        ACCEPT = "accept", _("Accepted")
+        REJECT = "reject", _("Rejected")
+        WITHDRAW = "withdraw", _("Withdrawn")
+        EXPIRE = "expire", _("Expired")
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="rounds")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    acting_org = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", help_text=_("The organization that acted (a broker or the party)"))
+    price_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    terms = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("offer round")
+        verbose_name_plural = _("offer rounds")
+
+    def __str__(self):
+        return f"{self.offer_id} {self.kind}"
+
+
+class Question(TenantOwned):
+    """A buyer's question on a listing. Answered publicly (shown on the listing, the asker anonymised)
+    or privately (only the asker's organization sees the answer)."""
+
+    class Visibility(models.TextChoices):
+        PENDING = "pending", _("Not answered yet")
+        PUBLIC = "public", _("Answered publicly")
+        PRIVATE = "private", _("Answered privately")
+
+    listing = models.ForeignKey("listings.Listing", on_delete=models.CASCADE, related_name="questions")
+    asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asker_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("question"))
+    answer = models.TextField(_("answer"), blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PENDING)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "listing", "visibility"])]
+        ordering = ["-asked_at", "-id"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class Licence(TenantOwned):
+    """A licence granted through an order (negotiated or bought at the listed price), with its scope
+    and running-royalty terms. Recorded once the office records the licence contract."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Being recorded")
+        RECORDED = "recorded", _("Recorded by the office")
+        ENDED = "ended", _("Ended")
+
+    listing = models.ForeignKey("listings.Listing", on_delete=models.PROTECT, related_name="licences")
+    order = models.OneToOneField("escrow.Order", on_delete=models.PROTECT, related_name="+")
+    licensor_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    licensee_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="licences_held")
+    exclusive = models.BooleanField(default=False)
+    territory = models.CharField(max_length=200, blank=True)
+    field_of_use = models.CharField(max_length=200, blank=True)
+    term_months = models.PositiveIntegerField(null=True, blank=True)
+    sublicensing = models.BooleanField(default=False)
+    royalty_bps = models.PositiveIntegerField(default=0)
+    royalty_base = models.CharField(max_length=30, blank=True)
+    royalty_period = models.CharField(max_length=10, blank=True)
+    royalty_minimum_minor = models.PositiveBigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "listing", "state"])]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
+
+    def __str__(self):
+        return f"{self.licensor_org} → {self.licensee_org} ({self.territory or '-'})"

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "negotiation"
+
+urlpatterns = [
+    path("", views.offer_list, name="offers"),
+    path("listings/<int:pk>/", views.listing_deal, name="listing"),
+    path("listings/<int:pk>/offer/", views.offer_new, name="offer_new"),
+    path("listings/<int:pk>/price/", views.price_change, name="price_change"),
+    path("listings/<int:pk>/ask/", views.question_new, name="question_new"),
+    path("questions/<int:pk>/answer/", views.question_answer_view, name="question_answer"),
+    path("offers/<int:pk>/", views.offer_detail, name="offer"),
+    path("offers/<int:pk>/<str:action>/", views.offer_action, name="offer_action"),
+    path("mandates/", views.mandate_list, name="mandates"),
+    path("mandates/<int:pk>/<str:action>/", views.mandate_action, name="mandate_action"),
+]
