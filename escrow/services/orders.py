@@ -113,10 +113,10 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
         raise Conflict(_(RACE_LOST))
     if locked.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
-    if holds and Order.objects.filter(listing=locked, state__in=LIVE_STATES).exists():
-        raise Conflict(_("Licences of this listing are being granted; it cannot be sold whole now."))
     if not holds or locked.deal_type == Listing.DealType.EXCLUSIVE_LICENCE:
         _licence_slot_check(locked, agreed)
+    if holds and Order.objects.filter(listing=locked, state__in=LIVE_STATES).exists():
+        raise Conflict(_("Licences of this listing are being granted; it cannot be sold whole now."))
     now = timezone.now()
     price_minor = agreed.price_minor if agreed is not None else locked.price_minor
     if price_minor <= 0:

@@ -3,5 +3,6 @@
 from .accounts import *  # noqa: F403
 from .escrow import *  # noqa: F403
 from .listings import *  # noqa: F403
+from .negotiation import *  # noqa: F403
 from .partners import *  # noqa: F403
 from .transfers import *  # noqa: F403
