@@ -48,9 +48,10 @@ def test_a_non_exclusive_licence_is_sold_to_three_licensees_each_recorded(tenant
     assert all(not o.holds_listing for o in orders)
     listing.refresh_from_db()
     assert listing.state == Listing.State.PUBLISHED
-    assert orders[0].terms["royalty_bps"] == 300 and orders[0].terms["royalty_period"] == "quarter"
+    assert orders[0].terms["royalty_bps"] == 300
+    assert orders[0].terms["royalty_period"] == "quarter"
     # and each completes: the licence is recorded when the office records it, the listing stays published
-    for (offer, buyer), order in zip(deals, orders, strict=True):
+    for (_offer, buyer), order in zip(deals, orders, strict=True):
         done = drive_to_completion(order, seller, buyer)
         assert done.state == OrderState.COMPLETED
         assert ledger.escrow_balance(done) == 0

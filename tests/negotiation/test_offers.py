@@ -34,7 +34,8 @@ def test_offer_counter_accept_places_the_escrowed_order_at_the_agreed_price(tena
     order = offer.order
     assert offer.state == Offer.State.ACCEPTED
     assert (order.price_minor, order.currency, order.state) == (900_000, "CNY", OrderState.PLACED)
-    assert order.buyer_org == offer.buyer_org and order.seller_org == listing.seller_org
+    assert order.buyer_org == offer.buyer_org
+    assert order.seller_org == listing.seller_org
     assert order.terms["offer"] == offer.pk
     quote = fees.quote(tenant=tenant, price_minor=900_000, currency="CNY")
     assert (order.buyer_fee_minor, order.seller_commission_minor) == (quote.buyer_fee_minor, quote.seller_commission_minor)
@@ -109,7 +110,8 @@ def test_an_offer_on_a_reserved_listing_is_refused_and_an_accept_after_a_direct_
     with pytest.raises(Conflict, match="moment ago"):
         s.offer_make(listing=listing, actor=make_member(), price_minor=900_000, currency="CNY")
     offer.refresh_from_db()
-    assert offer.is_open and offer.order is None
+    assert offer.is_open
+    assert offer.order is None
     assert Order.objects.count() == 1
 
 
