@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "DisbursementStateEnum": "escrow.models.Disbursement.State",
         "DisbursementKindEnum": "escrow.models.Disbursement.Kind",
         "RightKindEnum": "listings.models.RightKind",
+        "OfferStateEnum": "negotiation.models.Offer.State",
     },
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},

@@ -45,7 +45,15 @@ def a_world(tenant, settings):
     endpoint = WebhookEndpointFactory(organization=org_a, url="https://a.example.com/h")
     document = TransferDocument.objects.filter(order=order).first()
     key_a, secret_a = make_api_key(organization=org_a)
-    return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a}
+    # an offer organization A made (as buyer) on another seller's listing
+    from negotiation.services import offer_make
+    from tests.factories import offer_listing
+
+    offer_on, _seller = offer_listing()
+    offer = offer_make(listing=offer_on, actor=buyer, price_minor=900_000, currency=offer_on.currency)
+    Listing.objects.filter(pk=offer_on.pk).update(state=Listing.State.RESERVED)  # not in the market's lists
+    return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
+            "offer": offer}
 
 
 def ids_of(world, path):
@@ -65,6 +73,8 @@ def ids_of(world, path):
     }
     if path in values:
         return values[path]
+    if path.startswith("/api/v1/offers/{id}"):
+        return {"id": world["offer"].pk}
     if path.startswith("/api/v1/orders/{reference}"):
         return {"reference": world["order"].reference}
     raise AssertionError(f"add {path} to ids_of() in the tenant-isolation test")
