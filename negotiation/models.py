@@ -4,6 +4,7 @@ terms), questions on listings. An accepted offer becomes an escrowed order throu
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.tenancy import TenantOwned
 
@@ -18,11 +19,11 @@ class Offer(TenantOwned):
     terms (the last round) and whose turn it is. At most one open offer per listing and buyer."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        ACCEPTED = "accepted", _("Accepted")
-        REJECTED = "rejected", _("Rejected")
-        EXPIRED = "expired", _("Expired")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        OPEN = "open", _("Under negotiation")
+        ACCEPTED = "accepted", pgettext_lazy("offer state", "Accepted")
+        REJECTED = "rejected", pgettext_lazy("offer state", "Rejected")
+        EXPIRED = "expired", pgettext_lazy("offer state", "Expired")
+        WITHDRAWN = "withdrawn", pgettext_lazy("offer state", "Withdrawn")
 
     listing = models.ForeignKey("listings.Listing", on_delete=models.PROTECT, related_name="offers")
     buyer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="offers_made")

@@ -183,7 +183,7 @@ def offer_detail(request, pk):
         "royalty_period": offer.terms.get("royalty_period") or "year",
         "royalty_minimum": _major(offer.terms.get("royalty_minimum_minor") or 0, offer.currency)})
     return render(request, "negotiation/offer_detail.html", {
-        "offer": offer, "side": side, "mandate": mandate or offer.seller_mandate, "expired": expired,
+        "offer": offer, "side": side, "acting_mandate": mandate, "expired": expired,
         "my_turn": offer.is_open and not expired and side == offer.waiting_for,
         "can_withdraw": offer.is_open and not expired and side is not None and side != offer.waiting_for,
         "rounds": offer.rounds.select_related("acting_org", "actor").all(), "form": form,
