@@ -20,8 +20,8 @@ from accounts.selectors import active_organization, user_organizations
 from core.errors import DomainError
 from core.permissions import is_member
 from listings.models import Listing
-from listings.pricing import listing_change_price, price_history
 from listings.selectors import listing_for_viewer
+from listings.services.pricing import listing_change_price, price_history
 
 from . import selectors, services
 from .forms import AnswerForm, MandateForm, OfferForm, PriceForm, QuestionForm

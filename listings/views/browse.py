@@ -18,9 +18,9 @@ from core.errors import DomainError
 from .. import services
 from ..forms import SearchForm
 from ..models import Listing, RegisterRecord, RightKind, Watch
-from ..pricing import price_history
 from ..search import search_listings
 from ..selectors import listing_for_viewer
+from ..services.pricing import price_history
 
 CARD_FIELDS_DEFER = ("search_document", "description", "verification", "numbers", "class_keys")
 

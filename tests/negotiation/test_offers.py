@@ -11,7 +11,7 @@ from escrow import fees
 from escrow import services as escrow
 from escrow.models import Order, OrderState
 from listings.models import Listing, PriceChange
-from listings.pricing import listing_change_price
+from listings.services.pricing import listing_change_price
 from negotiation import services as s
 from negotiation.models import Offer, OfferRound
 from negotiation.tasks import expire_offers

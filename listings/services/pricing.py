@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from core.permissions import is_member
-
-from .models import Listing, PriceChange
+from listings.models import Listing, PriceChange
 
 # The price can change while the listing is not yet sold nor held by an order.
 PRICE_EDITABLE_STATES = (Listing.State.DRAFT, Listing.State.REJECTED, Listing.State.SUBMITTED,
