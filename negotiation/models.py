@@ -166,3 +166,68 @@ class Licence(TenantOwned):
 
     def __str__(self):
         return f"{self.licensor_org} → {self.licensee_org} ({self.territory or '-'})"
+
+
+def dataroom_path(instance, filename):
+    return f"t{instance.tenant_id}/dataroom/{instance.listing_id}/{instance.sha256[:16]}-{filename[-80:]}"
+
+
+class DataRoomDocument(TenantOwned):
+    """A document in a listing's data room (claim charts, technical disclosure, encumbrance papers,
+    licences in force). Never changed once stored: viewers get a watermarked copy."""
+
+    listing = models.ForeignKey("listings.Listing", on_delete=models.CASCADE, related_name="dataroom_documents")
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(upload_to=dataroom_path)
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("data room document")
+        verbose_name_plural = _("data room documents")
+
+    def __str__(self):
+        return self.title
+
+
+class NdaAcceptance(TenantOwned):
+    """A buyer organization accepted the exchange's NDA for a listing's data room, recorded like a
+    signature: typed name, explicit consent, IP address, and the SHA-256 of the NDA text accepted."""
+
+    listing = models.ForeignKey("listings.Listing", on_delete=models.CASCADE, related_name="nda_acceptances")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    typed_name = models.CharField(max_length=150)
+    consent = models.BooleanField(default=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    text_sha256 = models.CharField(max_length=64)
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "listing", "organization"], name="nda_once_per_org")]
+        verbose_name = _("NDA acceptance")
+        verbose_name_plural = _("NDA acceptances")
+
+    def __str__(self):
+        return f"{self.organization} · {self.listing_id}"
+
+
+class DocumentView(TenantOwned):
+    """Who opened which data-room document, when (the seller sees this)."""
+
+    document = models.ForeignKey(DataRoomDocument, on_delete=models.CASCADE, related_name="views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", null=True, on_delete=models.PROTECT, related_name="+")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    viewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-viewed_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "document", "-viewed_at"])]
+        verbose_name = _("document opened")
+        verbose_name_plural = _("documents opened")

@@ -23,9 +23,9 @@ from listings.models import Listing
 from listings.selectors import listing_for_viewer
 from listings.services.pricing import listing_change_price, price_history
 
-from . import selectors, services
+from . import dataroom, selectors, services
 from .forms import AnswerForm, MandateForm, OfferForm, PriceForm, QuestionForm
-from .models import Offer, Question
+from .models import DataRoomDocument, Offer, Question
 
 
 def _fail(request, exc: DomainError):
@@ -70,7 +70,73 @@ def listing_deal(request, pk):
         "licences": selectors.licences_of_listing(listing) if seller_side else [],
         "can_offer": (request.user.is_authenticated and not seller_side and listing.takes_offers
                       and listing.state == Listing.State.PUBLISHED and open_offer is None),
+        **_dataroom_context(request, listing, seller_side),
     })
+
+
+def _dataroom_context(request, listing, seller_side):
+    may_open = seller_side or (request.user.is_authenticated and dataroom.may_open(request.user, listing)[0])
+    documents = list(DataRoomDocument.objects.filter(listing=listing)) if may_open or seller_side else []
+    return {
+        "dataroom_count": DataRoomDocument.objects.filter(listing=listing).count(),
+        "dataroom_documents": documents, "dataroom_open": may_open, "nda_text": dataroom.nda_text(),
+        "dataroom_views": list(dataroom.views_of(listing)[:50]) if seller_side else [],
+    }
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+@login_required
+@require_POST
+def dataroom_upload_view(request, pk):
+    listing = _listing(request, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file (PDF, PNG or JPEG)."))
+        return redirect("negotiation:listing", pk=pk)
+    try:
+        dataroom.dataroom_upload(listing=listing, actor=request.user, file=upload, title=request.POST.get("title", ""))
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("The document is in the data room."))
+    return redirect("negotiation:listing", pk=pk)
+
+
+@login_required
+@require_POST
+def nda_accept_view(request, pk):
+    listing = _listing(request, pk)
+    try:
+        dataroom.nda_accept(listing=listing, actor=request.user, typed_name=request.POST.get("typed_name", ""),
+                            consent=request.POST.get("consent") == "yes", ip_address=_ip(request),
+                            user_agent=request.headers.get("User-Agent", ""))
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("NDA accepted: the data room is open to your organization."))
+    return redirect("negotiation:listing", pk=pk)
+
+
+@login_required
+def dataroom_document(request, pk):
+    from django.http import HttpResponse
+
+    document = DataRoomDocument.objects.select_related("listing__seller_org").filter(pk=pk).first()
+    if document is None:
+        raise Http404
+    try:
+        data, content_type, filename = dataroom.document_open(document=document, actor=request.user,
+                                                              ip_address=_ip(request))
+    except DomainError:
+        raise Http404 from None
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _major(minor, currency):
