@@ -231,3 +231,48 @@ class DocumentView(TenantOwned):
         indexes = [models.Index(fields=["tenant", "document", "-viewed_at"])]
         verbose_name = _("document opened")
         verbose_name_plural = _("documents opened")
+
+
+class Conversation(TenantOwned):
+    """The private conversation of one buyer organization with the seller (and its broker) about one
+    listing. Escrow staff may read it when a dispute needs it."""
+
+    listing = models.ForeignKey("listings.Listing", on_delete=models.CASCADE, related_name="conversations")
+    buyer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "listing", "buyer_org"], name="conversation_once")]
+        ordering = ["-last_message_at", "-id"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+
+    def __str__(self):
+        return f"{self.listing_id} · {self.buyer_org}"
+
+    def get_absolute_url(self):
+        return f"/deals/conversations/{self.pk}/"
+
+
+def message_path(instance, filename):
+    return f"t{instance.tenant_id}/conversations/{instance.conversation_id}/{filename[-80:]}"
+
+
+class Message(TenantOwned):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    body = models.TextField(_("message"))
+    attachment = models.FileField(upload_to=message_path, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self):
+        return self.body[:60]

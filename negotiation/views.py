@@ -23,9 +23,9 @@ from listings.models import Listing
 from listings.selectors import listing_for_viewer
 from listings.services.pricing import listing_change_price, price_history
 
-from . import dataroom, selectors, services
+from . import conversations, dataroom, selectors, services
 from .forms import AnswerForm, MandateForm, OfferForm, PriceForm, QuestionForm
-from .models import DataRoomDocument, Offer, Question
+from .models import Conversation, DataRoomDocument, Message, Offer, Question
 
 
 def _fail(request, exc: DomainError):
@@ -71,6 +71,7 @@ def listing_deal(request, pk):
         "can_offer": (request.user.is_authenticated and not seller_side and listing.takes_offers
                       and listing.state == Listing.State.PUBLISHED and open_offer is None),
         **_dataroom_context(request, listing, seller_side),
+        "conversations": list(conversations.conversations_of_listing(listing)) if seller_side else [],
     })
 
 
@@ -346,3 +347,50 @@ def mandate_action(request, pk, action):
 
 
 __all__ = ["Offer"]
+
+
+# --- private conversations ---------------------------------------------------------------------------
+
+@login_required
+def conversation_start(request, pk):
+    listing = _listing(request, pk)
+    try:
+        conversation = conversations.conversation_for(listing=listing, actor=request.user)
+    except DomainError as exc:
+        _fail(request, exc)
+        return redirect("negotiation:listing", pk=pk)
+    return redirect(conversation)
+
+
+@login_required
+def conversation_detail(request, pk):
+    conversation = Conversation.objects.select_related("listing__seller_org", "buyer_org").filter(pk=pk).first()
+    if conversation is None:
+        raise Http404
+    side, _org = conversations.side_in(request.user, conversation)
+    if side is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            conversations.message_send(conversation=conversation, actor=request.user, body=request.POST.get("body", ""),
+                                       file=request.FILES.get("file"))
+        except DomainError as exc:
+            _fail(request, exc)
+        return redirect(conversation)
+    return render(request, "negotiation/conversation.html", {
+        "conversation": conversation, "side": side,
+        "messages_list": conversation.messages.select_related("author", "author_org").all()})
+
+
+@login_required
+def message_attachment(request, pk):
+    from django.http import FileResponse
+
+    message = Message.objects.select_related("conversation__listing__seller_org", "conversation__buyer_org").filter(
+        pk=pk).first()
+    if message is None or not message.attachment or conversations.side_in(request.user, message.conversation)[0] is None:
+        raise Http404
+    response = FileResponse(message.attachment.open("rb"), content_type=message.attachment_type)
+    response["Content-Disposition"] = "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
