@@ -265,6 +265,7 @@ class Payment(TenantOwned):
     class Purpose(models.TextChoices):
         ORDER = "order", _("Order payment")
         MARGIN = "margin", _("Listing margin")
+        ROYALTY = "royalty", _("Running royalty")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")

@@ -276,3 +276,42 @@ class Message(TenantOwned):
 
     def __str__(self):
         return self.body[:60]
+
+
+class RoyaltyReport(TenantOwned):
+    """One reporting period of a licence's running royalty: the licensee reports its base (sales or
+    units) by `report_due`; the platform invoices the royalty (rate × base, at least the minimum);
+    the licensee pays it through escrow by `payment_due`, and it is paid on to the licensor. A missed
+    report or payment is a deadline like the others (beat marks it overdue and tells both parties)."""
+
+    class State(models.TextChoices):
+        DUE = "due", _("Report due")
+        INVOICED = "invoiced", _("Invoiced, payment due")
+        PAID = "paid", _("Paid")
+        REPORT_OVERDUE = "report_overdue", _("Report overdue")
+        PAYMENT_OVERDUE = "payment_overdue", _("Payment overdue")
+
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="royalty_reports")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    report_due = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DUE)
+    base_minor = models.PositiveBigIntegerField(null=True, blank=True, help_text=_("Reported sales (minor units)"))
+    units = models.PositiveBigIntegerField(null=True, blank=True)
+    royalty_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    payment_due = models.DateTimeField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=30, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reported_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "licence", "period_start"], name="royalty_period_once")]
+        indexes = [models.Index(fields=["tenant", "state", "report_due"])]
+        ordering = ["period_start", "id"]
+        verbose_name = _("royalty report")
+        verbose_name_plural = _("royalty reports")
+
+    def __str__(self):
+        return f"{self.licence_id} {self.period_start}–{self.period_end}"

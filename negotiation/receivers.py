@@ -4,25 +4,33 @@ rights app); a licence order cancelled or refunded ends its licence."""
 
 from django.utils import timezone
 
-from core.events import emit, receiver_for_events
+from core.events import emit, on
 
 from .models import Licence
 
 
-@receiver_for_events
-def on_order_state_changed(*, tenant, event, organization_ids, data):
-    if event != "order.state_changed":
-        return
+@on("royalty.paid")
+def on_royalty_paid(*, tenant, data, payment=None, **_objects):
+    from .royalties import royalty_paid
+
+    royalty_paid(payment_reference=data.get("payment", ""))
+
+
+@on("order.state_changed")
+def on_order_state_changed(*, tenant, data, order=None, **_objects):
     target = data.get("to")
     if target not in ("transfer_approved", "cancelled", "refunded"):
         return
-    licence = Licence.objects.filter(tenant=tenant, order__reference=data.get("order")).select_related(
+    licence = Licence.objects.filter(order=order).select_related(
         "order", "licensor_org", "licensee_org").first()
     if licence is None:
         return
     if target == "transfer_approved" and licence.state == Licence.State.PENDING:
         licence.state, licence.recorded_at = Licence.State.RECORDED, timezone.now()
         licence.save(update_fields=["state", "recorded_at"])
+        from .royalties import royalty_open_period
+
+        royalty_open_period(licence)  # the first reporting period of a running royalty
         # the rights app (issue 12) records the licence on the right when it listens to this event
         emit("licence.recorded", organizations=[licence.licensor_org, licence.licensee_org],
              data={"order": licence.order.reference, "listing": licence.listing_id, "exclusive": licence.exclusive,

@@ -19,6 +19,9 @@ urlpatterns = [
     path("messages/<int:pk>/attachment/", views.message_attachment, name="message_attachment"),
     path("offers/<int:pk>/", views.offer_detail, name="offer"),
     path("offers/<int:pk>/<str:action>/", views.offer_action, name="offer_action"),
+    path("licences/<int:pk>/", views.licence_detail, name="licence"),
+    path("royalties/<int:pk>/report/", views.royalty_report_view, name="royalty_report"),
+    path("royalties/<int:pk>/pay/", views.royalty_pay_view, name="royalty_pay"),
     path("mandates/", views.mandate_list, name="mandates"),
     path("mandates/<int:pk>/<str:action>/", views.mandate_action, name="mandate_action"),
 ]

@@ -23,9 +23,9 @@ from listings.models import Listing
 from listings.selectors import listing_for_viewer
 from listings.services.pricing import listing_change_price, price_history
 
-from . import conversations, dataroom, selectors, services
+from . import conversations, dataroom, royalties, selectors, services
 from .forms import AnswerForm, MandateForm, OfferForm, PriceForm, QuestionForm
-from .models import Conversation, DataRoomDocument, Message, Offer, Question
+from .models import Conversation, DataRoomDocument, Licence, Message, Offer, Question, RoyaltyReport
 
 
 def _fail(request, exc: DomainError):
@@ -394,3 +394,58 @@ def message_attachment(request, pk):
     response["Content-Disposition"] = "attachment"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- licences and running royalties -----------------------------------------------------------------
+
+def _licence_for(user, pk):
+    licence = Licence.objects.select_related("listing", "order", "licensor_org", "licensee_org").filter(pk=pk).first()
+    if licence is None or not (is_member(user, licence.licensee_org) or is_member(user, licence.licensor_org)):
+        raise Http404
+    return licence
+
+
+@login_required
+def licence_detail(request, pk):
+    licence = _licence_for(request.user, pk)
+    return render(request, "negotiation/licence.html", {
+        "licence": licence, "reports": royalties.reports_of(licence),
+        "is_licensee": is_member(request.user, licence.licensee_org)})
+
+
+@login_required
+@require_POST
+def royalty_report_view(request, pk):
+    report = RoyaltyReport.objects.select_related("licence").filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    licence = _licence_for(request.user, report.licence_id)
+    from .forms import MoneyField
+
+    try:
+        base = MoneyField(currency=licence.currency).clean(request.POST.get("base", ""))
+        royalties.royalty_report(report=report, actor=request.user, base_minor=base if base is not None else -1)
+    except DomainError as exc:
+        _fail(request, exc)
+    except Exception as exc:  # noqa: BLE001 - a form error (ValidationError) becomes a message
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, _("Reported: the royalty due is invoiced."))
+    return redirect("negotiation:licence", pk=licence.pk)
+
+
+@login_required
+@require_POST
+def royalty_pay_view(request, pk):
+    from escrow.payments import get_provider
+
+    report = RoyaltyReport.objects.select_related("licence__order").filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    licence = _licence_for(request.user, report.licence_id)
+    try:
+        payment = royalties.royalty_pay_start(report=report, actor=request.user, provider="simulated")
+    except DomainError as exc:
+        _fail(request, exc)
+        return redirect("negotiation:licence", pk=licence.pk)
+    return redirect(get_provider("simulated").checkout_url(payment, request=request))

@@ -38,6 +38,7 @@ from .payments import (
     disbursement_mark_paid,
     payment_event_apply,
     payment_start,
+    royalty_payment_start,
 )
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     "order_confirm_certificate", "order_auto_confirm", "order_seller_default", "order_refund",
     "order_staff_cancel", "order_dispute_open", "order_dispute_resolve",
     "order_dispute_answer", "split_amounts",
-    "payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
+    "payment_start", "royalty_payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
     "disbursement_mark_paid",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",
 ]

@@ -190,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.enforce_deadlines", "schedule": env.float("TRADE_DEADLINES_INTERVAL", default=300.0),
     },
     "negotiation-expire-offers": {"task": "negotiation.tasks.expire_offers", "schedule": 300.0},
+    "negotiation-royalty-deadlines": {"task": "negotiation.tasks.enforce_royalty_deadlines", "schedule": 3600.0},
     "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
 }
