@@ -10,8 +10,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0003_broker_mandates'),
-        ('escrow', '0004_negotiated_terms_licences_brokers'),
+        ('accounts', '0004_broker_mandates'),
+        ('escrow', '0005_negotiated_terms_licences_brokers'),
         ('listings', '0008_pricing_offers_licence_scope'),
         ('marketplace', '0002_cache_table'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_broker_mandates'),
+        ('accounts', '0004_broker_mandates'),
         ('listings', '0008_pricing_offers_licence_scope'),
         ('marketplace', '0002_cache_table'),
         ('negotiation', '0001_initial'),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_initial'),
+        ('accounts', '0003_payout_details_name_lock'),
         ('marketplace', '0002_cache_table'),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escrow', '0004_negotiated_terms_licences_brokers'),
+        ('escrow', '0005_negotiated_terms_licences_brokers'),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_broker_mandates'),
-        ('escrow', '0003_ledger_triggers'),
+        ('accounts', '0004_broker_mandates'),
+        ('escrow', '0004_bank_accounts_disputes_split'),
         ('listings', '0008_pricing_offers_licence_scope'),
         ('marketplace', '0002_cache_table'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
