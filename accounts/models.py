@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -234,3 +235,55 @@ class OrganizationDocument(TenantOwned):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.organization}"
+
+
+class Mandate(TenantOwned):
+    """A broker organization acts for a principal (seller or buyer) within a scope: the listings (or all
+    the principal's listings; wants later), a commission rate and a term. Proposed by the broker,
+    in force once a member of the principal accepts it on the site (audited); revocable by either."""
+
+    class Side(models.TextChoices):
+        SELLER = "seller", _("For the seller")
+        BUYER = "buyer", _("For the buyer")
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Awaiting the principal")
+        ACTIVE = "active", _("In force")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Revoked")
+
+    principal_org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="mandates_given")
+    broker_org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="mandates_held")
+    side = models.CharField(_("acts"), max_length=10, choices=Side.choices, default=Side.SELLER)
+    all_listings = models.BooleanField(_("all the principal's listings"), default=False)
+    listing_ids = ArrayField(models.PositiveBigIntegerField(), default=list, blank=True,
+                             help_text=_("The listings the broker may negotiate (when not all)"))
+    want_ids = ArrayField(models.PositiveBigIntegerField(), default=list, blank=True)
+    commission_bps = models.PositiveIntegerField(_("commission (basis points of the price)"), default=0)
+    may_sign = models.BooleanField(_("may sign papers"), default=False)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "broker_org", "state"]),
+                   models.Index(fields=["tenant", "principal_org", "state"])]
+        constraints = [models.CheckConstraint(condition=models.Q(commission_bps__lte=5000), name="mandate_commission_max"),
+                       models.CheckConstraint(condition=~models.Q(principal_org=models.F("broker_org")),
+                                              name="mandate_not_self")]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("mandate")
+        verbose_name_plural = _("mandates")
+
+    def __str__(self):
+        return f"{self.broker_org} → {self.principal_org}"
+
+    def covers_listing(self, listing_id) -> bool:
+        return self.all_listings or int(listing_id) in {int(i) for i in self.listing_ids}
+
+    def in_force(self, today) -> bool:
+        return self.state == self.State.ACTIVE and self.starts_on <= today <= self.ends_on

@@ -63,6 +63,15 @@ class Order(FSMModelMixin, TenantOwned):
         ("assignment", _("Assignment")), ("exclusive_licence", _("Exclusive licence")),
         ("non_exclusive_licence", _("Non-exclusive licence"))])
     payment_method = models.CharField(_("payment method"), max_length=20, blank=True)
+    # A negotiated deal (issue 14): the agreed terms (licence scope, royalty, ...) snapshotted when placed.
+    terms = models.JSONField(default=dict, blank=True)
+    # False for licence orders that do not take the listing off the market (non-exclusive licences, exclusive
+    # licences of one territory/field): the listing stays published and several such orders may be live.
+    holds_listing = models.BooleanField(default=True)
+    # A broker acting for the seller under a mandate: its commission is split out of the seller's payout.
+    broker_org = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="orders_brokered")
+    broker_commission_minor = models.PositiveBigIntegerField(default=0)
 
     # Deadlines (from the tenant's schedule, set as each step starts).
     seller_confirm_due = models.DateTimeField(null=True, blank=True)
@@ -83,7 +92,8 @@ class Order(FSMModelMixin, TenantOwned):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "listing"], condition=models.Q(state__in=LIVE_STATES), name="order_one_live_per_listing"
+                fields=["tenant", "listing"], condition=models.Q(state__in=LIVE_STATES, holds_listing=True),
+                name="order_one_live_per_listing"
             ),
             models.UniqueConstraint(fields=["tenant", "reference"], name="order_reference_unique"),
         ]
@@ -111,8 +121,12 @@ class Order(FSMModelMixin, TenantOwned):
 
     @property
     def payout_minor(self) -> int:
-        """What the seller receives on release: price minus commission."""
-        return self.price_minor - self.seller_commission_minor
+        """What the seller receives on release: price minus commission (and minus its broker's commission)."""
+        return self.price_minor - self.seller_commission_minor - self.broker_commission_minor
+
+    @property
+    def is_licence(self) -> bool:
+        return bool(self.deal_type) and self.deal_type != "assignment"
 
     @property
     def is_live(self):
@@ -261,6 +275,7 @@ class Payment(TenantOwned):
         ORDER = "order", _("Order payment")
         MARGIN = "margin", _("Listing margin")
         DEPOSIT = "deposit", _("Bidder deposit")
+        ROYALTY = "royalty", _("Running royalty")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")

@@ -40,6 +40,11 @@ class Listing(FSMModelMixin, TenantOwned):
         EXCLUSIVE_LICENCE = "exclusive_licence", _("Exclusive licence")
         NON_EXCLUSIVE_LICENCE = "non_exclusive_licence", _("Non-exclusive licence")
 
+    class Pricing(models.TextChoices):
+        FIXED = "fixed", _("Fixed price")
+        OFFERS = "offers", _("Fixed price, offers welcome")
+        ON_REQUEST = "on_request", _("Price on request")
+
     seller_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="listings",
                                    verbose_name=_("seller"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
@@ -53,6 +58,16 @@ class Listing(FSMModelMixin, TenantOwned):
     licence_term_months = models.PositiveIntegerField(_("licence term (months)"), null=True, blank=True)
     licence_territory = models.CharField(_("licence territory"), max_length=200, blank=True,
                                          validators=[validate_single_line])
+    # Negotiation (issue 14): how the price is set, and licences' field of use, cap and sublicensing.
+    pricing = models.CharField(_("pricing"), max_length=12, choices=Pricing.choices, default=Pricing.FIXED)
+    offer_floor_minor = models.PositiveBigIntegerField(
+        _("lowest offer considered"), null=True, blank=True,
+        help_text=_("Offers below this are refused automatically (empty: no floor)"))
+    licence_field = models.CharField(_("field of use"), max_length=200, blank=True)
+    licence_cap = models.PositiveIntegerField(
+        _("most licensees"), null=True, blank=True,
+        help_text=_("Non-exclusive licences: how many licensees at most (empty: no limit)"))
+    licence_sublicensing = models.BooleanField(_("sublicensing allowed"), default=False)
     industry_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True, verbose_name=_("industry tags"))
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
     featured = models.BooleanField(_("featured"), default=False)
@@ -133,6 +148,18 @@ class Listing(FSMModelMixin, TenantOwned):
     @property
     def remaining(self):
         return remaining_term(self.expiry_date)
+
+    @property
+    def is_licence(self):
+        return self.deal_type != self.DealType.ASSIGNMENT
+
+    @property
+    def takes_offers(self):
+        return self.pricing in (self.Pricing.OFFERS, self.Pricing.ON_REQUEST)
+
+    @property
+    def price_on_request(self):
+        return self.pricing == self.Pricing.ON_REQUEST
 
     # Transitions hold only in-memory checks; listings/services.py does lock, actor, save, audit.
     @transition(field=state, source=[State.DRAFT, State.REJECTED], target=State.SUBMITTED)
@@ -254,6 +281,29 @@ class Watch(TenantOwned):
 
     def __str__(self):
         return f"{self.user} · {self.listing}"
+
+
+class PriceChange(TenantOwned):
+    """The asking price of a listing changed (audited too): shown on the listing as its price history."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_changes")
+    old_price_minor = models.PositiveBigIntegerField()
+    new_price_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    old_pricing = models.CharField(max_length=12, blank=True)
+    new_pricing = models.CharField(max_length=12, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "listing", "-changed_at"])]
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("price change")
+        verbose_name_plural = _("price changes")
+
+    def __str__(self):
+        return f"{self.listing_id}: {self.old_price_minor} → {self.new_price_minor} {self.currency}"
 
 
 class ListingToVerify(Listing):

@@ -15,6 +15,7 @@ from financing.api import views as financing_views
 from listings.api import bulk as listing_bulk
 from listings.api import market as listing_views
 from listings.api import seller as seller_views
+from negotiation.api import views as offer_views
 from partners.api import views as partner_views
 from transfers.api import views as transfer_views
 
@@ -53,6 +54,13 @@ v1 = [
     path("orders/<ref:reference>/confirm-certificate", order_views.OrderConfirmCertificateApi.as_view(),
          name="order-confirm-certificate"),
     path("orders/<ref:reference>/dispute", order_views.OrderDisputeApi.as_view(), name="order-dispute"),
+    # negotiated deals
+    path("offers", offer_views.OfferListCreateApi.as_view(), name="offers"),
+    path("offers/<id:pk>", offer_views.OfferDetailApi.as_view(), name="offer"),
+    path("offers/<id:pk>/counter", offer_views.OfferCounterApi.as_view(), name="offer-counter"),
+    path("offers/<id:pk>/accept", offer_views.OfferAcceptApi.as_view(), name="offer-accept"),
+    path("offers/<id:pk>/reject", offer_views.OfferRejectApi.as_view(), name="offer-reject"),
+    path("offers/<id:pk>/withdraw", offer_views.OfferWithdrawApi.as_view(), name="offer-withdraw"),
     # transfer papers
     path("orders/<ref:reference>/documents", transfer_views.OrderDocumentListApi.as_view(), name="order-documents"),
     path("orders/<ref:reference>/documents/<id:pk>/file", transfer_views.OrderDocumentFileApi.as_view(),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("transfers/", include("transfers.urls")),
     path("financing/", include("financing.urls")),
     path("portfolio/", include("rights.urls")),
+    path("deals/", include("negotiation.urls")),
     path("api/", include("marketplace.api_urls")),
     path("", include("demand.urls")),
     path("", include("listings.urls")),

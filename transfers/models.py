@@ -233,6 +233,15 @@ class DocumentKind(models.TextChoices):
 
 # Papers both parties sign (Fig. 3); the cover data and the notice are not signed by the parties.
 SIGNED_KINDS = (DocumentKind.AGREEMENT, DocumentKind.POWER_OF_ATTORNEY, DocumentKind.DISMISSAL)
+# A licence changes no owner: its paper is the licence contract alone (no power of attorney to transfer,
+# no dismissal letter); the filing is the office's licence recordal.
+LICENCE_SIGNED_KINDS = (DocumentKind.AGREEMENT,)
+
+
+def signed_kinds_for(order) -> tuple:
+    """The papers both parties sign for this order: the three transfer papers, or the licence contract."""
+    deal = getattr(order, "deal_type", "") or ""
+    return LICENCE_SIGNED_KINDS if deal and deal != "assignment" else SIGNED_KINDS
 
 
 def document_path(instance, filename):

@@ -103,12 +103,39 @@ def paper_data(order, *, office: str | None = None) -> dict:
         "rights": rights,
         "title": listing.title,
         "deal_type": order.deal_type or listing.deal_type,
-        "licence_term_months": listing.licence_term_months,
-        "licence_territory": listing.licence_territory or "",
+        "licence_term_months": (order.terms or {}).get("term_months") or listing.licence_term_months,
+        "licence_territory": (order.terms or {}).get("territory") or listing.licence_territory or "",
+        "licence": licence_terms(order, listing),
         "price": format_money(order.price_minor, order.currency, symbol=False),
         "agreed_on": agreed.isoformat(),
         "office": office or "",
     }
+
+
+def licence_terms(order, listing) -> dict:
+    """The licence's scope and running royalty as agreed (negotiated terms on the order, else the listing's)."""
+    terms = dict(order.terms or {})
+    if (order.deal_type or listing.deal_type) == "assignment":
+        return {}
+    royalty_bps = int(terms.get("royalty_bps") or 0)
+    return {
+        "exclusive": (order.deal_type or listing.deal_type) == "exclusive_licence",
+        "territory": terms.get("territory") or listing.licence_territory or "",
+        "field": terms.get("field") or getattr(listing, "licence_field", "") or "",
+        "term_months": terms.get("term_months") or listing.licence_term_months,
+        "sublicensing": bool(terms.get("sublicensing", getattr(listing, "licence_sublicensing", False))),
+        "upfront": format_money(order.price_minor, order.currency, symbol=False),
+        "royalty_percent": f"{royalty_bps / 100:g}" if royalty_bps else "",
+        "royalty_base": terms.get("royalty_base") or "",
+        "royalty_period": terms.get("royalty_period") or "",
+        "royalty_minimum": format_money(int(terms.get("royalty_minimum_minor") or 0), order.currency, symbol=False)
+        if terms.get("royalty_minimum_minor") else "",
+    }
+
+
+ROYALTY_BASE_ZH = {"net_sales": "净销售额", "gross_sales": "销售总额", "units": "销售数量"}
+ROYALTY_PERIOD_ZH = {"quarter": "每季度", "half_year": "每半年", "year": "每年"}
+ROYALTY_PERIOD_EN = {"quarter": "quarterly", "half_year": "half-yearly", "year": "yearly"}
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -180,6 +207,8 @@ def _is_trademark(data) -> bool:
 def agreement_pdf(data: dict) -> bytes:
     tm = _is_trademark(data)
     deal = data["deal_type"]
+    if deal != "assignment":
+        return licence_contract_pdf(data)
     title_zh = ("商标" if tm else "专利") + ("转让协议" if deal == "assignment" else "实施许可合同")
     title_en = ("Trademark " if tm else "Patent ") + ("Assignment Agreement" if deal == "assignment" else
                                                        "Licence Agreement")
@@ -250,6 +279,70 @@ def dismissal_pdf(data: dict) -> bytes:
     return _render(story, title="Dismissal Letter", reference=data["order"])
 
 
+def licence_contract_pdf(data: dict) -> bytes:
+    """The licence contract (专利实施许可合同 / 商标使用许可合同): licensor and licensee, the rights, the
+    licence's kind, territory, field of use, term, sublicensing, upfront fee and running royalty, and
+    the recordal with the office (CNIPA: within three months of the contract taking effect)."""
+    tm = _is_trademark(data)
+    lic = data.get("licence") or {}
+    exclusive = lic.get("exclusive", data["deal_type"] == "exclusive_licence")
+    title_zh = ("商标使用许可合同" if tm else "专利实施许可合同")
+    title_en = ("Trademark" if tm else "Patent") + (" Exclusive" if exclusive else " Non-exclusive") + " Licence Contract"
+    story = [_p(title_zh, TITLE), _p(title_en, SUBTITLE),
+             _p(f"合同编号 Contract no.: {data['order']}    签订日期 Date: {data['agreed_on']}", SMALL), Spacer(1, 6),
+             _p("一、当事人 Parties（许可方 Licensor / 被许可方 Licensee）", HEADING), _parties_table(data),
+             _p("二、许可标的 Licensed rights", HEADING), _rights_table(data),
+             _p("三、许可范围 Scope of the licence", HEADING)]
+    kind_zh = "独占许可" if exclusive else "普通许可"
+    kind_en = "exclusive licence" if exclusive else "non-exclusive licence"
+    story += _bi(f"许可种类：{kind_zh}；地域：{lic.get('territory') or data['licence_territory'] or '-'}；"
+                 f"实施领域：{lic.get('field') or '全部领域'}；期限：{lic.get('term_months') or '-'} 个月；"
+                 f"分许可：{'允许' if lic.get('sublicensing') else '不允许'}。",
+                 f"Kind: {kind_en}; territory: {lic.get('territory') or data['licence_territory'] or '-'}; field of "
+                 f"use: {lic.get('field') or 'all fields'}; term: {lic.get('term_months') or '-'} months; "
+                 f"sublicensing: {'allowed' if lic.get('sublicensing') else 'not allowed'}.")
+    if exclusive:
+        story += _bi("在上述地域和领域内，许可方不再许可任何第三方实施，亦不自行实施。",
+                     "Within this territory and field the licensor grants no other licence and does not practise "
+                     "the rights itself.")
+    story += [_p("四、使用费 Fees", HEADING)]
+    story += _bi(f"入门费（一次性）：{lic.get('upfront') or data['price']}，由{data['exchange']}托管，在主管机关完成许可合同备案、"
+                 "被许可方确认后支付给许可方。",
+                 f"Upfront fee: {lic.get('upfront') or data['price']}, held in escrow by {data['exchange_en']} and paid to "
+                 "the licensor once the office has recorded this contract and the licensee has confirmed.")
+    if lic.get("royalty_percent"):
+        base = lic.get("royalty_base") or "net_sales"
+        period = lic.get("royalty_period") or "year"
+        minimum_zh = f"，每期最低 {lic['royalty_minimum']}" if lic.get("royalty_minimum") else ""
+        minimum_en = f", at least {lic['royalty_minimum']} per period" if lic.get("royalty_minimum") else ""
+        story += _bi(f"提成费：按{ROYALTY_BASE_ZH.get(base, base)}的 {lic['royalty_percent']}%，{ROYALTY_PERIOD_ZH.get(period, period)}"
+                     f"报告并通过交易所支付{minimum_zh}；逾期未报告或未支付视为违约。",
+                     f"Running royalty: {lic['royalty_percent']} % of {base.replace('_', ' ')}, reported and paid "
+                     f"{ROYALTY_PERIOD_EN.get(period, period)} through the exchange{minimum_en}; a missed report or "
+                     "payment is a breach.")
+    story += [_p("五、保证 Warranties", HEADING)]
+    story += _bi("许可方保证其为上述权利的合法权利人，权利有效，年费已按期缴纳，且本许可不与已授予的独占许可冲突。",
+                 "The licensor warrants that it owns the rights above, that they are in force with renewal fees paid, "
+                 "and that this licence does not conflict with an exclusive licence already granted.")
+    story += [_p("六、备案 Recordal", HEADING)]
+    if tm:
+        story += _bi("许可方应将本合同报送商标局备案（商标使用许可备案）；交易所代为办理。",
+                     "The licensor records this contract with the CNIPA Trademark Office (trademark licence "
+                     "record-filing); the exchange files it for the parties.")
+    else:
+        story += _bi("双方应自本合同生效之日起3个月内向国家知识产权局办理专利实施许可合同备案；交易所代为办理。本合同不转移专利权，"
+                     "不需要转让委托书或解聘书。",
+                     "The parties record this contract with CNIPA within three months of its entry into force "
+                     "(patent licence contract record-filing); the exchange files it. This contract transfers no "
+                     "ownership: no power of attorney to transfer and no dismissal letter are needed.")
+    story += [_p("七、争议 Disputes", HEADING)]
+    story += _bi("因本合同产生的争议，双方先通过交易所调解；调解不成的，提交交易所所在地人民法院诉讼解决。",
+                 "Disputes are first mediated by the exchange, then brought before the court where the exchange "
+                 "has its seat.")
+    story += _signature_note()
+    return _render(story, title=title_en, reference=data["order"])
+
+
 RENDERERS = {
     DocumentKind.AGREEMENT: agreement_pdf,
     DocumentKind.POWER_OF_ATTORNEY: power_of_attorney_pdf,
@@ -276,6 +369,8 @@ def cover_data(data: dict, *, office: str, executed_on: date | None) -> dict:
         else data["exchange_en"],
         "order": data["order"],
     }
+    if deal != "assignment":
+        return _licence_cover(common, data, office=office, executed_on=executed_on)
     if office.startswith("uspto"):
         form = "PTO-1595" if office == "uspto_patent" else "PTO-1594"
         common.update({
@@ -307,6 +402,58 @@ def cover_data(data: dict, *, office: str, executed_on: date | None) -> dict:
     return common
 
 
+def _licence_cover(common: dict, data: dict, *, office: str, executed_on: date | None) -> dict:
+    """The cover data of a licence recordal: CNIPA patent licence contract record-filing (备案 within
+    three months of the contract taking effect), CNIPA trademark licence record-filing, the USPTO
+    recordation cover sheet with the conveyance "License" (optional in the US), otherwise the office's
+    licence recordal request."""
+    s, b = data["seller"], data["buyer"]
+    lic = data.get("licence") or {}
+    exclusive = lic.get("exclusive", data["deal_type"] == "exclusive_licence")
+    common = {**common, "licensor": s["name"], "licensee": b["name"], "licensee_address": b["address"]}
+    common.pop("conveying_party", None)
+    common.pop("receiving_party", None)
+    common.pop("receiving_party_address", None)
+    term = lic.get("term_months") or data.get("licence_term_months")
+    if executed_on and term:
+        common["licence_period"] = f"{executed_on.isoformat()} – {add_months(executed_on, int(term)).isoformat()}"
+    else:
+        common["licence_period"] = f"{term or '-'} 个月 months"
+    common.update({"territory": lic.get("territory") or data.get("licence_territory") or "",
+                   "field_of_use": lic.get("field") or "全部 all", "sublicensing": "是 yes" if lic.get("sublicensing")
+                   else "否 no", "fee": f"{lic.get('upfront') or data['price']}" + (
+                       f" + {lic['royalty_percent']}% ({lic.get('royalty_base') or '-'})" if lic.get("royalty_percent")
+                       else "")})
+    if office == "cnipa_patent":
+        common.update({"form": "专利实施许可合同备案申请表",
+                       "licence_kind": "独占许可 exclusive" if exclusive else "普通许可 non-exclusive",
+                       "nature_of_conveyance": "专利实施许可合同备案 Patent licence contract record-filing",
+                       "recordal_due": add_months(executed_on, 3).isoformat() if executed_on else
+                       "合同生效之日起3个月内 within 3 months of entry into force"})
+    elif office == "cnipa_trademark":
+        common.update({"form": "商标使用许可备案表",
+                       "licence_kind": "独占使用许可 exclusive" if exclusive else "普通使用许可 non-exclusive",
+                       "nature_of_conveyance": "商标使用许可备案 Trademark licence record-filing"})
+    elif office.startswith("uspto"):
+        common.update({"form": "PTO-1595" if office == "uspto_patent" else "PTO-1594",
+                       "nature_of_conveyance": "Exclusive License" if exclusive else "License",
+                       "recordal_note": "Recordation of a licence with the USPTO is optional.",
+                       "total_number_of_properties": len(common["numbers"])})
+    else:
+        common.update({"form": "Request for recording a licence",
+                       "nature_of_conveyance": "Exclusive licence" if exclusive else "Licence"})
+    return common
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    import calendar
+
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
 COVER_LABELS = [
     ("form", "表格 Form"),
     ("conveying_party", "转让方 Name of conveying party"),
@@ -315,6 +462,17 @@ COVER_LABELS = [
     ("receiving_party_address", "受让方地址 Address of receiving party"),
     ("receiving_party_country", "受让方国家 Country"),
     ("nature_of_conveyance", "转让性质 Nature of conveyance"),
+    ("licensor", "许可人 Licensor"),
+    ("licensee", "被许可人 Licensee"),
+    ("licensee_address", "被许可人地址 Licensee's address"),
+    ("licence_kind", "许可种类 Kind of licence"),
+    ("territory", "许可地域 Territory"),
+    ("field_of_use", "实施领域 Field of use"),
+    ("licence_period", "许可期限 Licence period"),
+    ("sublicensing", "分许可 Sublicensing"),
+    ("fee", "使用费 Fees"),
+    ("recordal_due", "备案期限 Record-filing due"),
+    ("recordal_note", "说明 Note"),
     ("change_item", "变更项目 Item changed"),
     ("before_change", "变更前 Before"),
     ("after_change", "变更后 After"),
@@ -343,12 +501,18 @@ def cover_pdf(cover: dict, *, office_name: str) -> bytes:
 
 def notice_pdf(*, data: dict, office_name: str, title_zh: str, title_en: str, number: str, text: str,
                issued_on: str, reference: str) -> bytes:
+    licence = data.get("deal_type", "assignment") != "assignment"
+    if licence:  # a licence recordal: the owner does not change
+        title_zh, title_en = "许可合同备案通知书", "Notice of recordal of the licence contract"
+        parties = [["许可人 Licensor", data["seller"]["name"]], ["被许可人 Licensee", data["buyer"]["name"]]]
+    else:
+        parties = [["变更前权利人 Previous owner", data["seller"]["name"]],
+                   ["变更后权利人 New owner", data["buyer"]["name"]]]
     story = [_p(title_zh, TITLE), _p(title_en, SUBTITLE),
              _grid([["发文机关 Office", office_name], ["申请号 Filing reference", reference],
                     ["通知书编号 Notice no.", number], ["发文日 Issued", issued_on],
                     ["号码 Numbers", "\n".join(r["number"] for r in data["rights"])],
-                    ["变更前权利人 Previous owner", data["seller"]["name"]],
-                    ["变更后权利人 New owner", data["buyer"]["name"]]], [62 * mm, 108 * mm], header=False),
+                    *parties], [62 * mm, 108 * mm], header=False),
              Spacer(1, 8), _p(text)]
     return _render(story, title=title_en, reference=data["order"])
 

@@ -22,6 +22,7 @@ from transfers.models import (
     Signature,
     TransferDocument,
     TransferFiling,
+    signed_kinds_for,
 )
 
 from .offices import route_rights
@@ -67,7 +68,7 @@ def signed_parties(document) -> set[str]:
 
 def missing_signatures(order, documents=None) -> dict[str, list[TransferDocument]]:
     """For each party, the current papers they still have to sign."""
-    documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
+    documents = documents if documents is not None else current_documents(order, kinds=signed_kinds_for(order))
     missing: dict[str, list] = {Party.SELLER: [], Party.BUYER: []}
     for document in documents:
         if not document.needs_signatures:
@@ -92,9 +93,9 @@ def papers_signable_now(order, filing=None) -> bool:
 
 
 def all_signed(order, documents=None) -> bool:
-    documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
+    documents = documents if documents is not None else current_documents(order, kinds=signed_kinds_for(order))
     signable = [d for d in documents if d.needs_signatures]
-    return len(signable) == len(SIGNED_KINDS) and not any(missing_signatures(order, signable).values())
+    return len(signable) == len(signed_kinds_for(order)) and not any(missing_signatures(order, signable).values())
 
 
 @dataclass
@@ -172,9 +173,9 @@ def transfer_gates(*, order, filing=None, today: date | None = None, documents=N
     office, problems = route_rights(list(order.listing.rights.all()))
     gates.append(Gate("office", not problems, " ".join(problems) if problems else
                       _("The transfer is recorded by %(office)s.") % {"office": Office(office).label if office else "-"}))
-    documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
+    documents = documents if documents is not None else current_documents(order, kinds=signed_kinds_for(order))
     missing = missing_signatures(order, documents)
-    if len([d for d in documents if d.needs_signatures]) < len(SIGNED_KINDS):
+    if len([d for d in documents if d.needs_signatures]) < len(signed_kinds_for(order)):
         gates.append(Gate("papers", False, _("The transfer papers have not been generated yet.")))
     elif any(missing.values()):
         waiting = []
@@ -257,14 +258,14 @@ def filing_deadline(order, documents=None, *, now=None) -> FilingDeadline | None
     if order.state != OrderState.FUNDED or order.filing_due is None:
         return None
     now = now or timezone.now()
-    documents = documents if documents is not None else current_documents(order, kinds=SIGNED_KINDS)
+    documents = documents if documents is not None else current_documents(order, kinds=signed_kinds_for(order))
     signable = [d for d in documents if d.needs_signatures and d.kind in SIGNED_KINDS]
     missing = missing_signatures(order, signable)
-    seller_missing = len(missing[Party.SELLER]) if signable else len(SIGNED_KINDS)
-    buyer_missing = len(missing[Party.BUYER]) if signable else len(SIGNED_KINDS)
+    seller_missing = len(missing[Party.SELLER]) if signable else len(signed_kinds_for(order))
+    buyer_missing = len(missing[Party.BUYER]) if signable else len(signed_kinds_for(order))
     if now < order.filing_due:
         phase = "signing"
-    elif len(signable) < len(SIGNED_KINDS):
+    elif len(signable) < len(signed_kinds_for(order)):
         phase = "no_papers"
     elif seller_missing:
         phase = "seller_late"

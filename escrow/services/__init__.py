@@ -20,11 +20,13 @@ from .deposits import deposit_apply, deposit_pay_start, deposit_return, order_cr
 from .disputes import order_dispute_answer, order_dispute_open, order_dispute_resolve, split_amounts
 from .margins import margin_amount_for, margin_forfeit, margin_pay_start, margin_return
 from .orders import (
+    AgreedDeal,
     order_auto_confirm,
     order_buyer_cancel,
     order_confirm_certificate,
     order_expire,
     order_place,
+    order_place_agreed,
     order_refund,
     order_seller_confirm,
     order_seller_decline,
@@ -37,6 +39,7 @@ from .payments import (
     disbursement_mark_paid,
     payment_event_apply,
     payment_start,
+    royalty_payment_start,
 )
 from .service_fees import (
     service_escrow_balance,
@@ -48,11 +51,11 @@ from .service_fees import (
 
 __all__ = [
     "ORDER_STEPS", "lock_order", "lock_order_and_listing", "order_step",
-    "order_place", "order_seller_confirm", "order_seller_decline", "order_buyer_cancel", "order_expire",
+    "order_place", "AgreedDeal", "order_place_agreed", "order_seller_confirm", "order_seller_decline", "order_buyer_cancel", "order_expire",
     "order_confirm_certificate", "order_auto_confirm", "order_seller_default", "order_refund",
     "order_staff_cancel", "order_dispute_open", "order_dispute_resolve",
     "order_dispute_answer", "split_amounts",
-    "payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
+    "payment_start", "royalty_payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
     "disbursement_mark_paid",
     "deposit_pay_start", "deposit_return", "deposit_apply", "order_credit",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",

@@ -191,6 +191,8 @@ def _settle_split(order: Order, listing: Listing, *, refund_minor: int, actor: U
     create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=amounts["seller"], currency=currency,
                         provider=payment.provider, recipient_org=order.seller_org, order=order, payment=payment,
                         source_account=seller_payable, actor=actor)
+    if not order.holds_listing:  # a licence order never held the listing (nor its margin): nothing to hand back
+        return amounts
     margin_return(listing=listing, actor=actor, reason=_("Dispute settled (order %(ref)s).") % {"ref": order.reference})
     if listing.state == Listing.State.RESERVED:
         if before == S.TRANSFER_APPROVED:  # the office recorded the buyer as owner: the right is sold

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
@@ -14,6 +15,7 @@ from accounts.selectors import active_organization
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.events import emit
+from core.money import Money
 from core.notifications import notify
 from core.permissions import Role, is_member, require_one_side
 from core.tenancy import require_tenant
@@ -52,14 +54,39 @@ RACE_LOST = "Someone else ordered this a moment ago."
 
 # --- place ---------------------------------------------------------------------------------------
 
-@transaction.atomic(durable=True)
-def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str = "",
-                actor: User | None = None, agreed_price_minor: int | None = None) -> Order:
-    """Buyer orders a published listing: contract terms accepted, fees snapshotted from the tenant,
-    the listing reserved. `agreed_price_minor` (a won auction, a chosen tender or an accepted offer)
-    replaces the listing's price; fees are computed on it. The buyer must act for an organization that is not the seller's. Races:
-    the listing row is locked and a partial unique constraint allows one live order per listing;
-    losers get Conflict("Someone else ordered this a moment ago.")."""
+@dataclass(frozen=True)
+class AgreedDeal:
+    """What the parties agreed in a negotiation (negotiation/ builds it): the price replaces the listing's
+    asking price, the terms are snapshotted on the order. `holds_listing=False` for a licence that leaves
+    the listing on the market (non-exclusive, or exclusive for one territory/field: the caller checks the
+    overlap under the listing lock). A seller-side broker's commission (basis points of the price) is
+    split out of the seller's payout at release."""
+
+    price_minor: int
+    currency: str
+    terms: dict[str, Any] = field(default_factory=dict)
+    holds_listing: bool = True
+    broker_org: Any = None
+    broker_commission_bps: int = 0
+
+
+LICENCE_ORDER_STATES = (*LIVE_STATES, S.COMPLETED)
+
+
+def _licence_slot_check(locked: Listing, agreed: AgreedDeal | None) -> None:
+    """Non-exclusive licences: the optional cap on licensees. Buy-now of an exclusive licence: refused
+    once exclusive licences of parts of the listing were granted through negotiation."""
+    licences = Order.objects.filter(listing=locked, holds_listing=False, state__in=LICENCE_ORDER_STATES)
+    if locked.deal_type == Listing.DealType.NON_EXCLUSIVE_LICENCE and locked.licence_cap:
+        if licences.count() >= locked.licence_cap:
+            raise Conflict(_("All %(n)s licences of this listing are taken.") % {"n": locked.licence_cap})
+    if agreed is None and locked.deal_type == Listing.DealType.EXCLUSIVE_LICENCE and licences.exists():
+        raise Conflict(_("Exclusive licences of parts of this listing were already granted; make an offer "
+                         "for the territory or field you need."))
+
+
+def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str, actor: User | None,
+           agreed: AgreedDeal | None) -> Order:
     tenant = require_tenant()
     actor = actor or buyer
     if buyer is None or not buyer.is_authenticated:
@@ -76,41 +103,87 @@ def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, p
     if locked.seller_org_id == buyer_org.pk:
         raise NotAllowed(_("You cannot buy a listing of your own organization."))
     require_one_side(buyer, acting_for=buyer_org, other_side=locked.seller_org)
-    if locked.state == Listing.State.RESERVED or Order.objects.filter(listing=locked, state__in=LIVE_STATES).exists():
+    if agreed is None and locked.pricing == Listing.Pricing.ON_REQUEST:
+        raise InvalidTransition(_("The price of this listing is on request: make an offer."))
+    if agreed is not None and agreed.currency != locked.currency:
+        raise ValidationFailed(_("The listing is priced in %(cur)s; the deal must be in the same currency.")
+                               % {"cur": locked.currency}, field_errors={"currency": [_("Use %(cur)s.")
+                                                                                      % {"cur": locked.currency}]})
+    # Buy-now of a non-exclusive licence leaves the listing on the market, like a negotiated one.
+    holds = agreed.holds_listing if agreed is not None else locked.deal_type != Listing.DealType.NON_EXCLUSIVE_LICENCE
+    if locked.state == Listing.State.RESERVED or Order.objects.filter(
+            listing=locked, state__in=LIVE_STATES, holds_listing=True).exists():
         raise Conflict(_(RACE_LOST))
     if locked.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
     encumbered = conflicting_encumbrances(locked)
     if encumbered:
         raise ValidationFailed(" ".join(str(m) for m in encumbered), code="encumbered")
+    if not holds or locked.deal_type == Listing.DealType.EXCLUSIVE_LICENCE:
+        _licence_slot_check(locked, agreed)
+    if holds and Order.objects.filter(listing=locked, state__in=LIVE_STATES).exists():
+        raise Conflict(_("Licences of this listing are being granted; it cannot be sold whole now."))
     now = timezone.now()
-    if agreed_price_minor is not None:
-        if int(agreed_price_minor) <= 0:
-            raise ValidationFailed(_("The agreed price must be more than zero."))
-        quote = fees.quote(tenant=tenant, price_minor=int(agreed_price_minor), currency=locked.currency)
-    else:
-        quote = fees.quote_listing(locked)
+    price_minor = agreed.price_minor if agreed is not None else locked.price_minor
+    if price_minor <= 0:
+        raise ValidationFailed(_("The price must be above zero."))
+    quote = fees.quote(tenant=tenant, price_minor=price_minor, currency=locked.currency)
     order = Order(tenant=tenant, listing=locked, buyer=buyer, buyer_org=buyer_org, seller_org_id=locked.seller_org_id,
-                  deal_type=locked.deal_type, payment_method=payment_method,
+                  deal_type=locked.deal_type, payment_method=payment_method, holds_listing=holds,
+                  terms=dict(agreed.terms) if agreed is not None else {},
                   seller_confirm_due=now + timedelta(days=tenant.seller_confirm_days))
     fees.snapshot_onto(order, quote)
+    if agreed is not None and agreed.broker_org is not None and agreed.broker_commission_bps:
+        order.broker_org = agreed.broker_org
+        broker = Money(price_minor, locked.currency).bps(agreed.broker_commission_bps).amount
+        order.broker_commission_minor = min(broker, max(0, price_minor - order.seller_commission_minor))
     order.reference = next_reference("IPX", "order", tenant=tenant)
     try:
         with transaction.atomic():
             order.save()
     except IntegrityError:
         raise Conflict(_(RACE_LOST)) from None
-    listing_reserve(listing=locked)
+    if holds:
+        listing_reserve(listing=locked)
     audit_record(actor=actor, action="order.place", obj=order, to_state=order.state,
                  data={"listing": locked.pk, "price_minor": order.price_minor, "buyer_fee_minor": order.buyer_fee_minor,
-                       "currency": order.currency, "terms_accepted": True})
+                       "currency": order.currency, "terms_accepted": True, "negotiated": agreed is not None,
+                       "holds_listing": holds, "broker_org": order.broker_org_id,
+                       "broker_commission_minor": order.broker_commission_minor})
     subject, body = MESSAGES["place"]
     notify(users=order_parties(order), kind="order.place", subject=subject, body=body,
            params={"ref": order.reference, "title": locked.title, "reason": ""}, url=order.get_absolute_url())
-    emit("order.state_changed", organizations=[order.buyer_org, order.seller_org],
+    emit("order.state_changed", organizations=[order.buyer_org, order.seller_org, order.broker_org],
          data={"order": order.reference, "from": "", "to": order.state, "step": "place", "at": now.isoformat()},
          order=order, step="place", actor=actor, reason="")
     return order
+
+
+@transaction.atomic(durable=True)
+def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str = "",
+                actor: User | None = None, agreed_price_minor: int | None = None) -> Order:
+    """Buyer orders a published listing: contract terms accepted, fees snapshotted from the tenant,
+    the listing reserved. `agreed_price_minor` (a won auction, a chosen tender) replaces the listing's
+    price; fees are computed on it. The buyer must act for an organization that is not the seller's.
+    Races: the listing row is locked and a partial unique constraint allows one live order per listing;
+    losers get Conflict("Someone else ordered this a moment ago.")."""
+    agreed = None
+    if agreed_price_minor is not None:
+        if int(agreed_price_minor) <= 0:
+            raise ValidationFailed(_("The agreed price must be more than zero."))
+        agreed = AgreedDeal(price_minor=int(agreed_price_minor), currency=listing.currency)
+    return _place(listing=listing, buyer=buyer, terms_accepted=terms_accepted, payment_method=payment_method,
+                  actor=actor, agreed=agreed)
+
+
+@transaction.atomic
+def order_place_agreed(*, listing: Listing, buyer: User | None, agreed: AgreedDeal,
+                       actor: User | None = None) -> Order:
+    """Place the order of a negotiated deal at the agreed price and terms. NOT durable: negotiation calls
+    it inside its own transaction (the offer row and the listing row locked), so the offer's acceptance
+    and the order commit together or not at all. Same rules as order_place (one live order per
+    listing for deals that hold it, the licence cap)."""
+    return _place(listing=listing, buyer=buyer, terms_accepted=True, payment_method="", actor=actor, agreed=agreed)
 
 
 # --- before payment --------------------------------------------------------------------------------
@@ -130,7 +203,7 @@ def _cancel(order: Order, listing: Listing, *, actor: User | None = None, actor_
     _transition(order, "cancel", actor=actor, actor_label=actor_label, reason=reason)
     cancel_pending_payments(order)
     order_release_deposits(order, reason=reason)
-    if listing.state == Listing.State.RESERVED:
+    if order.holds_listing and listing.state == Listing.State.RESERVED:
         listing_release(listing=listing)
     return order
 
@@ -181,19 +254,31 @@ def _release(order: Order, listing: Listing, *, actor: User | None = None, actor
                        % {"ref": order.reference})
     currency = order.currency
     seller_payable = ledger.account(K.SELLER_PAYABLE, currency, organization=order.seller_org)
-    ledger.post("order_released", [
+    lines = [
         (ledger.account(K.ESCROW_HELD, currency, order=order), order.total_minor),
         (seller_payable, -order.payout_minor),
         (ledger.account(K.PLATFORM_FEES, currency), -(order.buyer_fee_minor + order.seller_commission_minor)),
-    ], order=order, memo=f"{order.reference} released", idempotency_key=f"order-released-{order.pk}",
-        created_by=actor)
+    ]
+    broker_payable = None
+    if order.broker_org_id and order.broker_commission_minor:
+        # the seller's broker: its commission is split out of the seller's share, payable to the broker
+        broker_payable = ledger.account(K.SELLER_PAYABLE, currency, organization=order.broker_org)
+        lines.append((broker_payable, -order.broker_commission_minor))
+    ledger.post("order_released", [line for line in lines if line[1]], order=order,
+                memo=f"{order.reference} released", idempotency_key=f"order-released-{order.pk}", created_by=actor)
     payment = cast(Payment, order_payment(order))  # a completed order was funded by a payment
     create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=order.payout_minor, currency=currency,
                         provider=payment.provider, recipient_org=order.seller_org, order=order, payment=payment,
                         source_account=seller_payable, actor=actor)
-    margin_return(listing=listing, actor=actor, reason=_("Sale completed (order %(ref)s).") % {"ref": order.reference})
-    if listing.state == Listing.State.RESERVED:
-        listing_mark_sold(listing=listing)
+    if broker_payable is not None and order.broker_org is not None:
+        create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=order.broker_commission_minor,
+                            currency=currency, provider=payment.provider, recipient_org=order.broker_org, order=order,
+                            payment=payment, source_account=broker_payable, actor=actor)
+    if order.holds_listing:
+        margin_return(listing=listing, actor=actor,
+                      reason=_("Sale completed (order %(ref)s).") % {"ref": order.reference})
+        if listing.state == Listing.State.RESERVED:
+            listing_mark_sold(listing=listing)
     return order
 
 
@@ -253,7 +338,7 @@ def _refund(order: Order, listing: Listing, *, actor: User | None = None, actor_
     Dispute.objects.filter(order=order, state=Dispute.State.OPEN).update(
         state=Dispute.State.RESOLVED, outcome=Dispute.Outcome.REFUND, resolved_at=now,
         resolved_by=actor if getattr(actor, "is_authenticated", False) else None, resolution_note=reason)
-    if listing.state == Listing.State.RESERVED:
+    if order.holds_listing and listing.state == Listing.State.RESERVED:
         listing_release(listing=listing)
     return order
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from core.audit import audit_record
 from core.errors import GatewayError, InvalidTransition, ValidationFailed
+from core.events import emit
 from core.models import Tenant
 from core.money import format_money
 from core.notifications import notify
@@ -84,6 +85,8 @@ def _receive(payment: Payment, *, provider_ref: str = "", amount_minor: int | No
     clearing = ledger.account(K.PROVIDER_CLEARING, payment.currency, provider=payment.provider)
     amount = payment.received_minor
 
+    if payment.purpose == Payment.Purpose.ROYALTY:
+        return _royalty_received(payment, clearing, amount)
     if payment.purpose == Payment.Purpose.DEPOSIT:
         from .deposits import receive_deposit
 
@@ -126,6 +129,56 @@ def _receive(payment: Payment, *, provider_ref: str = "", amount_minor: int | No
         return "margin_held"
     return _return_unmatched(payment, amount, clearing, _("the listing was no longer awaiting its margin"),
                              listing=listing)
+
+
+@transaction.atomic(durable=True)
+def royalty_payment_start(*, order: Order, actor: User, provider: str, amount_minor: int, label: str) -> Payment:
+    """The licensee of a licence order starts paying a running royalty the platform invoiced (issue 14):
+    a pending Payment of `amount_minor`; when it arrives it is paid on to the licensor (less the
+    exchange's commission rate of the order) through the ledger."""
+    tenant = require_tenant()
+    order, _listing = lock_order_and_listing(order.pk)
+    require_buyer(actor, order)
+    if not order.is_licence or order.state != S.COMPLETED:
+        raise InvalidTransition(_("Royalties are paid on a licence whose upfront fee has been released."))
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise ValidationFailed(_("The royalty due must be above zero."))
+    gateway = get_provider(provider)
+    if not gateway.available(tenant):
+        raise ValidationFailed(_("This payment method is not offered."))
+    payment = Payment.objects.create(
+        tenant=tenant, purpose=Payment.Purpose.ROYALTY, order=order, payer_org=order.buyer_org, provider=provider,
+        amount_minor=amount_minor, currency=order.currency,
+        reference=next_reference("ROY", "escrow_payment_ref_seq"), created_by=actor)
+    audit_record(actor=actor, action="royalty.payment_started", obj=order,
+                 data={"payment": payment.reference, "provider": provider, "amount_minor": amount_minor,
+                       "label": label[:200]})
+    return payment
+
+
+def _royalty_received(payment: Payment, clearing: LedgerAccount, amount: int) -> str:
+    """A royalty arrived: the exchange keeps the order's commission rate, the licensor is paid the rest."""
+    order = cast(Order, payment.order)  # a royalty is paid on its licence order
+    if amount != payment.amount_minor:
+        return _return_unmatched(payment, amount, clearing, _("the amount did not match the royalty invoiced"),
+                                 order=order)
+    fee = min(amount, amount * int(order.seller_commission_bps or 0) // 10_000)
+    licensor_payable = ledger.account(K.SELLER_PAYABLE, payment.currency, organization=order.seller_org)
+    lines = [(clearing, amount), (licensor_payable, -(amount - fee))]
+    if fee:
+        lines.append((ledger.account(K.PLATFORM_FEES, payment.currency), -fee))
+    ledger.post("royalty_received", [line for line in lines if line[1]], order=order,
+                memo=f"{payment.reference} royalty via {payment.provider}",
+                idempotency_key=f"payment-received-{payment.pk}")
+    create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=amount - fee, currency=payment.currency,
+                        provider=payment.provider, recipient_org=order.seller_org, order=order, payment=payment,
+                        source_account=licensor_payable)
+    audit_record(actor_label=payment.provider, action="royalty.received", obj=order,
+                 data={"payment": payment.reference, "amount_minor": amount, "fee_minor": fee})
+    emit("royalty.paid", organizations=[order.buyer_org, order.seller_org],
+         data={"order": order.reference, "payment": payment.reference, "amount_minor": amount, "fee_minor": fee},
+         payment=payment)
+    return "royalty_paid"
 
 
 def _return_unmatched(payment: Payment, amount: int, clearing: LedgerAccount, why: str, *, order: Order | None = None,

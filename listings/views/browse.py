@@ -26,6 +26,7 @@ from ..forms import SearchForm
 from ..models import Listing, RegisterRecord, RightKind, Watch
 from ..search import example_number, number_feedback, search_listings, suggest
 from ..selectors import listing_for_viewer
+from ..services.pricing import price_history
 
 CARD_FIELDS_DEFER = ("search_document", "description", "verification", "numbers", "class_keys")
 
@@ -144,8 +145,10 @@ def detail(request, pk):
               for path in getattr(settings, "LISTING_DETAIL_PANELS", ())]
     return render(request, "listings/detail.html", {
         "listing": listing, "rights": list(listing.rights.all()), "watched": watched,
-        "is_seller_view": is_seller_view, "can_order": listing.state == Listing.State.PUBLISHED,
+        "is_seller_view": is_seller_view,
+        "can_order": listing.state == Listing.State.PUBLISHED and not listing.price_on_request,
         "panels": [p for p in panels if p],
+        "price_history": list(price_history(listing)[:10]),
     })
 
 

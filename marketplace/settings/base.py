@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "transfers",
     "financing",
     "demand",
+    "negotiation",
     "marketplace.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -260,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
     "transfers-enforce-deadlines": {
         "task": "transfers.tasks.enforce_deadlines", "schedule": env.float("TRADE_DEADLINES_INTERVAL", default=300.0),
     },
+    "negotiation-expire-offers": {"task": "negotiation.tasks.expire_offers", "schedule": 300.0},
+    "negotiation-royalty-deadlines": {"task": "negotiation.tasks.enforce_royalty_deadlines", "schedule": 3600.0},
     "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
     "rights-monitor": {"task": "rights.tasks.monitor_rights", "schedule": env.float("RIGHTS_MONITOR_INTERVAL",
                                                                                     default=600.0)},
@@ -344,6 +347,7 @@ SPECTACULAR_SETTINGS = {
         "WantDealTypeEnum": "demand.models.DealWanted",
         "DealTypeEnum": "listings.models.Listing.DealType",
         "JurisdictionEnum": "rights.models.Jurisdiction",
+        "OfferStateEnum": "negotiation.models.Offer.State",
     },
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},

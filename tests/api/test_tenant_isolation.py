@@ -64,8 +64,6 @@ def a_world(tenant, settings):
     appraiser, _u = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=10_00)
     appraisal = financing.appraisal_order(actor=seller_a, organization=org_a, appraiser=appraiser,
                                           record_ids=[record.pk])
-    return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
-            "application": application, "offer": offer, "appraisal": appraisal}
     # demand: a closed want of A (open ones are public in the exchange) and an ended auction A ran
     from demand.models import Auction, Want
 
@@ -75,8 +73,17 @@ def a_world(tenant, settings):
                                      start_price_minor=100, increment_minor=10, deposit_minor=10,
                                      starts_at=order.placed_at, ends_at=order.placed_at,
                                      scheduled_end=order.placed_at, state=Auction.State.UNSOLD)
+
+    # an offer organization A made (as buyer) on another seller's listing
+    from negotiation.services import offer_make
+    from tests.factories import offer_listing
+
+    offer_on, _seller = offer_listing()
+    deal_offer = offer_make(listing=offer_on, actor=buyer, price_minor=900_000, currency=offer_on.currency)
+    Listing.objects.filter(pk=offer_on.pk).update(state=Listing.State.RESERVED)  # not in the market's lists
     return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
-            "want": want, "auction": auction}
+            "application": application, "offer": offer, "appraisal": appraisal, "want": want, "auction": auction,
+            "deal_offer": deal_offer}
 
 
 def ids_of(world, path):
@@ -107,6 +114,8 @@ def ids_of(world, path):
         return {"reference": world["appraisal"].reference}
     if path == "/api/v1/listings/{id}/valuation":
         return {"id": world["listing"].pk}
+    if path.startswith("/api/v1/offers/{id}"):
+        return {"id": world["deal_offer"].pk}
     if path.startswith("/api/v1/orders/{reference}"):
         return {"reference": world["order"].reference}
     raise AssertionError(f"add {path} to ids_of() in the tenant-isolation test")

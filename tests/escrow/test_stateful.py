@@ -82,6 +82,7 @@ class EscrowMachine(RuleBasedStateMachine):
             org = OrganizationFactory()
             self.sellers.append(make_member(roles=(Role.SELLER,), org=org))
         self.buyers = [make_member(roles=(Role.BUYER,)) for _ in range(3)]
+        self.broker_org = OrganizationFactory(legal_name="Deal Broker Ltd.")  # negotiates for the sellers
         self.staff = escrow_staff()
         self.listings: list[int] = []
         self.orders: list[int] = []
@@ -141,13 +142,15 @@ class EscrowMachine(RuleBasedStateMachine):
     # --- listings --------------------------------------------------------------------------------
     @precondition(lambda self: len(self.listings) < 8 or not self._has_listing(
         Listing.State.PUBLISHED, Listing.State.AWAITING_MARGIN, Listing.State.RESERVED))
-    @rule(seller=st.integers(0, 1), price=st.integers(1, 5_000_000_00), with_margin=st.booleans())
-    def new_listing(self, seller, price, with_margin):
+    @rule(seller=st.integers(0, 1), price=st.integers(1, 5_000_000_00), with_margin=st.booleans(),
+          deal=st.sampled_from(["assignment", "assignment", "non_exclusive_licence"]))
+    def new_listing(self, seller, price, with_margin, deal):
         user = self.sellers[seller]
         org = user.memberships.first().organization
         state = Listing.State.AWAITING_MARGIN if with_margin else Listing.State.PUBLISHED
         listing = escrow_listing(seller_org=org, price_minor=price, created_by=user, state=state,
-                                 margin_minor=max(1, price // 100) if with_margin else 0)
+                                 margin_minor=max(1, price // 100) if with_margin else 0, deal_type=deal,
+                                 licence_cap=2 if deal != "assignment" else None)
         self.listings.append(listing.pk)
         STATS["steps"] += 1
 
@@ -194,10 +197,28 @@ class EscrowMachine(RuleBasedStateMachine):
             self.orders.append(order.pk)
 
     @precondition(lambda self: self._has_listing(Listing.State.PUBLISHED))
+    @rule(i=st.integers(0, 99), buyer=st.integers(0, 2), discount_bps=st.integers(0, 3000),
+          broker_bps=st.sampled_from([0, 250, 1000, 5000]))
+    def place_negotiated(self, i, buyer, discount_bps, broker_bps):
+        """A negotiated deal (issue 14): the agreed price below the asking price, the seller's broker taking
+        its commission out of the seller's share at release; licences leave the listing on the market."""
+        listing = self._listing(i, [Listing.State.PUBLISHED])
+        agreed = s.AgreedDeal(price_minor=max(1, listing.price_minor * (10_000 - discount_bps) // 10_000),
+                              currency=listing.currency, terms={"negotiated": True},
+                              holds_listing=listing.deal_type == Listing.DealType.ASSIGNMENT,
+                              broker_org=self.broker_org if broker_bps else None, broker_commission_bps=broker_bps)
+        order = attempt("place_negotiated", s.order_place_agreed, listing=listing, buyer=self.buyers[buyer],
+                        agreed=agreed)
+        if order:
+            self.orders.append(order.pk)
+
+    @precondition(lambda self: self._has_listing(Listing.State.PUBLISHED))
     @rule(i=st.integers(0, 99))
     def race(self, i):
-        """Two buyers one after the other on the same published listing: exactly one wins."""
+        """Two buyers one after the other on the same published listing sold whole: exactly one wins."""
         listing = self._listing(i, [Listing.State.PUBLISHED])
+        if listing.deal_type != Listing.DealType.ASSIGNMENT:
+            return
         won = [attempt("place", s.order_place, listing=listing, buyer=b, terms_accepted=True) for b in self.buyers[:2]]
         won = [o for o in won if o]
         assert len(won) == 1
@@ -455,7 +476,8 @@ class EscrowMachine(RuleBasedStateMachine):
         # escrow: zero for finished or unpaid orders, exactly the total for paid live ones
         held = {r["account__order"]: -r["t"] for r in accounts if r["account__kind"] == K.ESCROW_HELD}
         orders = list(Order.objects.filter(pk__in=self.orders).only(
-            "pk", "state", "price_minor", "buyer_fee_minor", "seller_commission_minor", "listing_id"))
+            "pk", "state", "price_minor", "buyer_fee_minor", "seller_commission_minor", "listing_id", "holds_listing",
+            "broker_org_id", "broker_commission_minor"))
         for order in orders:
             amount = held.get(order.pk, 0)
             if order.state in HELD_STATES:
@@ -465,8 +487,15 @@ class EscrowMachine(RuleBasedStateMachine):
         # the platform's fees come from completed orders only
         fees = -sum(r["t"] for r in accounts if r["account__kind"] == K.PLATFORM_FEES)
         assert fees == sum(o.buyer_fee_minor + o.seller_commission_minor for o in orders if o.state == S.COMPLETED)
-        # one live order per listing, and that listing is reserved
-        live = [o.listing_id for o in orders if o.state in LIVE_STATES]
+        # the broker is paid its commission of completed brokered deals, out of the seller's share
+        brokered = [o for o in orders if o.broker_org_id and o.broker_commission_minor]
+        broker_payouts = dict(Disbursement.objects.filter(kind=Disbursement.Kind.PAYOUT, recipient_org=self.broker_org)
+                              .values_list("order_id", "amount_minor"))
+        assert broker_payouts == {o.pk: o.broker_commission_minor for o in brokered if o.state == S.COMPLETED}
+        assert all(o.payout_minor >= 0 for o in brokered)
+        STATS["broker_paid"] = max(STATS["broker_paid"], len(broker_payouts))
+        # one live order holding a listing, and that listing is reserved (licences do not hold it)
+        live = [o.listing_id for o in orders if o.state in LIVE_STATES and o.holds_listing]
         assert len(live) == len(set(live))
         if live:
             assert set(Listing.objects.filter(pk__in=live).values_list("state", flat=True)) == {Listing.State.RESERVED}

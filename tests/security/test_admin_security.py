@@ -77,6 +77,15 @@ def a_rows(tenant, other_tenant, settings):
     post_want()
     auction, _seller, (bidder,) = open_auction(1)
     bid_place(auction=auction, actor=bidder, amount_minor=auction.start_price_minor)
+
+    # negotiated deals: an accepted licence offer (offer, rounds, licence) and a question
+    from negotiation.services import offer_accept, offer_make, question_ask
+    from tests.factories import licence_listing
+
+    licensed, licensor = licence_listing(exclusive=False)
+    offer_accept(offer=offer_make(listing=licensed, actor=buyer, price_minor=400_000, currency=licensed.currency),
+                 actor=licensor)
+    question_ask(listing=licensed, actor=buyer, text="Is there a licence in force?")
     with tenant_context(other_tenant):
         b_admin = make_member(roles=(Role.TENANT_ADMIN, Role.VERIFIER, Role.ESCROW_OFFICER, Role.FINANCE), org=False)
     return dict(funded=funded, refunded=refunded, disputed=disputed, bank=bank, pending_org=pending_org,

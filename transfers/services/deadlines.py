@@ -34,7 +34,7 @@ from core.notifications import notify
 from escrow import services as escrow
 from escrow.models import Order, OrderState
 from escrow.services.core import lock_order
-from transfers.models import SIGNED_KINDS, Party, TransferDocument, TransferFiling
+from transfers.models import Party, TransferDocument, TransferFiling, signed_kinds_for
 from transfers.selectors import SIGN_REMINDER_BEFORE, FilingDeadline, current_documents, filing_deadline
 
 from .common import officers, order_url, party_users
@@ -146,7 +146,7 @@ def _staff_tell(order: Order, rule: FilingDeadline, counts: dict[str, int]) -> N
 
 
 def _signing_deadline(order: Order, now: datetime, counts: dict[str, int]) -> None:
-    rule = filing_deadline(order, current_documents(order, kinds=SIGNED_KINDS), now=now)
+    rule = filing_deadline(order, current_documents(order, kinds=signed_kinds_for(order)), now=now)
     if rule is None:
         return
     if rule.phase == "signing":

@@ -22,13 +22,13 @@ from escrow.models import Order, OrderState
 from escrow.services import lock_order
 from transfers import papers
 from transfers.models import (
-    SIGNED_KINDS,
     DocumentKind,
     FilingStatus,
     Party,
     Signature,
     TransferDocument,
     TransferFiling,
+    signed_kinds_for,
 )
 from transfers.offices import PROFILES, adapter_name_for, offices_for, route
 from transfers.selectors import SIGNABLE_ORDER_STATES, all_signed, current_documents, current_filing
@@ -93,7 +93,7 @@ def prepare_in_transaction(order: Order) -> tuple[TransferFiling, list[TransferD
     existing = {d.kind for d in TransferDocument.objects.filter(order=order, superseded=False)}
     data = None
     created = []
-    for kind in SIGNED_KINDS:
+    for kind in signed_kinds_for(order):
         if kind in existing:
             continue
         data = data or papers.paper_data(order, office=filing.office)
@@ -116,9 +116,12 @@ def transfer_prepare(*, order: Order) -> TransferFiling | None:
                            "sha256": {d.kind: d.sha256 for d in created}})
         notify(users=party_users(order), kind="transfer.papers_ready",
                subject=gettext_lazy("Order %(ref)s: sign the transfer papers"),
-               body=gettext_lazy("The transfer agreement, the power of attorney and the dismissal letter for "
-                                 "“%(title)s” are ready. Read and sign each of them on the order page before "
-                                 "%(due)s."),
+               body=(gettext_lazy("The licence contract for “%(title)s” is ready. Read and sign it on the order page "
+                                  "before %(due)s; the exchange then records the licence with the office.")
+                     if order.is_licence else
+                     gettext_lazy("The transfer agreement, the power of attorney and the dismissal letter for "
+                                  "“%(title)s” are ready. Read and sign each of them on the order page before "
+                                  "%(due)s.")),
                params={"ref": order.reference, "title": order.listing.title,
                        "due": timezone.localtime(order.filing_due).strftime("%Y-%m-%d") if order.filing_due else "-"},
                url=order_url(order))
@@ -187,7 +190,7 @@ def document_sign(*, document: TransferDocument, user: User, typed_name: str, co
     audit_record(actor=user, action="transfer.document_signed", obj=document, ip_address=ip_address or None,
                  data={"order": order.reference, "paper": document.kind, "version": document.version,
                        "party": party, "typed_name": name, "sha256": digest})
-    documents = current_documents(order, kinds=SIGNED_KINDS)
+    documents = current_documents(order, kinds=signed_kinds_for(order))
     if all_signed(order, documents):
         if filing is not None:
             filing = TransferFiling.objects.select_for_update(of=("self",)).get(pk=filing.pk)

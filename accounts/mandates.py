@@ -1,0 +1,147 @@
+"""Brokers' mandates (issue 14): proposed by the broker organization, accepted (or declined) by a member
+of the principal on the site, revocable by either side. Services own their transaction; the selectors
+answer "may this broker act for that principal on this listing today?"."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.audit import audit_record
+from core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from core.notifications import notify
+from core.permissions import is_member
+
+from .models import Mandate, Membership, Organization
+
+MAX_COMMISSION_BPS = 5000
+MAX_TERM_DAYS = 3 * 366
+
+
+def _members(org):
+    return [m.user for m in Membership.objects.filter(organization=org).select_related("user")]
+
+
+@transaction.atomic(durable=True)
+def mandate_propose(*, actor, broker_org: Organization, principal_org: Organization, side: str = Mandate.Side.SELLER,
+                    listing_ids=(), all_listings: bool = False, commission_bps: int = 0, may_sign: bool = False,
+                    starts_on: datetime.date | None = None, ends_on: datetime.date | None = None) -> Mandate:
+    if not is_member(actor, broker_org):
+        raise NotAllowed(_("Only members of the broker organization can propose its mandate."))
+    errors = {}
+    if principal_org.pk == broker_org.pk:
+        errors["principal"] = [_("A broker cannot hold a mandate from itself.")]
+    if side not in Mandate.Side.values:
+        errors["side"] = [_("Choose for whom the broker acts.")]
+    if not isinstance(commission_bps, int) or not 0 <= commission_bps <= MAX_COMMISSION_BPS:
+        errors["commission"] = [_("The commission is between 0 % and 50 % of the price.")]
+    starts_on = starts_on or timezone.localdate()
+    ends_on = ends_on or starts_on + datetime.timedelta(days=365)
+    if ends_on < starts_on or (ends_on - starts_on).days > MAX_TERM_DAYS:
+        errors["ends_on"] = [_("The term ends after it starts and lasts at most three years.")]
+    listing_ids = sorted({int(i) for i in listing_ids or ()})
+    if not all_listings and not listing_ids:
+        errors["listings"] = [_("Name the listings the broker may negotiate, or all of them.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the mandate."), field_errors=errors)
+    mandate = Mandate.objects.create(principal_org=principal_org, broker_org=broker_org, side=side,
+                                     all_listings=all_listings, listing_ids=listing_ids, commission_bps=commission_bps,
+                                     may_sign=may_sign, starts_on=starts_on, ends_on=ends_on, proposed_by=actor)
+    audit_record(actor=actor, action="mandate.propose", obj=mandate, to_state=mandate.state,
+                 data={"principal": principal_org.pk, "broker": broker_org.pk, "side": side,
+                       "commission_bps": commission_bps, "listings": listing_ids, "all": all_listings})
+    notify(users=_members(principal_org), kind="mandate.proposed",
+           subject=gettext_lazy("%(broker)s asks for a mandate to act for you"),
+           body=gettext_lazy("%(broker)s proposes to negotiate for your organization at a commission of "
+                             "%(rate)s %%. Accept or decline it on the mandates page."),
+           params={"broker": broker_org.legal_name, "rate": f"{commission_bps / 100:g}"}, url="/deals/mandates/")
+    return mandate
+
+
+def _decide(mandate_pk, actor, *, principal_only=True):
+    mandate = Mandate.objects.select_for_update(of=("self",)).select_related("principal_org", "broker_org").get(
+        pk=mandate_pk)
+    allowed = is_member(actor, mandate.principal_org) or (not principal_only and is_member(actor, mandate.broker_org))
+    if not allowed:
+        raise NotAllowed(_("Only the principal's members can decide on this mandate."))
+    before = mandate.state
+    return mandate, before
+
+
+@transaction.atomic(durable=True)
+def mandate_accept(*, mandate, actor) -> Mandate:
+    """A member of the principal accepts the mandate (recorded like a signature: who, when)."""
+    mandate, before = _decide(mandate.pk, actor)
+    if mandate.state != Mandate.State.PROPOSED:
+        raise InvalidTransition(_("This mandate is no longer awaiting your answer."))
+    mandate.state, mandate.decided_by, mandate.decided_at = Mandate.State.ACTIVE, actor, timezone.now()
+    mandate.save(update_fields=["state", "decided_by", "decided_at"])
+    audit_record(actor=actor, action="mandate.accept", obj=mandate, from_state=before, to_state=mandate.state)
+    notify(users=_members(mandate.broker_org), kind="mandate.accepted",
+           subject=gettext_lazy("%(principal)s accepted your mandate"),
+           body=gettext_lazy("You may now negotiate for %(principal)s within the mandate."),
+           params={"principal": mandate.principal_org.legal_name}, url="/deals/mandates/")
+    return mandate
+
+
+@transaction.atomic(durable=True)
+def mandate_decline(*, mandate, actor) -> Mandate:
+    mandate, before = _decide(mandate.pk, actor)
+    if mandate.state != Mandate.State.PROPOSED:
+        raise InvalidTransition(_("This mandate is no longer awaiting your answer."))
+    mandate.state, mandate.decided_by, mandate.decided_at = Mandate.State.DECLINED, actor, timezone.now()
+    mandate.save(update_fields=["state", "decided_by", "decided_at"])
+    audit_record(actor=actor, action="mandate.decline", obj=mandate, from_state=before, to_state=mandate.state)
+    return mandate
+
+
+@transaction.atomic(durable=True)
+def mandate_revoke(*, mandate, actor, reason: str = "") -> Mandate:
+    mandate, before = _decide(mandate.pk, actor, principal_only=False)
+    if mandate.state not in (Mandate.State.PROPOSED, Mandate.State.ACTIVE):
+        raise InvalidTransition(_("This mandate has already ended."))
+    mandate.state = Mandate.State.REVOKED
+    mandate.save(update_fields=["state"])
+    audit_record(actor=actor, action="mandate.revoke", obj=mandate, from_state=before, to_state=mandate.state,
+                 reason=reason)
+    return mandate
+
+
+# --- selectors ------------------------------------------------------------------------------------
+
+def mandates_in_force(*, principal_org=None, broker_org=None, broker_orgs=None, side=None, today=None):
+    today = today or timezone.localdate()
+    qs = Mandate.objects.filter(state=Mandate.State.ACTIVE, starts_on__lte=today, ends_on__gte=today)
+    if broker_orgs is not None:
+        qs = qs.filter(broker_org__in=list(broker_orgs))
+    if principal_org is not None:
+        qs = qs.filter(principal_org=principal_org)
+    if broker_org is not None:
+        qs = qs.filter(broker_org=broker_org)
+    if side is not None:
+        qs = qs.filter(side=side)
+    return qs.select_related("principal_org", "broker_org")
+
+
+def mandate_for_listing(*, user=None, broker_org=None, principal_org, listing_id, side=Mandate.Side.SELLER):
+    """The mandate in force under which `user` (a member of a broker organization) or `broker_org` may act
+    for `principal_org` on listing `listing_id`, or None."""
+    for mandate in mandates_in_force(principal_org=principal_org, broker_org=broker_org, side=side):
+        if not mandate.covers_listing(listing_id):
+            continue
+        if user is not None and not is_member(user, mandate.broker_org):
+            continue
+        return mandate
+    return None
+
+
+def mandates_of(org):
+    """Every mandate an organization gave or holds, newest first (the mandates page)."""
+    from django.db.models import Q
+
+    return Mandate.objects.filter(Q(principal_org=org) | Q(broker_org=org)).select_related(
+        "principal_org", "broker_org").order_by("-created_at", "-id")
