@@ -25,6 +25,7 @@ from core.errors import Conflict, ValidationFailed
 from core.events import emit
 from core.tenancy import require_tenant
 
+from .encumbrances import encumbrance_record
 from .expiry import expiry_date
 from .models import (
     COPYRIGHT_KINDS,
@@ -119,22 +120,17 @@ def owner_record_transfer(*, record, from_org, to_org, reference: str, recorded_
 def record_encumbrance(*, record, type: str, holder: str, reference: str, until: datetime.date | None = None,
                        organizations=(), actor_label: str = "") -> RegisterRecord:
     """A licence or pledge recorded by the office through ipex appears on the right (idempotent per
-    reference)."""
+    reference); partners hear of it. The entry is written by `rights.encumbrances` (one writer)."""
     if type not in ENCUMBRANCE_TYPES:
         raise ValidationFailed(_("Unknown kind of encumbrance: %(type)s.") % {"type": type})
     record = _lock_record(record)
-    encumbrances = list(record.encumbrances or [])
-    if any(e.get("reference") == reference for e in encumbrances):
+    if any(e.get("reference") == reference for e in record.encumbrances or []):
         return record
-    entry = {"type": type, "holder": holder, "until": until.isoformat() if until else None, "reference": reference,
-             "recorded_on": timezone.localdate().isoformat(), "via": "ipex"}
-    encumbrances.append(entry)
-    record.encumbrances = encumbrances
-    record.save(update_fields=["encumbrances", "updated_at"])
-    audit_record(actor_label=actor_label or "office", action="right.encumbrance_recorded", obj=record,
-                 tenant=require_tenant(), data=entry)
+    entry = encumbrance_record(record=record, type=type, holder=holder, reference=reference, until=until,
+                               actor_label=actor_label or "office")
     emit("right.encumbrance_recorded", organizations=list(organizations),
          data={"record": record.pk, "number": record.number, **entry})
+    record.refresh_from_db()
     return record
 
 

@@ -193,7 +193,7 @@ def apply_answer(order: Order, filing: TransferFiling, answer: OfficeAnswer, *, 
         notice.save(update_fields=["document"])
         from transfers.offices import offices_for
 
-        from .recordal import apply_recordal
+        from .rights_changes import apply_recordal
 
         # The rights this office records change owner of record (or carry the licence) now.
         apply_recordal(order, filing, office_rights=offices_for(
