@@ -59,19 +59,22 @@ class Listing(FSMModelMixin, TenantOwned):
     licence_territory = models.CharField(_("licence territory"), max_length=200, blank=True,
                                          validators=[validate_single_line])
     # Negotiation (issue 14): how the price is set, and licences' field of use, cap and sublicensing.
-    pricing = models.CharField(_("pricing"), max_length=12, choices=Pricing.choices, default=Pricing.FIXED)
+    # Columns added in wave 2 carry database defaults, so bulk loaders (bench/, COPY) need not name them.
+    pricing = models.CharField(_("pricing"), max_length=12, choices=Pricing.choices, default=Pricing.FIXED,
+                               db_default=Pricing.FIXED)
     offer_floor_minor = models.PositiveBigIntegerField(
         _("lowest offer considered"), null=True, blank=True,
         help_text=_("Offers below this are refused automatically (empty: no floor)"))
-    licence_field = models.CharField(_("field of use"), max_length=200, blank=True)
+    licence_field = models.CharField(_("field of use"), max_length=200, blank=True, db_default="")
     licence_cap = models.PositiveIntegerField(
         _("most licensees"), null=True, blank=True,
         help_text=_("Non-exclusive licences: how many licensees at most (empty: no limit)"))
-    licence_sublicensing = models.BooleanField(_("sublicensing allowed"), default=False)
+    licence_sublicensing = models.BooleanField(_("sublicensing allowed"), default=False, db_default=False)
     industry_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True, verbose_name=_("industry tags"))
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
     featured = models.BooleanField(_("featured"), default=False)
-    view_count = models.PositiveIntegerField(_("views"), default=0, help_text=_("Times the public page was opened"))
+    view_count = models.PositiveIntegerField(_("views"), default=0, db_default=0,
+                                             help_text=_("Times the public page was opened"))
     rejection_reason = models.TextField(_("rejection reasons"), blank=True, max_length=NOTE_TEXT)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)

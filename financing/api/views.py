@@ -87,7 +87,7 @@ class ListingValuationApi(PartnerAPIView):
 
 # --- applications ----------------------------------------------------------------------------------
 
-class OfferSerializer(serializers.Serializer):
+class LoanOfferSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     lender = serializers.CharField(source="lender_org.legal_name")
     lender_kind = serializers.CharField()
@@ -139,7 +139,7 @@ class ApplicationSerializer(serializers.Serializer):
 class ApplicationDetailSerializer(ApplicationSerializer):
     rights = RightRowSerializer(many=True)
     valuation = ValuationSerializer()
-    offers = OfferSerializer(many=True)
+    offers = LoanOfferSerializer(many=True)
     accepted_offer = serializers.IntegerField(allow_null=True)
     contract = serializers.DictField(allow_null=True)
     pledge_filing = FilingSerializer(allow_null=True)
@@ -232,14 +232,14 @@ class OfferCreateApi(PartnerAPIView):
         conditions = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
     @extend_schema(operation_id="financing_offers_create", tags=FINANCING, request=InputSerializer,
-                   responses={201: OfferSerializer}, summary="Bank or guarantor: make (or replace) your offer")
+                   responses={201: LoanOfferSerializer}, summary="Bank or guarantor: make (or replace) your offer")
     def post(self, request, reference):
         application = _application(self, reference)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         offer = services.offer_make(actor=self.actor, organization=self.organization, application=application,
                                     **data.validated_data)
-        return Response(OfferSerializer(offer).data, status=status.HTTP_201_CREATED)
+        return Response(LoanOfferSerializer(offer).data, status=status.HTTP_201_CREATED)
 
 
 class OfferAcceptApi(PartnerAPIView):
