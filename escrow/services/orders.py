@@ -128,6 +128,9 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
     if price_minor <= 0:
         raise ValidationFailed(_("The price must be above zero."))
     quote = fees.quote(tenant=tenant, price_minor=price_minor, currency=locked.currency)
+    if not buyer_org.is_verified and quote.price_minor > tenant.verified_buyer_above_minor:
+        raise NotAllowed(_("%(org)s must be verified by the exchange before it can buy this listing. Submit its "
+                           "documents on the organization page.") % {"org": buyer_org.legal_name})
     order = Order(tenant=tenant, listing=locked, buyer=buyer, buyer_org=buyer_org, seller_org_id=locked.seller_org_id,
                   deal_type=locked.deal_type, payment_method=payment_method, holds_listing=holds,
                   terms=dict(agreed.terms) if agreed is not None else {},
