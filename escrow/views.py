@@ -28,6 +28,8 @@ from .models import DISPUTABLE_STATES, LIVE_STATES, Disbursement, Payment
 from .payments import available_providers, get_provider
 from .payments.bank_transfer import bank_details
 from .payments.simulated import build_event
+from .services.common import order_payment
+from .services.payouts import payout_destination
 from .webhooks import handle
 
 
@@ -110,6 +112,22 @@ def order_detail(request, reference):
 
 
 @login_required
+def order_confirm_release(request, reference):
+    """The summary before the buyer confirms the certificate: how much the seller receives, which
+    organization, to which account, and that it cannot be undone. The form posts to order_act with the
+    amount shown, which the service checks."""
+    order, role = selectors.order_for_viewer(request.user, reference)
+    if role != "buyer" or order.state != "transfer_approved":
+        messages.error(request, _("There is nothing to confirm on this order now."))
+        return redirect(order)
+    payment = order_payment(order)
+    destination = payout_destination(order.seller_org, payment.provider if payment else "")
+    return render(request, "escrow/confirm_release.html", {
+        "order": order, "destination": destination, "payment": payment,
+    })
+
+
+@login_required
 @require_POST
 def order_act(request, reference, action):
     order, role = selectors.order_for_viewer(request.user, reference)
@@ -129,7 +147,13 @@ def order_act(request, reference, action):
             services.order_buyer_cancel(order=order, actor=user, reason=form.cleaned_data.get("reason", ""))
             messages.success(request, _("Order cancelled."))
         elif action == "certificate":
-            services.order_confirm_certificate(order=order, actor=user)
+            if request.POST.get("confirmed") != "1" or not request.POST.get("understood"):  # irreversible: summary first
+                return redirect("escrow:order_confirm_release", order.reference)
+            try:
+                expected = int(request.POST.get("expected_amount_minor", ""))
+            except ValueError:
+                return redirect("escrow:order_confirm_release", order.reference)
+            services.order_confirm_certificate(order=order, actor=user, expected_amount_minor=expected)
             messages.success(request, _("Thank you. The trade is complete and the seller is being paid."))
         elif action == "dispute":
             form = DisputeForm(request.POST, request.FILES)

@@ -142,7 +142,14 @@ def _run_trade(client, tenant, receiver):
         assert client.get(notice[0]["download_url"], headers=buyer.headers).status_code == 200
 
     # 8. the company confirms the certificate: completed, payout queued; finance pays it (their service)
-    done = buyer.post(f"/api/v1/orders/{ref}/confirm-certificate", key="certificate-1")
+    # the amount must be the one shown: a different one is refused and nothing changes
+    refused = client.post(f"/api/v1/orders/{ref}/confirm-certificate",
+                          {"expected_amount_minor": detail["payout_minor"] + 1}, content_type="application/json",
+                          headers={**buyer.headers, "Idempotency-Key": "certificate-0"})
+    assert refused.status_code == 409, refused.content
+    assert buyer.get(f"/api/v1/orders/{ref}").json()["state"] == "transfer_approved"
+    done = buyer.post(f"/api/v1/orders/{ref}/confirm-certificate", {"expected_amount_minor": detail["payout_minor"]},
+                      key="certificate-1")
     assert done["state"] == "completed"
     payout = Disbursement.objects.get(order__reference=ref, kind=Disbursement.Kind.PAYOUT)
     if payout.state != Disbursement.State.PAID:

@@ -165,12 +165,18 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     worker_broker.send_task("transfers.tasks.poll_offices")
     wait_until(lambda: _state(order) == OrderState.TRANSFER_APPROVED, timeout=30, what="office approval")
     _both_views(buyer_views, buyer, url(order.get_absolute_url()), shot, "k4-approved-confirm-certificate")
-    assert buyer_phone.locator("form[action$='/certificate/'] button").is_visible()
+    assert buyer_phone.locator("a[href$='/confirm-release/']").is_visible()
     User.objects.filter(pk=buyer.pk).update(language="en")
     buyer_page.goto(url(order.get_absolute_url()))
     shot(buyer_page, "12-approved-buyer")
 
     # the buyer confirms receipt of the certificate and the notice; the seller is paid
+    # first a summary: amount, who, which account, cannot be undone; then the explicit confirmation
+    buyer_page.locator("a[href$='/confirm-release/']").click()
+    buyer_page.wait_for_load_state()
+    shot(buyer_page, "12b-confirm-release-summary")
+    assert _state(order) == OrderState.TRANSFER_APPROVED
+    buyer_page.locator("#confirm-release input[name=understood]").check()
     buyer_page.locator("form[action$='/certificate/'] button").click()
     buyer_page.wait_for_load_state()
     assert _state(order) == OrderState.COMPLETED

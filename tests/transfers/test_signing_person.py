@@ -159,3 +159,46 @@ def test_an_untrusted_certificate_does_not_verify(tenant, signing_cert, tmp_path
                                     ValidationContext(trust_roots=[load_cert_from_pemder(str(other_cert))]))
     assert status.intact and not status.trusted
     assert connection.vendor == "postgresql"
+
+
+def test_paper_page_shows_the_pdfs_own_pages_as_images(tenant, client):
+    order, seller, buyer = transfer_order()
+    transfer_prepare(order=order)
+    document = _papers(order)[0]
+    client.force_login(seller)
+    host = {"HTTP_HOST": tenant.hosts[0]}
+    page = client.get(f"/transfers/papers/{document.pk}/", **host).content.decode()
+    assert f"/transfers/papers/{document.pk}/page-1.png" in page
+    assert "tp-text" not in page
+    image = client.get(f"/transfers/papers/{document.pk}/page-1.png", **host)
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+    assert client.get(f"/transfers/papers/{document.pk}/page-99.png", **host).status_code == 404
+    client.force_login(make_member(full_name="Wang Fang"))
+    assert client.get(f"/transfers/papers/{document.pk}/page-1.png", **host).status_code == 404
+
+
+def test_sign_all_button_on_the_order_page(tenant, client):
+    order, seller, buyer = transfer_order()
+    transfer_prepare(order=order)
+    client.force_login(seller)
+    host = {"HTTP_HOST": tenant.hosts[0]}
+    page = client.get(order.get_absolute_url(), **host).content.decode()
+    assert f"/transfers/orders/{order.pk}/sign-all/" in page
+    data = {"typed_name": "Chen Jing", "consent": "on"}
+    data.update({f"sha256_{d.kind}": d.sha256 for d in _papers(order)})
+    client.post(f"/transfers/orders/{order.pk}/sign-all/", data, **host)
+    assert Signature.objects.filter(document__order=order, party="seller").count() == len(_papers(order))
+    page = client.get(order.get_absolute_url(), **host).content.decode()
+    assert "Chen Jing" in page
+
+
+def test_signatures_appear_in_the_order_event_log(tenant, client):
+    order, seller, buyer = transfer_order()
+    transfer_prepare(order=order)
+    documents_sign_all(order=order, user=buyer, typed_name="liu yang", consent=True)
+    client.force_login(seller)
+    page = client.get(order.get_absolute_url(), HTTP_HOST=tenant.hosts[0], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    log = page[page.index('class="event-log"'):]
+    assert log.count("event-detail") == len(_papers(order))
+    assert "“liu yang”" in log

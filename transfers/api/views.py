@@ -117,6 +117,35 @@ class OrderDocumentSignApi(PartnerAPIView):
         return Response(DocumentSerializer(_document_data(order, document)).data)
 
 
+class OrderDocumentsSignAllApi(PartnerAPIView):
+    """Sign every current paper still awaiting your side's signature in one step: one typed name (the
+    signer's profile name), one consent; each paper's SHA-256 is recorded. All or nothing."""
+
+    write_scope = Scope.ORDERS
+
+    class InputSerializer(serializers.Serializer):
+        typed_name = serializers.CharField(max_length=150, help_text="The signer's full name, as in their profile")
+        consent = serializers.BooleanField(help_text="The signer read every paper and signs them")
+        sha256 = serializers.DictField(
+            child=serializers.RegexField(r"^[0-9a-f]{64}$"), required=False,
+            help_text="Paper kind → SHA-256 of the PDF the signer read; nothing is signed if one changed since")
+
+    @extend_schema(operation_id="orders_documents_sign_all", tags=TRANSFERS, request=InputSerializer,
+                   responses=DocumentSerializer(many=True), summary="Sign all transfer papers for your side at once",
+                   examples=[OpenApiExample("Sign all", request_only=True,
+                                            value={"typed_name": "Chen Jing", "consent": True})])
+    def post(self, request, reference):
+        order, _role = order_for_key(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.documents_sign_all(order=order, user=self.actor, typed_name=data.validated_data["typed_name"],
+                                    consent=data.validated_data["consent"], ip_address=request.META.get("REMOTE_ADDR"),
+                                    user_agent=request.headers.get("User-Agent", ""),
+                                    shown_sha256=data.validated_data.get("sha256") or {})
+        documents = selectors.current_documents(order, kinds=SIGNED_KINDS)
+        return Response(DocumentSerializer([_document_data(order, d) for d in documents], many=True).data)
+
+
 class OrderExportCertificateApi(PartnerAPIView):
     """Seller: upload the technology-export contract registration certificate (PDF or image), needed
     before filing when a Chinese patent goes to a foreign buyer."""

@@ -9,7 +9,7 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -196,8 +196,12 @@ def _sign_locked(*, order: Order, document: TransferDocument, user: User, party:
     audit_record(actor=user, action="transfer.document_signed", obj=document, ip_address=ip_address or None,
                  data={"order": order.reference, "paper": document.kind, "version": document.version,
                        "party": party, "typed_name": name, "sha256": digest})
+    labels = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            labels[language] = str(document.get_kind_display())
     audit_record(actor=user, action="order.document_signed", obj=order, ip_address=ip_address or None,
-                 data={"paper": document.kind, "version": document.version, "party": party,
+                 data={"paper": document.kind, "paper_label": labels, "version": document.version, "party": party,
                        "typed_name": name, "sha256": digest})
     return signature
 
@@ -255,8 +259,7 @@ def seal_signed_papers(order: Order, documents: list[TransferDocument]) -> list[
     for document in documents:
         if not document.needs_signatures or document.sealed_sha256:
             continue
-        with document.file.open("rb") as handle:
-            pdf = handle.read()
+        pdf = papers.signed_pdf_bytes(document)  # the paper's exact pages, then the signature page
         out = sealing.seal_pdf(pdf, record=signing_record(order, document),
                                reason=f"{order.reference} {document.kind} v{document.version}: signed by both parties",
                                location=order.tenant.name_en or order.tenant.name)
