@@ -33,7 +33,8 @@ def test_website_shows_a_summary_then_needs_the_second_confirmation(tenant, clie
     assert f'value="{order.payout_minor}"' in text
     # a single click (no confirmation) only leads to the summary
     first = client.post(f"/orders/{order.reference}/act/certificate/", {}, **host)
-    assert first.status_code == 302 and first["Location"].endswith("/confirm-release/")
+    assert first.status_code == 302
+    assert first["Location"].endswith("/confirm-release/")
     assert Order.objects.get(pk=order.pk).state == S.TRANSFER_APPROVED
     # a confirmation of another amount is refused
     client.post(f"/orders/{order.reference}/act/certificate/",
