@@ -208,10 +208,18 @@ def papers_retry(request, pk):
 
 
 @login_required
-@require_POST
 def file_transfer(request, pk):
+    """Filing with the office cannot be taken back: a summary (office, rights, papers and their
+    fingerprints, who becomes the owner) first, then the officer confirms explicitly."""
     _officer_only(request)
     order = _order_for(request, pk)
+    if request.method != "POST" or request.POST.get("confirmed") != "yes":
+        filing = selectors.current_filing(order)
+        documents = selectors.current_documents(order)
+        return render(request, "transfers/file_confirm.html", {
+            "order": order, "filing": filing, "documents": documents,
+            "rights": list(order.listing.rights.all()), "order_page": _order_page(order),
+        })
     try:
         filing = services.transfer_file(order=order, actor=request.user, ip_address=client_ip(request))
     except DomainError as exc:

@@ -126,6 +126,15 @@ class DisbursementAdmin(ActionViewsMixin, TenantModelAdmin):
                          form_class=BankReferenceForm, back=reverse("admin:escrow_disbursement_change", args=[pk]),
                          call=lambda d: services.disbursement_mark_paid(disbursement=disb, actor=request.user,
                                                                         bank_reference=d["bank_reference"]),
+                         summary=lambda d: [
+                             (gettext("Amount"), format_money(disb.amount_minor, disb.currency)),
+                             (gettext("Who receives it"), str(disb.recipient_org or "—")),
+                             (gettext("To which account"), disb.destination or "—"),
+                             (gettext("Bank reference"), d["bank_reference"]),
+                             (gettext("Cannot be undone"), gettext("The payment is recorded as sent and the ledger "
+                                                                   "closes it; do this only once the bank has "
+                                                                   "executed the transfer.")),
+                         ],
                          done=gettext("Marked paid."))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

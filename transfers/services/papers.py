@@ -144,6 +144,9 @@ def generate_cover(order: Order, filing: TransferFiling) -> TransferDocument | N
 def _check_signer(order: Order, user: User, typed_name: str, consent: bool) -> tuple[str, str]:
     """Who signs, for which side, with which name: a member of the party's organization, typing the
     name of their own profile. Returns (party, normalised name)."""
+    if not user.is_active:  # an API key's service identity is no person: it names the member who signs
+        raise NotAllowed(_("A signature belongs to a person: name the member of your organization who signs "
+                           "(signer_email)."))
     party = party_of(user, order)
     if party is None:
         raise NotAllowed(_("Only members of the buyer's or the seller's organization sign this order's papers."))
