@@ -88,12 +88,14 @@ def order_detail(request, reference):
     action = selectors.viewer_action(order, role)
     providers = available_providers(request.tenant)
     dispute = selectors.open_dispute(order)
+    disbursements = list(order.disbursements.select_related("recipient_org"))
     context = {
         "order": order, "role": role, "listing": order.listing,
         "steps": selectors.timeline(order, payout),
         "action": action, "waiting": selectors.waiting_for(order, role),
         "statement": ledger.order_statement(order),
-        "disbursements": list(order.disbursements.select_related("recipient_org")),
+        "disbursements": disbursements,
+        "seller_money": selectors.seller_money(order, disbursements),
         "payments": list(order.payments.all()),
         "events": list(audit_trail(order)),
         "dispute": dispute,
