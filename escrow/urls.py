@@ -12,6 +12,7 @@ urlpatterns = [
     path("<str:reference>/pay/", views.order_pay, name="order_pay"),
     path("<str:reference>/pay/simulated/", views.pay_simulated, name="pay_simulated"),
     path("<str:reference>/pay/bank/", views.pay_bank, name="pay_bank"),
+    path("<str:reference>/statement.<slug:fmt>", views.order_statement, name="order_statement"),
     path("<str:reference>/confirm-release/", views.order_confirm_release, name="order_confirm_release"),
     path("<str:reference>/act/<slug:action>/", views.order_act, name="order_act"),
 ]

@@ -114,6 +114,24 @@ def order_detail(request, reference):
 
 
 @login_required
+def order_statement(request, reference, fmt):
+    """The party's money statement of one order as CSV or PDF."""
+    from django.http import HttpResponse
+
+    from .statements import statement_csv, statement_pdf
+
+    order, role = selectors.order_for_viewer(request.user, reference)
+    if role not in ("buyer", "seller") or fmt not in ("csv", "pdf"):
+        raise Http404
+    if fmt == "csv":
+        response = HttpResponse(statement_csv(order, role), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(statement_pdf(order, role), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{order.reference}-statement-{role}.{fmt}"'
+    return response
+
+
+@login_required
 def order_confirm_release(request, reference):
     """The summary before the buyer confirms the certificate: how much the seller receives, which
     organization, to which account, and that it cannot be undone. The form posts to order_act with the

@@ -150,9 +150,35 @@ class LedgerAccountAdmin(TenantModelAdmin):
     list_filter = ("kind", "currency")
     search_fields = ("key",)
 
+    change_list_template = "admin/escrow/ledgeraccount/change_list.html"
+
+    def get_urls(self):
+        return [path("export.<slug:fmt>", self.admin_site.admin_view(self.export_view),
+                     name="escrow_ledger_export")] + super().get_urls()
+
+    def export_view(self, request, fmt):
+        """Finance: every journal line of this exchange as CSV or XLSX (optionally ?since=&until= dates)."""
+        from django.http import HttpResponse
+        from django.utils.dateparse import parse_date
+
+        from ..statements import ledger_csv, ledger_xlsx
+
+        if not self.has_view_permission(request) or fmt not in ("csv", "xlsx"):
+            raise Http404
+        since, until = parse_date(request.GET.get("since") or ""), parse_date(request.GET.get("until") or "")
+        if fmt == "csv":
+            response = HttpResponse(ledger_csv(since=since, until=until), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(ledger_xlsx(since=since, until=until), content_type=(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        response["Content-Disposition"] = f'attachment; filename="ledger-{request.tenant.slug}.{fmt}"'
+        audit_record(actor=request.user, action="ledger.exported", obj=request.tenant,
+                     data={"format": fmt, "since": str(since or ""), "until": str(until or "")})
+        return response
+
     @admin.display(description=_("balance (debit +)"))
     def balance_display(self, acc):
-        from .ledger import balance
+        from ..ledger import balance
 
         return format_money(balance(acc), acc.currency)
 

@@ -78,3 +78,47 @@ def test_refunded_order_shows_the_seller_receives_nothing(tenant, client, state)
     box = _page(client, tenant, order, seller)
     assert "seller-nothing" in box
     assert "seller-paid" not in box
+
+
+def test_each_party_downloads_its_statement_as_csv_and_pdf(tenant, client):
+    order, seller, buyer = _completed_by_bank(tenant, verified=True)
+    host = {"HTTP_HOST": tenant.hosts[0]}
+    client.force_login(seller)
+    seller_csv = client.get(f"/orders/{order.reference}/statement.csv", **host)
+    assert seller_csv.status_code == 200
+    text = seller_csv.content.decode("utf-8-sig")
+    assert str(order.payout_minor) in text
+    assert "HSBC" in text  # the payout line names the account
+    pdf = client.get(f"/orders/{order.reference}/statement.pdf", **host)
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    client.force_login(buyer)
+    buyer_csv = client.get(f"/orders/{order.reference}/statement.csv", **host).content.decode("utf-8-sig")
+    assert str(order.total_minor) in buyer_csv
+    assert "HSBC" not in buyer_csv  # the buyer does not see the seller's account
+    client.force_login(escrow_staff())
+    assert client.get(f"/orders/{order.reference}/statement.csv", **host).status_code == 404
+
+
+def test_finance_exports_the_ledger_as_csv_and_xlsx(tenant, client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from accounts.models import Role
+    from escrow.models import JournalLine
+
+    order, seller, buyer = _completed_by_bank(tenant, verified=True)
+    client.force_login(escrow_staff(roles=(Role.FINANCE,)))
+    listing = client.get("/admin/escrow/ledgeraccount/").content.decode()
+    assert "/admin/escrow/ledgeraccount/export.xlsx" in listing
+    rows = client.get("/admin/escrow/ledgeraccount/export.csv").content.decode("utf-8-sig").splitlines()
+    assert len(rows) == JournalLine.objects.count() + 1
+    assert any(order.reference in r for r in rows)
+    book = load_workbook(BytesIO(client.get("/admin/escrow/ledgeraccount/export.xlsx").content))
+    sheet = book["ledger"]
+    amounts = [r[7] for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(amounts) == JournalLine.objects.count()
+    assert sum(amounts) == 0  # balanced
+    client.force_login(seller)
+    assert client.get("/admin/escrow/ledgeraccount/export.csv").status_code in (302, 404)
