@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.order_list, name="order_list"),
     path("new/<int:listing_id>/", views.order_new, name="order_new"),
     path("webhooks/<slug:provider>/", views.webhook, name="webhook"),
+    path("connect/stripe/<int:org_pk>/", views.stripe_connect, name="stripe_connect"),
     path("margin/<int:listing_id>/pay/", views.margin_pay, name="margin_pay"),
     path("<str:reference>/", views.order_detail, name="order_detail"),
     path("<str:reference>/pay/", views.order_pay, name="order_pay"),

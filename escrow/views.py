@@ -114,6 +114,34 @@ def order_detail(request, reference):
 
 
 @login_required
+@require_POST
+def stripe_connect(request, org_pk):
+    """Organization page button: start or resume Stripe Connect onboarding (managers only)."""
+    from accounts.models import Membership
+
+    from .payments.stripe_provider import StripeProvider
+
+    membership = Membership.objects.filter(user=request.user, organization_id=org_pk, is_admin=True) \
+        .select_related("organization").first()
+    if membership is None:
+        raise Http404
+    provider = StripeProvider()
+    back = f"/account/organizations/{org_pk}/"
+    if not provider.available(request.tenant):
+        messages.error(request, _("This exchange does not take card payments through Stripe."))
+        return redirect(back)
+    try:
+        url = provider.connect_onboarding_url(
+            membership.organization, email=request.user.email,
+            return_url=request.build_absolute_uri(back + "?stripe=return"),
+            refresh_url=request.build_absolute_uri(back + "?stripe=refresh"))
+    except DomainError as exc:
+        _fail(request, exc)
+        return redirect(back)
+    return redirect(url)
+
+
+@login_required
 def order_statement(request, reference, fmt):
     """The party's money statement of one order as CSV or PDF."""
     from django.http import HttpResponse
