@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transfers', '0001_initial'),
+        ('transfers', '0002_export_certificate_under_tenant_folder'),
     ]
 
     operations = [

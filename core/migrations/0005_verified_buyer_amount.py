@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0003_tenant_logo_upload'),
+        ('marketplace', '0004_tenant_counters'),
     ]
 
     operations = [
