@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transfers', '0002_export_certificate_under_tenant_folder'),
+        ('transfers', '0005_merge_20261130_1900'),
     ]
 
     operations = [

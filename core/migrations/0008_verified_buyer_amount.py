@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0004_tenant_counters'),
+        ('marketplace', '0007_merge_20261130_1857'),
     ]
 
     operations = [
