@@ -65,12 +65,49 @@ def organization_decide(*, organization, actor, approve: bool, note="") -> Organ
 
 
 PROFILE_FIELDS = ("full_name", "phone", "language")
+
+
+def _name_key(value: str) -> str:
+    return "".join(value.split()).casefold()
+
+
+def signing_names(full_name: str) -> set[str]:
+    """The forms of a profile name a person may type to sign: the whole name and, when the profile has
+    both scripts ("陈静 Chen Jing"), either script part alone. Compared without case and spaces."""
+    name = " ".join((full_name or "").split())
+    if not name:
+        return set()
+    keys = {_name_key(name)}
+    cjk = "".join(ch for ch in name if ord(ch) > 0x2E80)
+    latin = " ".join(part for part in name.split() if not any(ord(ch) > 0x2E80 for ch in part))
+    if cjk and latin:
+        keys |= {_name_key(cjk), _name_key(latin)}
+    return keys
+
+
+def name_matches_profile(user, typed_name: str) -> bool:
+    return bool(typed_name) and _name_key(typed_name) in signing_names(user.full_name)
+
+
+def user_lock_name(*, user) -> None:
+    """Called when the person signs: from now on their profile name cannot change (idempotent)."""
+    if user.name_locked_at is None:
+        User.objects.filter(pk=user.pk, name_locked_at__isnull=True).update(name_locked_at=timezone.now())
+        user.name_locked_at = User.objects.values_list("name_locked_at", flat=True).get(pk=user.pk)
+        audit_record(actor=user, action="user.name_locked", obj=user, data={"full_name": user.full_name})
 ORGANIZATION_FIELDS = ("kind", "legal_name", "legal_name_en", "country", "registration_number", "address",
                        "contact_email")
 
 
 def user_update_profile(*, user, full_name=None, phone=None, language=None) -> None:
-    """Name, phone and preferred language (emails and pages use it)."""
+    """Name, phone and preferred language (emails and pages use it). The name of someone who has signed
+    a paper is locked: the signature must keep naming the person who gave it."""
+    if (full_name is not None and user.name_locked_at is not None
+            and " ".join(full_name.split()) != " ".join((user.full_name or "").split())):
+        raise ValidationFailed(
+            _("Your name cannot be changed: you signed papers with it on %(when)s. Ask the exchange's support "
+              "to correct it.") % {"when": timezone.localtime(user.name_locked_at).strftime("%Y-%m-%d")},
+            field_errors={"full_name": [_("Locked since you signed papers with this name.")]})
     changed = []
     for field, value in (("full_name", full_name), ("phone", phone), ("language", language)):
         if value is not None and getattr(user, field) != value:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.context_processors import site
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.permissions import user_roles
 from core.storage import private_file_response
 
@@ -45,7 +45,14 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk),
                        languages=_site_languages(request))
     if request.method == "POST" and form.is_valid():
-        services.user_update_profile(user=request.user, **{f: form.cleaned_data[f] for f in form.Meta.fields})
+        try:
+            services.user_update_profile(user=request.user, **{f: form.cleaned_data[f] for f in form.Meta.fields})
+        except ValidationFailed as exc:
+            for field, errors in (exc.field_errors or {}).items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            messages.error(request, str(exc))
+            return render(request, "accounts/profile.html", {"form": form}, status=400)
         response = redirect("accounts:profile")
         language = form.cleaned_data["language"]
         if language:

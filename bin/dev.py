@@ -89,8 +89,22 @@ def manage(env, *args):
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def signing_certificate(env):
+    """A local self-signed certificate for the papers' PDF signatures, generated once into .local/."""
+    cert = Path(env.get("PAPERS_SIGNING_CERT") or LOCAL / "papers-signing-cert.pem")
+    key = Path(env.get("PAPERS_SIGNING_KEY") or LOCAL / "papers-signing-key.pem")
+    if cert.is_file() and key.is_file():
+        return
+    sys.path.insert(0, str(ROOT))
+    from transfers.sealing import generate_self_signed
+
+    generate_self_signed(cert, key, common_name="ipex local papers (self-signed, development only)")
+    print(f"Generated a development signing certificate: {cert}")
+
+
 def run():
     env = environment()
+    signing_certificate(env)
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
     port = env.get("PORT", "8000")

@@ -21,7 +21,7 @@ class TenantForm(forms.ModelForm[Tenant]):
         model = Tenant
         fields = ("name", "name_en", "tagline", "tagline_en", "logo_upload", "logo", "primary_color", "accent_color",
                   "support_email", "buyer_fee_bps", "seller_commission_bps", "min_fee_minor", "margin_bps",
-                  "margin_fixed_minor", "seller_confirm_days", "buyer_pay_days", "sign_and_file_days",
+                  "margin_fixed_minor", "verified_buyer_above_minor", "seller_confirm_days", "buyer_pay_days", "sign_and_file_days",
                   "buyer_inspect_days", "slug", "hosts", "is_active", "currency", "languages", "default_language",
                   "country")
 
@@ -55,6 +55,7 @@ class TenantAdmin(admin.ModelAdmin[Tenant]):
                                               "primary_color", "accent_color", "support_email")}),
         (_("Fee schedule"), {"fields": ("buyer_fee_bps", "seller_commission_bps", "min_fee_minor")}),
         (_("Seller margin"), {"fields": ("margin_bps", "margin_fixed_minor")}),
+        (_("Who may buy"), {"fields": ("verified_buyer_above_minor",)}),
         (_("Deadlines of the trade (days)"), {"fields": ("seller_confirm_days", "buyer_pay_days",
                                                          "sign_and_file_days", "buyer_inspect_days")}),
         (_("Platform"), {"fields": PLATFORM_ONLY}),

@@ -44,6 +44,9 @@ class Tenant(models.Model):
     margin_bps = models.PositiveIntegerField(_("seller margin (basis points of price)"), default=0)
     margin_fixed_minor = models.PositiveBigIntegerField(_("seller margin, fixed (minor units)"), default=0)
     # Deadlines of the trade, in days (DESIGN section 2).
+    verified_buyer_above_minor = models.PositiveBigIntegerField(
+        _("verified buyer organization required above (minor units)"), default=0,
+        help_text=_("Orders above this price need a verified buyer organization; 0 means every order."))
     seller_confirm_days = models.PositiveSmallIntegerField(default=3)
     buyer_pay_days = models.PositiveSmallIntegerField(default=7)
     sign_and_file_days = models.PositiveSmallIntegerField(default=14)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.db.models import F, Q, Sum
 from django.http import Http404
@@ -187,3 +188,26 @@ def deposits_for(subject: str):
     from .models import Deposit
 
     return Deposit.objects.filter(subject=subject).select_related("payer_org").order_by("pk")
+
+
+def seller_money(order: Any, disbursements: list[Any]) -> dict[str, Any]:
+    """What the seller gets and where it stands, in words that do not overstate it: "paid" only for a
+    payout the provider or finance confirmed, pending/held/failed as such, nothing for a refunded order."""
+
+    payouts = [d for d in disbursements if d.kind == Disbursement.Kind.PAYOUT]
+    by_state: dict[str, int] = {}
+    for d in payouts:
+        by_state[d.state] = by_state.get(d.state, 0) + d.amount_minor
+    latest = payouts[0] if payouts else None
+    return {
+        "paid": by_state.get(Disbursement.State.PAID, 0),
+        "pending": by_state.get(Disbursement.State.PENDING, 0),
+        "held": by_state.get(Disbursement.State.HELD, 0),
+        "failed": by_state.get(Disbursement.State.FAILED, 0),
+        "payouts": payouts,
+        "destination": next((d.destination for d in payouts if d.destination), ""),
+        "held_reason": next((d.last_error for d in payouts if d.state == Disbursement.State.HELD), ""),
+        "failed_reason": next((d.last_error for d in payouts if d.state == Disbursement.State.FAILED), ""),
+        "nothing": order.state in (OrderState.REFUNDED, OrderState.CANCELLED) and not payouts,
+        "latest": latest,
+    }

@@ -28,6 +28,8 @@ from .models import DISPUTABLE_STATES, LIVE_STATES, Disbursement, Payment
 from .payments import available_providers, get_provider
 from .payments.bank_transfer import bank_details
 from .payments.simulated import build_event
+from .services.common import order_payment
+from .services.payouts import payout_destination
 from .webhooks import handle
 
 
@@ -86,12 +88,14 @@ def order_detail(request, reference):
     action = selectors.viewer_action(order, role)
     providers = available_providers(request.tenant)
     dispute = selectors.open_dispute(order)
+    disbursements = list(order.disbursements.select_related("recipient_org"))
     context = {
         "order": order, "role": role, "listing": order.listing,
         "steps": selectors.timeline(order, payout),
         "action": action, "waiting": selectors.waiting_for(order, role),
         "statement": ledger.order_statement(order),
-        "disbursements": list(order.disbursements.select_related("recipient_org")),
+        "disbursements": disbursements,
+        "seller_money": selectors.seller_money(order, disbursements),
         "payments": list(order.payments.all()),
         "events": list(audit_trail(order)),
         "dispute": dispute,
@@ -107,6 +111,68 @@ def order_detail(request, reference):
         "can_decline": role == "seller" and order.state == "placed",
     }
     return render(request, "escrow/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def stripe_connect(request, org_pk):
+    """Organization page button: start or resume Stripe Connect onboarding (managers only)."""
+    from accounts.models import Membership
+
+    from .payments.stripe_provider import StripeProvider
+
+    membership = Membership.objects.filter(user=request.user, organization_id=org_pk, is_admin=True) \
+        .select_related("organization").first()
+    if membership is None:
+        raise Http404
+    provider = StripeProvider()
+    back = f"/account/organizations/{org_pk}/"
+    if not provider.available(request.tenant):
+        messages.error(request, _("This exchange does not take card payments through Stripe."))
+        return redirect(back)
+    try:
+        url = provider.connect_onboarding_url(
+            membership.organization, email=request.user.email,
+            return_url=request.build_absolute_uri(back + "?stripe=return"),
+            refresh_url=request.build_absolute_uri(back + "?stripe=refresh"))
+    except DomainError as exc:
+        _fail(request, exc)
+        return redirect(back)
+    return redirect(url)
+
+
+@login_required
+def order_statement(request, reference, fmt):
+    """The party's money statement of one order as CSV or PDF."""
+    from django.http import HttpResponse
+
+    from .statements import statement_csv, statement_pdf
+
+    order, role = selectors.order_for_viewer(request.user, reference)
+    if role not in ("buyer", "seller") or fmt not in ("csv", "pdf"):
+        raise Http404
+    if fmt == "csv":
+        response = HttpResponse(statement_csv(order, role), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(statement_pdf(order, role), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{order.reference}-statement-{role}.{fmt}"'
+    return response
+
+
+@login_required
+def order_confirm_release(request, reference):
+    """The summary before the buyer confirms the certificate: how much the seller receives, which
+    organization, to which account, and that it cannot be undone. The form posts to order_act with the
+    amount shown, which the service checks."""
+    order, role = selectors.order_for_viewer(request.user, reference)
+    if role != "buyer" or order.state != "transfer_approved":
+        messages.error(request, _("There is nothing to confirm on this order now."))
+        return redirect(order)
+    payment = order_payment(order)
+    destination = payout_destination(order.seller_org, payment.provider if payment else "")
+    return render(request, "escrow/confirm_release.html", {
+        "order": order, "destination": destination, "payment": payment,
+    })
 
 
 @login_required
@@ -129,7 +195,13 @@ def order_act(request, reference, action):
             services.order_buyer_cancel(order=order, actor=user, reason=form.cleaned_data.get("reason", ""))
             messages.success(request, _("Order cancelled."))
         elif action == "certificate":
-            services.order_confirm_certificate(order=order, actor=user)
+            if request.POST.get("confirmed") != "1" or not request.POST.get("understood"):  # irreversible: summary first
+                return redirect("escrow:order_confirm_release", order.reference)
+            try:
+                expected = int(request.POST.get("expected_amount_minor", ""))
+            except ValueError:
+                return redirect("escrow:order_confirm_release", order.reference)
+            services.order_confirm_certificate(order=order, actor=user, expected_amount_minor=expected)
             messages.success(request, _("Thank you. The trade is complete and the seller is being paid."))
         elif action == "dispute":
             form = DisputeForm(request.POST, request.FILES)

@@ -31,6 +31,17 @@ def handle(provider_name: str, body: bytes, headers) -> tuple[int, dict]:
     tenant = Tenant.objects.filter(pk=event.tenant_id).first()
     if tenant is None:
         return 400, {"error": "unknown exchange"}
+    if event.kind == "account.updated":
+        from accounts.models import Organization
+        from accounts.services import organization_set_stripe_account
+
+        with tenant_context(tenant):
+            org = Organization.objects.filter(stripe_account_id=event.data["account"]).first()
+            if org is None:
+                return 200, {"status": "ignored"}
+            organization_set_stripe_account(organization=org, account_id=event.data["account"],
+                                            payouts_enabled=event.data["payouts_enabled"])
+        return 200, {"status": "payouts_enabled" if event.data["payouts_enabled"] else "payouts_disabled"}
     with tenant_context(tenant):
         outcome = payment_event_apply(provider=provider_name, event_id=event.event_id, kind=event.kind,
                                       payment_id=event.payment_id, provider_ref=event.provider_ref,

@@ -65,6 +65,8 @@ v1 = [
     path("orders/<ref:reference>/documents", transfer_views.OrderDocumentListApi.as_view(), name="order-documents"),
     path("orders/<ref:reference>/documents/<id:pk>/file", transfer_views.OrderDocumentFileApi.as_view(),
          name="order-document-file"),
+    path("orders/<ref:reference>/documents/sign-all", transfer_views.OrderDocumentsSignAllApi.as_view(),
+         name="order-documents-sign-all"),
     path("orders/<ref:reference>/documents/<id:pk>/sign", transfer_views.OrderDocumentSignApi.as_view(),
          name="order-document-sign"),
     path("orders/<ref:reference>/export-certificate", transfer_views.OrderExportCertificateApi.as_view(),

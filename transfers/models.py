@@ -259,6 +259,11 @@ class TransferDocument(TenantOwned):
     size = models.PositiveIntegerField(default=0)
     data = models.JSONField(default=dict, blank=True, help_text=_("The data the paper was generated from"))
     superseded = models.BooleanField(default=False)
+    sealed_file = models.FileField(_("signed PDF"), upload_to=document_path, blank=True,
+                                   help_text=_("The paper with both parties' signing record, signed by the "
+                                               "platform's certificate (PAdES)."))
+    sealed_sha256 = models.CharField(max_length=64, blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,7 +4,8 @@ of a paper identifies exactly what was signed.
 
 Papers (seed Fig. 3): the transfer agreement, the power of attorney for the transfer, the dismissal
 letter; then the office's cover data (for the USPTO the recordation cover sheet fields) and, at the
-end, the office notice. `signed_pdf_bytes` appends a signature page to a paper for download.
+end, the office notice. `signed_pdf_bytes` appends a signature page to a paper for download; `render_pages` shows a paper's
+pages as images.
 """
 
 from __future__ import annotations
@@ -550,27 +551,32 @@ def signed_pdf_bytes(document) -> bytes:
     return out.getvalue()
 
 
-def text_pages(document) -> list[str]:
-    """The text of a paper, page by page, as laid out in the PDF: the reading view of the signing page
-    (phones and headless browsers cannot show a PDF inline)."""
-    import re
-
-    from pypdf import PdfReader
+def page_count(document) -> int:
+    import pypdfium2 as pdfium
 
     with document.file.open("rb") as handle:
-        reader = PdfReader(io.BytesIO(handle.read()))
-    pages = []
-    for page in reader.pages:
-        try:
-            text = page.extract_text(extraction_mode="layout")
-        except Exception:  # noqa: BLE001 - fall back to the plain extraction
-            text = page.extract_text()
-        lines = [line.rstrip() for line in text.splitlines()]
-        # drop the running footer (it repeats the title) and runs of blank lines
-        while lines and not lines[-1].strip():
-            lines.pop()
-        if lines and re.search(r"·\s*\S+\s+\d+$", lines[-1]):
-            lines.pop()
-        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
-        pages.append(text)
-    return pages
+        pdf = pdfium.PdfDocument(handle.read())
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def render_pages(pdf_bytes: bytes, *, scale: float = 1.6) -> list[bytes]:
+    """Each page of the PDF as a PNG, rendered by PDFium from the file itself: what the party reads is
+    what they sign, on any screen (phones and headless browsers cannot show a PDF inline)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(pdf_bytes)
+    images = []
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            bitmap = page.render(scale=scale)
+            out = io.BytesIO()
+            bitmap.to_pil().save(out, format="PNG", optimize=True)
+            images.append(out.getvalue())
+            page.close()
+    finally:
+        pdf.close()
+    return images

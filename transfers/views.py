@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -90,8 +91,55 @@ def paper(request, pk):
         "document": document, "order": order, "party": party, "signatures": signatures, "mine": mine,
         "form": form, "can_sign": bool(party) and mine is None and document.needs_signatures
         and not document.superseded and signable_now,
-        "remaining": remaining, "order_page": _order_page(order), "pages": papers.text_pages(document),
+        "remaining": remaining, "order_page": _order_page(order), "pages": range(1, papers.page_count(document) + 1),
     })
+
+
+PAGE_SCALE = 1.6  # ~115 dpi: sharp on a phone held close, light enough to load page by page
+
+
+@login_required
+def page_image(request, pk, page):
+    """One page of the paper as a PNG, rendered from the PDF itself (pypdfium2), for reading before
+    signing on any screen. Same permission as the paper; cached by the paper's fingerprint."""
+    document = _document_for(request, pk)
+    key = f"paper-page:{document.sha256}:{page}:{PAGE_SCALE}"
+    png = cache.get(key)
+    if png is None:
+        with document.file.open("rb") as handle:
+            pages = papers.render_pages(handle.read(), scale=PAGE_SCALE)
+        if not 1 <= page <= len(pages):
+            raise Http404
+        for number, image in enumerate(pages, start=1):
+            cache.set(f"paper-page:{document.sha256}:{number}:{PAGE_SCALE}", image, 60 * 60 * 24 * 30)
+        png = pages[page - 1]
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def sign_all(request, pk):
+    """One typed name and one consent sign every paper still awaiting this side's signature."""
+    order = _order_for(request, pk)
+    form = SignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Type your full name and tick the box to sign."))
+        return redirect(_order_page(order))
+    shown = {key[len("sha256_"):]: value for key, value in request.POST.items() if key.startswith("sha256_")}
+    try:
+        signed = services.documents_sign_all(
+            order=order, user=request.user, typed_name=form.cleaned_data["typed_name"],
+            consent=form.cleaned_data["consent"], ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""), shown_sha256=shown)
+    except DomainError as exc:
+        messages.error(request, " ".join([str(exc.message)] + [str(e) for errs in exc.field_errors.values()
+                                                                for e in errs]))
+    else:
+        messages.success(request, _("You signed %(n)d papers.") % {"n": len(signed)})
+    return redirect(_order_page(order))
 
 
 @login_required
@@ -105,7 +153,12 @@ def pdf(request, pk):
 @login_required
 def signed_pdf(request, pk):
     document = _document_for(request, pk)
-    response = HttpResponse(papers.signed_pdf_bytes(document), content_type="application/pdf")
+    if document.sealed_file:  # signed by the platform's certificate (PAdES), with the signing record
+        with document.sealed_file.open("rb") as handle:
+            content = handle.read()
+    else:
+        content = papers.signed_pdf_bytes(document)
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="{document.order.reference}-signed-{document.filename}"')
     return response
@@ -155,10 +208,18 @@ def papers_retry(request, pk):
 
 
 @login_required
-@require_POST
 def file_transfer(request, pk):
+    """Filing with the office cannot be taken back: a summary (office, rights, papers and their
+    fingerprints, who becomes the owner) first, then the officer confirms explicitly."""
     _officer_only(request)
     order = _order_for(request, pk)
+    if request.method != "POST" or request.POST.get("confirmed") != "yes":
+        filing = selectors.current_filing(order)
+        documents = selectors.current_documents(order)
+        return render(request, "transfers/file_confirm.html", {
+            "order": order, "filing": filing, "documents": documents,
+            "rights": list(order.listing.rights.all()), "order_page": _order_page(order),
+        })
     try:
         filing = services.transfer_file(order=order, actor=request.user, ip_address=client_ip(request))
     except DomainError as exc:

@@ -126,6 +126,15 @@ class DisbursementAdmin(ActionViewsMixin, TenantModelAdmin):
                          form_class=BankReferenceForm, back=reverse("admin:escrow_disbursement_change", args=[pk]),
                          call=lambda d: services.disbursement_mark_paid(disbursement=disb, actor=request.user,
                                                                         bank_reference=d["bank_reference"]),
+                         summary=lambda d: [
+                             (gettext("Amount"), format_money(disb.amount_minor, disb.currency)),
+                             (gettext("Who receives it"), str(disb.recipient_org or "—")),
+                             (gettext("To which account"), disb.destination or "—"),
+                             (gettext("Bank reference"), d["bank_reference"]),
+                             (gettext("Cannot be undone"), gettext("The payment is recorded as sent and the ledger "
+                                                                   "closes it; do this only once the bank has "
+                                                                   "executed the transfer.")),
+                         ],
                          done=gettext("Marked paid."))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -141,9 +150,35 @@ class LedgerAccountAdmin(TenantModelAdmin):
     list_filter = ("kind", "currency")
     search_fields = ("key",)
 
+    change_list_template = "admin/escrow/ledgeraccount/change_list.html"
+
+    def get_urls(self):
+        return [path("export.<slug:fmt>", self.admin_site.admin_view(self.export_view),
+                     name="escrow_ledger_export")] + super().get_urls()
+
+    def export_view(self, request, fmt):
+        """Finance: every journal line of this exchange as CSV or XLSX (optionally ?since=&until= dates)."""
+        from django.http import HttpResponse
+        from django.utils.dateparse import parse_date
+
+        from ..statements import ledger_csv, ledger_xlsx
+
+        if not self.has_view_permission(request) or fmt not in ("csv", "xlsx"):
+            raise Http404
+        since, until = parse_date(request.GET.get("since") or ""), parse_date(request.GET.get("until") or "")
+        if fmt == "csv":
+            response = HttpResponse(ledger_csv(since=since, until=until), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(ledger_xlsx(since=since, until=until), content_type=(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        response["Content-Disposition"] = f'attachment; filename="ledger-{request.tenant.slug}.{fmt}"'
+        audit_record(actor=request.user, action="ledger.exported", obj=request.tenant,
+                     data={"format": fmt, "since": str(since or ""), "until": str(until or "")})
+        return response
+
     @admin.display(description=_("balance (debit +)"))
     def balance_display(self, acc):
-        from .ledger import balance
+        from ..ledger import balance
 
         return format_money(balance(acc), acc.currency)
 

@@ -18,7 +18,7 @@ from core.admin_site import ReadOnlyInline, TenantModelAdmin
 from core.errors import ValidationFailed
 from core.money import format_money, to_minor
 
-from .. import services
+from .. import ledger, services
 from ..models import (
     Disbursement,
     Dispute,
@@ -175,6 +175,7 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
         return self._act(request, order, title=gettext("Refund the buyer of %(ref)s") % {"ref": order.reference},
                          form_class=ReasonForm, back=self._back(order),
                          call=lambda d: services.order_refund(order=order, actor=request.user, reason=d["reason"]),
+                         summary=lambda d: self._refund_summary(order, d),
                          done=gettext("Refunded; the refund is sent through the provider it came from."))
 
     def cancel_view(self, request, pk):
@@ -182,10 +183,29 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
         return self._act(request, order, title=gettext("Cancel %(ref)s") % {"ref": order.reference},
                          form_class=ReasonForm, back=self._back(order),
                          call=lambda d: services.order_staff_cancel(order=order, actor=request.user, reason=d["reason"]),
+                         summary=lambda d: self._refund_summary(order, d, cancel=True),
                          done=gettext("Order cancelled (refunded if it was paid); both parties are told."))
 
     def _money_summary(self, order, rows):
         return [(gettext("Order"), f"{order.reference} · {order.listing.title}"), *rows]
+
+    def _refund_summary(self, order, data, *, cancel=False):
+        """What a staff refund or cancellation does to the money, shown before the second confirmation."""
+        payment = order.payments.filter(state="succeeded").first()
+        held = ledger.escrow_balance(order)
+        rows = [(gettext("Buyer"), str(order.buyer_org))]
+        if payment is None or not held:
+            rows.append((gettext("Money"), gettext("Nothing was paid: no money moves.")))
+        else:
+            rows += [(gettext("Refunded to the buyer"), format_money(held, order.currency)),
+                     (gettext("Refunded through"), payment.get_provider_display()),
+                     (gettext("The seller receives"), format_money(0, order.currency))]
+        rows += [(gettext("Reason sent to both"), data.get("reason") or "—"),
+                 (gettext("Cannot be undone"), gettext("The order ends for good and the listing is released; a "
+                                                       "refund once sent cannot be recalled."))]
+        if cancel:
+            rows.insert(0, (gettext("Action"), gettext("Cancel the order")))
+        return self._money_summary(order, rows)
 
     def split_view(self, request, pk):
         """Settle a dispute by a split: the officer enters the buyer's part, sees both amounts and where
@@ -231,6 +251,7 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
         return self._act(request, order, title=title, form_class=ReasonForm, back=self._back(order),
                          call=lambda d: services.order_dispute_resolve(order=order, actor=request.user,
                                                                        outcome=outcome, note=d["reason"]),
+                         summary=(lambda d: self._refund_summary(order, d)) if outcome == "refund" else None,
                          done=gettext("Dispute resolved; both parties are told."))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

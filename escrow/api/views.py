@@ -161,16 +161,22 @@ class OrderCancelApi(_OrderActionApi):
 
 
 class OrderConfirmCertificateApi(_OrderActionApi):
-    InputSerializer = None
+    """Irreversible: releases the payout. The caller states the amount it expects the seller to receive
+    (the order's `payout_minor`); a mismatch is refused with 409 and nothing changes."""
 
-    @extend_schema(operation_id="orders_confirm_certificate", tags=ORDERS, request=None,
+    class InputSerializer(serializers.Serializer):
+        expected_amount_minor = serializers.IntegerField(
+            min_value=0, help_text="The seller's payout you confirm (the order's payout_minor, minor units)")
+
+    @extend_schema(operation_id="orders_confirm_certificate", tags=ORDERS, request=InputSerializer,
                    responses=OrderDetailSerializer,
                    summary="Buyer: confirm the certificate was received (the seller is paid)")
     def post(self, request, reference):
         return super().post(request, reference)
 
     def act(self, order, role, data):
-        services.order_confirm_certificate(order=order, actor=self.actor)
+        services.order_confirm_certificate(order=order, actor=self.actor,
+                                           expected_amount_minor=data["expected_amount_minor"])
 
 
 class OrderDisputeApi(_OrderActionApi):

@@ -67,6 +67,37 @@ class StripeProvider(PaymentProvider):
             raise GatewayError(_("Stripe is not reachable right now; please try again.")) from exc
         return session.url
 
+    def connect_onboarding_url(self, organization, *, return_url: str, refresh_url: str, email: str = "") -> str:
+        """Stripe Connect onboarding for a seller: an Express account (created once, idempotently per
+        organization), then a single-use Account Link. Returns the URL to send the seller to."""
+        import uuid
+
+        import stripe
+
+        from accounts.services import organization_set_stripe_account
+
+        account_id = organization.stripe_account_id
+        try:
+            if not account_id:
+                account = client().v1.accounts.create(
+                    params={"type": "express", "country": organization.country or "US",
+                            **({"email": email} if email else {}),
+                            "business_profile": {"name": organization.legal_name_en or organization.legal_name},
+                            "capabilities": {"transfers": {"requested": True}},
+                            "metadata": {"tenant_id": str(organization.tenant_id),
+                                         "organization_id": str(organization.pk)}},
+                    options={"idempotency_key": f"ipex-connect-account-{organization.tenant_id}-{organization.pk}"})
+                account_id = account.id
+                organization_set_stripe_account(organization=organization, account_id=account_id,
+                                                payouts_enabled=bool(getattr(account, "payouts_enabled", False)))
+            link = client().v1.account_links.create(
+                params={"account": account_id, "type": "account_onboarding", "return_url": return_url,
+                        "refresh_url": refresh_url},
+                options={"idempotency_key": f"ipex-connect-link-{organization.pk}-{uuid.uuid4().hex}"})
+        except stripe.StripeError as exc:
+            raise GatewayError(_("Stripe is not reachable right now; please try again.")) from exc
+        return str(link.url)
+
     def parse_webhook(self, body: bytes, headers) -> ProviderEvent:
         import stripe
 
@@ -85,6 +116,13 @@ class StripeProvider(PaymentProvider):
         except (ValueError, KeyError, TypeError):
             raise WebhookRejected("malformed event") from None
         metadata = obj.get("metadata") or {}
+        if event["type"] == "account.updated":  # a connected account: can it receive payouts now?
+            if "tenant_id" not in metadata:
+                return ProviderEvent(event_id=event["id"], kind="ignored", data={"type": event["type"]})
+            return ProviderEvent(event_id=event["id"], kind="account.updated", tenant_id=int(metadata["tenant_id"]),
+                                 provider_ref=obj.get("id", ""),
+                                 data={"type": event["type"], "account": obj.get("id", ""),
+                                       "payouts_enabled": bool(obj.get("payouts_enabled"))})
         kind = {"payment_intent.succeeded": "payment.succeeded",
                 "payment_intent.payment_failed": "payment.failed"}.get(event["type"], "ignored")
         if kind == "ignored" or "payment_id" not in metadata:

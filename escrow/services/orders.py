@@ -15,7 +15,7 @@ from accounts.selectors import active_organization
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.events import emit
-from core.money import Money
+from core.money import Money, format_money
 from core.notifications import notify
 from core.permissions import Role, is_member, require_one_side
 from core.tenancy import require_tenant
@@ -128,6 +128,9 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
     if price_minor <= 0:
         raise ValidationFailed(_("The price must be above zero."))
     quote = fees.quote(tenant=tenant, price_minor=price_minor, currency=locked.currency)
+    if not buyer_org.is_verified and quote.price_minor > tenant.verified_buyer_above_minor:
+        raise NotAllowed(_("%(org)s must be verified by the exchange before it can buy this listing. Submit its "
+                           "documents on the organization page.") % {"org": buyer_org.legal_name})
     order = Order(tenant=tenant, listing=locked, buyer=buyer, buyer_org=buyer_org, seller_org_id=locked.seller_org_id,
                   deal_type=locked.deal_type, payment_method=payment_method, holds_listing=holds,
                   terms=dict(agreed.terms) if agreed is not None else {},
@@ -283,14 +286,18 @@ def _release(order: Order, listing: Listing, *, actor: User | None = None, actor
 
 
 @transaction.atomic(durable=True)
-def order_confirm_certificate(*, order: Order, actor: User) -> Order:
+def order_confirm_certificate(*, order: Order, actor: User, expected_amount_minor: int | None = None) -> Order:
     """The buyer confirms receipt of the certificate (transfer approved): completed, and the payout is
     released — seller paid price − commission, their margin returned, the platform keeps the fees;
-    the listing is sold."""
+    the listing is sold. `expected_amount_minor` is the seller's payout the buyer was shown: a different
+    amount refuses (Conflict) and nothing changes."""
     order, listing = lock_order_and_listing(order.pk)
     require_buyer(actor, order)
     if order.state != S.TRANSFER_APPROVED:
         raise InvalidTransition(_("The certificate can be confirmed once the office has approved the transfer."))
+    if expected_amount_minor is not None and expected_amount_minor != order.payout_minor:
+        raise Conflict(_("The amount released to the seller is %(amount)s, not what you confirmed; nothing was done. "
+                         "Check the summary again.") % {"amount": format_money(order.payout_minor, order.currency)})
     return _release(order, listing, actor=actor)
 
 

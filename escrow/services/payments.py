@@ -293,6 +293,16 @@ def _settle(disb: Disbursement, provider_ref: str | None, actor: User | None = N
         (ledger.account(K.PROVIDER_CLEARING, disb.currency, provider=disb.provider), -disb.amount_minor),
     ], order=disb.order, listing=disb.listing, memo=f"{disb} {disb.provider_ref}",
         idempotency_key=f"disb-settled-{disb.pk}", created_by=actor)
+    if disb.kind == Disbursement.Kind.PAYOUT:  # the payout notice names the account the money went to
+        members = list(User.objects.filter(memberships__organization_id=disb.recipient_org_id, is_active=True)
+                       .distinct())
+        notify(users=members, kind="payout.paid", subject=gettext_lazy("Paid: %(amount)s for order %(ref)s"),
+               body=gettext_lazy("%(amount)s was sent to %(account)s (reference %(provider_ref)s)."),
+               params={"amount": format_money(disb.amount_minor, disb.currency),
+                       "ref": disb.order.reference if disb.order else "-",
+                       "account": disb.destination or disb.get_provider_display(),
+                       "provider_ref": disb.provider_ref or "-"},
+               url=disb.order.get_absolute_url() if disb.order else "/orders/")
 
 
 @transaction.atomic(durable=True)

@@ -32,6 +32,7 @@ def get_item(mapping, key):
 
 
 EVENT_LABELS = {
+    "order.document_signed": _("Transfer paper signed"),
     "order.place": _("Order placed"),
     "order.seller_confirm": _("Seller confirmed"),
     "order.cancel": _("Order cancelled"),
@@ -64,6 +65,19 @@ ACTOR_LABELS = {
     "deadline": _("the platform (deadline)"),
     "office": _("the office"),
 }
+
+
+@register.filter
+def event_detail(event):
+    """The line under an event that needs one: which paper was signed, with which name and fingerprint."""
+    if event.action == "order.document_signed":
+        from django.utils.translation import get_language
+
+        data = event.data or {}
+        labels = data.get("paper_label") or {}
+        paper = labels.get("en" if (get_language() or "").startswith("en") else "zh-hans") or data.get("paper", "")
+        return f"{paper} v{data.get('version', 1)} · “{data.get('typed_name', '')}” · SHA-256 {str(data.get('sha256', ''))[:12]}…"
+    return ""
 
 
 @register.filter

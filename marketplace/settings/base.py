@@ -187,6 +187,10 @@ PRIVATE_FILES_URL_SECONDS = env.int("PRIVATE_FILES_URL_SECONDS", default=60)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# The platform's certificate and key (PEM) that sign the final transfer papers (PAdES). `make run`
+# generates a self-signed pair into .local/ when missing; production sets real paths.
+PAPERS_SIGNING_CERT = env("PAPERS_SIGNING_CERT", default=str(LOCAL_DIR / "papers-signing-cert.pem"))
+PAPERS_SIGNING_KEY = env("PAPERS_SIGNING_KEY", default=str(LOCAL_DIR / "papers-signing-key.pem"))
 
 # Shared cache (API throttling, rate limits, sessions, the home page's counts, search facets' estimates):
 # Django's Redis backend when REDIS_URL is set (no database query per request); otherwise the database

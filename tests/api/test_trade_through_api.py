@@ -114,7 +114,20 @@ def _run_trade(client, tenant, receiver):
 
     # 6. the worker prepares the papers; both sides sign every paper through the API
     transfer_prepare(order=payment.order)
-    for partner, name in ((seller, "陈静"), (buyer, "刘洋")):
+    # a signature belongs to a person: the key names the member who signs, whose profile name is typed
+    chen = make_member(roles=(Role.SELLER,), org=university, full_name="陈静 Chen Jing", email="chen@tto.example")
+    liu = make_member(roles=(Role.BUYER,), org=company, full_name="刘洋 Liu Yang", email="liu@starriver.example")
+    documents = seller.get(f"/api/v1/orders/{ref}/documents").json()
+    first = next(d for d in documents if d["needs_signatures"])
+    seller.post(f"/api/v1/orders/{ref}/documents/{first['id']}/sign",  # the key itself is no person
+                {"typed_name": "陈静", "signer_email": "", "consent": True}, status=400)
+    key_itself = client.post(f"/api/v1/orders/{ref}/documents/{first['id']}/sign",
+                             {"typed_name": "陈静", "consent": True, "signer_email": "nobody@tto.example"},
+                             content_type="application/json", headers=seller.headers)
+    assert key_itself.status_code == 400
+    seller.post(f"/api/v1/orders/{ref}/documents/{first['id']}/sign",  # someone else's name
+                {"typed_name": "刘洋", "signer_email": chen.email, "consent": True}, status=400)
+    for partner, name, person in ((seller, "陈静", chen), (buyer, "Liu Yang", liu)):
         documents = partner.get(f"/api/v1/orders/{ref}/documents").json()
         to_sign = [d for d in documents if d["needs_signatures"]]
         assert len(to_sign) == 3
@@ -122,9 +135,17 @@ def _run_trade(client, tenant, receiver):
             pdf = client.get(document["download_url"], headers=partner.headers)
             assert pdf["Content-Type"] == "application/pdf"
             assert b"".join(pdf.streaming_content).startswith(b"%PDF")
-            signed = partner.post(f"/api/v1/orders/{ref}/documents/{document['id']}/sign",
-                                  {"typed_name": name, "consent": True, "sha256": document["sha256"]})
-            assert signed["signatures"]
+        if partner is seller:
+            for document in to_sign:
+                signed = partner.post(f"/api/v1/orders/{ref}/documents/{document['id']}/sign",
+                                      {"typed_name": name, "signer_email": person.email, "consent": True,
+                                       "sha256": document["sha256"]})
+                assert signed["signatures"]
+        else:  # all papers in one step
+            signed = partner.post(f"/api/v1/orders/{ref}/documents/sign-all",
+                                  {"typed_name": name, "signer_email": person.email, "consent": True,
+                                   "sha256": {d["kind"]: d["sha256"] for d in to_sign}})
+            assert all(d["signatures"] for d in signed)
     transfer = buyer.get(f"/api/v1/orders/{ref}").json()["transfer"]
     assert transfer["signatures_missing"] == {"seller": [], "buyer": []}
 
@@ -142,7 +163,14 @@ def _run_trade(client, tenant, receiver):
         assert client.get(notice[0]["download_url"], headers=buyer.headers).status_code == 200
 
     # 8. the company confirms the certificate: completed, payout queued; finance pays it (their service)
-    done = buyer.post(f"/api/v1/orders/{ref}/confirm-certificate", key="certificate-1")
+    # the amount must be the one shown: a different one is refused and nothing changes
+    refused = client.post(f"/api/v1/orders/{ref}/confirm-certificate",
+                          {"expected_amount_minor": detail["money"]["payout_minor"] + 1}, content_type="application/json",
+                          headers={**buyer.headers, "Idempotency-Key": "certificate-0"})
+    assert refused.status_code == 409, refused.content
+    assert buyer.get(f"/api/v1/orders/{ref}").json()["state"] == "transfer_approved"
+    done = buyer.post(f"/api/v1/orders/{ref}/confirm-certificate", {"expected_amount_minor": detail["money"]["payout_minor"]},
+                      key="certificate-1")
     assert done["state"] == "completed"
     payout = Disbursement.objects.get(order__reference=ref, kind=Disbursement.Kind.PAYOUT)
     if payout.state != Disbursement.State.PAID:

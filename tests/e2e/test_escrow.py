@@ -114,6 +114,10 @@ def test_order_pay_dispute_refund(browser, e2e_tenant, url, shot, login, escrow_
     staff_page.fill("textarea[name=reason]", "Register shows the patent lapsed: the trade cannot complete.")
     staff_page.locator("input[type=submit]").click()
     staff_page.wait_for_load_state()
+    assert _state(order) == OrderState.DISPUTED  # a summary first, then the second confirmation
+    shot(staff_page, "9b-admin-refund-summary")
+    staff_page.locator("input[type=submit]").click()
+    staff_page.wait_for_load_state()
     assert _state(order) == OrderState.REFUNDED
 
     # then the refund is sent through the simulated provider by the worker and both parties see it

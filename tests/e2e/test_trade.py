@@ -156,7 +156,11 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     _login(officer_page, url, officer.email)
     officer_page.goto(url(order.get_absolute_url()) + "#transfer")
     shot(officer_page, "10-officer-before-filing")
-    officer_page.locator("form[action$='/file/'] button").click()
+    officer_page.locator("#file-with-office").click()
+    officer_page.wait_for_load_state()
+    shot(officer_page, "10b-file-summary")
+    assert _state(order) == OrderState.FUNDED  # a summary first
+    officer_page.locator("#confirm-file form button").click()
     officer_page.wait_for_load_state()
     assert _state(order) == OrderState.TRANSFER_FILED
     shot(officer_page, "11-filed")
@@ -165,12 +169,18 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     worker_broker.send_task("transfers.tasks.poll_offices")
     wait_until(lambda: _state(order) == OrderState.TRANSFER_APPROVED, timeout=30, what="office approval")
     _both_views(buyer_views, buyer, url(order.get_absolute_url()), shot, "k4-approved-confirm-certificate")
-    assert buyer_phone.locator("form[action$='/certificate/'] button").is_visible()
+    assert buyer_phone.locator("a[href$='/confirm-release/']").is_visible()
     User.objects.filter(pk=buyer.pk).update(language="en")
     buyer_page.goto(url(order.get_absolute_url()))
     shot(buyer_page, "12-approved-buyer")
 
     # the buyer confirms receipt of the certificate and the notice; the seller is paid
+    # first a summary: amount, who, which account, cannot be undone; then the explicit confirmation
+    buyer_page.locator("a[href$='/confirm-release/']").click()
+    buyer_page.wait_for_load_state()
+    shot(buyer_page, "12b-confirm-release-summary")
+    assert _state(order) == OrderState.TRANSFER_APPROVED
+    buyer_page.locator("#confirm-release input[name=understood]").check()
     buyer_page.locator("form[action$='/certificate/'] button").click()
     buyer_page.wait_for_load_state()
     assert _state(order) == OrderState.COMPLETED
@@ -273,7 +283,7 @@ def test_parties_see_what_happens_at_the_signing_deadline(browser, e2e_tenant, u
     _both_views((desktop, phone), buyer, url(order.get_absolute_url()) + "#signing-deadline", shot, "1-before")
     assert phone.locator("#signing-deadline").is_visible()
     for document in TransferDocument.objects.filter(order=order, kind__in=SIGNED_KINDS):
-        document_sign(document=document, user=seller, typed_name="Seller Person", consent=True)
+        document_sign(document=document, user=seller, typed_name=seller.full_name, consent=True)
     Order.objects.filter(pk=order.pk).update(filing_due=timezone.now() - timedelta(hours=2))
     _both_views((desktop, phone), buyer, url(order.get_absolute_url()) + "#signing-deadline", shot, "2-buyer-late")
     assert phone.locator(".tp-deadline-buyer_late").is_visible()

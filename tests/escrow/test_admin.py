@@ -41,7 +41,14 @@ def test_resolve_dispute_by_refund_from_the_admin(tenant, client):
     assert client.post(url, {"reason": ""}).status_code == 200  # form error, nothing done
     order.refresh_from_db()
     assert order.state == OrderState.DISPUTED
-    response = client.post(url, {"reason": "Evidence shows the patent had lapsed"})
+    # first a summary (how much, to whom, through which provider, cannot be undone); nothing moves yet
+    summary = client.post(url, {"reason": "Evidence shows the patent had lapsed"})
+    assert summary.status_code == 200
+    assert "Check before you confirm" in summary.content.decode()
+    assert 'name="confirmed" value="yes"' in summary.content.decode()
+    order.refresh_from_db()
+    assert order.state == OrderState.DISPUTED
+    response = client.post(url, {"reason": "Evidence shows the patent had lapsed", "confirmed": "yes"})
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.state == OrderState.REFUNDED
@@ -50,7 +57,8 @@ def test_resolve_dispute_by_refund_from_the_admin(tenant, client):
 def test_service_errors_become_admin_messages(tenant, client):
     order, seller, buyer = order_in_state(OrderState.PLACED)
     client.force_login(escrow_staff())
-    response = client.post(f"/admin/escrow/order/{order.pk}/refund/", {"reason": "x"}, follow=True)
+    response = client.post(f"/admin/escrow/order/{order.pk}/refund/", {"reason": "x", "confirmed": "yes"},
+                           follow=True)
     assert "cannot do" in response.content.decode()
     order.refresh_from_db()
     assert order.state == OrderState.PLACED

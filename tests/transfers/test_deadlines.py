@@ -62,7 +62,7 @@ def test_seller_who_did_not_sign_defaults(tenant):
 def _seller_signs(order, seller):
     transfer_prepare(order=order)
     for document in TransferDocument.objects.filter(order=order, kind__in=SIGNED_KINDS):
-        document_sign(document=document, user=seller, typed_name="Seller Person", consent=True)
+        document_sign(document=document, user=seller, typed_name=seller.full_name, consent=True)
 
 
 def test_late_buyer_is_told_then_refunded_after_the_grace_period(tenant):
@@ -100,7 +100,7 @@ def test_buyer_who_signs_during_the_grace_period_is_not_refunded(tenant):
     _overdue(order, "filing_due")
     trade_deadlines_enforce()
     for document in TransferDocument.objects.filter(order=order, kind__in=SIGNED_KINDS):
-        document_sign(document=document, user=buyer, typed_name="Buyer Person", consent=True)
+        document_sign(document=document, user=buyer, typed_name=buyer.full_name, consent=True)
     Order.objects.filter(pk=order.pk).update(filing_due=timezone.now() - buyer_sign_grace() - PAST)
     trade_deadlines_enforce()
     order.refresh_from_db()

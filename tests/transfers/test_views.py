@@ -104,7 +104,13 @@ def test_officer_files_from_the_order_page(tenant, client):
     login(client, officer)
     page = client.get(order.get_absolute_url())
     assert f"/transfers/orders/{order.pk}/file/" in page.content.decode()
-    response = client.post(f"/transfers/orders/{order.pk}/file/")
+    summary = client.get(f"/transfers/orders/{order.pk}/file/").content.decode()
+    assert "cannot be undone" in summary
+    assert order.buyer_org.legal_name in summary
+    client.post(f"/transfers/orders/{order.pk}/file/")  # without the confirmation: the summary again
+    order.refresh_from_db()
+    assert order.state == OrderState.FUNDED
+    response = client.post(f"/transfers/orders/{order.pk}/file/", {"confirmed": "yes"})
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.state == OrderState.TRANSFER_FILED
@@ -124,7 +130,7 @@ def test_blocked_filing_shows_the_reason(tenant, client):
     officer = transfer_officer()
     login(client, officer)
     client.get(order.get_absolute_url())
-    response = client.post(f"/transfers/orders/{order.pk}/file/", follow=True)
+    response = client.post(f"/transfers/orders/{order.pk}/file/", {"confirmed": "yes"}, follow=True)
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.state == OrderState.FUNDED
@@ -170,7 +176,7 @@ def test_manual_office_reference_recorded_from_the_page(tenant, client, settings
     sign_all_papers(order, seller, buyer)
     officer = transfer_officer()
     login(client, officer)
-    client.post(f"/transfers/orders/{order.pk}/file/")
+    client.post(f"/transfers/orders/{order.pk}/file/", {"confirmed": "yes"})
     filing = current_filing(order)
     package = client.get(f"/transfers/staff/{filing.pk}/package.zip")
     assert package["Content-Type"] == "application/zip"
@@ -278,7 +284,7 @@ def test_order_page_says_what_happens_at_the_signing_deadline(tenant, client):
     from transfers.services import document_sign
 
     for document in TransferDocument.objects.filter(order=order, kind__in=SIGNED_KINDS):
-        document_sign(document=document, user=seller, typed_name="Seller Person", consent=True)
+        document_sign(document=document, user=seller, typed_name=seller.full_name, consent=True)
     Order.objects.filter(pk=order.pk).update(filing_due=timezone.now() - timedelta(hours=1))
     html = _papers_page(client, order, seller)
     assert "without the buyer&#x27;s signature" in html or "without the buyer's signature" in html

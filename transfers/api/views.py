@@ -9,7 +9,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import parsers, serializers
 from rest_framework.response import Response
 
+from accounts.models import Membership
 from core.api.base import PartnerAPIView
+from core.errors import ValidationFailed
 from core.storage import private_file_response
 from escrow.selectors import order_for_viewer
 from partners.models import Scope
@@ -64,6 +66,19 @@ def transfer_summary(order) -> dict | None:
     }
 
 
+def signer_for(view, email: str | None):
+    """The person who signs through a partner key: an active member of the key's organization, named by
+    email. Without one the key's own (machine) identity is passed on and the service refuses it."""
+    if not email:
+        return view.actor
+    membership = (Membership.objects.filter(organization=view.organization, user__email__iexact=email.strip(),
+                                            user__is_active=True).select_related("user").first())
+    if membership is None:
+        raise ValidationFailed("No active member of your organization has this email.",
+                               field_errors={"signer_email": ["Not a member of your organization."]})
+    return membership.user
+
+
 def _document_for(view, reference, pk) -> tuple:
     order, role = order_for_key(view, reference)
     document = TransferDocument.objects.filter(pk=pk, order=order).first()
@@ -96,6 +111,8 @@ class OrderDocumentSignApi(PartnerAPIView):
 
     class InputSerializer(serializers.Serializer):
         typed_name = serializers.CharField(max_length=150, help_text="Full name of the person signing for your side")
+        signer_email = serializers.EmailField(help_text="The member of your organization who signs (their profile "
+                                                        "name must match typed_name)")
         consent = serializers.BooleanField(help_text="The signer read the paper and signs it")
         sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False,
                                         help_text="SHA-256 of the PDF the signer read; refused if it changed since")
@@ -103,18 +120,51 @@ class OrderDocumentSignApi(PartnerAPIView):
     @extend_schema(operation_id="orders_documents_sign", tags=TRANSFERS, request=InputSerializer,
                    responses=DocumentSerializer, summary="Sign a transfer paper for your side",
                    examples=[OpenApiExample("Sign", request_only=True, value={
-                       "typed_name": "Chen Jing", "consent": True,
+                       "typed_name": "Chen Jing", "signer_email": "chen.jing@example.edu.cn", "consent": True,
                        "sha256": "9f2b5c0e1c4d0f3a5e7b9c1d3f5a7b9c1d3f5a7b9c1d3f5a7b9c1d3f5a7b9c1d"})])
     def post(self, request, reference, pk):
         order, _role, document = _document_for(self, reference, pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.document_sign(document=document, user=self.actor, typed_name=data.validated_data["typed_name"],
+        signer = signer_for(self, data.validated_data["signer_email"])
+        services.document_sign(document=document, user=signer, typed_name=data.validated_data["typed_name"],
                                consent=data.validated_data["consent"], ip_address=request.META.get("REMOTE_ADDR"),
                                user_agent=request.headers.get("User-Agent", ""),
                                shown_sha256=data.validated_data.get("sha256", ""))
         document = TransferDocument.objects.prefetch_related("signatures").get(pk=document.pk)
         return Response(DocumentSerializer(_document_data(order, document)).data)
+
+
+class OrderDocumentsSignAllApi(PartnerAPIView):
+    """Sign every current paper still awaiting your side's signature in one step: one typed name (the
+    signer's profile name), one consent; each paper's SHA-256 is recorded. All or nothing."""
+
+    write_scope = Scope.ORDERS
+
+    class InputSerializer(serializers.Serializer):
+        typed_name = serializers.CharField(max_length=150, help_text="The signer's full name, as in their profile")
+        signer_email = serializers.EmailField(help_text="The member of your organization who signs")
+        consent = serializers.BooleanField(help_text="The signer read every paper and signs them")
+        sha256 = serializers.DictField(
+            child=serializers.RegexField(r"^[0-9a-f]{64}$"), required=False,
+            help_text="Paper kind → SHA-256 of the PDF the signer read; nothing is signed if one changed since")
+
+    @extend_schema(operation_id="orders_documents_sign_all", tags=TRANSFERS, request=InputSerializer,
+                   responses=DocumentSerializer(many=True), summary="Sign all transfer papers for your side at once",
+                   examples=[OpenApiExample("Sign all", request_only=True,
+                                            value={"typed_name": "Chen Jing", "signer_email": "chen.jing@example.edu.cn",
+                                                   "consent": True})])
+    def post(self, request, reference):
+        order, _role = order_for_key(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signer = signer_for(self, data.validated_data["signer_email"])
+        services.documents_sign_all(order=order, user=signer, typed_name=data.validated_data["typed_name"],
+                                    consent=data.validated_data["consent"], ip_address=request.META.get("REMOTE_ADDR"),
+                                    user_agent=request.headers.get("User-Agent", ""),
+                                    shown_sha256=data.validated_data.get("sha256") or {})
+        documents = selectors.current_documents(order, kinds=SIGNED_KINDS)
+        return Response(DocumentSerializer([_document_data(order, d) for d in documents], many=True).data)
 
 
 class OrderExportCertificateApi(PartnerAPIView):

@@ -13,6 +13,7 @@ from .filing import (
 )
 from .papers import (
     document_sign,
+    documents_sign_all,
     export_certificate_upload,
     generate_cover,
     transfer_papers_retry,
@@ -31,7 +32,7 @@ from .recordals import (
 )
 
 __all__ = [
-    "transfer_prepare", "transfer_prepare_or_record", "transfer_papers_retry", "document_sign", "export_certificate_upload", "generate_cover",
+    "transfer_prepare", "transfer_prepare_or_record", "transfer_papers_retry", "document_sign", "documents_sign_all", "export_certificate_upload", "generate_cover",
     "transfer_file", "transfer_record_reference", "transfer_record_notice", "transfer_submit_correction",
     "transfer_refile", "transfer_refund", "apply_answer",
     "transfer_poll_due", "PollStats", "trade_deadlines_enforce",

@@ -9,18 +9,19 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from accounts.services import name_matches_profile, user_lock_name
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.notifications import notify
 from core.uploads import DOCUMENTS, validate_upload
 from escrow.models import Order, OrderState
 from escrow.services import lock_order
-from transfers import papers
+from transfers import papers, sealing
 from transfers.models import (
     DocumentKind,
     FilingStatus,
@@ -140,23 +141,39 @@ def generate_cover(order: Order, filing: TransferFiling) -> TransferDocument | N
     return _store_document(order=order, kind=DocumentKind.COVER, pdf=pdf, data=cover, filing=filing)
 
 
-@transaction.atomic(durable=True)
-def document_sign(*, document: TransferDocument, user: User, typed_name: str, consent: bool,
-                  ip_address: str | None = None, user_agent: str = "",
-                  shown_sha256: str = "") -> Signature:
-    """One party signs one paper: typed full name and explicit consent; the signature keeps the time,
-    the user, the IP address and the SHA-256 of the exact PDF bytes signed. Audited."""
-    order = _lock_order(document.order_id)
-    document = TransferDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
+def _check_signer(order: Order, user: User, typed_name: str, consent: bool) -> tuple[str, str]:
+    """Who signs, for which side, with which name: a member of the party's organization, typing the
+    name of their own profile. Returns (party, normalised name)."""
+    if not user.is_active:  # an API key's service identity is no person: it names the member who signs
+        raise NotAllowed(_("A signature belongs to a person: name the member of your organization who signs "
+                           "(signer_email)."))
     party = party_of(user, order)
     if party is None:
-        raise NotAllowed(_("Only the buyer and the seller of this order sign its papers."))
+        raise NotAllowed(_("Only members of the buyer's or the seller's organization sign this order's papers."))
     if order.state not in SIGNABLE_ORDER_STATES:
         raise InvalidTransition(_("Order %(ref)s is “%(state)s”: its papers can no longer be signed.")
                                 % {"ref": order.reference, "state": order.get_state_display()})
     filing = current_filing(order)
     if order.state == OrderState.TRANSFER_FILED and (filing is None or filing.status != FilingStatus.CORRECTION_REQUESTED):
         raise InvalidTransition(_("The papers are with the office already."))
+    errors = {}
+    name = " ".join((typed_name or "").split())
+    if len(name) < 2:
+        errors["typed_name"] = [_("Type your full name to sign.")]
+    elif not (user.full_name or "").strip():
+        errors["typed_name"] = [_("Add your full name to your profile first: you sign with that name.")]
+    elif not name_matches_profile(user, name):
+        errors["typed_name"] = [_("Type your name as it is in your profile: “%(name)s”.") % {"name": user.full_name}]
+    if not consent:
+        errors["consent"] = [_("Tick the box to confirm you sign this paper.")]
+    if errors:
+        raise ValidationFailed(_("The paper was not signed: check the form."), field_errors=errors)
+    return party, name
+
+
+def _sign_locked(*, order: Order, document: TransferDocument, user: User, party: str, name: str,
+                 ip_address: str | None, user_agent: str, shown_sha256: str) -> Signature:
+    """Record one signature (order and document locked, signer checked by the caller)."""
     if document.superseded or not document.needs_signatures:
         raise ValidationFailed(_("This paper is not one to sign (it was replaced by a newer version)."))
     existing = document.signatures.filter(party=party).select_related("user").first()
@@ -167,21 +184,13 @@ def document_sign(*, document: TransferDocument, user: User, typed_name: str, co
         raise Conflict(_("%(name)s already signed this paper for your side on %(when)s.")
                        % {"name": existing.typed_name, "when": timezone.localtime(existing.signed_at)
                           .strftime("%Y-%m-%d %H:%M")})
-    errors = {}
-    name = " ".join((typed_name or "").split())
-    if len(name) < 2:
-        errors["typed_name"] = [_("Type your full name to sign.")]
-    if not consent:
-        errors["consent"] = [_("Tick the box to confirm you sign this paper.")]
-    if errors:
-        raise ValidationFailed(_("The paper was not signed: check the form."), field_errors=errors)
     with document.file.open("rb") as handle:
         digest = papers.sha256(handle.read())
     if digest != document.sha256:
         raise Conflict(_("The stored paper does not match its fingerprint; escrow staff have been told."))
     if shown_sha256 and shown_sha256 != digest:
         raise Conflict(_("This paper changed since you opened it. Read the current version and sign again."))
-    signature = Signature.objects.create(
+    signature: Signature = Signature.objects.create(
         document=document, party=party, user=user, typed_name=name[:150], consent=True,
         consent_text=str(CONSENT_TEXT), ip_address=ip_address or None, user_agent=(user_agent or "")[:300],
         document_sha256=digest,
@@ -190,13 +199,28 @@ def document_sign(*, document: TransferDocument, user: User, typed_name: str, co
     audit_record(actor=user, action="transfer.document_signed", obj=document, ip_address=ip_address or None,
                  data={"order": order.reference, "paper": document.kind, "version": document.version,
                        "party": party, "typed_name": name, "sha256": digest})
+    labels = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            labels[language] = str(document.get_kind_display())
+    audit_record(actor=user, action="order.document_signed", obj=order, ip_address=ip_address or None,
+                 data={"paper": document.kind, "paper_label": labels, "version": document.version, "party": party,
+                       "typed_name": name, "sha256": digest})
+    return signature
+
+
+def _after_signing(order: Order, party: str) -> None:
+    """Everyone signed: date the filing, make the cover, seal the papers, tell the parties and officers.
+    Otherwise, when this side is done, tell the other side it is their turn."""
     documents = current_documents(order, kinds=signed_kinds_for(order))
     if all_signed(order, documents):
+        filing = current_filing(order)
         if filing is not None:
             filing = TransferFiling.objects.select_for_update(of=("self",)).get(pk=filing.pk)
             filing.executed_on = timezone.localdate()
             filing.save(update_fields=["executed_on", "updated_at"])
             generate_cover(order, filing)
+        seal_signed_papers(order, documents)
         notify(users=party_users(order) + officers(), kind="transfer.papers_signed",
                subject=gettext_lazy("Order %(ref)s: all transfer papers signed"),
                body=gettext_lazy("Both parties signed every paper for “%(title)s”. An escrow officer now files the "
@@ -211,7 +235,84 @@ def document_sign(*, document: TransferDocument, user: User, typed_name: str, co
                    body=gettext_lazy("The other party signed every transfer paper for “%(title)s”. Read and sign "
                                      "them on the order page."),
                    params={"ref": order.reference, "title": order.listing.title}, url=order_url(order))
+
+
+def signing_record(order: Order, document: TransferDocument) -> dict[str, Any]:
+    """What the sealed PDF carries: the paper, its fingerprint and each party's signature."""
+    return {
+        "order": order.reference, "paper": document.kind, "version": document.version,
+        "sha256_signed_by_parties": document.sha256,
+        "signatures": [
+            {"party": sig.party, "organization": sig.organization.legal_name, "typed_name": sig.typed_name,
+             "user": sig.user.email, "signed_at": sig.signed_at.isoformat(), "sha256": sig.document_sha256,
+             "consent": sig.consent_text}
+            for sig in document.signatures.select_related("user", "organization").order_by("signed_at", "pk")
+        ],
+    }
+
+
+def seal_signed_papers(order: Order, documents: list[TransferDocument]) -> list[TransferDocument]:
+    """Both parties signed: the platform signs each final paper (PAdES) with the signing record embedded.
+    Without a configured certificate the papers stay unsealed and the audit log says so."""
+    if not sealing.configured():
+        audit_record(action="transfer.papers_not_sealed", obj=order, actor_label="system",
+                     data={"reason": "no signing certificate configured"})
+        return []
+    sealed = []
+    for document in documents:
+        if not document.needs_signatures or document.sealed_sha256:
+            continue
+        pdf = papers.signed_pdf_bytes(document)  # the paper's exact pages, then the signature page
+        out = sealing.seal_pdf(pdf, record=signing_record(order, document),
+                               reason=f"{order.reference} {document.kind} v{document.version}: signed by both parties",
+                               location=order.tenant.name_en or order.tenant.name)
+        document.sealed_file.save(f"{document.kind}-v{document.version}-signed.pdf", ContentFile(out), save=False)
+        document.sealed_sha256 = papers.sha256(out)
+        document.sealed_at = timezone.now()
+        document.save(update_fields=["sealed_file", "sealed_sha256", "sealed_at"])
+        audit_record(action="transfer.paper_sealed", obj=document, actor_label="system",
+                     data={"order": order.reference, "paper": document.kind, "sha256": document.sealed_sha256})
+        sealed.append(document)
+    return sealed
+
+
+@transaction.atomic(durable=True)
+def document_sign(*, document: TransferDocument, user: User, typed_name: str, consent: bool,
+                  ip_address: str | None = None, user_agent: str = "",
+                  shown_sha256: str = "") -> Signature:
+    """One party signs one paper: a member of the party's organization, typing their profile name, with
+    explicit consent; the signature keeps the time, the user, the IP address and the SHA-256 of the exact
+    PDF bytes signed. Their profile name is locked from then on. Audited on the paper and the order."""
+    order = _lock_order(document.order_id)
+    document = TransferDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
+    party, name = _check_signer(order, user, typed_name, consent)
+    signature = _sign_locked(order=order, document=document, user=user, party=party, name=name,
+                             ip_address=ip_address, user_agent=user_agent, shown_sha256=shown_sha256)
+    user_lock_name(user=user)
+    _after_signing(order, party)
     return signature
+
+
+@transaction.atomic(durable=True)
+def documents_sign_all(*, order: Order, user: User, typed_name: str, consent: bool,
+                       ip_address: str | None = None, user_agent: str = "",
+                       shown_sha256: dict[str, str] | None = None) -> list[Signature]:
+    """One party signs every current paper still awaiting its signature in one step: one typed name, one
+    consent, each paper's own SHA-256 recorded. All or nothing: one paper changed since it was shown
+    (`shown_sha256` maps paper kind to the fingerprint on screen) and nothing is signed."""
+    order = _lock_order(order.pk)
+    party, name = _check_signer(order, user, typed_name, consent)
+    documents = list(TransferDocument.objects.select_for_update(of=("self",))
+                     .filter(order=order, kind__in=signed_kinds_for(order), superseded=False).order_by("kind", "pk"))
+    todo = [d for d in documents if d.needs_signatures and not d.signatures.filter(party=party).exists()]
+    if not todo:
+        raise InvalidTransition(_("Your side has signed every paper already."))
+    shown = shown_sha256 or {}
+    signatures = [_sign_locked(order=order, document=d, user=user, party=party, name=name, ip_address=ip_address,
+                               user_agent=user_agent, shown_sha256=shown.get(d.kind, "")) for d in todo]
+    user_lock_name(user=user)
+    _after_signing(order, party)
+    return signatures
 
 
 @transaction.atomic(durable=True)
@@ -248,7 +349,7 @@ def export_certificate_upload(*, order: Order, user: User, file: Any) -> Transfe
     return filing
 
 
-__all__ = ["transfer_prepare", "document_sign", "export_certificate_upload", "generate_cover",
+__all__ = ["transfer_prepare", "document_sign", "documents_sign_all", "seal_signed_papers", "export_certificate_upload", "generate_cover",
            "prepare_in_transaction", "CONSENT_TEXT"]
 
 

@@ -18,7 +18,7 @@ from transfers.selectors import (
     transfer_gates,
 )
 from transfers.services.common import is_officer, party_of
-from transfers.services.papers import PREPARE_STATES
+from transfers.services.papers import CONSENT_TEXT, PREPARE_STATES
 
 register = template.Library()
 
@@ -62,7 +62,7 @@ def transfer_panel(context, order, role=None):
         "request": request, "order": order, "party": party, "officer": officer, "filing": filing,
         "profile": PROFILES.get(filing.office) if filing and filing.office else None,
         "signable": signable, "others": [p for p in papers if not p["doc"].needs_signatures],
-        "to_sign": to_sign, "can_sign": can_sign,
+        "to_sign": to_sign, "can_sign": can_sign, "consent_text": CONSENT_TEXT,
         "closed": order.state in CLOSED_STATES, "on_hold": order.state == "disputed",
         "to_sign_any": not signable or any(not (p["seller"] and p["buyer"]) for p in signable), "gates": gates, "blocked": [g for g in gates if not g.ok and g.blocking],
         "needs_export": needs_export_certificate(order) if order.state in PREPARE_STATES else False,
