@@ -241,23 +241,9 @@ def listing_source(want) -> list[Candidate]:
             for r in rows]
 
 
-def portfolio_source(want) -> list[Candidate]:
-    """Rights in portfolios whose holders monitor them and opted in to be found, though not for sale.
-    Not wired yet: the rights app's portfolios are being built in parallel (see the issue note). When
-    `rights` offers a selector of opted-in rights sharing class keys, return Candidates with
-    source="portfolio", record_key, holder_org_id, title, class_keys, kind, jurisdiction here."""
-    try:
-        from rights import selectors as rights_selectors  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    finder = getattr(rights_selectors, "monitored_rights_matching", None)
-    if finder is None:
-        return []
-    return [Candidate(source="portfolio", **row) for row in finder(tenant_id=want.tenant_id, class_keys=want.class_keys,
-                                                                    terms=keyword_terms(want.keywords))]
-
-
-SOURCES = [listing_source, portfolio_source]
+# Rights in portfolios that are monitored but not for sale are not a source yet (issue 16 note): a holder
+# opt-in on rights.Holding and a rights selector by class keys are needed first.
+SOURCES = [listing_source]
 
 
 def want_candidates(want, *, keep: int = KEEP) -> list[Candidate]:
