@@ -21,13 +21,14 @@ needs: every process finds the same answer by asking the replica itself.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +156,17 @@ class ReplicaRouter:
 
     def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool:
         return not db.startswith("replica_")
+
+
+@contextlib.contextmanager
+def write_without_pinning() -> Iterator[None]:
+    """A write nobody reads back at once (a page's view counter): it does not pin the browser to the
+    primary, so a public page still sets no cookie and keeps reading the replica."""
+    token = _wrote.set(None)
+    try:
+        yield
+    finally:
+        _wrote.reset(token)
 
 
 def read_connection(model: Any) -> Any:

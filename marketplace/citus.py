@@ -43,6 +43,10 @@ LOCAL_TABLES = {
     "escrow.WebhookEvent": "payment providers' event ids, processed once (platform accounts)",
     "transfers.SimulatedOfficeCase": "the embedded simulated office's own cases (an outside system)",
     "rest_framework_api_key.APIKey": "the library's unused base table (partner keys are PartnerAPIKey)",
+    "axes.AccessAttempt": "login throttling counters per address and account (platform-wide logins)",
+    "axes.AccessAttemptExpiration": "login throttling expiry (django-axes)",
+    "axes.AccessFailureLog": "failed logins (django-axes; security log of platform-wide logins)",
+    "axes.AccessLog": "logins (django-axes)",
 }
 # Tables without a model.
 EXTRA_LOCAL_TABLES = {
@@ -58,6 +62,15 @@ ACCEPTED = {
         "a presented key is looked up by its prefix before the tenant is known. Way out: look it up with the "
         "host's tenant (the API already refuses a key on another exchange's host) and make it "
         "UNIQUE (tenant_id, prefix)."),
+    ("demand.Tender", "unique (want)"): (
+        "one tender per want (a one-to-one field). Way out: a ForeignKey with UNIQUE (tenant_id, want_id)."),
+    ("negotiation.Licence", "unique (order)"): (
+        "one licence per order (a one-to-one field). Way out: a ForeignKey with UNIQUE (tenant_id, order_id)."),
+    ("rights.CalendarFeed", "unique (organization)"): (
+        "one calendar feed per organization (a one-to-one field). Way out: UNIQUE (tenant_id, organization_id)."),
+    ("rights.CalendarFeed", "unique (token)"): (
+        "the private feed URL is looked up by its token before the tenant is known. Way out: put the tenant "
+        "in the URL (the host already names it) and make it UNIQUE (tenant_id, token)."),
     ("partners.PartnerAPIKey", "unique (service_user)"): (
         "one service user per key (users are platform-wide). Way out: UNIQUE (tenant_id, service_user_id)."),
 }

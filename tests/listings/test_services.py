@@ -121,7 +121,8 @@ def test_full_path_submit_verify_approve_publishes(tenant, captured_events):
     audit = AuditEvent.objects.get(action="listing.approve", object_id=str(listing.pk))
     assert (audit.actor, audit.from_state, audit.to_state) == (staff, "in_verification", "published")
     assert {c["code"] for c in audit.data["checks"]} == set(ALL_CONFIRMED)
-    assert [e["event"] for e in captured_events] == ["listing.verified"]
+    # verified (the seller's side) and published (matching wants react to it, issue 16)
+    assert [e["event"] for e in captured_events] == ["listing.verified", "listing.published"]
     assert captured_events[0]["organization_ids"] == [org.pk]
     assert Notification.objects.filter(user=seller, kind="listing.verified").exists()
 

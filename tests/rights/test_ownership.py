@@ -79,7 +79,7 @@ def test_recorded_licence_appears_as_encumbrance_and_owner_stays(tenant):
     assert enc["type"] == "exclusive_licence"
     assert enc["holder"] == order.buyer_org.legal_name
     assert filing.reference in enc["reference"]
-    assert enc["via"] == "ipex"
+    assert enc["source"] == "ipex"  # recorded through ipex (rights.encumbrances)
 
 
 def test_software_copyright_is_filed_with_the_cpcc_and_recorded(tenant):

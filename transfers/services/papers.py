@@ -286,6 +286,9 @@ def document_sign(*, document: TransferDocument, user: User, typed_name: str, co
     order = _lock_order(document.order_id)
     document = TransferDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
     party, name = _check_signer(order, user, typed_name, consent)
+    already = document.signatures.filter(party=party, user=user).first()
+    if already is not None:  # the same person pressed twice: nothing new to say
+        return already
     signature = _sign_locked(order=order, document=document, user=user, party=party, name=name,
                              ip_address=ip_address, user_agent=user_agent, shown_sha256=shown_sha256)
     user_lock_name(user=user)
