@@ -72,7 +72,7 @@ def test_negotiated_licence_with_a_broker_on_the_seller_side(browser, e2e_tenant
     buyer_page.fill("textarea[name=note]", "我们希望在新能源汽车领域实施。")
     shot(buyer_page, "3-company-offer-form-phone-zh")
     assert no_sideways_scroll(buyer_page)
-    buyer_page.get_by_role("button", name="发送报价").click()
+    buyer_page.get_by_role("button", name="提交报价").click()  # the exchange-wide word for sending an offer
     buyer_page.wait_for_load_state()
     assert "您的报价已发送给卖方" in buyer_page.content()
     offer = Offer.objects.get()

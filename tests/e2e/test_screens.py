@@ -25,6 +25,7 @@ def phone(browser, language):
 
 
 def no_sideways_scroll(page):
+    page.wait_for_load_state()  # a click may still be navigating: measure the page that arrives
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{page.url} is {width} px wide"
 
