@@ -531,6 +531,19 @@ def _sample_percent_rows() -> float:
     return _reltuples_cache["rows"][0]
 
 
+_trgm: dict[str, bool] = {}
+
+
+def trigram_available() -> bool:
+    """Whether PostgreSQL has pg_trgm (the system server does; the embedded pgserver wheel of `make run`
+    ships without contrib extensions, and then "did you mean" is simply not offered)."""
+    if "ok" not in _trgm:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+            _trgm["ok"] = cursor.fetchone() is not None
+    return _trgm["ok"]
+
+
 def suggest(q: str) -> str:
     """A spelling of `q` whose every word is in the exchange's vocabulary, or '' (nothing better).
 
@@ -540,7 +553,7 @@ def suggest(q: str) -> str:
     from .search_text import _TOKEN
 
     tokens = _TOKEN.findall(q or "")
-    if not tokens or search_keys(q):
+    if not tokens or search_keys(q) or not trigram_available():
         return ""
     terms = SearchTerm.objects
     known = set(terms.filter(term__in=[t.lower() for t in tokens]).values_list("term", flat=True))

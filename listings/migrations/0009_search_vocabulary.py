@@ -2,8 +2,27 @@
 
 import django.contrib.postgres.indexes
 import django.db.models.deletion
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
+
+
+def _trigram_available(schema_editor) -> bool:
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        return cursor.fetchone() is not None
+
+
+def trigram_and_index(apps, schema_editor):
+    """pg_trgm and the vocabulary's trigram index where the server has the extension (the system
+    PostgreSQL does; the embedded pgserver wheel of `make run` does not: "did you mean" is then off)."""
+    if not _trigram_available(schema_editor):
+        return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    schema_editor.execute("CREATE INDEX IF NOT EXISTS search_term_trgm ON listings_searchterm "
+                          "USING gin (term gin_trgm_ops)")
+
+
+def drop_index(apps, schema_editor):
+    schema_editor.execute("DROP INDEX IF EXISTS search_term_trgm")
 
 
 class Migration(migrations.Migration):
@@ -14,7 +33,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
         migrations.CreateModel(
             name='SearchTerm',
             fields=[
@@ -26,8 +44,14 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'search term',
                 'verbose_name_plural': 'search vocabulary',
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['term'], name='search_term_trgm', opclasses=['gin_trgm_ops'])],
                 'constraints': [models.UniqueConstraint(fields=('tenant', 'term'), name='search_term_unique')],
             },
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AddIndex(
+                model_name='searchterm',
+                index=django.contrib.postgres.indexes.GinIndex(fields=['term'], name='search_term_trgm',
+                                                               opclasses=['gin_trgm_ops']))],
+            database_operations=[migrations.RunPython(trigram_and_index, drop_index)],
         ),
     ]
