@@ -17,5 +17,6 @@ urlpatterns = [
     path("sell/listings/<int:pk>/", views.sell_listing, name="sell_listing"),
     path("sell/listings/<int:pk>/edit/", views.sell_edit, name="sell_edit"),
     path("sell/listings/<int:pk>/submit/", views.sell_submit, name="sell_submit"),
+    path("sell/listings/<int:pk>/rights/<int:right_pk>/route/", views.sell_filing_route, name="sell_filing_route"),
     path("sell/listings/<int:pk>/withdraw/", views.sell_withdraw, name="sell_withdraw"),
 ]

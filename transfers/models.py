@@ -30,6 +30,8 @@ class Office(models.TextChoices):
     EUIPO = "euipo", _("EUIPO (EU trade marks and designs)")
     WIPO_MADRID = "wipo_madrid", _("WIPO Madrid (international trademarks)")
     CPCC = "cpcc", _("Copyright Protection Center of China (CPCC), copyright contracts")
+    EPO = "epo", _("EPO, European Patent Register (applications)")
+    EP_NATIONAL = "ep_national", _("National offices of the states where the European patent is validated")
 
 
 class FilingStatus(models.TextChoices):

@@ -91,7 +91,8 @@ def paper_data(order, *, office: str | None = None) -> dict:
     tenant = order.tenant
     rights = [
         {"number": r.number, "jurisdiction": r.jurisdiction, "kind": r.kind, "title": r.title,
-         "owner_name": r.owner_name, "grant_date": r.grant_date.isoformat() if r.grant_date else ""}
+         "owner_name": r.owner_name, "grant_date": r.grant_date.isoformat() if r.grant_date else "",
+         "legal_status": r.legal_status, "filing_route": r.filing_route}
         for r in listing.rights.order_by("id")
     ]
     moment = order.funded_at or order.placed_at
@@ -397,6 +398,15 @@ def cover_data(data: dict, *, office: str, executed_on: date | None) -> dict:
             "before_change": s["name"], "after_change": b["name"],
             "nature_of_conveyance": DEAL_ZH.get(deal, deal),
         })
+    elif office == "epo":
+        common.update({"form": "EPO Form 2544 (request for registration of a transfer, Rule 22 EPC)",
+                       "nature_of_conveyance": CONVEYANCE_EN.get(deal, deal)})
+    elif office == "ep_national":
+        states = sorted({code.strip() for r in data["rights"]
+                         for code in (r.get("filing_route") or "").split(",") if code.strip()})
+        common.update({"form": "Request for recording a transfer, filed with each national office",
+                       "validation_states": states,
+                       "nature_of_conveyance": CONVEYANCE_EN.get(deal, deal)})
     else:
         common.update({"form": "Request for recording a transfer",
                        "nature_of_conveyance": CONVEYANCE_EN.get(deal, deal)})

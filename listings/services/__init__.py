@@ -17,6 +17,7 @@ from .seller import (
     listing_submit,
     listing_update,
     listing_withdraw,
+    needs_filing_route,
 )
 from .verification import (
     lapse_reason,
@@ -28,7 +29,7 @@ from .verification import (
 )
 
 __all__ = [
-    "ListingInput", "listing_create_from_register", "listing_name_filing_route", "listing_update", "listing_attach_certificate",
+    "ListingInput", "listing_create_from_register", "listing_name_filing_route", "needs_filing_route", "listing_update", "listing_attach_certificate",
     "listing_submit", "listing_start_verification", "listing_decide", "listing_withdraw", "listing_lapse",
     "listing_set_featured", "listing_reserve", "listing_release", "listing_mark_sold", "listing_margin_paid",
     "watch_toggle", "lock_listing", "EDITABLE_STATES", "LIVE_STATES", "listing_recheck", "lapse_reason",

@@ -18,6 +18,7 @@ from core.notifications import notify
 from core.tenancy import require_tenant
 from core.text import CONTROL_MESSAGE, LONG_TEXT, has_control_characters
 from core.uploads import DOCUMENTS, validate_upload
+from rights.routes import has_filing_route, parse_states
 
 from ..models import Listing, RegisterRecord, Right
 from ..search import refresh_listing_search
@@ -198,9 +199,7 @@ def _check_filing_routes(rights):
     """No buyer pays for a deal that cannot be filed: a right without a filing route (a granted EP
     patent is recorded by the national offices where it was validated) needs the seller to name the
     route first."""
-    from rights.routes import has_filing_route
-
-    missing = [r for r in rights if not has_filing_route(r.jurisdiction, r.kind) and not r.filing_route.strip()]
+    missing = [r for r in rights if needs_filing_route(r)]
     if missing:
         raise ValidationFailed(
             _("%(number)s has no filing route on this exchange: name the offices where the transfer will be "
@@ -210,19 +209,30 @@ def _check_filing_routes(rights):
             field_errors={"filing_route": [_("Required for this right.")]})
 
 
+def needs_filing_route(right) -> bool:
+    """A right no office on the platform records until the seller names its validation states."""
+    return not has_filing_route(right.jurisdiction, right.kind, legal_status=right.legal_status,
+                                filing_route=right.filing_route)
+
+
 @transaction.atomic(durable=True)
 def listing_name_filing_route(*, right, actor, route: str):
     """The seller names where a right without a platform route will be recorded (e.g. 'DE, FR, GB')."""
     listing = lock_listing(right.listing_id)
     _require_seller(actor, listing.seller_org)
-    route = (route or "").strip()
-    if not route:
+    try:
+        states = parse_states(route)
+    except ValueError as exc:
+        raise ValidationFailed(_("Not a state where a European patent can be validated: %(codes)s. Use the "
+                                 "two-letter codes, e.g. DE, FR, GB.") % {"codes": str(exc)},
+                               field_errors={"filing_route": [_("Unknown state code.")]}) from None
+    if not states:
         raise ValidationFailed(_("Name the offices where the transfer will be recorded."),
                                field_errors={"filing_route": [_("Required.")]})
     if listing.state not in (Listing.State.DRAFT, Listing.State.REJECTED):
         raise InvalidTransition(_("The filing route can be named while the listing is a draft."))
     right = Right.objects.select_for_update().get(pk=right.pk)
-    right.filing_route = route[:200]
+    right.filing_route = ", ".join(states)
     right.save(update_fields=["filing_route"])
     audit_record(actor=actor, action="listing.filing_route", obj=listing,
                  data={"right": f"{right.jurisdiction} {right.number}", "route": right.filing_route})

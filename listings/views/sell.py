@@ -15,6 +15,7 @@ from core.fees import seller_commission_minor, seller_margin_minor
 from core.permissions import is_member
 from core.uploads import DOCUMENTS, validate_upload
 from rights.registry import get_register
+from rights.routes import EP_STATES
 
 from .. import services
 from ..forms import ByHandForm, ListingForm, LookupForm
@@ -249,14 +250,38 @@ def sell_listing(request, pk):
                 "minimum": int(request.tenant.min_fee_minor or 0),
                 "margin": seller_margin_minor(tenant=request.tenant, price_minor=listing.price_minor,
                                               currency=listing.currency)}
+    editable = listing.state in services.EDITABLE_STATES
+    # Granted European patents: the seller names the validation states whose offices record the transfer.
+    route_rights = [{"right": r, "named": r.filing_route.replace(" ", "").split(","), "missing": services.needs_filing_route(r)}
+                    for r in rights if editable and r.jurisdiction == "EP" and r.kind == "invention"
+                    and r.legal_status != "pending"]
     return render(request, "listings/sell/listing.html", {
         "listing": listing, "rights": rights, "checklist": verification_checklist(listing), "proceeds": proceeds,
+        "route_rights": route_rights, "ep_states": sorted(EP_STATES.items(), key=lambda item: str(item[1])),
         "similar": similar_marks_not_in_package(records=records),
         "editable": listing.state in services.EDITABLE_STATES,
         "can_submit": listing.state in services.EDITABLE_STATES,
         "can_withdraw": listing.state in (Listing.State.DRAFT, Listing.State.SUBMITTED, Listing.State.REJECTED,
                                           Listing.State.AWAITING_MARGIN, Listing.State.PUBLISHED),
     })
+
+
+@login_required
+@require_POST
+def sell_filing_route(request, pk, right_pk):
+    listing = _seller_listing(request, pk)
+    right = listing.rights.filter(pk=right_pk).first()
+    if right is None:
+        raise Http404
+    try:
+        right = services.listing_name_filing_route(right=right, actor=request.user,
+                                                   route=", ".join(request.POST.getlist("states")))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Saved: the transfer of %(number)s will be recorded in %(states)s.") % {
+            "number": f"{right.jurisdiction} {right.number}", "states": right.filing_route})
+    return redirect("listings:sell_listing", pk=pk)
 
 
 @login_required

@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import Conflict, ValidationFailed
 from escrow.models import OrderState
+from listings.models import Right
 from listings.services import (
     ListingInput,
     listing_create_from_register,
@@ -18,7 +19,7 @@ from rights.selectors import holdings_of
 from rights.services import owner_record_transfer
 from tests.factories.accounts import make_member
 from tests.factories.listings import draft_listing, register_record, seller_with_org
-from tests.factories.transfers import filed_order
+from tests.factories.transfers import filed_order, sign_all_papers, transfer_order
 from transfers.services import transfer_poll_due
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,59 @@ def test_granted_ep_patent_waits_for_the_seller_to_name_the_route(tenant):
     assert listing.state == "draft"
     listing_name_filing_route(right=listing.rights.get(), actor=seller, route="DE, FR, GB")
     assert listing_submit(listing=listing, actor=seller).state == "submitted"
+
+
+def test_validation_states_are_checked_and_written_the_same_way(tenant):
+    seller, org = seller_with_org()
+    record = register_record(owner_name=org.legal_name, jurisdiction="EP", number="EP 06 009 468.7")
+    listing = draft_listing(seller=seller, org=org, records=[record])
+    right = listing.rights.get()
+    with pytest.raises(ValidationFailed) as exc:
+        listing_name_filing_route(right=right, actor=seller, route="DE, UK, XX")
+    assert "UK, XX" in exc.value.message
+    right.refresh_from_db()
+    assert right.filing_route == ""
+    assert listing_name_filing_route(right=right, actor=seller, route="de fr;GB, de").filing_route == "DE, FR, GB"
+
+
+def test_a_pending_ep_application_is_filed_with_the_epo_without_naming_states(tenant):
+    from transfers.selectors import current_filing
+
+    order, seller, buyer = transfer_order(jurisdiction="EP")
+    Right.objects.filter(listing=order.listing).update(legal_status="pending")
+    sign_all_papers(order, seller, buyer)
+    assert current_filing(order).office == "epo"
+
+
+def test_a_granted_ep_patent_is_filed_with_the_named_national_offices(tenant):
+    from transfers.models import DocumentKind, TransferDocument
+    from transfers.selectors import current_filing
+
+    order, seller, buyer = transfer_order(jurisdiction="EP")
+    Right.objects.filter(listing=order.listing).update(filing_route="DE, FR, GB")
+    sign_all_papers(order, seller, buyer)
+    filing = current_filing(order)
+    assert filing.office == "ep_national"
+    cover = TransferDocument.objects.get(order=order, filing=filing, kind=DocumentKind.COVER, superseded=False)
+    assert cover.data["validation_states"] == ["DE", "FR", "GB"]
+    assert [n for n in cover.data["numbers"]] == [order.listing.rights.get().number]
+
+
+def test_the_seller_names_the_states_on_the_listing_page(tenant, client):
+    seller, org = seller_with_org()
+    record = register_record(owner_name=org.legal_name, jurisdiction="EP", number="EP 06 009 468.7")
+    listing = draft_listing(seller=seller, org=org, records=[record])
+    right = listing.rights.get()
+    client.force_login(seller)
+    page = client.get(f"/sell/listings/{listing.pk}/").content.decode()
+    assert "national office of each state" in page
+    assert 'value="DE"' in page
+    response = client.post(f"/sell/listings/{listing.pk}/rights/{right.pk}/route/", {"states": ["FR", "DE"]},
+                           follow=True)
+    assert "FR, DE" in response.content.decode()
+    right.refresh_from_db()
+    assert right.filing_route == "FR, DE"
+    response = client.post(f"/sell/listings/{listing.pk}/rights/{right.pk}/route/", {}, follow=True)
+    assert "Name the offices" in response.content.decode()
+    assert listing_submit(listing=listing, actor=seller).state == "submitted"
+    assert "national office of each state" not in client.get(f"/sell/listings/{listing.pk}/").content.decode()

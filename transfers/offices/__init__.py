@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from rights.routes import RECORDING_OFFICES
+from rights.routes import RECORDING_OFFICES, recording_office
 from transfers.models import Office
 
 from .base import OfficeAnswer, OfficeGateway, SubmitResult
@@ -63,6 +63,16 @@ PROFILES: dict[str, OfficeProfile] = {
     # working days; the certificate of contract registration is the notice.
     Office.CPCC: OfficeProfile(Office.CPCC, "CPCC", "CN", 30, 30, "CPCC",
                                "著作权合同登记证书", "Certificate of registration of the copyright contract", True),
+    # EPO: registration of a transfer of a European patent application (Rule 22 EPC, Form 2544),
+    # usually within weeks; the Register entry and the EPO's communication are the notice.
+    Office.EPO: OfficeProfile(Office.EPO, "EPO", "EP", 30, 60, "EP",
+                              "欧洲专利登记簿转让登记通知", "Communication of the registration of a transfer (Rule 22 EPC)",
+                              False),
+    # Granted European patents: one recordal per validation state (DPMA, INPI, UKIPO, ...) named by the
+    # seller; the cover lists the states and staff file with each national office.
+    Office.EP_NATIONAL: OfficeProfile(Office.EP_NATIONAL, "National offices (EP validation states)", "EP", 60, 60,
+                                      "EPN", "各指定国专利局转让登记通知",
+                                      "Notices of recordal of the transfer from the national offices", False),
 }
 
 # (jurisdiction, kind) -> office: the table lives in rights.routes (listings reads it too). Missing
@@ -112,11 +122,20 @@ def route(jurisdiction: str, kind: str) -> str | None:
     return ROUTES.get((jurisdiction, kind))
 
 
+def route_of(right) -> str | None:
+    """The office that records a transfer of `right` (a Right, or a right's dict in the papers' data):
+    the table, then the EP cases (an application goes to the EPO, a granted patent to the national
+    offices of the states the seller named)."""
+    get = right.get if isinstance(right, dict) else lambda name, default="": getattr(right, name, default)
+    return recording_office(get("jurisdiction"), get("kind"), legal_status=get("legal_status", "") or "",
+                            filing_route=get("filing_route", "") or "")
+
+
 def offices_for(rights) -> dict[str, list]:
     """The rights of a package grouped by the office that records them (one filing per office)."""
     grouped: dict[str, list] = {}
     for right in rights:
-        office = route(right.jurisdiction, right.kind)
+        office = route_of(right)
         if office is not None:
             grouped.setdefault(office, []).append(right)
     return dict(sorted(grouped.items()))
@@ -129,7 +148,7 @@ def route_rights(rights) -> tuple[str | None, list[str]]:
     if not rights:
         problems.append(str(_("This order has no registered right to transfer.")))
     for right in rights:
-        office = route(right.jurisdiction, right.kind)
+        office = route_of(right)
         if office is None:
             problems.append(str(NO_ROUTE_MESSAGE % {"kind": right.get_kind_display(),
                                                     "jurisdiction": right.get_jurisdiction_display()}))
@@ -172,5 +191,5 @@ def backoff(office: str, attempts: int) -> timedelta:
 
 
 __all__ = ["PROFILES", "ROUTES", "PLEDGE_ROUTES", "RECORDAL_NOTICES", "pledge_route", "OfficeAnswer", "OfficeGateway",
-           "OfficeProfile", "SubmitResult", "route", "route_rights", "offices_for", "gateway_for", "get_gateway",
+           "OfficeProfile", "SubmitResult", "route", "route_of", "route_rights", "offices_for", "gateway_for", "get_gateway",
            "adapter_name_for", "backoff", "scale"]

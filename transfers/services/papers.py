@@ -31,7 +31,7 @@ from transfers.models import (
     TransferFiling,
     signed_kinds_for,
 )
-from transfers.offices import PROFILES, adapter_name_for, offices_for, route
+from transfers.offices import PROFILES, adapter_name_for, offices_for, route_of
 from transfers.selectors import SIGNABLE_ORDER_STATES, all_signed, current_documents, current_filing
 
 from .common import officers, order_url, party_of, party_users, require_officer
@@ -135,7 +135,7 @@ def generate_cover(order: Order, filing: TransferFiling) -> TransferDocument | N
         return None
     data = papers.paper_data(order, office=filing.office)
     # This office's rights only (a mixed package's other rights are on the other office's cover).
-    data["rights"] = [r for r in data["rights"] if route(r["jurisdiction"], r["kind"]) == filing.office]
+    data["rights"] = [r for r in data["rights"] if route_of(r) == filing.office]
     cover = papers.cover_data(data, office=filing.office, executed_on=filing.executed_on)
     pdf = papers.cover_pdf(cover, office_name=PROFILES[filing.office].name)
     return _store_document(order=order, kind=DocumentKind.COVER, pdf=pdf, data=cover, filing=filing)
