@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.money import to_minor
 from rights.models import Jurisdiction, RightKind
@@ -40,7 +41,7 @@ class WantForm(forms.Form):
     budget_min = forms.CharField(label=_("Budget from"), max_length=30, required=False)
     budget_max = forms.CharField(label=_("Budget up to"), max_length=30, required=False)
     deadline = forms.DateField(label=_("Needed by"), widget=forms.DateInput(attrs={"type": "date"}))
-    description = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    description = forms.CharField(label=pgettext_lazy("want", "Details"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     anonymous = forms.BooleanField(label=_("Post anonymously (holders do not see your organization)"), required=False)
 
     def __init__(self, *args, currency="CNY", **kwargs):

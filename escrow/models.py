@@ -9,6 +9,7 @@ read, in the order money moves."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from core.tenancy import TenantOwned
@@ -366,7 +367,7 @@ class Disbursement(TenantOwned):
 
     class State(models.TextChoices):
         HELD = "held", _("Waiting for verified payout details")
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("payout", "Pending")
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed, to retry")
 
@@ -425,7 +426,7 @@ class WebhookEvent(models.Model):
 
 class Dispute(TenantOwned):
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("dispute state", "Open")
         RESOLVED = "resolved", _("Resolved")
 
     class Outcome(models.TextChoices):

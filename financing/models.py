@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.tenancy import TenantOwned
@@ -157,7 +158,7 @@ class PledgedRight(TenantOwned):
 
 
 class OfferState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("loan offer state", "Open")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Not chosen")
     WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -76,9 +76,9 @@ class OfferRound(TenantOwned):
         OFFER = "offer", _("Offer")
         COUNTER = "counter", _("Counter-offer")
         ACCEPT = "accept", _("Accepted")
-        REJECT = "reject", _("Rejected")
+        REJECT = "reject", pgettext_lazy("offer state", "Rejected")
         WITHDRAW = "withdraw", _("Withdrawn")
-        EXPIRE = "expire", _("Expired")
+        EXPIRE = "expire", pgettext_lazy("offer state", "Expired")
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="rounds")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -15,6 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 from core.tenancy import TenantManager, TenantOwned
@@ -115,7 +116,7 @@ class WebhookEndpoint(TenantOwned):
     )
     secret = models.CharField(max_length=100, default=_new_secret, editable=False,
                               help_text=_("Signs every delivery (HMAC-SHA256)."))
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("api key", "active"), default=True)
     created_by_key = models.ForeignKey(PartnerAPIKey, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -134,7 +135,7 @@ class WebhookDelivery(TenantOwned):
     """One event for one endpoint, retried with backoff for up to a day."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("delivery", "Pending")
         SUCCEEDED = "succeeded", _("Delivered")
         FAILED = "failed", _("Gave up")
 

@@ -13,6 +13,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.tenancy import TenantOwned
 
@@ -47,7 +48,7 @@ class RecordSource(models.TextChoices):
 
 class LegalStatus(models.TextChoices):
     VALID = "valid", _("In force")
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("legal status", "Pending")
     LAPSED = "lapsed", _("Lapsed (fees unpaid)")
     EXPIRED = "expired", _("Expired")
     INVALIDATED = "invalidated", _("Invalidated")

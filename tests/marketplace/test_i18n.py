@@ -20,6 +20,25 @@ def test_catalogue_is_complete_and_compiled(folder):
     assert po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime - 5
 
 
+def test_one_english_phrase_has_one_chinese_translation_across_apps():
+    """Django merges the apps' catalogues and the first app wins, so a phrase translated two ways
+    shows the winner's words on the other app's pages. A phrase that means different things in two
+    places takes a context (pgettext) instead."""
+    import gettext
+
+    seen, clashes = {}, []
+    for mo in sorted(ROOT.glob("*/locale/zh_Hans/LC_MESSAGES/django.mo")) + [ROOT / "locale/zh_Hans/LC_MESSAGES/django.mo"]:
+        with mo.open("rb") as handle:
+            catalogue = gettext.GNUTranslations(handle)._catalog
+        for msgid, msgstr in catalogue.items():
+            if not msgid or not isinstance(msgid, str) or "\x04" in msgid:
+                continue
+            first = seen.setdefault(msgid, (msgstr, mo.parts[-5]))
+            if first[0] != msgstr:
+                clashes.append(f"{msgid!r}: {first[1]} {first[0]} / {mo.parts[-5]} {msgstr}")
+    assert not clashes, "\n".join(clashes)
+
+
 def test_language_switch_sets_cookie_and_comes_back(client, tenant):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     assert response.status_code == 302
