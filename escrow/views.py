@@ -86,7 +86,7 @@ def order_detail(request, reference):
     # a decision was made on the provider's page (or the buyer came back from Stripe): the outcome is on its way
     processing = bool(pending and (pending.provider_ref.startswith("submitted") or request.GET.get("paid")))
     action = selectors.viewer_action(order, role)
-    providers = available_providers(request.tenant)
+    providers = available_providers(request.tenant, currency=order.currency)
     dispute = selectors.open_dispute(order)
     disbursements = list(order.disbursements.select_related("recipient_org"))
     context = {
@@ -232,7 +232,7 @@ def order_act(request, reference, action):
 @require_POST
 def order_pay(request, reference):
     order, role = selectors.order_for_viewer(request.user, reference)
-    form = PayForm(request.POST, providers=available_providers(request.tenant))
+    form = PayForm(request.POST, providers=available_providers(request.tenant, currency=order.currency))
     if not form.is_valid():
         messages.error(request, _("Choose a payment method."))
         return redirect(order)

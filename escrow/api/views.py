@@ -222,8 +222,8 @@ class PaymentStartedSerializer(serializers.Serializer):
     checkout_url = serializers.CharField(allow_blank=True, help_text="Other methods: the page to pay on")
 
 
-def check_method(tenant, method):
-    if method not in {p.name for p in available_providers(tenant)}:
+def check_method(tenant, method, currency=None):
+    if method not in {p.name for p in available_providers(tenant, currency=currency)}:
         raise ValidationFailed(M.METHOD_NOT_OFFERED, field_errors={"method": [M.NOT_OFFERED]})
 
 
@@ -238,7 +238,7 @@ class OrderPayApi(PartnerAPIView):
         data = PaymentMethodSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         method = data.validated_data["method"]
-        check_method(order.tenant, method)
+        check_method(order.tenant, method, order.currency)
         payment = services.payment_start(order=order, actor=self.actor, provider=method)
         instructions, checkout_url = payment_instructions(payment, order.tenant)
         return Response(PaymentStartedSerializer({"payment": payment, "instructions": instructions,

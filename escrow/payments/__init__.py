@@ -38,7 +38,8 @@ class PaymentProvider:
     description = ""
     manual_disbursements = False
 
-    def available(self, tenant=None) -> bool:
+    def available(self, tenant=None, currency: str | None = None) -> bool:
+        """Offered on `tenant` (None: anywhere) for a payment in `currency` (None: the exchange's)."""
         return True
 
     def checkout_url(self, payment, *, request=None) -> str:
@@ -69,5 +70,5 @@ def get_provider(name: str) -> PaymentProvider:
         raise KeyError(f"unknown payment provider {name!r}") from None
 
 
-def available_providers(tenant=None) -> list[PaymentProvider]:
-    return [p for p in registry().values() if p.available(tenant)]
+def available_providers(tenant=None, currency: str | None = None) -> list[PaymentProvider]:
+    return [p for p in registry().values() if p.available(tenant, currency=currency)]

@@ -35,8 +35,9 @@ class BankTransferProvider(PaymentProvider):
     description = _("For large deals: transfer to the exchange's escrow account quoting the reference.")
     manual_disbursements = True
 
-    def available(self, tenant=None) -> bool:
-        return tenant is None or escrow_account(tenant) is not None
+    def available(self, tenant=None, currency: str | None = None) -> bool:
+        # only where the exchange has an escrow account in the payment's currency: never a placeholder
+        return tenant is None or escrow_account(tenant, currency) is not None
 
     def checkout_url(self, payment, *, request=None) -> str:
         ref = payment.order.reference if payment.order_id else payment.reference

@@ -65,7 +65,7 @@ class SimulatedProvider(PaymentProvider):
     label = _("Online payment (simulated)")
     description = _("Pay on the exchange's own payment page; the money is held by the platform.")
 
-    def available(self, tenant=None) -> bool:
+    def available(self, tenant=None, currency: str | None = None) -> bool:
         # The payer approves their own payment here: never offered where real money is taken.
         return bool(getattr(settings, "ESCROW_SIMULATED_PAYMENTS", False))
 

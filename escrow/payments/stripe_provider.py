@@ -35,7 +35,7 @@ class StripeProvider(PaymentProvider):
     label = _("Card (Stripe)")
     description = _("Pay by card through Stripe; the money is held in the platform's account.")
 
-    def available(self, tenant=None) -> bool:
+    def available(self, tenant=None, currency: str | None = None) -> bool:
         return bool(_setting("STRIPE_SECRET_KEY") and _setting("STRIPE_WEBHOOK_SECRET"))
 
     def checkout_url(self, payment, *, request=None) -> str:

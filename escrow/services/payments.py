@@ -43,7 +43,7 @@ def payment_start(*, order: Order, actor: User, provider: str) -> Payment:
     if order.state != S.SELLER_CONFIRMED:
         raise InvalidTransition(_("This order cannot be paid now."))
     gateway = get_provider(provider)
-    if not gateway.available(tenant):
+    if not gateway.available(tenant, currency=order.currency):
         raise ValidationFailed(_("This payment method is not offered."))
     pending = Payment.objects.filter(order=order, provider=provider, state=Payment.State.PENDING).first()
     if pending:
