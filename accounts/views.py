@@ -118,40 +118,49 @@ def organization_create(request):
     return render(request, "accounts/organization_form.html", {"form": form, "creating": True})
 
 
-@login_required
-def organization_detail(request, pk):
-    org, membership = _my_org(request, pk)
-    return render(request, "accounts/organization_detail.html", {
+def _detail_context(request, org, membership, **forms_given):
+    return {
         "org": org, "membership": membership,
         "documents": org.documents.order_by("-uploaded_at"),
         "members": org.memberships.select_related("user").order_by("joined_at"),
-        "doc_form": DocumentForm(),
+        "doc_form": forms_given.get("doc_form") or DocumentForm(),
         "member_form": MemberForm(),
-        "payout_form": PayoutBankForm(initial={
+        "payout_form": forms_given.get("payout_form") or PayoutBankForm(initial={
             "bank_name": org.payout_bank_name, "account_name": org.payout_account_name or org.legal_name,
             "account_number": org.payout_bank_account, "swift": org.payout_swift, "cnaps": org.payout_cnaps}),
         "blockers": seller_blockers(request.user, org),
         "can_edit": membership.is_admin and org.verification_status != Organization.Verification.PENDING,
-    })
+    }
+
+
+@login_required
+def organization_detail(request, pk):
+    org, membership = _my_org(request, pk)
+    return render(request, "accounts/organization_detail.html", _detail_context(request, org, membership))
 
 
 @login_required
 @require_POST
 def organization_payout_bank(request, pk):
-    org, _membership = _my_org(request, pk, manage=True)
+    org, membership = _my_org(request, pk, manage=True)
     form = PayoutBankForm(request.POST)
     if form.is_valid():
         try:
             services.organization_set_payout_bank(organization=org, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            messages.error(request, " ".join([str(exc.message), *[str(m) for ms in (exc.field_errors or {}).values()
-                                                                   for m in ms]]))
+            for field, problems in (exc.field_errors or {}).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, str(problem))
+            messages.error(request, exc.message)
         else:
             messages.success(request, _("Payout details saved. Payouts wait until the exchange's finance team "
                                         "has verified them; every member was told."))
+            return redirect("accounts:organization", pk=org.pk)
     else:
         messages.error(request, _("The payout details were not saved: check the fields."))
-    return redirect("accounts:organization", pk=org.pk)
+    # what was typed stays, with each problem at its field
+    return render(request, "accounts/organization_detail.html",
+                  _detail_context(request, org, membership, payout_form=form), status=400)
 
 
 @login_required
@@ -187,15 +196,8 @@ def organization_upload(request, pk):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-    return render(request, "accounts/organization_detail.html", {
-        "org": org, "membership": _membership, "documents": org.documents.order_by("-uploaded_at"),
-        "members": org.memberships.select_related("user").order_by("joined_at"), "doc_form": form,
-        "member_form": MemberForm(),
-        "payout_form": PayoutBankForm(initial={
-            "bank_name": org.payout_bank_name, "account_name": org.payout_account_name or org.legal_name,
-            "account_number": org.payout_bank_account, "swift": org.payout_swift, "cnaps": org.payout_cnaps}),
-        "blockers": seller_blockers(request.user, org), "can_edit": True,
-    }, status=400)
+    return render(request, "accounts/organization_detail.html",
+                  {**_detail_context(request, org, _membership, doc_form=form), "can_edit": True}, status=400)
 
 
 @login_required

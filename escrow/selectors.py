@@ -73,7 +73,7 @@ CURRENT = {S.PLACED: 1, S.SELLER_CONFIRMED: 2, S.FUNDED: 3, S.TRANSFER_FILED: 4,
 def timeline(order: Order, payout: Disbursement | None = None) -> list[dict]:
     """The trade as steps with status done | current | next | stopped, each with its time and deadline."""
     state = order.disputed_from if order.state == S.DISPUTED else order.state
-    closed = order.state in (S.CANCELLED, S.REFUNDED)
+    closed = order.state in (S.CANCELLED, S.REFUNDED, S.SETTLED)  # settled: ended by a split
     if closed:
         reached = 1 + sum(1 for f in ("confirmed_at", "funded_at", "filed_at", "approved_at") if getattr(order, f))
     else:
@@ -190,6 +190,32 @@ def deposits_for(subject: str):
     return Deposit.objects.filter(subject=subject).select_related("payer_org").order_by("pk")
 
 
+def destination_text(disbursement: Any) -> str:
+    """Where a payout or refund goes, in the reader's language: the stored `destination` was written in
+    the language of whoever's request created it; words (not bank details) are rendered again."""
+    from .services.payouts import TO_SELLER, payout_destination, refund_destination
+
+    if disbursement.kind in TO_SELLER:
+        if disbursement.provider not in ("bank_transfer", "stripe") and disbursement.recipient_org is not None:
+            return payout_destination(disbursement.recipient_org, disbursement.provider).label
+        return disbursement.destination
+    if disbursement.payment_id:
+        return refund_destination(disbursement) or disbursement.destination
+    return disbursement.destination
+
+
+def _held_reason(payout: Any) -> str:
+    """Why a payout waits, in the reader's language (the stored `last_error` is in the language of
+    whoever's request held it): what is missing now, from the seller's payout destination."""
+    from .services.payouts import payout_destination
+
+    if payout.recipient_org is not None:
+        missing = payout_destination(payout.recipient_org, payout.provider).missing
+        if missing:
+            return missing
+    return payout.last_error
+
+
 def seller_money(order: Any, disbursements: list[Any]) -> dict[str, Any]:
     """What the seller gets and where it stands, in words that do not overstate it: "paid" only for a
     payout the provider or finance confirmed, pending/held/failed as such, nothing for a refunded order."""
@@ -205,8 +231,8 @@ def seller_money(order: Any, disbursements: list[Any]) -> dict[str, Any]:
         "held": by_state.get(Disbursement.State.HELD, 0),
         "failed": by_state.get(Disbursement.State.FAILED, 0),
         "payouts": payouts,
-        "destination": next((d.destination for d in payouts if d.destination), ""),
-        "held_reason": next((d.last_error for d in payouts if d.state == Disbursement.State.HELD), ""),
+        "destination": next((destination_text(d) for d in payouts if d.destination), ""),
+        "held_reason": next((_held_reason(d) for d in payouts if d.state == Disbursement.State.HELD), ""),
         "failed_reason": next((d.last_error for d in payouts if d.state == Disbursement.State.FAILED), ""),
         "nothing": order.state in (OrderState.REFUNDED, OrderState.CANCELLED) and not payouts,
         "latest": latest,

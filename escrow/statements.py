@@ -14,6 +14,7 @@ from core.money import format_money
 
 from . import ledger
 from .models import Disbursement, JournalLine, Order
+from .selectors import destination_text
 
 HEADER = ("date", "item", "amount_minor", "currency", "amount", "status", "account")
 
@@ -41,7 +42,7 @@ def statement_rows(order: Order, role: str) -> list[tuple[str, str, int, str, st
             continue
         when = timezone.localtime(d.paid_at or d.created_at).strftime("%Y-%m-%d")
         rows.append(row(when, str(d.get_kind_display()), d.amount_minor, str(d.get_state_display()),
-                        d.destination))
+                        destination_text(d)))
     return rows
 
 

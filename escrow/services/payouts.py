@@ -25,33 +25,57 @@ from escrow.models import Disbursement
 TO_SELLER = (Disbursement.Kind.PAYOUT, Disbursement.Kind.MARGIN_RETURN)
 
 
+# Why a payout waits (untranslated: each reader sees it in their own language); params: org.
+REASONS = {
+    "no_bank": gettext_lazy("%(org)s has not entered the bank account payouts go to."),
+    "bank_unverified": gettext_lazy("The payout bank account of %(org)s waits for verification by the exchange's "
+                                    "finance team."),
+    "no_stripe": gettext_lazy("%(org)s has not connected a Stripe account for payouts."),
+    "stripe_disabled": gettext_lazy("Stripe has not enabled payouts for the connected account of %(org)s yet: "
+                                    "finish Stripe's onboarding."),
+}
+# The same, told to the seller's members with what happens next.
+HELD_BODIES = {
+    "no_bank": gettext_lazy("%(org)s has not entered the bank account payouts go to. The money is held safely "
+                            "and goes out as soon as this is done."),
+    "bank_unverified": gettext_lazy("The payout bank account of %(org)s waits for verification by the exchange's "
+                                    "finance team. The money is held safely and goes out as soon as this is done."),
+    "no_stripe": gettext_lazy("%(org)s has not connected a Stripe account for payouts. The money is held safely "
+                              "and goes out as soon as this is done."),
+    "stripe_disabled": gettext_lazy("Stripe has not enabled payouts for the connected account of %(org)s yet: "
+                                    "finish Stripe's onboarding. The money is held safely and goes out as soon as "
+                                    "this is done."),
+}
+
+
 @dataclass(frozen=True)
 class Destination:
     label: str  # what people are shown: "HSBC · Pearl River Institute · ····8838"
     usable: bool
-    missing: str = ""  # why it is not usable, in words the seller can act on
+    reason: str = ""  # why it is not usable: a key of REASONS
+    org: str = ""
+
+    @property
+    def missing(self) -> str:
+        """Why it is not usable, in words the seller can act on (in the active language)."""
+        return str(REASONS[self.reason]) % {"org": self.org} if self.reason else ""
 
 
 def payout_destination(organization: Any, provider: str) -> Destination:
+    org = organization.legal_name
     if provider == "bank_transfer":
         if not organization.payout_bank_account:
-            return Destination("", False, _("%(org)s has not entered the bank account payouts go to.")
-                               % {"org": organization.legal_name})
+            return Destination("", False, "no_bank", org)
         if not organization.payout_verified_at:
-            return Destination(organization.payout_bank_label(), False,
-                               _("The payout bank account of %(org)s waits for verification by the exchange's "
-                                 "finance team.") % {"org": organization.legal_name})
+            return Destination(organization.payout_bank_label(), False, "bank_unverified", org)
         return Destination(organization.payout_bank_label(), True)
     if provider == "stripe":
         if not organization.stripe_account_id:
-            return Destination("", False, _("%(org)s has not connected a Stripe account for payouts.")
-                               % {"org": organization.legal_name})
+            return Destination("", False, "no_stripe", org)
         if not organization.stripe_payouts_enabled:
-            return Destination(f"Stripe {organization.stripe_account_id}", False,
-                               _("Stripe has not enabled payouts for the connected account of %(org)s yet: "
-                                 "finish Stripe's onboarding.") % {"org": organization.legal_name})
+            return Destination(f"Stripe {organization.stripe_account_id}", False, "stripe_disabled", org)
         return Destination(f"Stripe {organization.stripe_account_id}", True)
-    return Destination(_("Simulated account of %(org)s") % {"org": organization.legal_name}, True)
+    return Destination(_("Simulated account of %(org)s") % {"org": org}, True)
 
 
 def refund_destination(disbursement: Disbursement) -> str:
@@ -75,22 +99,23 @@ def route(disbursement: Disbursement) -> bool:
             disbursement.state, disbursement.last_error = Disbursement.State.PENDING, ""
         return True
     disbursement.state, disbursement.last_error = Disbursement.State.HELD, destination.missing[:500]
-    _tell_held(disbursement, destination.missing)
+    _tell_held(disbursement, destination)
     return False
 
 
-def _tell_held(disbursement: Disbursement, missing: str) -> None:
+def _tell_held(disbursement: Disbursement, destination: Destination) -> None:
+    """Members and finance are told, each in their own language (the messages stay untranslated in the
+    notification; the kind's label is a lazy parameter)."""
     org = disbursement.recipient_org
     members = list(User.objects.filter(memberships__organization=org, is_active=True).distinct())
     finance = list(User.objects.filter(tenant_roles__tenant_id=disbursement.tenant_id,
                                        tenant_roles__role=Role.FINANCE, is_active=True).distinct())
-    params = {"kind": str(disbursement.get_kind_display()), "missing": missing}
+    kind = Disbursement.Kind(disbursement.kind).label  # lazy: rendered in the reader's language
+    params = {"kind": kind, "org": destination.org}
     notify(users=members, kind="payout.held", subject=gettext_lazy("A payment to you is waiting: %(kind)s"),
-           body=gettext_lazy("%(missing)s The money is held safely and goes out as soon as this is done."),
-           params=params, url=f"/account/organizations/{org.pk}/")
+           body=HELD_BODIES[destination.reason], params=params, url=f"/account/organizations/{org.pk}/")
     notify(users=finance, kind="payout.held", subject=gettext_lazy("Payout held: %(kind)s"),
-           body=gettext_lazy("%(missing)s"), params=params,
-           url=f"/admin/escrow/disbursement/{disbursement.pk}/change/")
+           body=REASONS[destination.reason], params=params, url=f"/admin/escrow/disbursement/{disbursement.pk}/change/")
 
 
 @on("organization.payout_destination_ready")

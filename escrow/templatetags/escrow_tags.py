@@ -21,7 +21,7 @@ def bps_percent(bps):
 @register.filter
 def state_class(state):
     return {"completed": "status-ok", "funded": "status-ok", "transfer_approved": "status-ok",
-            "cancelled": "status-bad", "refunded": "status-bad", "disputed": "status-bad",
+            "cancelled": "status-bad", "refunded": "status-bad", "disputed": "status-bad", "settled": "status-warn",
             "transfer_rejected": "status-warn", "placed": "status-warn", "seller_confirmed": "status-warn"
             }.get(str(state), "")
 
@@ -44,6 +44,8 @@ EVENT_LABELS = {
     "order.open_dispute": _("Dispute opened"),
     "order.resume": _("Dispute resolved: the trade continues"),
     "order.refund": _("Refunded to the buyer"),
+    "order.settle_split": _("Dispute settled by a split"),
+    "dispute.answered": _("The other side answered the dispute"),
     "payment.started": _("Payment started"),
     "payment.failed": _("Payment failed"),
     "payment.returned": _("Unusable payment returned"),
@@ -51,6 +53,7 @@ EVENT_LABELS = {
     "transfer.sign_reminder": _("Reminder sent: transfer papers to sign"),
     "transfer.buyer_sign_overdue": _("Signing deadline passed without the buyer's signature"),
     "transfer.filing_overdue": _("Filing deadline passed: escrow staff told"),
+    "transfer.papers_not_sealed": _("Signed papers not sealed: the platform has no signing certificate"),
 }
 
 
@@ -98,6 +101,14 @@ def actor_label(event):
         return Provider(label).label
     except ValueError:
         return label or _("the platform")
+
+
+@register.filter
+def destination(disbursement):
+    """Where a payout or refund goes, in the reader's language."""
+    from escrow.selectors import destination_text
+
+    return destination_text(disbursement)
 
 
 @register.filter
