@@ -38,7 +38,7 @@ MESSAGES = {
                          gettext_lazy("The office approved the transfer of “%(title)s”. The buyer confirms receipt of the certificate before the deadline.")),
     "reject_transfer": (gettext_lazy("Office rejected the transfer of order %(ref)s"),
                         gettext_lazy("The office rejected the transfer of “%(title)s”. %(reason)s")),
-    "complete": (gettext_lazy("Order %(ref)s completed: the seller is paid"),
+    "complete": (gettext_lazy("Order %(ref)s completed: the payout to the seller is released"),
                  gettext_lazy("The buyer's confirmation of “%(title)s” was recorded and the seller's payout released.")),
     "open_dispute": (gettext_lazy("Dispute opened on order %(ref)s"),
                      gettext_lazy("A dispute was opened on “%(title)s”: %(reason)s. Escrow staff will review it; the payment stays held.")),

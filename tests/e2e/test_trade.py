@@ -159,6 +159,12 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     officer_page.locator("#file-with-office").click()
     officer_page.wait_for_load_state()
     shot(officer_page, "10b-file-summary")
+    officer_phone = new_page(browser, phone=True)  # the same summary on a phone, in Chinese
+    _login(officer_phone, url, officer.email)
+    _both_views((officer_page, officer_phone), officer, officer_page.url, shot, "k3b-file-summary")
+    assert officer_phone.locator("#confirm-file form button").is_visible()
+    User.objects.filter(pk=officer.pk).update(language="en")
+    officer_page.goto(url(f"/transfers/orders/{order.pk}/file/"))
     assert _state(order) == OrderState.FUNDED  # a summary first
     officer_page.locator("#confirm-file form button").click()
     officer_page.wait_for_load_state()
@@ -179,6 +185,10 @@ def test_whole_trade_from_listing_to_payout(browser, e2e_tenant, url, shot, work
     buyer_page.locator("a[href$='/confirm-release/']").click()
     buyer_page.wait_for_load_state()
     shot(buyer_page, "12b-confirm-release-summary")
+    _both_views(buyer_views, buyer, buyer_page.url, shot, "k4b-confirm-release-summary")
+    assert "不可撤销" in buyer_phone.locator("#confirm-release").inner_text()
+    User.objects.filter(pk=buyer.pk).update(language="en")
+    buyer_page.goto(url(f"/orders/{order.reference}/confirm-release/"))
     assert _state(order) == OrderState.TRANSFER_APPROVED
     buyer_page.locator("#confirm-release input[name=understood]").check()
     buyer_page.locator("form[action$='/certificate/'] button").click()
