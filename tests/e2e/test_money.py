@@ -168,6 +168,7 @@ def test_seller_enters_payout_details_finance_verifies_and_the_payout_names_them
 
     # and enters the payout account on the organization page: a wrong CNAPS code first
     phone.goto(url(f"/account/organizations/{seller_org.pk}/#payouts"))
+    assert "已通过认证" in phone.locator(".callout-ok").inner_text()  # no "已于  通过认证" without a date
     form = phone.locator("#payouts form[action*='/payout-bank/']")
     form.locator("input[name=bank_name]").fill("中国银行北京中关村支行")
     form.locator("input[name=account_number]").fill("6217 0000 1234 5678")
