@@ -318,19 +318,26 @@ class Payment(TenantOwned):
 
 class Deposit(TenantOwned):
     """Money a party places with the platform to take part in something (a bidder's deposit in an
-    auction). Escrow only knows the `subject` it was paid for (e.g. "auction:12"); the app that runs
+    auction), or a service's price held until the service is delivered (an appraisal fee: paid out to
+    the provider, refunded, or split — `deposit_pay_out`). Escrow only knows the `subject` it was paid for (e.g. "auction:12"); the app that runs
     the auction decides when it is returned or counted towards an order's payment.
 
     pending → held (payment received) → applied (counted into the order's escrow when the order is
-    funded) | returned (refunded through the provider it came from)."""
+    funded) | returned (refunded through the provider it came from) | paid_out (to a provider, any
+    rest refunded)."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")
         HELD = "held", _("Held")
         APPLIED = "applied", _("Counted towards payment")
         RETURNED = "returned", _("Returned")
+        PAID_OUT = "paid_out", _("Paid out")
 
     subject = models.CharField(max_length=60, help_text=_("What the deposit is for, e.g. auction:12"))
+    # What the payer is shown on the provider's page, and where the payment pages send them back to
+    # (the app that asked for the money knows; escrow does not import it).
+    description = models.CharField(max_length=200, blank=True)
+    back_url = models.CharField(max_length=200, blank=True)
     payer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     amount_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)

@@ -249,7 +249,7 @@ def _payment_for_payer(request, reference) -> Payment:
     payment_ref = request.GET.get("payment") or request.POST.get("payment") or reference
     if "\x00" in payment_ref:  # PostgreSQL rejects NUL in a text literal: a 404, not a 500
         raise Http404
-    payment = (Payment.objects.select_related("order", "listing", "payer_org")
+    payment = (Payment.objects.select_related("order", "listing", "payer_org", "deposit")
                .filter(reference=payment_ref).first())
     if payment is None or not is_member(request.user, payment.payer_org):
         raise Http404
@@ -259,7 +259,11 @@ def _payment_for_payer(request, reference) -> Payment:
 
 
 def _back(payment):
-    return payment.order.get_absolute_url() if payment.order_id else f"/sell/listings/{payment.listing_id}/"
+    if payment.order_id:
+        return payment.order.get_absolute_url()
+    if payment.deposit_id:
+        return payment.deposit.back_url or "/"
+    return f"/sell/listings/{payment.listing_id}/"
 
 
 @login_required
@@ -287,6 +291,7 @@ def pay_simulated(request, reference):
             messages.warning(request, _("You declined the payment. You can pay again before the deadline."))
         return redirect(_back(payment))
     return render(request, "escrow/pay_simulated.html", {"payment": payment, "order": payment.order,
+                                                         "deposit": payment.deposit,
                                                          "listing": payment.order.listing if payment.order_id
                                                          else payment.listing})
 
@@ -297,6 +302,7 @@ def pay_bank(request, reference):
     if payment.provider != "bank_transfer":
         raise Http404
     return render(request, "escrow/pay_bank.html", {"payment": payment, "order": payment.order,
+                                                    "deposit": payment.deposit, "back": _back(payment),
                                                     "bank": bank_details(request.tenant, payment.currency)})
 
 

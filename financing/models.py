@@ -5,8 +5,9 @@
   make `LoanOffer`s; the holder accepts one; the pledge contract (`FinancingDocument`) is signed by
   both (`FinancingSignature`); staff file the pledge with the office (a `transfers.RecordalFiling`);
   once recorded the loan runs; on repayment the release is filed and recorded.
-- `Appraisal`: a formal appraisal ordered from an appraiser partner, its fee held in escrow until the
-  signed report is delivered.
+- `Appraisal`: a formal appraisal ordered from an appraiser partner, its fee paid through escrow's
+  payment gateway and held (an escrow `Deposit`, subject "appraisal:<ref>") until the client accepts
+  the signed report or the dispute period ends; `AppraisalDispute` when the client disputes it.
 """
 
 from django.conf import settings
@@ -246,7 +247,10 @@ class FinancingSignature(TenantOwned):
 class AppraisalState(models.TextChoices):
     ORDERED = "ordered", _("Ordered, fee to pay")
     PAID = "paid", _("Fee held in escrow, appraiser working")
-    DELIVERED = "delivered", _("Report delivered, fee released")
+    DELIVERED = "delivered", _("Report delivered, fee held until accepted")
+    DISPUTED = "disputed", _("Report disputed")
+    COMPLETED = "completed", _("Completed, fee released")
+    REFUNDED = "refunded", _("Fee refunded")
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -267,8 +271,14 @@ class Appraisal(FSMModelMixin, TenantOwned):
     value_date = models.DateField(null=True, blank=True)
     report = models.FileField(upload_to=appraisal_report_path, blank=True)
     report_sha256 = models.CharField(max_length=64, blank=True)
+    # The report's digital signature as checked when it was uploaded (financing.signatures).
+    report_signer = models.CharField(max_length=300, blank=True)
+    report_signer_issuer = models.CharField(max_length=300, blank=True)
+    report_signed_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    dispute_due = models.DateTimeField(_("the client may dispute until"), null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -288,6 +298,66 @@ class Appraisal(FSMModelMixin, TenantOwned):
     def deliver(self):
         pass
 
-    @transition(field=state, source=AppraisalState.ORDERED, target=AppraisalState.CANCELLED)
+    @transition(field=state, source=AppraisalState.DELIVERED, target=AppraisalState.COMPLETED)
+    def accept(self):
+        pass
+
+    @transition(field=state, source=AppraisalState.DELIVERED, target=AppraisalState.DISPUTED)
+    def dispute(self):
+        pass
+
+    @transition(field=state, source=AppraisalState.DISPUTED, target=AppraisalState.COMPLETED)
+    def settle_paid(self):
+        """Staff settled the dispute by releasing the fee, or splitting it."""
+
+    @transition(field=state, source=AppraisalState.DISPUTED, target=AppraisalState.REFUNDED)
+    def settle_refund(self):
+        pass
+
+    @transition(field=state, source=[AppraisalState.ORDERED, AppraisalState.PAID], target=AppraisalState.CANCELLED)
     def cancel(self):
         pass
+
+    @property
+    def escrow_subject(self) -> str:
+        return f"appraisal:{self.reference}"
+
+
+class AppraisalDispute(TenantOwned):
+    """The client disputes a delivered report before `Appraisal.dispute_due`; the appraiser answers by
+    `answer_due`; staff settle it: the fee released to the appraiser, refunded to the client, or split."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    class Outcome(models.TextChoices):
+        RELEASE = "release", _("Fee released to the appraiser")
+        REFUND = "refund", _("Fee refunded to the client")
+        SPLIT = "split", _("Fee split between client and appraiser")
+
+    appraisal = models.ForeignKey(Appraisal, on_delete=models.PROTECT, related_name="disputes")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"), max_length=5000)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    answer_due = models.DateTimeField(_("the appraiser answers by"))
+    answer = models.TextField(_("the appraiser's answer"), max_length=5000, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    refund_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "appraisal"], name="appraisal_dispute_one")]
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("appraisal dispute")
+        verbose_name_plural = _("appraisal disputes")
+
+    def __str__(self):
+        return f"{self.appraisal} · {self.get_state_display()}"

@@ -3,6 +3,7 @@ announcer's transaction):
 
 - `recordal.decided` (transfers): the office's decision on a pledge or release recordal moves the loan
   application on.
+- `deposit.held` (escrow) with subject "appraisal:<ref>": the appraisal fee arrived; the appraiser starts.
 - Monitoring alerts about a right (rights): the lender holding a live pledge on it is told. Accepted
   forms: `right.alert` with `data["kind"]`, or `right.<kind>`; `data["record"]` is the register
   record's id. The kinds that concern a lender are `LENDER_ALERT_KINDS`.
@@ -25,6 +26,19 @@ def recordal_decided(*, tenant, data, **_objects):
 
     application_apply_recordal(reference=data["subject"][len(PREFIX):], kind=data["kind"], status=data["status"],
                                filing_id=data.get("filing"))
+
+
+APPRAISAL_PREFIX = "appraisal:"
+
+
+@on("deposit.held")
+def deposit_held(*, tenant, data, **_objects):
+    """Escrow received an appraisal fee (paid through the payment gateway as a deposit)."""
+    if not str(data.get("subject", "")).startswith(APPRAISAL_PREFIX):
+        return
+    from .services.appraisals import appraisal_fee_held
+
+    appraisal_fee_held(reference=data["subject"][len(APPRAISAL_PREFIX):], deposit_id=data["deposit"])
 
 
 def _alert(kind, data):

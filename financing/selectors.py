@@ -113,7 +113,7 @@ def offers_for(application, *, organization=None, see_all=False):
 
 def latest_appraisal(records):
     ids = [r.pk for r in records]
-    return (Appraisal.objects.filter(state=AppraisalState.DELIVERED, record_ids__overlap=ids)
+    return (Appraisal.objects.filter(state__in=(AppraisalState.DELIVERED, AppraisalState.COMPLETED), record_ids__overlap=ids)
             .select_related("appraiser__organization").order_by("-value_date", "-id").first())
 
 
@@ -140,6 +140,12 @@ def pipeline():
             .annotate(offer_count=Count("offers", filter=Q(offers__state__in=[OfferState.OPEN, OfferState.ACCEPTED])))
             .order_by("-updated_at", "-id"))
     return counts, list(rows[:200])
+
+
+def appraisal_disputes_open():
+    """Staff: appraisals whose report the client disputes, oldest first."""
+    return list(Appraisal.objects.filter(state=AppraisalState.DISPUTED)
+                .select_related("organization", "appraiser__organization").order_by("created_at", "id")[:200])
 
 
 def listed_partners(kind=None):

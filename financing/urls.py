@@ -23,5 +23,7 @@ urlpatterns = [
     path("applications/<str:reference>/contract.pdf", views.contract_pdf, name="contract"),
     path("appraisals/new/", views.appraisal_new, name="appraisal_new"),
     path("appraisals/<str:reference>/", views.appraisal_detail, name="appraisal"),
+    path("appraisals/<str:reference>/pay/", views.appraisal_pay, name="appraisal_pay"),
+    path("appraisals/<str:reference>/settle/", views.appraisal_settle, name="appraisal_settle"),
     path("appraisals/<str:reference>/report.pdf", views.appraisal_report, name="appraisal_report"),
 ]

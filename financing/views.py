@@ -3,17 +3,21 @@ staff), the staff pipeline, appraisals. Views parse, call a selector or a servic
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
 from core.errors import DomainError, NotAllowed, ValidationFailed
 from core.tenancy import require_tenant
+from escrow.payments import available_providers, get_provider
+from escrow.payments.bank_transfer import bank_details
 from rights.encumbrances import active_encumbrances
 from rights.models import RegisterRecord
 from transfers.services import recordal_record_notice, recordal_record_reference
@@ -28,7 +32,7 @@ from .forms import (
     SignForm,
     minor,
 )
-from .models import ApplicationState, FinancingDocumentKind, LoanOffer, OfferState
+from .models import ApplicationState, AppraisalDispute, FinancingDocumentKind, LoanOffer, OfferState
 from .services.common import is_lender, is_staff
 from .valuation import labelled, valuate
 
@@ -294,7 +298,8 @@ def staff_pipeline(request):
     top = max(counts.values(), default=1)
     stages = [{"state": s, "label": s.label, "n": counts.get(s, 0), "pct": round(100 * counts.get(s, 0) / top)}
               for s in order]
-    return render(request, "financing/staff_pipeline.html", {"stages": stages, "rows": rows, "S": ApplicationState})
+    return render(request, "financing/staff_pipeline.html", {"stages": stages, "rows": rows, "S": ApplicationState,
+                                                             "disputed": selectors.appraisal_disputes_open()})
 
 
 # --- appraisals ------------------------------------------------------------------------------------
@@ -318,38 +323,126 @@ def appraisal_new(request):
     return render(request, "financing/appraisal_new.html", {"form": form})
 
 
+def _appraisal_providers(tenant, currency) -> list:
+    """The payment methods offered for a fee: escrow's gateway, bank transfer only where the exchange
+    has an account in the currency."""
+    return [p for p in available_providers(tenant)
+            if p.name != "bank_transfer" or bank_details(tenant, currency) is not None]
+
+
 @login_required
 def appraisal_detail(request, reference):
     appraisal = selectors.appraisal_for(reference=reference, user=request.user)
     org = active_organization(request.user)
     form = AppraisalDeliverForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
+        action = request.POST.get("action", "deliver")
         try:
-            if request.POST.get("action") == "pay":
+            if action == "accept":
                 if request.POST.get("confirm") != "yes":
-                    raise DomainError(_("Tick the box to confirm the payment."))
-                services.appraisal_pay(actor=request.user, appraisal=appraisal)
-                messages.success(request, _("The fee is held in escrow; the appraiser can start."))
-                return redirect(request.path)
-            report = request.FILES.get("report")
-            if report is None:
-                raise DomainError(_("Attach the signed report (PDF)."))
-            value = request.POST.get("value", "")
-            services.appraisal_deliver(actor=request.user, appraisal=appraisal, report=report,
-                                       value_minor=_minor(value, appraisal.currency),
-                                       value_date=form.fields["value_date"].clean(request.POST.get("value_date")))
-            messages.success(request, _("Report delivered; the fee is released to you."))
+                    raise ValidationFailed(_("Tick the box to confirm that you accept the report."))
+                services.appraisal_accept(actor=request.user, appraisal=appraisal)
+                messages.success(request, _("Report accepted; the fee is released to the appraiser."))
+            elif action == "cancel":
+                if request.POST.get("confirm") != "yes":
+                    raise ValidationFailed(_("Tick the box to confirm the cancellation."))
+                services.appraisal_cancel(actor=request.user, appraisal=appraisal,
+                                          reason=request.POST.get("reason", "")[:500])
+                messages.success(request, _("Appraisal cancelled; any fee held is refunded."))
+            elif action == "dispute":
+                services.appraisal_dispute_open(actor=request.user, appraisal=appraisal,
+                                                reason=request.POST.get("reason", ""))
+                messages.success(request, _("Dispute opened. The fee stays in escrow until staff decide."))
+            elif action == "answer":
+                services.appraisal_dispute_answer(actor=request.user, appraisal=appraisal,
+                                                  text=request.POST.get("answer", ""))
+                messages.success(request, _("Your answer is recorded; staff will decide."))
+            else:
+                report = request.FILES.get("report")
+                if report is None:
+                    raise ValidationFailed(_("Attach the signed report (PDF)."))
+                value = request.POST.get("value", "")
+                services.appraisal_deliver(actor=request.user, appraisal=appraisal, report=report,
+                                           value_minor=_minor(value, appraisal.currency),
+                                           value_date=form.fields["value_date"].clean(request.POST.get("value_date")))
+                messages.success(request, _("Report delivered. The fee is released to you when the client accepts "
+                                            "it or the dispute period ends."))
             return redirect(request.path)
         except DomainError as exc:
             _fail(request, exc)
         except (ValueError, ValidationError) as exc:  # the amount or the date did not parse
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return render(request, "financing/appraisal.html", _appraisal_context(request, appraisal, org, form=form))
+
+
+def _appraisal_context(request, appraisal, org, **extra) -> dict:
     records = list(RegisterRecord.objects.filter(pk__in=appraisal.record_ids))
-    return render(request, "financing/appraisal.html", {
-        "appraisal": appraisal, "records": records, "form": form,
-        "is_orderer": org is not None and org.pk == appraisal.organization_id,
-        "is_appraiser": org is not None and org.pk == appraisal.appraiser.organization_id,
-    })
+    dispute = appraisal.disputes.select_related("opened_by", "answered_by", "resolved_by").first()
+    return {"appraisal": appraisal, "records": records, "dispute": dispute,
+            "is_orderer": org is not None and org.pk == appraisal.organization_id,
+            "is_appraiser": org is not None and org.pk == appraisal.appraiser.organization_id,
+            "is_staff": is_staff(request.user), "Outcome": AppraisalDispute.Outcome,
+            "can_dispute": appraisal.state == "delivered" and appraisal.dispute_due is not None
+            and timezone.now() <= appraisal.dispute_due, **extra}
+
+
+@login_required
+def appraisal_pay(request, reference):
+    """The fee's payment page: a summary (what, to whom, how much, what happens to the money), the
+    payment method, and a second confirmation; then the provider's own page."""
+    appraisal = selectors.appraisal_for(reference=reference, user=request.user)
+    org = active_organization(request.user)
+    if org is None or org.pk != appraisal.organization_id:
+        raise Http404
+    if appraisal.state != "ordered":
+        messages.info(request, _("There is nothing to pay for this appraisal."))
+        return redirect(f"/financing/appraisals/{appraisal.reference}/")
+    providers = _appraisal_providers(request.tenant, appraisal.currency)
+    if request.method == "POST":
+        provider = request.POST.get("provider", "")
+        try:
+            if provider not in {p.name for p in providers}:
+                raise ValidationFailed(_("Choose a payment method."))
+            if request.POST.get("confirm") != "yes":
+                raise ValidationFailed(_("Tick the box to confirm the payment."))
+            payment = services.appraisal_pay_start(actor=request.user, appraisal=appraisal, provider=provider)
+            return redirect(get_provider(payment.provider).checkout_url(payment, request=request))
+        except DomainError as exc:
+            _fail(request, exc)
+    records = list(RegisterRecord.objects.filter(pk__in=appraisal.record_ids))
+    return render(request, "financing/appraisal_pay.html", {
+        "appraisal": appraisal, "records": records, "providers": providers,
+        "commission_bps": getattr(settings, "APPRAISAL_COMMISSION_BPS", 1000),
+        "dispute_days": getattr(settings, "APPRAISAL_DISPUTE_DAYS", 14)})
+
+
+@login_required
+@require_POST
+def appraisal_settle(request, reference):
+    """Staff settle a dispute: the first POST shows the summary (who gets what), the second (confirm=yes,
+    with the refund the officer saw) settles it."""
+    appraisal = selectors.appraisal_for(reference=reference, user=request.user)
+    if not is_staff(request.user):
+        raise Http404
+    outcome = request.POST.get("outcome", "")
+    note = request.POST.get("note", "")
+    back = f"/financing/appraisals/{appraisal.reference}/"
+    try:
+        refund = request.POST.get("refund", "").strip()
+        refund_minor = _minor(refund, appraisal.currency) if refund and outcome == "split" else None
+        summary = services.settlement_summary(appraisal, outcome=outcome, refund_minor=refund_minor)
+        if request.POST.get("confirm") != "yes":
+            return render(request, "financing/appraisal_settle.html", {
+                "appraisal": appraisal, "summary": summary, "outcome_label": AppraisalDispute.Outcome(outcome).label,
+                "note": note, "refund": refund})
+        expected = request.POST.get("expected_refund_minor", "")
+        services.appraisal_dispute_settle(actor=request.user, appraisal=appraisal, outcome=outcome, note=note,
+                                          refund_minor=refund_minor,
+                                          expected_refund_minor=int(expected) if expected.isdigit() else None)
+        messages.success(request, _("Dispute settled; both sides are told."))
+    except DomainError as exc:
+        _fail(request, exc)
+    return redirect(back)
 
 
 @login_required

@@ -44,8 +44,14 @@ class StripeProvider(PaymentProvider):
         order = payment.order
         # references are numbered per exchange: the tenant keeps groups of exchanges apart on one platform account
         group = f"t{payment.tenant_id}-{order.reference if order else payment.reference}"
-        name = (order.listing.title if order else payment.listing.title)[:200]
-        back = payment.order.get_absolute_url() if order else "/"
+        deposit = payment.deposit if payment.deposit_id else None
+        if order:
+            name, back = order.listing.title, order.get_absolute_url()
+        elif deposit is not None:  # a deposit or a service's fee held in escrow (e.g. an appraisal)
+            name, back = deposit.description or deposit.subject, deposit.back_url or "/"
+        else:
+            name, back = payment.listing.title, "/"
+        name = name[:200]
         base = request.build_absolute_uri(back) if request else back
         metadata = {"tenant_id": str(payment.tenant_id), "payment_id": str(payment.pk), "reference": payment.reference}
         try:

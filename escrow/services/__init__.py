@@ -16,7 +16,14 @@ Each service: lock → actor check → transition → ledger → audit → notif
 """
 
 from .core import ORDER_STEPS, lock_order, lock_order_and_listing, order_step
-from .deposits import deposit_apply, deposit_pay_start, deposit_return, order_credit
+from .deposits import (
+    deposit_apply,
+    deposit_pay_out,
+    deposit_pay_start,
+    deposit_payment,
+    deposit_return,
+    order_credit,
+)
 from .disputes import order_dispute_answer, order_dispute_open, order_dispute_resolve, split_amounts
 from .margins import margin_amount_for, margin_forfeit, margin_pay_start, margin_return
 from .orders import (
@@ -57,7 +64,7 @@ __all__ = [
     "order_dispute_answer", "split_amounts",
     "payment_start", "royalty_payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
     "disbursement_mark_paid",
-    "deposit_pay_start", "deposit_return", "deposit_apply", "order_credit",
+    "deposit_pay_start", "deposit_return", "deposit_pay_out", "deposit_payment", "deposit_apply", "order_credit",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",
     "service_fee_charge", "service_fee_settle", "service_escrow_hold", "service_escrow_release",
     "service_escrow_balance",

@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from core.audit import audit_record
-from core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.events import emit
 from core.permissions import is_member
 from core.tenancy import require_tenant
 from escrow import ledger
 from escrow.models import AccountKind, Deposit, Disbursement, LedgerAccount, Order, OrderState, Payment
 from escrow.payments import get_provider
+from escrow.payments.bank_transfer import bank_details
 
 from .common import create_disbursement, next_reference
 
@@ -44,22 +45,24 @@ def deposit_payment(deposit: Deposit) -> Payment | None:
 
 @transaction.atomic(durable=True)
 def deposit_pay_start(*, subject: str, payer_org: Organization, amount_minor: int, currency: str, actor: User | None,
-                      provider: str = "simulated") -> Payment:
+                      provider: str = "simulated", description: str = "", back_url: str = "") -> Payment:
     """A member of `payer_org` starts paying a deposit for `subject`; returns the pending Payment (a
-    pending one is reused). One live deposit per subject and organization."""
+    pending one is reused). One live deposit per subject and organization. `description` is what the
+    payer is shown on the payment page, `back_url` where the payment pages send them back to."""
     tenant = require_tenant()
     if actor is None or not is_member(actor, payer_org):
         raise NotAllowed(_("Only a member of the organization can pay its deposit."))
     if amount_minor <= 0:
         raise ValidationFailed(_("No deposit is required."))
     gateway = get_provider(provider)
-    if not gateway.available(tenant):
+    if not gateway.available(tenant) or (provider == "bank_transfer" and bank_details(tenant, currency) is None):
         raise ValidationFailed(_("This payment method is not offered."))
     deposit = (Deposit.objects.select_for_update(of=("self",))
                .filter(subject=subject, payer_org=payer_org).exclude(state=Deposit.State.RETURNED).first())
     if deposit is None:
         deposit = Deposit.objects.create(tenant=tenant, subject=subject, payer_org=payer_org,
-                                         amount_minor=amount_minor, currency=currency, created_by=actor)
+                                         amount_minor=amount_minor, currency=currency, created_by=actor,
+                                         description=description[:200], back_url=back_url[:200])
     elif deposit.state != Deposit.State.PENDING:
         raise InvalidTransition(_("Your deposit for this is already held."))
     pending = Payment.objects.filter(deposit=deposit, provider=provider, state=Payment.State.PENDING).first()
@@ -123,6 +126,50 @@ def deposit_return(*, deposit: Deposit, actor: User | None = None, reason: str =
     return disb
 
 
+def deposit_pay_out(*, deposit: Deposit, payee: Organization, payee_minor: int, fee_minor: int = 0,
+                    actor: User | None = None, reason: str = "") -> Deposit:
+    """NON-durable (the app above holds the transaction): a held deposit that paid for a service is
+    paid out — `payee_minor` of it to the service's provider (`fee_minor` of that kept by the exchange),
+    the rest refunded to the payer through the provider it came from. One balanced journal entry
+    (deposit held → seller payable, platform fees, refund clearing), then the payout and the refund
+    are queued like an order's."""
+    deposit = lock_deposit(deposit.pk)
+    if deposit.state != Deposit.State.HELD:
+        raise InvalidTransition(_("This payment is not held (it is “%(state)s”).") % {"state": deposit.get_state_display()})
+    held = ledger.deposit_balance(deposit)
+    if held != deposit.amount_minor:
+        raise Conflict(_("Escrow does not hold the amount paid for %(subject)s; staff have to check it.")
+                       % {"subject": deposit.subject})
+    if not 0 <= fee_minor <= payee_minor <= held:
+        raise ValidationFailed(_("The amounts to pay out do not fit what is held."))
+    payment = deposit_payment(deposit)
+    provider = payment.provider if payment else "bank_transfer"
+    currency = deposit.currency
+    refund = held - payee_minor
+    payable = ledger.account(K.SELLER_PAYABLE, currency, organization=payee)
+    lines = [
+        (ledger.account(K.DEPOSIT_HELD, currency, deposit=deposit), held),
+        (payable, -(payee_minor - fee_minor)),
+        (ledger.account(K.PLATFORM_FEES, currency), -fee_minor),
+        (ledger.account(K.REFUND_CLEARING, currency, provider=provider), -refund),
+    ]
+    ledger.post("deposit_paid_out", [line for line in lines if line[1]],
+                memo=f"{deposit.subject}: {payee_minor} to {payee.pk}, {refund} refunded",
+                idempotency_key=f"deposit-paid-out-{deposit.pk}", created_by=actor)
+    create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=refund, currency=currency, provider=provider,
+                        recipient_org=deposit.payer_org, payment=payment, actor=actor)
+    create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=payee_minor - fee_minor, currency=currency,
+                        provider=provider, recipient_org=payee, payment=payment, source_account=payable, actor=actor)
+    deposit.state = Deposit.State.PAID_OUT
+    deposit.closed_at = timezone.now()
+    deposit.save(update_fields=["state", "closed_at"])
+    audit_record(actor=actor, actor_label="" if actor else "system", action="deposit.paid_out", obj=deposit,
+                 reason=reason, data={"subject": deposit.subject, "payee": payee.pk, "payee_minor": payee_minor,
+                                      "fee_minor": fee_minor, "refund_minor": refund})
+    paid: Deposit = deposit
+    return paid
+
+
 @transaction.atomic(durable=True)
 def deposit_apply(*, deposit: Deposit, order: Order) -> Deposit:
     """The held deposit counts towards `order` (placed for its payer): the buyer pays the rest; when the
@@ -171,4 +218,5 @@ def order_release_deposits(order: Order, *, reason: str = "") -> None:
         deposit_return(deposit=deposit, reason=reason)
 
 
-__all__ = ["deposit_pay_start", "deposit_return", "deposit_apply", "order_credit", "deposit_payment"]
+__all__ = ["deposit_pay_start", "deposit_return", "deposit_pay_out", "deposit_apply", "order_credit",
+           "deposit_payment"]

@@ -20,7 +20,16 @@ from core.outbox import enqueue
 from core.permissions import Role
 from core.tenancy import require_tenant
 from escrow import ledger
-from escrow.models import AccountKind, Disbursement, LedgerAccount, Order, OrderState, Payment, WebhookEvent
+from escrow.models import (
+    AccountKind,
+    Deposit,
+    Disbursement,
+    LedgerAccount,
+    Order,
+    OrderState,
+    Payment,
+    WebhookEvent,
+)
 from escrow.payments import get_provider
 from listings.models import Listing
 from listings.services import listing_margin_paid
@@ -190,7 +199,9 @@ def _return_unmatched(payment: Payment, amount: int, clearing: LedgerAccount, wh
     create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=amount, currency=payment.currency,
                         provider=payment.provider, recipient_org=payment.payer_org, order=order, listing=listing,
                         payment=payment)
-    audit_record(actor_label=payment.provider, action="payment.returned", obj=cast("Order | Listing", order or listing), reason=str(why),
+    # a deposit's payment (no order, no listing) is audited on the payment itself
+    audit_record(actor_label=payment.provider, action="payment.returned",
+                 obj=cast("Order | Listing | Payment", order or listing or payment), reason=str(why),
                  data={"payment": payment.reference, "amount_minor": amount})
     if order is not None:
         notify(users=order_parties(order), kind="payment.returned",
@@ -276,7 +287,8 @@ def bank_transfer_record_receipt(*, payment: Payment, actor: User, amount_minor:
                          payment.tenant, {"bank_reference": bank_reference, "recorded_by": actor.pk}):
         raise InvalidTransition(_("This transfer was already recorded."))
     outcome = _receive(payment, provider_ref=bank_reference, amount_minor=amount_minor)
-    audit_record(actor=actor, action="payment.bank_receipt_recorded", obj=cast("Order | Listing", payment.order or payment.listing),
+    audit_record(actor=actor, action="payment.bank_receipt_recorded",
+                 obj=cast("Order | Listing | Deposit", payment.order or payment.listing or payment.deposit),
                  data={"payment": payment.reference, "amount_minor": amount_minor, "bank_reference": bank_reference,
                        "outcome": outcome})
     return outcome

@@ -5,14 +5,18 @@ services; the key acts for its organization."""
 from __future__ import annotations
 
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
 
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
 from core.errors import NotFound, ValidationFailed
+from core.money import format_money
+from escrow.payments import available_providers, get_provider
+from escrow.payments.bank_transfer import bank_details
 from financing import selectors, services
 from financing.models import Appraisal, FinancePartner, FinancingDocumentKind, LoanOffer, PartnerKind
 from financing.valuation import valuate, valuate_listing
@@ -332,9 +336,22 @@ class RepaymentApi(PartnerAPIView):
 
 # --- appraisals ------------------------------------------------------------------------------------
 
+class AppraisalDisputeSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    reason = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    answer_due = serializers.DateTimeField()
+    answer = serializers.CharField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    outcome = serializers.CharField(help_text="release | refund | split, once settled")
+    refund_minor = serializers.IntegerField(allow_null=True, help_text="Refunded to the client, once settled")
+    resolution_note = serializers.CharField()
+
+
 class AppraisalSerializer(serializers.Serializer):
     reference = serializers.CharField()
-    state = serializers.CharField()
+    state = serializers.CharField(help_text="ordered → paid → delivered → completed | disputed → completed | "
+                                            "refunded; cancelled")
     organization = serializers.CharField(source="organization.legal_name")
     appraiser = serializers.CharField(source="appraiser.organization.legal_name")
     record_ids = serializers.ListField(child=serializers.IntegerField())
@@ -343,7 +360,33 @@ class AppraisalSerializer(serializers.Serializer):
     value_minor = serializers.IntegerField(allow_null=True)
     value_date = serializers.DateField(allow_null=True)
     report_sha256 = serializers.CharField()
+    report_signer = serializers.CharField(help_text="Subject of the certificate that signed the report")
+    report_signer_issuer = serializers.CharField()
+    report_signed_at = serializers.DateTimeField(allow_null=True)
+    dispute_due = serializers.DateTimeField(allow_null=True, help_text="The client may dispute the report until")
+    dispute = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(AppraisalDisputeSerializer(allow_null=True))
+    def get_dispute(self, obj):
+        dispute = obj.disputes.first()
+        return AppraisalDisputeSerializer(dispute).data if dispute else None
+
+
+class FeePaymentSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    provider = serializers.CharField()
+    state = serializers.CharField()
+    amount_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class FeePaymentStartedSerializer(serializers.Serializer):
+    payment = FeePaymentSerializer()
+    instructions = serializers.DictField(child=serializers.CharField(), allow_null=True,
+                                         help_text="Bank transfer: account_name, bank, account_number, swift, amount, "
+                                                   "currency, reference (quote it on the transfer)")
+    checkout_url = serializers.CharField(allow_blank=True, help_text="Other methods: the page to pay on")
 
 
 def _appraisal(view, reference) -> Appraisal:
@@ -388,11 +431,96 @@ class AppraisalDetailApi(PartnerAPIView):
 class AppraisalPayApi(PartnerAPIView):
     write_scope = Scope.FINANCING
 
-    @extend_schema(operation_id="financing_appraisals_pay", tags=FINANCING, request=None,
-                   responses=AppraisalSerializer, summary="Pay the appraisal fee into escrow")
+    class InputSerializer(serializers.Serializer):
+        method = serializers.ChoiceField(choices=["bank_transfer", "simulated", "stripe"], default="bank_transfer",
+                                         help_text="bank_transfer: instructions to pay the exchange's escrow account "
+                                                   "(where it has one in the fee's currency); others: a checkout page "
+                                                   "for a person")
+
+    @extend_schema(operation_id="financing_appraisals_pay", tags=FINANCING, request=InputSerializer,
+                   responses=FeePaymentStartedSerializer,
+                   summary="Client: pay the appraisal fee into escrow (held until the report is accepted)")
     def post(self, request, reference):
-        appraisal = services.appraisal_pay(actor=self.actor, appraisal=_appraisal(self, reference))
-        return Response(AppraisalSerializer(appraisal).data)
+        appraisal = _appraisal(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        method = data.validated_data["method"]
+        tenant = self.api_key.tenant
+        if method not in {p.name for p in available_providers(tenant)}:
+            raise ValidationFailed(_("This payment method is not offered."),
+                                   field_errors={"method": [_("Not offered.")]})
+        payment = services.appraisal_pay_start(actor=self.actor, appraisal=appraisal, provider=method)
+        instructions, checkout_url = None, ""
+        if payment.provider == "bank_transfer":
+            instructions = {**(bank_details(tenant, payment.currency) or {}),
+                            "amount": format_money(payment.amount_minor, payment.currency, symbol=False),
+                            "amount_minor": str(payment.amount_minor), "currency": payment.currency,
+                            "reference": payment.reference}
+        else:
+            url = get_provider(payment.provider).checkout_url(payment)
+            checkout_url = tenant.absolute_url(url) if url.startswith("/") else url
+        return Response(FeePaymentStartedSerializer({"payment": payment, "instructions": instructions,
+                                                     "checkout_url": checkout_url}).data)
+
+
+class AppraisalAcceptApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    @extend_schema(operation_id="financing_appraisals_accept", tags=FINANCING, request=None,
+                   responses=AppraisalSerializer, summary="Client: accept the delivered report (the fee is released)")
+    def post(self, request, reference):
+        return Response(AppraisalSerializer(services.appraisal_accept(actor=self.actor,
+                                                                      appraisal=_appraisal(self, reference))).data)
+
+
+class AppraisalCancelApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+    @extend_schema(operation_id="financing_appraisals_cancel", tags=FINANCING, request=InputSerializer,
+                   responses=AppraisalSerializer,
+                   summary="Client cancels or appraiser declines before delivery (a fee held is refunded)")
+    def post(self, request, reference):
+        appraisal = _appraisal(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(AppraisalSerializer(services.appraisal_cancel(
+            actor=self.actor, appraisal=appraisal, reason=data.validated_data.get("reason", ""))).data)
+
+
+class AppraisalDisputeApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=5000)
+
+    @extend_schema(operation_id="financing_appraisals_dispute", tags=FINANCING, request=InputSerializer,
+                   responses={201: AppraisalSerializer},
+                   summary="Client: dispute the delivered report before dispute_due (the fee stays held)")
+    def post(self, request, reference):
+        appraisal = _appraisal(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.appraisal_dispute_open(actor=self.actor, appraisal=appraisal, reason=data.validated_data["reason"])
+        return Response(AppraisalSerializer(_appraisal(self, reference)).data, status=status.HTTP_201_CREATED)
+
+
+class AppraisalDisputeAnswerApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    class InputSerializer(serializers.Serializer):
+        answer = serializers.CharField(max_length=5000)
+
+    @extend_schema(operation_id="financing_appraisals_dispute_answer", tags=FINANCING, request=InputSerializer,
+                   responses=AppraisalSerializer, summary="Appraiser: answer the client's dispute")
+    def post(self, request, reference):
+        appraisal = _appraisal(self, reference)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.appraisal_dispute_answer(actor=self.actor, appraisal=appraisal, text=data.validated_data["answer"])
+        return Response(AppraisalSerializer(_appraisal(self, reference)).data)
 
 
 class AppraisalReportApi(PartnerAPIView):
@@ -406,7 +534,8 @@ class AppraisalReportApi(PartnerAPIView):
 
     @extend_schema(operation_id="financing_appraisals_deliver", tags=FINANCING,
                    request={"multipart/form-data": InputSerializer}, responses=AppraisalSerializer,
-                   summary="Appraiser: deliver the signed report (the fee is released)")
+                   summary="Appraiser: deliver the report, a PDF with a digital signature from a certificate the "
+                           "exchange trusts (checked); the client then accepts or disputes it")
     def post(self, request, reference):
         appraisal = _appraisal(self, reference)
         data = self.InputSerializer(data=request.data)

@@ -1,6 +1,18 @@
 """Financing services: every write of the financing app (pledge loans, appraisals)."""
 
-from .appraisals import appraisal_deliver, appraisal_order, appraisal_pay
+from .appraisals import (
+    appraisal_accept,
+    appraisal_cancel,
+    appraisal_deliver,
+    appraisal_dispute_answer,
+    appraisal_dispute_open,
+    appraisal_dispute_settle,
+    appraisal_fee_held,
+    appraisal_order,
+    appraisal_pay_start,
+    appraisal_release_if_due,
+    settlement_summary,
+)
 from .pledges import (
     application_apply_recordal,
     application_create,
@@ -19,5 +31,7 @@ from .pledges import (
 __all__ = [
     "application_create", "application_withdraw", "offer_make", "offer_accept", "contract_sign", "party_for",
     "pledge_file", "release_file", "application_apply_recordal", "loan_confirm_disbursement",
-    "loan_confirm_repayment", "pledge_problems", "appraisal_order", "appraisal_pay", "appraisal_deliver",
+    "loan_confirm_repayment", "pledge_problems", "appraisal_order", "appraisal_pay_start", "appraisal_fee_held", "appraisal_deliver",
+    "appraisal_accept", "appraisal_cancel", "appraisal_release_if_due", "appraisal_dispute_open",
+    "appraisal_dispute_answer", "appraisal_dispute_settle", "settlement_summary",
 ]

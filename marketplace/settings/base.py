@@ -272,6 +272,7 @@ CELERY_BEAT_SCHEDULE = {
                                                                                     default=600.0)},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
     "demand-finish-auctions": {"task": "demand.tasks.finish_due_auctions", "schedule": 15.0},
+    "financing-release-appraisal-fees": {"task": "financing.tasks.release_due_appraisal_fees", "schedule": 900.0},
 }
 
 # Partner API (partners/): API-key authentication that sets the tenant from the key, scopes,
@@ -282,6 +283,13 @@ CELERY_BEAT_SCHEDULE = {
 # to the borrower through the ledger) and its commission on an appraisal fee held in escrow.
 FINANCING_SERVICE_FEE_BPS = env.int("FINANCING_SERVICE_FEE_BPS", default=50)
 APPRAISAL_COMMISSION_BPS = env.int("APPRAISAL_COMMISSION_BPS", default=1000)
+# Appraisals: the client may dispute a delivered report for this many days (then the fee is released);
+# the appraiser answers a dispute within APPRAISAL_ANSWER_DAYS. Reports must carry a PDF signature
+# whose certificate chains to one of APPRAISAL_TRUST_ROOTS (PEM/DER paths of the authorities the
+# exchange accepts for appraisers' signing certificates).
+APPRAISAL_DISPUTE_DAYS = env.int("APPRAISAL_DISPUTE_DAYS", default=14)
+APPRAISAL_ANSWER_DAYS = env.int("APPRAISAL_ANSWER_DAYS", default=5)
+APPRAISAL_TRUST_ROOTS = env.list("APPRAISAL_TRUST_ROOTS", default=[])
 
 # Panels the trade extensions add to the listing page (listings imports no higher app; it calls these).
 LISTING_DETAIL_PANELS = ["financing.panels.listing_valuation_panel"]

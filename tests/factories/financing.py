@@ -17,7 +17,8 @@ from listings.search import refresh_listing_search
 from .accounts import OrganizationFactory, make_member
 from .listings import register_record
 
-__all__ = ["finance_partner", "rights_holder", "open_application", "completed_deal", "finance_staff"]
+__all__ = ["finance_partner", "rights_holder", "open_application", "completed_deal", "finance_staff",
+           "throwaway_ca", "signed_report", "report_pdf"]
 
 _seq = itertools.count(1)
 
@@ -80,3 +81,40 @@ def completed_deal(*, price_minor, years_left, kind="invention", jurisdiction="C
                                  price_minor=price_minor, deal_type=Listing.DealType.ASSIGNMENT)
     Order.objects.unscoped().filter(pk=order.pk).update(state=OrderState.COMPLETED, completed_at=completed_at)
     return order
+
+
+def throwaway_ca(directory, *, common_name="Test Appraisers CA"):
+    """A throwaway self-signed signing certificate (a CA the test trusts or not): (cert path, key path)."""
+    from transfers import sealing
+
+    cert, key = directory / f"{common_name}.crt.pem", directory / f"{common_name}.key.pem"
+    sealing.generate_self_signed(cert, key, common_name=common_name)
+    return cert, key
+
+
+def report_pdf(text="Appraisal report. Value: CNY 5,000,000.") -> bytes:
+    """A one-page PDF (reportlab)."""
+    from io import BytesIO
+
+    from reportlab.pdfgen import canvas
+
+    out = BytesIO()
+    pdf = canvas.Canvas(out, pageCompression=0)
+    pdf.drawString(72, 720, text)
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+def signed_report(cert, key, *, text="Appraisal report. Value: CNY 5,000,000.") -> bytes:
+    """`report_pdf` signed (PAdES, pyHanko) with the certificate and key at `cert`, `key`."""
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    signer = signers.SimpleSigner.load(str(key), str(cert), key_passphrase=None)
+    writer = IncrementalPdfFileWriter(BytesIO(report_pdf(text)))
+    meta = signers.PdfSignatureMetadata(field_name="Appraiser", subfilter=fields.SigSeedSubFilter.PADES,
+                                        md_algorithm="sha256", reason="Appraisal report")
+    return bytes(signers.sign_pdf(writer, meta, signer=signer).getvalue())

@@ -6,7 +6,6 @@ recorded (the pledge leaves the right). And the bad input of the issue: clear me
 import datetime
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from core.errors import ValidationFailed
@@ -219,39 +218,6 @@ def test_an_organization_that_is_not_a_listed_lender_cannot_offer(client, world)
              {"amount_minor": 100, "rate_bps": 300, "term_months": 6})
     assert r.status_code == 404  # it cannot even see the application
     assert not LoanOffer.objects.exists()
-
-
-def test_the_appraisal_fee_is_held_and_released_and_the_report_must_be_a_pdf(client, world):
-    appraiser, appraiser_user = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=20_000_00)
-    _k, appraiser_secret = make_api_key(organization=appraiser.organization)
-    r = post(client, "/api/v1/financing/appraisals", world["h"],
-             {"appraiser": appraiser.pk, "rights": [world["records"][0].pk]})
-    assert r.status_code == 201, r.content
-    ref = r.json()["reference"]
-    assert post(client, f"/api/v1/financing/appraisals/{ref}/pay", world["h"]).json()["state"] == "paid"
-    from escrow.services import service_escrow_balance
-
-    assert service_escrow_balance(reference=ref, currency="CNY") == 20_000_00
-    not_pdf = SimpleUploadedFile("report.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, content_type="application/pdf")
-    r = client.post(f"/api/v1/financing/appraisals/{ref}/report", {"report": not_pdf, "value_minor": 5_000_000_00,
-                                                                   "value_date": str(timezone.localdate())},
-                    headers={**api_headers(appraiser_secret), "Accept-Language": "en"})
-    assert r.status_code == 400
-    assert "not a PDF" in r.json()["detail"]
-    assert client.get(f"/api/v1/financing/appraisals/{ref}", headers=world["h"]).json()["state"] == "paid"
-    assert service_escrow_balance(reference=ref, currency="CNY") == 20_000_00
-    pdf = SimpleUploadedFile("report.pdf", b"%PDF-1.7\n%signed report\n", content_type="application/pdf")
-    r = client.post(f"/api/v1/financing/appraisals/{ref}/report", {"report": pdf, "value_minor": 5_000_000_00,
-                                                                   "value_date": str(timezone.localdate())},
-                    headers={**api_headers(appraiser_secret), "Accept-Language": "en"})
-    assert r.status_code == 200, r.content
-    assert r.json()["state"] == "delivered"
-    assert service_escrow_balance(reference=ref, currency="CNY") == 0
-    payable = ledger.account(AccountKind.SELLER_PAYABLE, "CNY", organization=appraiser.organization)
-    assert ledger.balance(payable) == -18_000_00  # fee less the exchange's 10%
-    # the appraisal shows in the right's indicators
-    v = client.get("/api/v1/valuation", {"number": world["records"][0].number}, headers=world["h"]).json()
-    assert any(i["code"] == "appraisal" and "5,000,000" in i["value"] for i in v["indicators"])
 
 
 def test_listed_banks_are_told_of_new_applications_by_webhook(client, world, settings):
