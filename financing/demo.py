@@ -7,6 +7,8 @@ from allauth.account.models import EmailAddress
 from accounts.models import Membership, Organization, Role, TenantRole, User
 from core.errors import DomainError
 from core.tenancy import tenant_context
+from rights.models import RegisterRecord
+from rights.services import holding_ensure
 
 from .models import FinancePartner, LoanApplication, PartnerKind
 from .selectors import rights_of
@@ -47,6 +49,14 @@ def seed(tenants):
         org = Organization.objects.filter(memberships__user=seller).first() if seller else None
         if org is None or LoanApplication.objects.filter(applicant_org=org).exists():
             return
+        # the demo seller holds (rights.Holding, "named in the register") the rights the register names it owner of
+        names = [n for n in (org.legal_name, org.legal_name_en) if n]
+        for record in RegisterRecord.objects.filter(owner_name__in=names, kind="invention", legal_status="valid",
+                                                    encumbrances=[]).order_by("pk")[:2]:
+            try:
+                holding_ensure(organization=org, record=record, actor=seller)
+            except DomainError:  # held by another organization of the exchange
+                continue
         records = [r for r in rights_of(org).filter(kind="invention", legal_status="valid", encumbrances=[])[:2]]
         if records:
             try:

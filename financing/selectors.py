@@ -22,7 +22,7 @@ from financing.models import (
 from financing.services.common import is_lender, is_staff
 from financing.valuation import labelled, valuate
 from rights.expiry import expiry_date, remaining_term
-from rights.models import RegisterRecord
+from rights.models import Holding, RegisterRecord
 
 
 def _norm(name: str) -> str:
@@ -30,14 +30,9 @@ def _norm(name: str) -> str:
 
 
 def rights_of(organization):
-    """Register records the organization is the owner of record of (by its legal names)."""
-    names = [n for n in (organization.legal_name, organization.legal_name_en) if n]
-    if not names:
-        return RegisterRecord.objects.none()
-    query = Q()
-    for name in names:
-        query |= Q(owner_name__iexact=name)
-    return RegisterRecord.objects.filter(query).order_by("jurisdiction", "number")
+    """Register records the organization currently holds on this exchange (rights.Holding)."""
+    held = Holding.objects.filter(organization=organization, ended_at__isnull=True).values("record_id")
+    return RegisterRecord.objects.filter(pk__in=held).order_by("jurisdiction", "number")
 
 
 def applications_visible(organization):

@@ -39,10 +39,9 @@ from financing.models import (
     PledgeParty,
 )
 from financing.papers import contract_data, pledge_contract_pdf, sha256
-from listings.selectors import owner_matches
 from rights.encumbrances import active_encumbrances
 from rights.expiry import expiry_date
-from rights.models import LegalStatus, RegisterRecord
+from rights.models import Holding, LegalStatus, RegisterRecord
 from transfers.models import RecordalFiling, RecordalKind
 from transfers.services import recordal_create, recordal_file_locked, recordal_office
 
@@ -96,6 +95,19 @@ def _transition(application, name, *, actor=None, actor_label="", reason="", dat
 
 # --- application ------------------------------------------------------------------------------------
 
+def _not_held(label, record, organization, holding) -> str:
+    ended = (Holding.objects.filter(record=record, organization=organization, ended_at__isnull=False)
+             .order_by("-ended_at").first())
+    if ended is not None:
+        return _("%(org)s no longer holds %(right)s: its transfer was recorded (%(ref)s).") % {
+            "right": label, "org": organization.legal_name, "ref": ended.ended_reference or "-"}
+    if holding is not None:
+        return _("%(right)s is held by another organization on this exchange, not by %(org)s.") % {
+            "right": label, "org": organization.legal_name}
+    return _("%(right)s is not owned by %(org)s on this exchange: it is not in its portfolio (the register names "
+             "%(owner)s).") % {"right": label, "org": organization.legal_name, "owner": record.owner_name or "-"}
+
+
 def pledge_problems(*, records, organization, term_months: int, today=None, application=None) -> list[str]:
     """Why these rights cannot secure a loan of `term_months` for `organization` (empty when they can)."""
     today = today or timezone.localdate()
@@ -105,11 +117,14 @@ def pledge_problems(*, records, organization, term_months: int, today=None, appl
     if application is not None:
         others = others.exclude(application=application)
     live = set(others.values_list("register_record_id", flat=True))
+    # "owned by the applicant": the applicant is the current holder of the right on this exchange
+    # (rights.Holding: named in the register, transfer recorded, or added to its portfolio)
+    holdings = {h.record_id: h for h in Holding.objects.filter(record__in=records, ended_at__isnull=True)}
     for record in records:
         label = f"{record.jurisdiction} {record.number}"
-        if not owner_matches(record.owner_name, organization):
-            problems.append(_("%(right)s is not owned by %(org)s: the register names %(owner)s.")
-                            % {"right": label, "org": organization.legal_name, "owner": record.owner_name})
+        holding = holdings.get(record.pk)
+        if holding is None or holding.organization_id != organization.pk:
+            problems.append(_not_held(label, record, organization, holding))
         if record.legal_status != LegalStatus.VALID:
             problems.append(_("%(right)s is not in force (%(status)s).")
                             % {"right": label, "status": record.get_legal_status_display()})

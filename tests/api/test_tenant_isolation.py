@@ -17,10 +17,10 @@ from tests.factories import (
     api_headers,
     draft_listing,
     finance_partner,
+    held_record,
     make_api_key,
     make_member,
     post_want,
-    register_record,
     transfer_order,
 )
 from transfers.models import TransferDocument
@@ -54,7 +54,7 @@ def a_world(tenant, settings):
     # A orders an appraisal
     from financing import services as financing
 
-    record = register_record(owner_name=org_a.legal_name)
+    record = held_record(org_a)
     application = financing.application_create(actor=seller_a, organization=org_a, record_ids=[record.pk],
                                                amount_minor=100_00, currency="CNY", term_months=6, purpose="x")
     bank, banker = finance_partner(kind=PartnerKind.BANK)

@@ -18,7 +18,7 @@ from .accounts import OrganizationFactory, make_member
 from .listings import register_record
 
 __all__ = ["finance_partner", "rights_holder", "open_application", "completed_deal", "finance_staff",
-           "throwaway_ca", "signed_report", "report_pdf"]
+           "throwaway_ca", "held_record", "signed_report", "report_pdf"]
 
 _seq = itertools.count(1)
 
@@ -37,11 +37,21 @@ def finance_staff():
 
 
 def rights_holder(*, n=1, **record_kw):
-    """(organization, member user, [register records it owns of record])."""
+    """(organization, member user, [register records it owns of record and holds on the exchange])."""
     org = OrganizationFactory()
     user = make_member(roles=(Role.SELLER,), org=org)
-    records = [register_record(owner_name=org.legal_name, **record_kw) for _ in range(n)]
+    records = [held_record(org, **record_kw) for _ in range(n)]
     return org, user, records
+
+
+def held_record(org, **record_kw):
+    """A register record naming `org` as owner, which `org` holds on the exchange (rights.Holding)."""
+    from rights.models import Holding
+
+    record = register_record(owner_name=org.legal_name, **record_kw)
+    Holding.objects.create(organization=org, record=record, basis=Holding.Basis.REGISTER,
+                           since=timezone.localdate())
+    return record
 
 
 def open_application(*, amount_minor=2_000_000_00, term_months=12, holder=None):

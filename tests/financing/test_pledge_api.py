@@ -19,6 +19,7 @@ from tests.factories import (
     api_headers,
     finance_partner,
     finance_staff,
+    held_record,
     make_api_key,
     make_member,
     open_application,
@@ -177,7 +178,7 @@ def test_a_right_in_another_live_application_is_refused(client, world):
 
 
 def test_a_right_lapsing_within_the_loan_term_is_refused(client, world):
-    soon = register_record(owner_name=world["org"].legal_name,
+    soon = held_record(world["org"],
                            expiry_date=timezone.localdate() + datetime.timedelta(days=200))
     r = _apply(client, world, [soon.pk], term_months=12)
     assert r.status_code == 400
@@ -193,6 +194,30 @@ def test_a_right_not_owned_by_the_applicant_is_refused(client, world):
     assert "is not owned by" in r.json()["detail"]
     assert "Somebody Else" in r.json()["detail"]
     assert not LoanApplication.objects.exists()
+
+
+def test_ownership_is_the_current_holding_not_the_name_in_the_register(client, world):
+    from rights.models import Holding
+    from rights.services import owner_record_transfer
+    from tests.factories import OrganizationFactory
+
+    # the register names the applicant, but another organization of the exchange holds the right
+    other = OrganizationFactory()
+    named_but_held_elsewhere = held_record(other)
+    RegisterRecord.objects.filter(pk=named_but_held_elsewhere.pk).update(owner_name=world["org"].legal_name)
+    r = _apply(client, world, [named_but_held_elsewhere.pk])
+    assert r.status_code == 400
+    assert "held by another organization" in r.json()["detail"]
+    # the applicant sold a right it held: the office recorded the transfer
+    sold = world["records"][1]
+    owner_record_transfer(record=sold, from_org=world["org"], to_org=other, reference="ORD-1 / CN-REC-9")
+    assert not Holding.objects.filter(record=sold, organization=world["org"], ended_at__isnull=True).exists()
+    r = _apply(client, world, [sold.pk])
+    assert r.status_code == 400
+    assert "no longer holds" in r.json()["detail"]
+    assert not LoanApplication.objects.exists()
+    # a right it holds is accepted
+    assert _apply(client, world, [world["records"][0].pk]).status_code == 201
 
 
 def test_an_offer_after_the_application_closed_is_refused_over_the_api(client, world):

@@ -10,7 +10,14 @@ from financing import services
 from financing.models import ApplicationState, LoanApplication, PartnerKind
 from rights.models import RegisterRecord
 from tests.escrow.test_concurrency import run_at_once
-from tests.factories import finance_partner, finance_staff, open_application, register_record, rights_holder
+from tests.factories import (
+    finance_partner,
+    finance_staff,
+    held_record,
+    open_application,
+    register_record,
+    rights_holder,
+)
 from transfers.models import RecordalFiling
 from transfers.offices import pledge_route
 from transfers.services import recordal_poll_due
@@ -40,7 +47,7 @@ def _signed(holder_tuple=None, **kw):
 @pytest.mark.django_db
 def test_a_right_without_a_pledge_route_is_refused(tenant):
     org, user, _r = rights_holder()
-    ep = register_record(owner_name=org.legal_name, jurisdiction="EP", number="EP1234567")
+    ep = held_record(org, jurisdiction="EP", number="EP1234567")
     with pytest.raises(Exception) as refused:
         open_application(holder=(org, user, [ep]))
     assert "cannot file a pledge" in str(refused.value)
