@@ -52,6 +52,8 @@ class OfferForm(forms.Form):
     term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120)
     conditions = forms.CharField(label=_("Conditions"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
                                  max_length=4000)
+    valid_days = forms.IntegerField(label=_("Offer valid for (days)"), min_value=1, max_value=90, required=False,
+                                    initial=14)
 
 
 class SignForm(forms.Form):

@@ -54,6 +54,7 @@ class ApplicationState(models.TextChoices):
     RELEASE_FILED = "release_filed", _("Repaid, release filed")
     RELEASED = "released", _("Pledge released")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired, no offer accepted in time")
 
 
 AS = ApplicationState
@@ -83,6 +84,8 @@ class LoanApplication(FSMModelMixin, TenantOwned):
     repaid_on = models.DateField(null=True, blank=True)
     repayment_reference = models.CharField(max_length=80, blank=True)
     service_fee_minor = models.PositiveBigIntegerField(default=0)
+    offers_due = models.DateTimeField(_("an offer must be accepted by"), null=True, blank=True,
+                                      help_text=_("After this the application expires (beat)"))
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -141,6 +144,10 @@ class LoanApplication(FSMModelMixin, TenantOwned):
     def withdraw(self):
         pass
 
+    @transition(field=state, source=AS.OPEN, target=AS.EXPIRED)
+    def expire(self):
+        pass
+
 
 class PledgedRight(TenantOwned):
     application = models.ForeignKey(LoanApplication, on_delete=models.CASCADE, related_name="rights")
@@ -163,6 +170,7 @@ class OfferState(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Not chosen")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
 
 
 class LoanOffer(TenantOwned):
@@ -176,6 +184,7 @@ class LoanOffer(TenantOwned):
     term_months = models.PositiveSmallIntegerField(_("term (months)"))
     conditions = models.TextField(_("conditions"), blank=True)
     state = models.CharField(max_length=20, choices=OfferState.choices, default=OfferState.OPEN)
+    expires_at = models.DateTimeField(_("valid until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,3 +20,25 @@ def release_due_appraisal_fees():
         with tenant_context(Tenant.objects.get(pk=tenant_id)):
             done += int(appraisal_release_if_due(appraisal_id=pk))
     return done
+
+
+@shared_task(name="financing.tasks.expire_deadlines")
+def expire_deadlines():
+    """Beat: lenders' offers past their validity, and applications past their deadline, expire (each
+    through its service, in its tenant)."""
+    from .models import ApplicationState, LoanApplication, LoanOffer, OfferState
+    from .services import application_expire_if_due, offer_expire_if_due
+
+    now = timezone.now()
+    done = 0
+    offers = LoanOffer.objects.unscoped().filter(state=OfferState.OPEN, expires_at__lte=now).values_list("tenant_id",
+                                                                                                         "pk")
+    for tenant_id, pk in list(offers):
+        with tenant_context(Tenant.objects.get(pk=tenant_id)):
+            done += int(offer_expire_if_due(offer_id=pk))
+    applications = (LoanApplication.objects.unscoped().filter(state=ApplicationState.OPEN, offers_due__lte=now)
+                    .values_list("tenant_id", "pk"))
+    for tenant_id, pk in list(applications):
+        with tenant_context(Tenant.objects.get(pk=tenant_id)):
+            done += int(application_expire_if_due(application_id=pk))
+    return done

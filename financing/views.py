@@ -158,7 +158,8 @@ def offer(request, reference):
         services.offer_make(actor=request.user, organization=lender, application=application,
                             amount_minor=_minor(form.cleaned_data["amount"], application.currency),
                             rate_bps=int(form.cleaned_data["rate"] * 100), term_months=form.cleaned_data["term_months"],
-                            conditions=form.cleaned_data["conditions"])
+                            conditions=form.cleaned_data["conditions"],
+                            valid_days=form.cleaned_data.get("valid_days"))
         return _("Your offer is sent.")
     return _act(request, reference, do)
 
@@ -294,7 +295,7 @@ def staff_pipeline(request):
     counts, rows = selectors.pipeline()
     order = [ApplicationState.OPEN, ApplicationState.ACCEPTED, ApplicationState.SIGNED, ApplicationState.PLEDGE_FILED,
              ApplicationState.PLEDGED, ApplicationState.RELEASE_FILED, ApplicationState.RELEASED,
-             ApplicationState.WITHDRAWN]
+             ApplicationState.WITHDRAWN, ApplicationState.EXPIRED]
     top = max(counts.values(), default=1)
     stages = [{"state": s, "label": s.label, "n": counts.get(s, 0), "pct": round(100 * counts.get(s, 0) / top)}
               for s in order]

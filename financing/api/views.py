@@ -100,7 +100,8 @@ class LoanOfferSerializer(serializers.Serializer):
     rate_bps = serializers.IntegerField(help_text="Annual interest rate in basis points (1% = 100)")
     term_months = serializers.IntegerField()
     conditions = serializers.CharField()
-    state = serializers.CharField()
+    state = serializers.CharField(help_text="open, accepted, declined (another was chosen), withdrawn, expired")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Valid until (then it expires)")
     created_at = serializers.DateTimeField()
 
 
@@ -137,6 +138,8 @@ class ApplicationSerializer(serializers.Serializer):
     term_months = serializers.IntegerField()
     purpose = serializers.CharField()
     secured_until = serializers.DateField(allow_null=True)
+    offers_due = serializers.DateTimeField(allow_null=True, help_text="An offer must be accepted by then, or the "
+                                                                      "application expires")
     created_at = serializers.DateTimeField()
 
 
@@ -161,7 +164,7 @@ def _detail(view, application) -> dict:
     see_all = application.applicant_org_id == org.pk
     return {
         **{f: getattr(application, f) for f in ("reference", "state", "applicant_org", "amount_minor", "currency",
-                                                "term_months", "purpose", "secured_until", "created_at",
+                                                "term_months", "purpose", "secured_until", "offers_due", "created_at",
                                                 "disbursed_on", "disbursed_amount_minor", "service_fee_minor",
                                                 "repaid_on", "pledge_filing", "release_filing")},
         "rights": pack["rights"], "valuation": pack["valuation"].as_dict(),
@@ -234,6 +237,8 @@ class OfferCreateApi(PartnerAPIView):
         rate_bps = serializers.IntegerField(min_value=0, max_value=5000, help_text="Annual rate, 1% = 100")
         term_months = serializers.IntegerField(min_value=1, max_value=120)
         conditions = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+        valid_days = serializers.IntegerField(min_value=1, max_value=90, required=False,
+                                              help_text="How long the offer stands (default: the exchange's, 14)")
 
     @extend_schema(operation_id="financing_offers_create", tags=FINANCING, request=InputSerializer,
                    responses={201: LoanOfferSerializer}, summary="Bank or guarantor: make (or replace) your offer")

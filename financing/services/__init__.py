@@ -16,11 +16,13 @@ from .appraisals import (
 from .pledges import (
     application_apply_recordal,
     application_create,
+    application_expire_if_due,
     application_withdraw,
     contract_sign,
     loan_confirm_disbursement,
     loan_confirm_repayment,
     offer_accept,
+    offer_expire_if_due,
     offer_make,
     party_for,
     pledge_file,
@@ -33,5 +35,6 @@ __all__ = [
     "pledge_file", "release_file", "application_apply_recordal", "loan_confirm_disbursement",
     "loan_confirm_repayment", "pledge_problems", "appraisal_order", "appraisal_pay_start", "appraisal_fee_held", "appraisal_deliver",
     "appraisal_accept", "appraisal_cancel", "appraisal_release_if_due", "appraisal_dispute_open",
-    "appraisal_dispute_answer", "appraisal_dispute_settle", "settlement_summary",
+    "appraisal_dispute_answer", "appraisal_dispute_settle", "settlement_summary", "offer_expire_if_due",
+    "application_expire_if_due",
 ]

@@ -169,7 +169,8 @@ def application_create(*, actor, organization, record_ids, amount_minor: int, cu
         raise ValidationFailed(" ".join(problems), field_errors={"rights": problems}, code="cannot_pledge")
     application = LoanApplication.objects.create(
         reference=next_reference("PLG"), applicant_org=organization, created_by=actor, amount_minor=amount_minor,
-        currency=currency, term_months=term_months, purpose=purpose.strip())
+        currency=currency, term_months=term_months, purpose=purpose.strip(),
+        offers_due=timezone.now() + datetime.timedelta(days=int(getattr(settings, "FINANCING_APPLICATION_DAYS", 30))))
     PledgedRight.objects.bulk_create([PledgedRight(tenant=application.tenant, application=application,
                                                    register_record=r, position=i) for i, r in enumerate(records)])
     audit_record(actor=actor, action="financing.apply", obj=application, to_state=application.state,
@@ -203,7 +204,9 @@ def application_withdraw(*, actor, application) -> LoanApplication:
 
 @transaction.atomic(durable=True)
 def offer_make(*, actor, organization, application, amount_minor: int, rate_bps: int, term_months: int,
-               conditions: str = "") -> LoanOffer:
+               conditions: str = "", valid_days: int | None = None) -> LoanOffer:
+    """A listed lender offers (its open offer, if any, is replaced). The offer is valid `valid_days`
+    (1 to 90; default FINANCING_OFFER_DAYS); after that beat expires it."""
     if not is_member(actor, organization) or not is_lender(organization):
         raise NotAllowed(_("Only banks and guarantors listed by the exchange can make offers."))
     errors = {}
@@ -213,12 +216,20 @@ def offer_make(*, actor, organization, application, amount_minor: int, rate_bps:
         errors["rate_bps"] = [_("The annual rate is 0 to 50% (0 to 5000 basis points).")]
     if not term_months or not 1 <= term_months <= 120:
         errors["term_months"] = [_("The term is 1 to 120 months.")]
+    if valid_days is None:
+        valid_days = int(getattr(settings, "FINANCING_OFFER_DAYS", 14))
+    if not 1 <= valid_days <= 90:
+        errors["valid_days"] = [_("An offer is valid 1 to 90 days.")]
     if errors:
         raise ValidationFailed(_("Please correct the offer."), field_errors=errors)
     application = lock_application(application.pk)
     if application.state != AS.OPEN:
         raise InvalidTransition(_("Application %(ref)s is closed to offers (it is “%(state)s”).")
                                 % {"ref": application.reference, "state": application.get_state_display()},
+                                code="application_closed")
+    if application.offers_due and application.offers_due <= timezone.now():
+        raise InvalidTransition(_("Application %(ref)s is closed to offers: its deadline passed on %(due)s.")
+                                % {"ref": application.reference, "due": _when(application.offers_due)},
                                 code="application_closed")
     if application.applicant_org_id == organization.pk:
         raise NotAllowed(_("You cannot lend to your own organization."))
@@ -227,7 +238,8 @@ def offer_make(*, actor, organization, application, amount_minor: int, rate_bps:
     offer = LoanOffer.objects.create(application=application, lender_org=organization,
                                      lender_kind=lender_kind(organization), created_by=actor, amount_minor=amount_minor,
                                      currency=application.currency, rate_bps=rate_bps, term_months=term_months,
-                                     conditions=(conditions or "").strip())
+                                     conditions=(conditions or "").strip(),
+                                     expires_at=timezone.now() + datetime.timedelta(days=valid_days))
     audit_record(actor=actor, action="financing.offer", obj=application, data={
         "offer": offer.pk, "lender": organization.pk, "amount_minor": amount_minor, "rate_bps": rate_bps,
         "term_months": term_months})
@@ -252,6 +264,13 @@ def offer_accept(*, actor, offer) -> LoanApplication:
                                 % {"ref": application.reference, "state": application.get_state_display()})
     if offer.state != OfferState.OPEN:
         raise InvalidTransition(_("This offer is “%(state)s”.") % {"state": offer.get_state_display()})
+    now = timezone.now()
+    if offer.expires_at and offer.expires_at <= now:
+        raise InvalidTransition(_("This offer expired on %(at)s; ask the lender for a new one.")
+                                % {"at": _when(offer.expires_at)})
+    if application.offers_due and application.offers_due <= now:
+        raise InvalidTransition(_("Application %(ref)s expired on %(due)s; apply again.")
+                                % {"ref": application.reference, "due": _when(application.offers_due)})
     records = [pr.register_record for pr in application.rights.select_related("register_record")]
     problems = pledge_problems(records=records, organization=application.applicant_org, term_months=offer.term_months,
                                application=application)
@@ -281,6 +300,54 @@ def offer_accept(*, actor, offer) -> LoanApplication:
                subject=gettext_lazy("Application %(ref)s: another offer was chosen"),
                params={"ref": application.reference}, url=_url(application))
     return application
+
+
+# --- deadlines (beat: financing.tasks.expire_deadlines) ----------------------------------------------
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+@transaction.atomic(durable=True)
+def offer_expire_if_due(*, offer_id: int) -> bool:
+    """An open offer past its validity expires: the lender and the applicant are told."""
+    offer = LoanOffer.objects.filter(pk=offer_id).only("application_id").first()
+    if offer is None:
+        return False
+    application = lock_application(offer.application_id)
+    offer = LoanOffer.objects.select_for_update(of=("self",)).select_related("lender_org").get(pk=offer_id)
+    if offer.state != OfferState.OPEN or offer.expires_at is None or offer.expires_at > timezone.now():
+        return False
+    offer.state = OfferState.EXPIRED
+    offer.save(update_fields=["state"])
+    audit_record(actor_label="system", action="financing.offer_expired", obj=application,
+                 data={"offer": offer.pk, "lender": offer.lender_org_id, "expires_at": offer.expires_at.isoformat()})
+    notify(users=members(offer.lender_org, application.applicant_org), kind="financing.offer_expired",
+           subject=gettext_lazy("Application %(ref)s: the offer of %(lender)s expired"),
+           body=gettext_lazy("It was valid until %(at)s. The lender may make a new offer while the application is open."),
+           params={"ref": application.reference, "lender": offer.lender_org.legal_name, "at": _when(offer.expires_at)},
+           url=_url(application))
+    return True
+
+
+@transaction.atomic(durable=True)
+def application_expire_if_due(*, application_id: int) -> bool:
+    """An open application whose deadline passed without an accepted offer expires; its open offers too."""
+    application = lock_application(application_id)
+    if application.state != AS.OPEN or application.offers_due is None or application.offers_due > timezone.now():
+        return False
+    offers = list(LoanOffer.objects.select_for_update(of=("self",)).filter(application=application,
+                                                                            state=OfferState.OPEN)
+                  .select_related("lender_org"))
+    LoanOffer.objects.filter(pk__in=[o.pk for o in offers]).update(state=OfferState.EXPIRED)
+    _transition(application, "expire", actor_label="system",
+                data={"offers_due": application.offers_due.isoformat(), "offers_expired": [o.pk for o in offers]})
+    notify(users=members(application.applicant_org, *[o.lender_org for o in offers]),
+           kind="financing.application_expired",
+           subject=gettext_lazy("Application %(ref)s expired"),
+           body=gettext_lazy("No offer was accepted by %(due)s. The rights are free to pledge in a new application."),
+           params={"ref": application.reference, "due": _when(application.offers_due)}, url=_url(application))
+    return True
 
 
 # --- contract ---------------------------------------------------------------------------------------

@@ -272,6 +272,7 @@ CELERY_BEAT_SCHEDULE = {
                                                                                     default=600.0)},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
     "demand-finish-auctions": {"task": "demand.tasks.finish_due_auctions", "schedule": 15.0},
+    "financing-expire-deadlines": {"task": "financing.tasks.expire_deadlines", "schedule": 300.0},
     "financing-release-appraisal-fees": {"task": "financing.tasks.release_due_appraisal_fees", "schedule": 900.0},
 }
 
@@ -287,6 +288,10 @@ APPRAISAL_COMMISSION_BPS = env.int("APPRAISAL_COMMISSION_BPS", default=1000)
 # the appraiser answers a dispute within APPRAISAL_ANSWER_DAYS. Reports must carry a PDF signature
 # whose certificate chains to one of APPRAISAL_TRUST_ROOTS (PEM/DER paths of the authorities the
 # exchange accepts for appraisers' signing certificates).
+# Pledge loans: an application expires when no offer is accepted within FINANCING_APPLICATION_DAYS; a
+# lender's offer is valid FINANCING_OFFER_DAYS unless the lender says otherwise (1 to 90 days).
+FINANCING_APPLICATION_DAYS = env.int("FINANCING_APPLICATION_DAYS", default=30)
+FINANCING_OFFER_DAYS = env.int("FINANCING_OFFER_DAYS", default=14)
 APPRAISAL_DISPUTE_DAYS = env.int("APPRAISAL_DISPUTE_DAYS", default=14)
 APPRAISAL_ANSWER_DAYS = env.int("APPRAISAL_ANSWER_DAYS", default=5)
 APPRAISAL_TRUST_ROOTS = env.list("APPRAISAL_TRUST_ROOTS", default=[])
