@@ -62,6 +62,10 @@ class SignForm(forms.Form):
     sha256 = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
+class ReleaseSignForm(SignForm):
+    consent = forms.BooleanField(label=_("I have read this pledge release agreement and sign it for my organization."))
+
+
 class ConfirmationForm(forms.Form):
     on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     amount = MoneyField(label=_("Amount paid out"), required=False)

@@ -44,12 +44,12 @@ def contract_data(application, offer) -> dict:
     }
 
 
-def _footer(reference):
+def _footer(reference, label="质押合同 Pledge contract"):
     def draw(canvas, doc):
         canvas.saveState()
         canvas.setFont(CJK, 7.5)
         canvas.setFillColor(colors.HexColor("#6b7280"))
-        canvas.drawString(20 * mm, 12 * mm, f"质押合同 Pledge contract · {reference}")
+        canvas.drawString(20 * mm, 12 * mm, f"{label} · {reference}")
         canvas.drawRightString(190 * mm, 12 * mm, f"{doc.page}")
         canvas.restoreState()
     return draw
@@ -93,4 +93,56 @@ def pledge_contract_pdf(data: dict) -> bytes:
     doc = SimpleDocTemplate(buffer, pagesize=A4, invariant=1, title="Pledge contract", author="ipex", creator="ipex",
                             leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=20 * mm)
     doc.build(story, onFirstPage=_footer(data["reference"]), onLaterPages=_footer(data["reference"]))
+    return buffer.getvalue()
+
+
+def release_data(application) -> dict:
+    """What the pledge release agreement says: the contract, the recorded pledge, the repayment."""
+    offer, filing = application.accepted_offer, application.pledge_filing
+    contract = application.documents.filter(kind="pledge_contract").first()
+    return {
+        "reference": application.reference,
+        "contract_sha256": contract.sha256 if contract else "",
+        "pledgor": application.applicant_org.legal_name, "pledgor_en": application.applicant_org.legal_name_en,
+        "pledgee": offer.lender_org.legal_name, "pledgee_en": offer.lender_org.legal_name_en,
+        "pledge_registration": (filing.notice_number or filing.reference) if filing else "",
+        "office": str(filing.get_office_display()) if filing else "",
+        "rights": [f"{pr.register_record.jurisdiction} {pr.register_record.number} {pr.register_record.title}"
+                   for pr in application.rights.select_related("register_record")],
+        "amount": format_money(offer.amount_minor, offer.currency),
+        "repaid_on": application.repaid_on.isoformat() if application.repaid_on else "",
+        "repayment_reference": application.repayment_reference,
+    }
+
+
+def release_agreement_pdf(data: dict) -> bytes:
+    """The pledge release agreement both sides sign before staff file the release (deterministic)."""
+    story = [
+        _p("知识产权质押注销协议", TITLE), _p("Intellectual Property Pledge Release Agreement", SUBTITLE),
+        _p(f"质押合同编号 Pledge contract no.: {data['reference']} · SHA-256 {data['contract_sha256'][:16]}…", SMALL),
+        Spacer(1, 4 * mm),
+        _p("一、当事人 Parties", HEADING),
+        _p(f"出质人 Pledgor: {data['pledgor']} {data['pledgor_en']}"),
+        _p(f"质权人 Pledgee: {data['pledgee']} {data['pledgee_en']}"),
+        _p("二、已登记的质押 The recorded pledge", HEADING),
+        _p(f"登记机关 Office: {data['office']}; 登记号 Registration: {data['pledge_registration'] or '-'}"),
+        *[_p(f"· {right}") for right in data["rights"]],
+        _p("三、清偿 Repayment", HEADING),
+        _p(f"主债权 {data['amount']} 已于 {data['repaid_on']} 清偿（凭证 {data['repayment_reference'] or '-'}）。"
+           f"The secured loan of {data['amount']} was repaid on {data['repaid_on']} "
+           f"(reference {data['repayment_reference'] or '-'})."),
+        _p("四、约定 Agreement", HEADING),
+        _p("质权人同意解除上述权利的质押，双方共同向登记机关申请办理质押注销登记。The pledgee releases the pledge on the "
+           "rights above; both parties ask the office to record the release."),
+        Spacer(1, 6 * mm),
+        _p("本协议由双方在平台上电子签署；签署记录（姓名、时间、IP 地址及本文件 SHA-256）由平台保存。"
+           "Signed electronically on the platform by both parties; each signature (name, time, IP address and "
+           "this file's SHA-256) is recorded.", SMALL),
+    ]
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, invariant=1, title="Pledge release agreement", author="ipex",
+                            creator="ipex", leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+                            bottomMargin=20 * mm)
+    doc.build(story, onFirstPage=_footer(data["reference"], "质押注销协议 Pledge release"),
+              onLaterPages=_footer(data["reference"], "质押注销协议 Pledge release"))
     return buffer.getvalue()

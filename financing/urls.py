@@ -21,6 +21,7 @@ urlpatterns = [
     path("applications/<str:reference>/record-reference/", views.record_reference, name="record_reference"),
     path("applications/<str:reference>/record-notice/", views.record_notice, name="record_notice"),
     path("applications/<str:reference>/contract.pdf", views.contract_pdf, name="contract"),
+    path("applications/<str:reference>/release.pdf", views.contract_pdf, {"kind": "release"}, name="release"),
     path("appraisals/new/", views.appraisal_new, name="appraisal_new"),
     path("appraisals/<str:reference>/", views.appraisal_detail, name="appraisal"),
     path("appraisals/<str:reference>/pay/", views.appraisal_pay, name="appraisal_pay"),

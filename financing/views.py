@@ -29,6 +29,7 @@ from .forms import (
     AppraisalOrderForm,
     ConfirmationForm,
     OfferForm,
+    ReleaseSignForm,
     SignForm,
     minor,
 )
@@ -116,6 +117,8 @@ def application_detail(request, reference):
     see_all = role in ("applicant", "staff")
     contract = application.documents.filter(kind=FinancingDocumentKind.PLEDGE_CONTRACT).first()
     signatures = {s.party: s for s in contract.signatures.all()} if contract else {}
+    release = application.documents.filter(kind=FinancingDocumentKind.RELEASE).first()
+    release_signatures = {s.party: s for s in release.signatures.all()} if release else {}
     party = services.party_for(request.user, application)
     own_offer = next((o for o in selectors.offers_for(application, organization=lender)
                       if o.state == OfferState.OPEN), None) if lender else None
@@ -123,6 +126,9 @@ def application_detail(request, reference):
         "application": application, "role": role, "lender": lender, "party": party,
         "offers": selectors.offers_for(application, organization=lender, see_all=see_all),
         "own_offer": own_offer, "contract": contract, "signatures": signatures,
+        "release": release, "release_signatures": release_signatures,
+        "release_signed": len(release_signatures) == 2,
+        "release_sign_form": ReleaseSignForm(initial={"sha256": release.sha256 if release else ""}),
         "pack": selectors.data_pack(application), "is_staff": is_staff(request.user),
         "offer_form": OfferForm(initial={"term_months": application.term_months}),
         "sign_form": SignForm(initial={"sha256": contract.sha256 if contract else ""}),
@@ -181,11 +187,13 @@ def accept(request, reference, offer_id):
 def sign(request, reference):
     def do(application):
         form = SignForm(request.POST)
+        kind = (FinancingDocumentKind.RELEASE if request.POST.get("document") == "release"
+                else FinancingDocumentKind.PLEDGE_CONTRACT)
         services.contract_sign(actor=request.user, application=application,
                                typed_name=request.POST.get("typed_name", ""),
                                consent=request.POST.get("consent") in ("on", "true", "1"),
                                ip_address=request.META.get("REMOTE_ADDR"),
-                               shown_sha256=form.data.get("sha256", ""))
+                               shown_sha256=form.data.get("sha256", ""), kind=kind)
         return _("Signed.")
     return _act(request, reference, do)
 
@@ -277,13 +285,14 @@ def record_notice(request, reference):
 
 
 @login_required
-def contract_pdf(request, reference):
+def contract_pdf(request, reference, kind=FinancingDocumentKind.PLEDGE_CONTRACT):
     application = selectors.application_for(reference=reference, user=request.user)
-    document = application.documents.filter(kind=FinancingDocumentKind.PLEDGE_CONTRACT).first()
+    document = application.documents.filter(kind=kind).first()
     if document is None:
         raise Http404
+    name = "pledge-release" if kind == FinancingDocumentKind.RELEASE else "pledge-contract"
     response = FileResponse(document.file.open("rb"), content_type="application/pdf",
-                            filename=f"pledge-contract-{application.reference}.pdf")
+                            filename=f"{name}-{application.reference}.pdf")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -149,6 +149,8 @@ class ApplicationDetailSerializer(ApplicationSerializer):
     offers = LoanOfferSerializer(many=True)
     accepted_offer = serializers.IntegerField(allow_null=True)
     contract = serializers.DictField(allow_null=True)
+    release_agreement = serializers.DictField(allow_null=True, help_text="The pledge release agreement, once the "
+                                                                        "lender confirmed repayment: both sign it")
     pledge_filing = FilingSerializer(allow_null=True)
     release_filing = FilingSerializer(allow_null=True)
     disbursed_on = serializers.DateField(allow_null=True)
@@ -161,6 +163,7 @@ def _detail(view, application) -> dict:
     org = view.organization
     pack = selectors.data_pack(application)
     contract = application.documents.filter(kind=FinancingDocumentKind.PLEDGE_CONTRACT).first()
+    release = application.documents.filter(kind=FinancingDocumentKind.RELEASE).first()
     see_all = application.applicant_org_id == org.pk
     return {
         **{f: getattr(application, f) for f in ("reference", "state", "applicant_org", "amount_minor", "currency",
@@ -175,6 +178,11 @@ def _detail(view, application) -> dict:
             "download_url": f"/api/v1/financing/applications/{application.reference}/contract",
             "signatures": [{"party": s.party, "typed_name": s.typed_name, "signed_at": s.signed_at.isoformat()}
                            for s in contract.signatures.all()]},
+        "release_agreement": None if release is None else {
+            "sha256": release.sha256,
+            "download_url": f"/api/v1/financing/applications/{application.reference}/release-agreement",
+            "signatures": [{"party": s.party, "typed_name": s.typed_name, "signed_at": s.signed_at.isoformat()}
+                           for s in release.signatures.all()]},
     }
 
 
@@ -298,6 +306,39 @@ class ContractSignApi(PartnerAPIView):
         services.contract_sign(actor=self.actor, application=application, typed_name=v["typed_name"],
                                consent=v["consent"], ip_address=request.META.get("REMOTE_ADDR"),
                                shown_sha256=v.get("sha256", ""))
+        application.refresh_from_db()
+        return Response(ApplicationDetailSerializer(_detail(self, application)).data)
+
+
+class ReleaseAgreementFileApi(PartnerAPIView):
+    @extend_schema(operation_id="financing_release_agreement_download", tags=FINANCING,
+                   responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")},
+                   summary="Download the pledge release agreement (PDF), generated when the lender confirms repayment")
+    def get(self, request, reference):
+        application = _application(self, reference)
+        document = application.documents.filter(kind=FinancingDocumentKind.RELEASE).first()
+        if document is None:
+            raise Http404
+        response = FileResponse(document.file.open("rb"), content_type="application/pdf", as_attachment=True,
+                                filename=f"pledge-release-{application.reference}.pdf")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class ReleaseAgreementSignApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    @extend_schema(operation_id="financing_release_agreement_sign", tags=FINANCING,
+                   request=ContractSignApi.InputSerializer, responses=ApplicationDetailSerializer,
+                   summary="Sign the pledge release agreement for your side (both sign before the release is filed)")
+    def post(self, request, reference):
+        application = _application(self, reference)
+        data = ContractSignApi.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.contract_sign(actor=self.actor, application=application, typed_name=v["typed_name"],
+                               consent=v["consent"], ip_address=request.META.get("REMOTE_ADDR"),
+                               shown_sha256=v.get("sha256", ""), kind=FinancingDocumentKind.RELEASE)
         application.refresh_from_db()
         return Response(ApplicationDetailSerializer(_detail(self, application)).data)
 

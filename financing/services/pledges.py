@@ -38,7 +38,7 @@ from financing.models import (
     PledgedRight,
     PledgeParty,
 )
-from financing.papers import contract_data, pledge_contract_pdf, sha256
+from financing.papers import contract_data, pledge_contract_pdf, release_agreement_pdf, release_data, sha256
 from rights.encumbrances import active_encumbrances
 from rights.expiry import expiry_date
 from rights.models import Holding, LegalStatus, RegisterRecord
@@ -59,6 +59,7 @@ from .common import (
 AS = ApplicationState
 SUBJECT = "financing.application:%s"
 CONSENT_TEXT = gettext_lazy("I have read this pledge contract and sign it for my organization.")
+RELEASE_CONSENT_TEXT = gettext_lazy("I have read this pledge release agreement and sign it for my organization.")
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -362,12 +363,20 @@ def party_for(user, application) -> str | None:
 
 @transaction.atomic(durable=True)
 def contract_sign(*, actor, application, typed_name: str, consent: bool, ip_address=None,
-                  shown_sha256: str = "") -> FinancingSignature:
+                  shown_sha256: str = "", kind: str = FinancingDocumentKind.PLEDGE_CONTRACT) -> FinancingSignature:
+    """The holder or the lender signs, for its side, the pledge contract (after an offer is accepted) or
+    the pledge release agreement (after the lender confirmed repayment)."""
     application = lock_application(application.pk)
     party = party_for(actor, application)
+    release = kind == FinancingDocumentKind.RELEASE
     if party is None:
-        raise NotAllowed(_("Only the holder and the lender sign the pledge contract."))
-    if application.state != AS.ACCEPTED:
+        raise NotAllowed(_("Only the holder and the lender sign the pledge release agreement.") if release
+                         else _("Only the holder and the lender sign the pledge contract."))
+    if release and (application.state != AS.PLEDGED or application.repaid_on is None):
+        raise InvalidTransition(_("The pledge release agreement of %(ref)s is signed once the lender confirmed the "
+                                  "repayment (“%(state)s”).")
+                                % {"ref": application.reference, "state": application.get_state_display()})
+    if not release and application.state != AS.ACCEPTED:
         raise InvalidTransition(_("The pledge contract of %(ref)s is not awaiting signatures (“%(state)s”).")
                                 % {"ref": application.reference, "state": application.get_state_display()})
     typed_name = (typed_name or "").strip()
@@ -375,23 +384,37 @@ def contract_sign(*, actor, application, typed_name: str, consent: bool, ip_addr
         raise ValidationFailed(_("Type your full name and confirm that you sign."),
                                field_errors={"typed_name": [_("Required.")]} if not typed_name
                                else {"consent": [_("Required.")]})
-    document = FinancingDocument.objects.get(application=application, kind=FinancingDocumentKind.PLEDGE_CONTRACT)
+    document = FinancingDocument.objects.filter(application=application, kind=kind).first()
+    if document is None:
+        raise InvalidTransition(_("There is no document to sign yet."))
     if shown_sha256 and shown_sha256 != document.sha256:
-        raise Conflict(_("The contract changed since you opened it; read it again before signing."))
+        raise Conflict(_("The document changed since you opened it; read it again before signing."))
     if document.signatures.filter(party=party).exists():
-        raise Conflict(_("Your side has signed this contract already."))
+        raise Conflict(_("Your side has signed this document already."))
     org = application.applicant_org if party == PledgeParty.PLEDGOR else application.accepted_offer.lender_org
     signature = FinancingSignature.objects.create(
         document=document, party=party, organization=org, user=actor, typed_name=typed_name[:150],
-        consent_text=str(CONSENT_TEXT), ip_address=ip_address, document_sha256=document.sha256)
-    audit_record(actor=actor, action="financing.contract_signed", obj=application, ip_address=ip_address,
+        consent_text=str(RELEASE_CONSENT_TEXT if release else CONSENT_TEXT), ip_address=ip_address,
+        document_sha256=document.sha256)
+    audit_record(actor=actor, action="financing.release_agreement_signed" if release else "financing.contract_signed",
+                 obj=application, ip_address=ip_address,
                  data={"party": party, "sha256": document.sha256, "typed_name": typed_name})
     if document.signatures.count() == 2:
-        _transition(application, "signed", actor=actor)
-        notify(users=staff_users(), kind="financing.pledge_to_file",
-               subject=gettext_lazy("Application %(ref)s: pledge contract signed, file the pledge"),
-               params={"ref": application.reference}, url="/financing/staff/")
+        if release:
+            notify(users=staff_users(), kind="financing.release_to_file",
+                   subject=gettext_lazy("Application %(ref)s: release agreement signed, file the pledge release"),
+                   params={"ref": application.reference}, url="/financing/staff/")
+        else:
+            _transition(application, "signed", actor=actor)
+            notify(users=staff_users(), kind="financing.pledge_to_file",
+                   subject=gettext_lazy("Application %(ref)s: pledge contract signed, file the pledge"),
+                   params={"ref": application.reference}, url="/financing/staff/")
     return signature
+
+
+def release_agreement_signed(application) -> bool:
+    document = application.documents.filter(kind=FinancingDocumentKind.RELEASE).first()
+    return document is not None and document.signatures.count() == 2
 
 
 # --- filings ----------------------------------------------------------------------------------------
@@ -433,6 +456,8 @@ def release_file(*, actor, application, outcome: str = "") -> LoanApplication:
     if application.state != AS.PLEDGED or application.repaid_on is None:
         raise InvalidTransition(_("The pledge of %(ref)s is released after the lender confirms repayment.")
                                 % {"ref": application.reference})
+    if not release_agreement_signed(application):
+        raise InvalidTransition(_("Both sides sign the pledge release agreement before the release is filed."))
     pledge = application.pledge_filing
     filing = recordal_create(
         kind=RecordalKind.PLEDGE_RELEASE, subject=SUBJECT % application.reference, records=_records(application),
@@ -539,9 +564,17 @@ def loan_confirm_repayment(*, actor, application, repaid_on, reference: str = ""
     application.save(update_fields=["repaid_on", "repayment_reference", "updated_at"])
     audit_record(actor=actor, action="financing.repaid", obj=application,
                  data={"on": str(application.repaid_on), "reference": reference})
-    notify(users=staff_users() + members(application.applicant_org), kind="financing.release_to_file",
-           subject=gettext_lazy("Application %(ref)s: repaid, file the pledge release"),
-           params={"ref": application.reference}, url="/financing/staff/")
+    data = release_data(application)
+    pdf = release_agreement_pdf(data)
+    document = FinancingDocument(application=application, kind=FinancingDocumentKind.RELEASE, sha256=sha256(pdf),
+                                 data=data)
+    document.file.save(f"pledge-release-{application.reference}.pdf", ContentFile(pdf), save=False)
+    document.save()
+    notify(users=members(application.applicant_org, application.accepted_offer.lender_org),
+           kind="financing.release_to_sign",
+           subject=gettext_lazy("Application %(ref)s: repaid, sign the pledge release agreement"),
+           body=gettext_lazy("Both sides sign it; then the exchange files the release with the office."),
+           params={"ref": application.reference}, url=_url(application))
     _emit(application, "financing.loan_confirmed", confirmation="repayment")
     return application
 

@@ -61,6 +61,16 @@ def a_world(tenant, settings):
     offer = financing.offer_make(actor=banker, organization=bank.organization, application=application,
                                  amount_minor=100_00, rate_bps=300, term_months=6)
     financing.offer_accept(actor=seller_a, offer=offer)
+    # its pledge release agreement (written directly: the loan's run to repayment is tested in tests/financing)
+    from django.core.files.base import ContentFile
+
+    from financing.models import FinancingDocument, FinancingDocumentKind
+    from financing.papers import release_agreement_pdf, release_data
+
+    application.refresh_from_db()
+    pdf = release_agreement_pdf(release_data(application))
+    release = FinancingDocument(application=application, kind=FinancingDocumentKind.RELEASE, sha256="0" * 64)
+    release.file.save("release.pdf", ContentFile(pdf), save=True)
     appraiser, _u = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=10_00)
     appraisal = financing.appraisal_order(actor=seller_a, organization=org_a, appraiser=appraiser,
                                           record_ids=[record.pk])

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from core.errors import ValidationFailed
+from core.errors import InvalidTransition, ValidationFailed
 from escrow import ledger
 from escrow.models import AccountKind, JournalEntry, Order
 from escrow.services import order_place
@@ -130,6 +130,21 @@ def test_the_whole_pledge_flow_through_the_api(client, world):
     # repayment → release filed → recorded: the pledge leaves the right
     r = post(client, f"{base}/repayment", world["b"], {"on": str(timezone.localdate()), "reference": "BJ-990"})
     assert r.status_code == 200
+    # the release agreement is generated; staff cannot file before both sides signed it
+    release = client.get(base, headers=world["h"]).json()["release_agreement"]
+    assert release["signatures"] == []
+    agreement = client.get(f"{base}/release-agreement", headers=world["b"])
+    assert b"".join(agreement.streaming_content).startswith(b"%PDF")
+    with pytest.raises(InvalidTransition, match="release agreement"):
+        services.release_file(actor=world["staff"], application=LoanApplication.objects.get(reference=ref))
+    assert not RecordalFiling.objects.filter(kind="pledge_release").exists()
+    r = post(client, f"{base}/release-agreement/sign", world["h"],
+             {"typed_name": "Li Wei", "consent": True, "sha256": release["sha256"]})
+    assert r.status_code == 200, r.content
+    assert post(client, f"{base}/release-agreement/sign", world["h"],
+                {"typed_name": "Li Wei", "consent": True}).status_code == 409  # once per side
+    r = post(client, f"{base}/release-agreement/sign", world["b"], {"typed_name": "Zhang Min", "consent": True})
+    assert [s["party"] for s in r.json()["release_agreement"]["signatures"]] == ["pledgor", "pledgee"]
     services.release_file(actor=world["staff"], application=LoanApplication.objects.get(reference=ref))
     assert recordal_poll_due()["approved"] == 1
     detail = client.get(base, headers=world["h"]).json()
