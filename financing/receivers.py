@@ -15,7 +15,9 @@ from core.events import on
 
 PREFIX = "financing.application:"
 LENDER_ALERT_KINDS = ("fee_due", "fee_overdue", "status_changed", "lapsed", "expired", "invalidated", "opposition",
-                      "owner_changed", "assignment_recorded")
+                      "owner_changed", "assignment_recorded",
+                      # the kinds rights.monitoring's `right.alert` carries (rights.models.Alert.Kind)
+                      "status_change", "lapse", "assignment", "licence", "owner_name")
 
 
 @on("recordal.decided")

@@ -602,7 +602,7 @@ def lenders_alert(*, record_id, kind: str, data: dict) -> int:
                         .select_related("accepted_offer__lender_org", "applicant_org").distinct())
     for application in applications:
         lender = application.accepted_offer.lender_org
-        params = {"number": data.get("number") or record_id, "due": data.get("due") or data.get("date") or "-",
+        params = {"number": data.get("number") or record_id, "due": data.get("due") or data.get("due_by") or data.get("date") or "-",
                   "kind": kind, "ref": application.reference, "message": data.get("message", "")}
         notify(users=members(lender), kind=f"financing.collateral_{kind}",
                subject=ALERT_SUBJECTS.get(kind, ALERT_DEFAULT),

@@ -167,9 +167,13 @@ def test_monitoring_alerts_reach_the_lender_of_a_live_pledge(tenant):
                                                 "due": "2027-03-01"})
     emit("right.status_changed", organizations=[], data={"record": records[0].pk, "number": records[0].number})
     emit("right.alert", organizations=[], data={"record": other_records[0].pk, "kind": "fee_due"})
+    # what rights.monitoring announces (its Alert kinds, due_by)
+    emit("right.alert", organizations=[], data={"record": records[0].pk, "kind": "lapse", "number": records[0].number,
+                                                "message": "The right lapsed", "due_by": None})
 
     notes = list(Notification.objects.filter(user=banker).order_by("id"))[before:]
-    assert [n.kind for n in notes] == ["financing.collateral_fee_due", "financing.collateral_status_changed"]
+    assert [n.kind for n in notes] == ["financing.collateral_fee_due", "financing.collateral_status_changed",
+                                       "financing.collateral_lapse"]
     assert "2027-03-01" in notes[0].subject
     assert not Notification.objects.filter(user=holder, kind__startswith="financing.collateral").exists()
     entry = RegisterRecord.objects.get(pk=records[0].pk).encumbrances[0]
