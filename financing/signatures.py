@@ -37,6 +37,20 @@ def _trust_roots() -> list:
     return [load_cert_from_pemder(str(path)) for path in getattr(settings, "APPRAISAL_TRUST_ROOTS", []) or []]
 
 
+def _name(name) -> str:
+    """"Common name (organization)" of an X.509 name, without attribute labels (they would be English on
+    every page); the full distinguished name when it has no common name."""
+    parts = name.native
+    common, org = parts.get("common_name", ""), parts.get("organization_name", "")
+    if isinstance(common, list):
+        common = ", ".join(common)
+    if isinstance(org, list):
+        org = ", ".join(org)
+    if not common:
+        return str(name.human_friendly)
+    return f"{common} ({org})" if org and org != common else str(common)
+
+
 def verify_report(data: bytes) -> ReportSignature:
     """The signature of the PDF `data`, or SignatureProblem."""
     from pyhanko.pdf_utils.misc import PdfError
@@ -61,8 +75,8 @@ def verify_report(data: bytes) -> ReportSignature:
         logger.info("appraisal report signature unreadable: %s", exc)
         raise SignatureProblem(_("The report's signature is damaged and cannot be checked.")) from None
     cert = status.signing_cert
-    signer = cert.subject.human_friendly if cert is not None else ""
-    issuer = cert.issuer.human_friendly if cert is not None else ""
+    signer = _name(cert.subject) if cert is not None else ""
+    issuer = _name(cert.issuer) if cert is not None else ""
     if not status.intact or not status.valid:
         raise SignatureProblem(_("The report was changed after it was signed (signature of %(signer)s does not "
                                  "match the document). Upload the report exactly as signed.") % {"signer": signer})
