@@ -337,8 +337,8 @@ class AppraisalDispute(TenantOwned):
     `answer_due`; staff settle it: the fee released to the appraiser, refunded to the client, or split."""
 
     class State(models.TextChoices):
-        OPEN = "open", pgettext_lazy("dispute", "Open")
-        RESOLVED = "resolved", pgettext_lazy("dispute", "Resolved")
+        OPEN = "open", pgettext_lazy("dispute state", "Open")
+        RESOLVED = "resolved", _("Resolved")
 
     class Outcome(models.TextChoices):
         RELEASE = "release", _("Fee released to the appraiser")

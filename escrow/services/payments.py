@@ -201,7 +201,7 @@ def _return_unmatched(payment: Payment, amount: int, clearing: LedgerAccount, wh
                         payment=payment)
     # a deposit's payment (no order, no listing) is audited on the payment itself
     audit_record(actor_label=payment.provider, action="payment.returned",
-                 obj=cast("Order | Listing | Payment", order or listing or payment), reason=str(why),
+                 obj=order or listing or payment, reason=str(why),
                  data={"payment": payment.reference, "amount_minor": amount})
     if order is not None:
         notify(users=order_parties(order), kind="payment.returned",
