@@ -49,9 +49,6 @@ from .payments import (
     royalty_payment_start,
 )
 from .service_fees import (
-    service_escrow_balance,
-    service_escrow_hold,
-    service_escrow_release,
     service_fee_charge,
     service_fee_settle,
 )
@@ -66,6 +63,5 @@ __all__ = [
     "disbursement_mark_paid",
     "deposit_pay_start", "deposit_return", "deposit_pay_out", "deposit_payment", "deposit_apply", "order_credit",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",
-    "service_fee_charge", "service_fee_settle", "service_escrow_hold", "service_escrow_release",
-    "service_escrow_balance",
+    "service_fee_charge", "service_fee_settle",
 ]
