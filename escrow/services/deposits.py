@@ -11,7 +11,7 @@ decides when it is returned or counted towards an order (it never touches the le
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,13 +57,18 @@ def deposit_pay_start(*, subject: str, payer_org: Organization, amount_minor: in
     gateway = get_provider(provider)
     if not gateway.available(tenant) or (provider == "bank_transfer" and bank_details(tenant, currency) is None):
         raise ValidationFailed(_("This payment method is not offered."))
-    deposit = (Deposit.objects.select_for_update(of=("self",))
-               .filter(subject=subject, payer_org=payer_org).exclude(state=Deposit.State.RETURNED).first())
+    live = Deposit.objects.select_for_update(of=("self",)).filter(subject=subject, payer_org=payer_org).exclude(
+        state=Deposit.State.RETURNED)
+    deposit = live.first()
     if deposit is None:
-        deposit = Deposit.objects.create(tenant=tenant, subject=subject, payer_org=payer_org,
-                                         amount_minor=amount_minor, currency=currency, created_by=actor,
-                                         description=description[:200], back_url=back_url[:200])
-    elif deposit.state != Deposit.State.PENDING:
+        try:
+            with transaction.atomic():  # two first starts at once: the unique constraint picks one row
+                deposit = Deposit.objects.create(tenant=tenant, subject=subject, payer_org=payer_org,
+                                                 amount_minor=amount_minor, currency=currency, created_by=actor,
+                                                 description=description[:200], back_url=back_url[:200])
+        except IntegrityError:
+            deposit = live.get()  # the other start's deposit (waits for its transaction, then reuses its payment)
+    if deposit.state != Deposit.State.PENDING:
         raise InvalidTransition(_("Your deposit for this is already held."))
     pending = Payment.objects.filter(deposit=deposit, provider=provider, state=Payment.State.PENDING).first()
     if pending:

@@ -5,11 +5,18 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from escrow.models import Deposit, Disbursement, JournalEntry
+from escrow.models import Deposit, Disbursement, JournalEntry, Payment
 from financing import services
 from financing.models import Appraisal, AppraisalDispute, PartnerKind
 from tests.escrow.test_concurrency import run_at_once
-from tests.factories import deliver_payment, finance_partner, finance_staff, rights_holder, signed_report
+from tests.factories import (
+    deliver_payment,
+    finance_partner,
+    finance_staff,
+    make_member,
+    rights_holder,
+    signed_report,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,3 +67,19 @@ def test_two_staff_settling_at_once_pay_out_once(tenant, appraisers_ca, settings
     refunds = Disbursement.objects.filter(kind=Disbursement.Kind.REFUND).count()
     assert refunds == 1
     assert JournalEntry.objects.filter(kind__in=["deposit_paid_out", "deposit_returned"]).count() == 1
+
+
+def test_two_first_payment_starts_at_once_make_one_deposit_and_one_payment(tenant, settings):
+    settings.ESCROW_SIMULATED_PAYMENTS = True
+    org, client_user, records = rights_holder(n=1)
+    colleague = make_member(org=org)
+    appraiser, _u = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=10_000_00)
+    appraisal = services.appraisal_order(actor=client_user, organization=org, appraiser=appraiser,
+                                         record_ids=[records[0].pk])
+    results = run_at_once(tenant, [
+        lambda u=u: services.appraisal_pay_start(actor=u, appraisal=appraisal, provider="simulated")
+        for u in (client_user, colleague)])
+    assert all(e is None for _r, e in results), results
+    assert results[0][0].pk == results[1][0].pk
+    assert Deposit.objects.count() == 1
+    assert Payment.objects.count() == 1
