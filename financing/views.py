@@ -17,7 +17,6 @@ from accounts.selectors import active_organization
 from core.errors import DomainError, NotAllowed, ValidationFailed
 from core.tenancy import require_tenant
 from escrow.payments import available_providers, get_provider
-from escrow.payments.bank_transfer import bank_details
 from rights.encumbrances import active_encumbrances
 from rights.models import RegisterRecord
 from transfers.services import recordal_record_notice, recordal_record_reference
@@ -336,8 +335,7 @@ def appraisal_new(request):
 def _appraisal_providers(tenant, currency) -> list:
     """The payment methods offered for a fee: escrow's gateway, bank transfer only where the exchange
     has an account in the currency."""
-    return [p for p in available_providers(tenant)
-            if p.name != "bank_transfer" or bank_details(tenant, currency) is not None]
+    return available_providers(tenant, currency=currency)
 
 
 @login_required

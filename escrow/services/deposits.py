@@ -24,7 +24,6 @@ from core.tenancy import require_tenant
 from escrow import ledger
 from escrow.models import AccountKind, Deposit, Disbursement, LedgerAccount, Order, OrderState, Payment
 from escrow.payments import get_provider
-from escrow.payments.bank_transfer import bank_details
 
 from .common import create_disbursement, next_reference
 
@@ -55,7 +54,7 @@ def deposit_pay_start(*, subject: str, payer_org: Organization, amount_minor: in
     if amount_minor <= 0:
         raise ValidationFailed(_("No deposit is required."))
     gateway = get_provider(provider)
-    if not gateway.available(tenant) or (provider == "bank_transfer" and bank_details(tenant, currency) is None):
+    if not gateway.available(tenant, currency=currency):
         raise ValidationFailed(_("This payment method is not offered."))
     live = Deposit.objects.select_for_update(of=("self",)).filter(subject=subject, payer_org=payer_org).exclude(
         state=Deposit.State.RETURNED)

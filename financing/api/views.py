@@ -492,7 +492,7 @@ class AppraisalPayApi(PartnerAPIView):
         data.is_valid(raise_exception=True)
         method = data.validated_data["method"]
         tenant = self.api_key.tenant
-        if method not in {p.name for p in available_providers(tenant)}:
+        if method not in {p.name for p in available_providers(tenant, currency=appraisal.currency)}:
             raise ValidationFailed(_("This payment method is not offered."),
                                    field_errors={"method": [_("Not offered.")]})
         payment = services.appraisal_pay_start(actor=self.actor, appraisal=appraisal, provider=method)
