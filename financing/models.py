@@ -370,3 +370,30 @@ class AppraisalDispute(TenantOwned):
 
     def __str__(self):
         return f"{self.appraisal} · {self.get_state_display()}"
+
+
+def appraisal_evidence_path(instance, filename):
+    from core.uploads import tenant_path
+
+    return tenant_path(instance, "appraisal-disputes", instance.dispute_id, filename)
+
+
+class AppraisalDisputeEvidence(TenantOwned):
+    """A file one side attaches to an appraisal dispute (checked by content: PDF, PNG, JPEG)."""
+
+    dispute = models.ForeignKey(AppraisalDispute, on_delete=models.CASCADE, related_name="evidence")
+    party = models.CharField(max_length=10, help_text=_("client or appraiser"))
+    file = models.FileField(upload_to=appraisal_evidence_path)
+    name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self):
+        return self.name or str(self.pk)
+

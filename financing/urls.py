@@ -26,5 +26,7 @@ urlpatterns = [
     path("appraisals/<str:reference>/", views.appraisal_detail, name="appraisal"),
     path("appraisals/<str:reference>/pay/", views.appraisal_pay, name="appraisal_pay"),
     path("appraisals/<str:reference>/settle/", views.appraisal_settle, name="appraisal_settle"),
+    path("appraisals/<str:reference>/evidence/<int:evidence_id>/", views.appraisal_evidence,
+         name="appraisal_evidence"),
     path("appraisals/<str:reference>/report.pdf", views.appraisal_report, name="appraisal_report"),
 ]

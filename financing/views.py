@@ -32,7 +32,14 @@ from .forms import (
     SignForm,
     minor,
 )
-from .models import ApplicationState, AppraisalDispute, FinancingDocumentKind, LoanOffer, OfferState
+from .models import (
+    ApplicationState,
+    AppraisalDispute,
+    AppraisalDisputeEvidence,
+    FinancingDocumentKind,
+    LoanOffer,
+    OfferState,
+)
 from .services.common import is_lender, is_staff
 from .valuation import labelled, valuate
 
@@ -359,11 +366,13 @@ def appraisal_detail(request, reference):
                 messages.success(request, _("Appraisal cancelled; any fee held is refunded."))
             elif action == "dispute":
                 services.appraisal_dispute_open(actor=request.user, appraisal=appraisal,
-                                                reason=request.POST.get("reason", ""))
+                                                reason=request.POST.get("reason", ""),
+                                                files=request.FILES.getlist("files"))
                 messages.success(request, _("Dispute opened. The fee stays in escrow until staff decide."))
             elif action == "answer":
                 services.appraisal_dispute_answer(actor=request.user, appraisal=appraisal,
-                                                  text=request.POST.get("answer", ""))
+                                                  text=request.POST.get("answer", ""),
+                                                  files=request.FILES.getlist("files"))
                 messages.success(request, _("Your answer is recorded; staff will decide."))
             else:
                 report = request.FILES.get("report")
@@ -385,7 +394,8 @@ def appraisal_detail(request, reference):
 
 def _appraisal_context(request, appraisal, org, **extra) -> dict:
     records = list(RegisterRecord.objects.filter(pk__in=appraisal.record_ids))
-    dispute = appraisal.disputes.select_related("opened_by", "answered_by", "resolved_by").first()
+    dispute = (appraisal.disputes.select_related("opened_by", "answered_by", "resolved_by")
+               .prefetch_related("evidence").first())
     return {"appraisal": appraisal, "records": records, "dispute": dispute,
             "is_orderer": org is not None and org.pk == appraisal.organization_id,
             "is_appraiser": org is not None and org.pk == appraisal.appraiser.organization_id,
@@ -451,6 +461,17 @@ def appraisal_settle(request, reference):
     except DomainError as exc:
         _fail(request, exc)
     return redirect(back)
+
+
+@login_required
+def appraisal_evidence(request, reference, evidence_id):
+    """An evidence file of the appraisal's dispute: for the client, the appraiser and staff only."""
+    appraisal = selectors.appraisal_for(reference=reference, user=request.user)
+    evidence = get_object_or_404(AppraisalDisputeEvidence, pk=evidence_id, dispute__appraisal=appraisal)
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type, as_attachment=True,
+                            filename=evidence.name or f"evidence-{evidence.pk}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

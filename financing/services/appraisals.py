@@ -27,10 +27,17 @@ from core.money import format_money
 from core.notifications import notify
 from core.permissions import is_member
 from core.tenancy import require_tenant
-from core.uploads import validate_upload
+from core.uploads import DOCUMENTS, validate_upload
 from escrow.models import Deposit, Payment
 from escrow.services import deposit_pay_out, deposit_pay_start, deposit_return
-from financing.models import Appraisal, AppraisalDispute, AppraisalState, FinancePartner, PartnerKind
+from financing.models import (
+    Appraisal,
+    AppraisalDispute,
+    AppraisalDisputeEvidence,
+    AppraisalState,
+    FinancePartner,
+    PartnerKind,
+)
 from financing.papers import sha256
 from financing.signatures import SignatureProblem, verify_report
 from rights.models import RegisterRecord
@@ -261,7 +268,7 @@ def appraisal_release_if_due(*, appraisal_id: int) -> bool:
 
 
 @transaction.atomic(durable=True)
-def appraisal_dispute_open(*, actor, appraisal, reason: str) -> AppraisalDispute:
+def appraisal_dispute_open(*, actor, appraisal, reason: str, files=()) -> AppraisalDispute:
     appraisal = _lock(appraisal.pk)
     if not is_member(actor, appraisal.organization):
         raise NotAllowed(_("Only the organization that ordered the appraisal can dispute its report."))
@@ -274,19 +281,46 @@ def appraisal_dispute_open(*, actor, appraisal, reason: str) -> AppraisalDispute
     if len(reason) < MIN_REASON:
         raise ValidationFailed(_("Say what is wrong with the report (at least %(n)s characters).") % {"n": MIN_REASON},
                                field_errors={"reason": [_("Too short.")]})
+    checked = _checked_files(files)
     dispute = AppraisalDispute.objects.create(
         appraisal=appraisal, opened_by=actor, reason=reason[:5000],
         answer_due=timezone.now() + timedelta(days=int(getattr(settings, "APPRAISAL_ANSWER_DAYS", 5))))
+    _save_evidence(dispute, checked, party="client", actor=actor)
     appraisal.dispute()
     appraisal.save()
     audit_record(actor=actor, action="appraisal.disputed", obj=appraisal, from_state=S.DELIVERED,
-                 to_state=appraisal.state, reason=reason, data={"dispute": dispute.pk})
+                 to_state=appraisal.state, reason=reason, data={"dispute": dispute.pk, "files": len(checked)})
     notify(users=members(appraisal.appraiser.organization) + staff_users(), kind="appraisal.disputed",
            subject=gettext_lazy("Appraisal %(ref)s: the client disputes the report"),
            body=gettext_lazy("The fee stays in escrow. The appraiser answers by %(due)s; then staff decide."),
            params={"ref": appraisal.reference, "due": timezone.localtime(dispute.answer_due).strftime("%Y-%m-%d")},
            url=_url(appraisal))
     return dispute
+
+
+MAX_EVIDENCE_FILES = 5
+
+
+def _checked_files(files) -> list:
+    files = [f for f in (files or []) if f]
+    if len(files) > MAX_EVIDENCE_FILES:
+        raise ValidationFailed(_("Attach at most %(n)s files.") % {"n": MAX_EVIDENCE_FILES},
+                               field_errors={"files": [_("Too many files.")]})
+    checked = []
+    for f in files:
+        try:
+            checked.append((f, validate_upload(f, allowed=DOCUMENTS)))
+        except ValidationError as exc:
+            raise ValidationFailed(f"{f.name}: {' '.join(exc.messages)}", field_errors={"files": exc.messages}) from None
+    return checked
+
+
+def _save_evidence(dispute, checked, *, party: str, actor) -> None:
+    for f, content_type in checked:
+        f.seek(0)
+        evidence = AppraisalDisputeEvidence(dispute=dispute, party=party, name=f.name[:200],
+                                            content_type=content_type, uploaded_by=actor)
+        evidence.file.save(f"{party}-{f.name}"[:100], f, save=True)
 
 
 def _open_dispute(appraisal) -> AppraisalDispute:
@@ -298,7 +332,7 @@ def _open_dispute(appraisal) -> AppraisalDispute:
 
 
 @transaction.atomic(durable=True)
-def appraisal_dispute_answer(*, actor, appraisal, text: str) -> AppraisalDispute:
+def appraisal_dispute_answer(*, actor, appraisal, text: str, files=()) -> AppraisalDispute:
     appraisal = _lock(appraisal.pk)
     if not is_member(actor, appraisal.appraiser.organization):
         raise NotAllowed(_("Only the appraiser answers a dispute about the report."))
@@ -309,9 +343,12 @@ def appraisal_dispute_answer(*, actor, appraisal, text: str) -> AppraisalDispute
     if len(text) < MIN_REASON:
         raise ValidationFailed(_("Write your answer (at least %(n)s characters).") % {"n": MIN_REASON},
                                field_errors={"answer": [_("Too short.")]})
+    checked = _checked_files(files)
     dispute.answer, dispute.answered_by, dispute.answered_at = text[:5000], actor, timezone.now()
     dispute.save(update_fields=["answer", "answered_by", "answered_at"])
-    audit_record(actor=actor, action="appraisal.dispute_answered", obj=appraisal, data={"dispute": dispute.pk})
+    _save_evidence(dispute, checked, party="appraiser", actor=actor)
+    audit_record(actor=actor, action="appraisal.dispute_answered", obj=appraisal,
+                 data={"dispute": dispute.pk, "files": len(checked)})
     notify(users=members(appraisal.organization) + staff_users(), kind="appraisal.dispute_answered",
            subject=gettext_lazy("Appraisal %(ref)s: the appraiser answered the dispute"),
            params={"ref": appraisal.reference}, url=_url(appraisal))

@@ -322,3 +322,35 @@ def test_a_fee_arriving_after_cancellation_goes_back(world):
 def test_the_lines_of_every_appraisal_posting_sum_to_zero_per_currency(world):
     _delivered(world)
     assert JournalLine.objects.aggregate(s=Sum("amount_minor"))["s"] == 0
+
+
+def test_dispute_evidence_files_are_checked_and_only_the_parties_and_staff_see_them(client, world):
+    from financing.models import AppraisalDisputeEvidence
+    from tests.factories import make_member
+
+    appraisal = _delivered(world)
+    url = f"/financing/appraisals/{appraisal.reference}/"
+    client.force_login(world["client"])
+    fake = SimpleUploadedFile("comparables.pdf", b"MZ\x90\x00 not a pdf" * 10, content_type="application/pdf")
+    r = client.post(url, {"action": "dispute", "reason": "The comparables are of another class.", "files": [fake]},
+                    headers={"Accept-Language": "en"}, follow=True)
+    assert "comparables.pdf" in r.content.decode()  # the message names the refused file
+    appraisal.refresh_from_db()
+    assert appraisal.state == "delivered"
+    assert not AppraisalDispute.objects.exists()
+    evidence = SimpleUploadedFile("comparables.pdf", report_pdf("Comparable deals, class G06F"),
+                                  content_type="application/pdf")
+    client.post(url, {"action": "dispute", "reason": "The comparables are of another class.", "files": [evidence]})
+    appraisal.refresh_from_db()
+    assert appraisal.state == "disputed"
+    [saved] = AppraisalDisputeEvidence.objects.all()
+    assert (saved.party, saved.name, saved.content_type) == ("client", "comparables.pdf", "application/pdf")
+    page = client.get(url).content.decode()
+    assert f"/evidence/{saved.pk}/" in page
+    for user in (world["appraiser_user"], finance_staff()):
+        client.force_login(user)
+        r = client.get(f"{url}evidence/{saved.pk}/")
+        assert r.status_code == 200
+        assert b"".join(r.streaming_content).startswith(b"%PDF")
+    client.force_login(make_member())
+    assert client.get(f"{url}evidence/{saved.pk}/").status_code == 404
