@@ -73,6 +73,12 @@ class FeeDue:
     surcharge_minor: int  # the most the surcharge can be (at the end of the grace period)
     window_opens: datetime.date | None = None  # earliest day it can be paid (renewals)
     source: str = ""
+    code: str = ""  # which fee (fee_label translates code + n); `label` stays the rule's English key
+    n: str = ""  # its year or stage
+
+    @property
+    def display_label(self) -> str:
+        return fee_label(self.code, self.n, self.label)
 
     @property
     def amount(self) -> str:
@@ -96,6 +102,22 @@ class FeeDue:
         if day <= self.grace_until:
             return "overdue"
         return "lapsed"
+
+
+def fee_label(code: str, n: str = "", fallback: str = "") -> str:
+    """The fee's name in the reader's language."""
+    from django.utils.translation import gettext as _
+
+    labels = {
+        "cn_annual": _("annual fee, year %(n)s"),
+        "us_maintenance": _("maintenance fee at %(n)s years"),
+        "cn_tm_renewal": _("trademark renewal"),
+        "us_tm_renewal": _("trademark renewal (Sections 8 and 9)"),
+        "eu_tm_renewal": _("EU trade mark renewal"),
+        "ep_renewal": _("renewal fee of the European application, year %(n)s"),
+    }
+    label = labels.get(code)
+    return label % {"n": n} if label else fallback
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -138,7 +160,8 @@ def cnipa_annual_fees(*, kind: str, filing_date: datetime.date, grant_date: date
             break
         amount = table.get(year, table[max(table)]) * 100
         out.append(FeeDue("CNIPA", f"annual fee, year {year}", due, amount, "CNY", add_months(due, 6),
-                          amount * CN_LATE_STEPS[-1] // 100, source="专利收费标准; 专利法实施细则 第113条"))
+                          amount * CN_LATE_STEPS[-1] // 100, source="专利收费标准; 专利法实施细则 第113条",
+                          code="cn_annual", n=str(year)))
     return out
 
 
@@ -156,7 +179,8 @@ def uspto_maintenance_fees(*, grant_date: datetime.date, today: datetime.date, e
             continue
         out.append(FeeDue("USPTO", f"maintenance fee at {stage} years", due, round(usd * factor * 100), "USD",
                           grace, round(US_MAINTENANCE_SURCHARGE_USD * factor * 100),
-                          window_opens=add_months(due, -6), source="37 CFR 1.20(e)-(h), 1.362"))
+                          window_opens=add_months(due, -6), source="37 CFR 1.20(e)-(h), 1.362",
+                          code="us_maintenance", n=f"{stage:g}"))
     return out
 
 
@@ -170,18 +194,18 @@ def trademark_renewals(*, jurisdiction: str, expiry: datetime.date, classes: int
             if jurisdiction == "CN":
                 fee = FeeDue("CNIPA", "trademark renewal", due, CN_TM_RENEWAL_CNY * 100 * classes, "CNY",
                              add_months(due, 6), CN_TM_LATE_CNY * 100 * classes, window_opens=add_months(due, -12),
-                             source="商标法 第40条; 商标注册收费标准")
+                             source="商标法 第40条; 商标注册收费标准", code="cn_tm_renewal")
             elif jurisdiction == "US":
                 fee = FeeDue("USPTO", "trademark renewal (Sections 8 and 9)", due,
                              US_TM_RENEWAL_PER_CLASS_USD * 100 * classes, "USD", add_months(due, 6),
                              US_TM_GRACE_PER_CLASS_USD * 100 * classes, window_opens=add_months(due, -12),
-                             source="15 U.S.C. 1058, 1059; 37 CFR 2.6")
+                             source="15 U.S.C. 1058, 1059; 37 CFR 2.6", code="us_tm_renewal")
             else:
                 first, second, further = EU_TM_RENEWAL_EUR
                 eur = first + (second if classes >= 2 else 0) + further * max(0, classes - 2)
                 fee = FeeDue("EUIPO", "EU trade mark renewal", due, eur * 100, "EUR", add_months(due, 6),
                              round(eur * EU_TM_GRACE_FACTOR * 100), window_opens=add_months(due, -6),
-                             source="EUTMR art. 53; Annex I")
+                             source="EUTMR art. 53; Annex I", code="eu_tm_renewal")
             out.append(fee)
         due = add_years(due, 10)
     return out
@@ -202,7 +226,8 @@ def epo_renewal_fees(*, filing_date: datetime.date, today: datetime.date, horizo
             break
         eur = EP_RENEWAL_EUR.get(year, EP_RENEWAL_10_PLUS_EUR)
         out.append(FeeDue("EPO", f"renewal fee, year {year}", due, eur * 100, "EUR", grace, eur * 50,
-                          source="EPC art. 86, Rule 51; RFees art. 2(1) item 4"))
+                          source="EPC art. 86, Rule 51; RFees art. 2(1) item 4",
+                          code="ep_renewal", n=str(year)))
     return out
 
 

@@ -186,6 +186,51 @@ class Holding(TenantOwned):
         return self.ended_at is None
 
 
+class HoldingFee(TenantOwned):
+    """A fee of a held right (`rights.fees`), stored so the portfolio page, its charts, the deadline list,
+    the export and the calendar add up in SQL instead of computing every right's fees per request.
+
+    Written only by `rights.portfolio.fees_store` — when a holding begins (import, register, transfer),
+    on every monitoring re-check of the right, and by `manage.py recompute_fees` after the fee rules
+    (`rights.fees`) change. Covers the fees still payable (in their late period) and those due within
+    `STORED_FEE_YEARS`; readers filter by date, so a day-old computation stays right."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="fees")
+    office = models.CharField(max_length=10)
+    code = models.CharField(max_length=20, help_text=_("Which fee (rights.fees.fee_label translates it)"))
+    n = models.CharField(max_length=8, blank=True, help_text=_("Its year or stage"))
+    label = models.CharField(max_length=80, help_text=_("The rule's own (English) name; the key of its alerts"))
+    due = models.DateField()
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    grace_until = models.DateField()
+    surcharge_minor = models.BigIntegerField(default=0)
+    window_opens = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=120, blank=True)
+    rules_as_of = models.DateField(help_text=_("The date of the fee tables it was computed with"))
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "organization", "due"], name="holdingfee_org_due"),
+                   models.Index(fields=["holding"], name="holdingfee_holding")]
+        ordering = ["due", "id"]
+        verbose_name = _("fee of a held right")
+        verbose_name_plural = _("fees of held rights")
+
+    def __str__(self):
+        return f"{self.label} {self.due}"
+
+    @property
+    def display_label(self) -> str:
+        from .fees import fee_label
+
+        return fee_label(self.code, self.n, self.label)
+
+    @property
+    def amount(self) -> str:
+        return f"{self.amount_minor / 100:,.2f}"
+
+
 class Alert(TenantOwned):
     """Something a holder must know about one of its rights, with what to do and by when. Created at
     most once per (holding, kind, key): the monitoring cycle may run twice, the alert exists once."""

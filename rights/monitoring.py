@@ -26,6 +26,7 @@ from core.events import emit
 from .fees import fees_for
 from .models import Alert, Holding, LegalStatus
 from .registry import get_register
+from .services import holding_fees_store
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def events_for(holding, record, previous: dict, today: datetime.date) -> list[di
         if status == "due" and (fee.due - today).days <= FEE_NOTICE_DAYS:
             out.append({"kind": Alert.Kind.FEE_DUE, "key": f"{fee.label}:{fee.due.isoformat()}", "due_by": fee.due,
                         "message": _("%(right)s: %(label)s of %(amount)s %(currency)s is due on %(due)s.") % {
-                            "right": label, "label": fee.label, "amount": f"{fee.amount_minor / 100:,.2f}",
+                            "right": label, "label": fee.display_label, "amount": f"{fee.amount_minor / 100:,.2f}",
                             "currency": fee.currency, "due": fee.due.isoformat()},
                         "action": _("Pay it at the office before the due date.")})
         elif status == "overdue":
@@ -97,7 +98,7 @@ def events_for(holding, record, previous: dict, today: datetime.date) -> list[di
                         "due_by": fee.grace_until,
                         "message": _("%(right)s: %(label)s was due on %(due)s and is unpaid; it can still be paid "
                                      "with a surcharge until %(grace)s, then the right lapses.") % {
-                            "right": label, "label": fee.label, "due": fee.due.isoformat(),
+                            "right": label, "label": fee.display_label, "due": fee.due.isoformat(),
                             "grace": fee.grace_until.isoformat()},
                         "action": _("Pay the fee and the surcharge before %(grace)s.") % {
                             "grace": fee.grace_until.isoformat()}})
@@ -123,6 +124,7 @@ def monitor_due(*, batch_size: int = 200, max_batches: int = 50, now=None) -> Mo
                 break
             stats.batches += 1
             created_alerts = []
+            checked, fresh_records = [], {}
             for holding in batch:
                 try:
                     fresh = register.get(jurisdiction=holding.record.jurisdiction, number=holding.record.number)
@@ -145,7 +147,10 @@ def monitor_due(*, batch_size: int = 200, max_batches: int = 50, now=None) -> Mo
                 holding.next_check_at = now + CHECK_INTERVAL
                 holding.save(update_fields=["snapshot", "check_attempts", "last_checked_at", "next_check_at",
                                             "updated_at"])
+                checked.append(holding)
+                fresh_records[holding.pk] = record
                 stats.checked += 1
+            holding_fees_store(holdings=checked, records=fresh_records, today=today)  # two queries per batch
             stats.alerts += len(created_alerts)
             _notify_members(created_alerts)
             for alert in created_alerts:

@@ -2,8 +2,10 @@
 from its register by the worker, each row its own unit), sees them with totals, charts and computed
 deadlines, exports them, and subscribes to a calendar of its deadlines.
 
-Reads for the page are a fixed number of queries whatever the size (holdings + records in one query;
-alerts in one), the rest is computed in Python from the rows (fees, charts)."""
+Reads for the page are a fixed number of queries whatever the size, aggregated in SQL: each holding's
+fees are computed by `rights.fees` when they can change (the holding begins, the monitoring re-check,
+`manage.py recompute_fees` after a rules change) and stored as `HoldingFee` rows
+(`rights.services.holding_fees_store`); the page, charts, export and calendar read those rows."""
 
 from __future__ import annotations
 
@@ -11,20 +13,22 @@ import csv
 import datetime
 import hashlib
 import io
+import math
 import secrets
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ValidationFailed
 from core.tenancy import require_tenant
 
-from .expiry import remaining_term
-from .fees import fees_for
-from .models import CalendarFeed, Holding, PortfolioImport
+from .expiry import add_years
+from .models import CalendarFeed, Holding, HoldingFee, PortfolioImport
 from .registry import get_register
 from .services import holding_ensure
 
@@ -164,63 +168,103 @@ class PortfolioFilters:
 
 @dataclass
 class PortfolioView:
-    holdings: list
+    holdings: list  # the rows of this page of the table
     total: int
     by_status: dict
-    by_kind: dict
     by_remaining: list  # [(label, count)]
     fees_by_year: list  # [(year, {currency: minor})]
-    deadlines: list  # [(holding, FeeDue)] next 12 months
+    deadlines: list  # [HoldingFee] the first DEADLINES_SHOWN of the next 12 months
+    deadlines_total: int = 0
+    page: int = 1
+    pages: int = 1
     listed: dict = field(default_factory=dict)
 
 
 REMAINING_BUCKETS = [(1, "< 1"), (3, "1-3"), (5, "3-5"), (10, "5-10"), (20, "10-20"), (10_000, "> 20")]
+PER_PAGE = 50
+DEADLINES_SHOWN = 50
+SORTS = {"expiry": ("record__expiry_date", "id"), "number": ("record__jurisdiction", "record__number"),
+         "title": ("record__title", "id"), "status": ("record__legal_status", "id")}
+
+
+def _filtered(qs, filters: PortfolioFilters, prefix: str = ""):
+    """The filters on holdings (prefix "") or on their stored fees (prefix "holding__")."""
+    if filters.kind:
+        qs = qs.filter(**{f"{prefix}record__kind": filters.kind})
+    if filters.jurisdiction:
+        qs = qs.filter(**{f"{prefix}record__jurisdiction": filters.jurisdiction})
+    if filters.status:
+        qs = qs.filter(**{f"{prefix}record__legal_status": filters.status})
+    if filters.expiry_year:
+        qs = qs.filter(**{f"{prefix}record__expiry_date__year": filters.expiry_year})
+    return qs
+
+
+def current_holdings(organization, filters: PortfolioFilters | None = None):
+    return _filtered(Holding.objects.filter(organization=organization, ended_at__isnull=True),
+                     filters or PortfolioFilters())
+
+
+def stored_fees(organization, filters: PortfolioFilters | None = None):
+    """The stored fees of the organization's current holdings (ended holdings have none)."""
+    return _filtered(HoldingFee.objects.filter(organization=organization), filters or PortfolioFilters(),
+                     "holding__")
+
+
+def upcoming_deadlines(organization, filters=None, *, today: datetime.date, until: datetime.date):
+    """Fees due by `until` and still payable today, soonest first, with their rights."""
+    return (stored_fees(organization, filters).filter(due__lte=until, grace_until__gte=today)
+            .select_related("holding__record").only(
+                "office", "code", "n", "label", "due", "amount_minor", "currency", "grace_until", "source",
+                "holding__id", "holding__record__id", "holding__record__jurisdiction", "holding__record__number",
+                "holding__record__title").order_by("due", "id"))
 
 
 def portfolio(organization, filters: PortfolioFilters | None = None, *, today: datetime.date | None = None,
-              listed_record_ids=None) -> PortfolioView:
+              listed_record_ids=None, page: int = 1) -> PortfolioView:
+    """The page's data in a fixed number of queries whatever the size: totals and the remaining-term
+    buckets (one aggregate), statuses (one GROUP BY), fees per year (one GROUP BY over the stored fees),
+    the next deadlines (one, limited, and its count), one page of the table."""
     filters = filters or PortfolioFilters()
     today = today or timezone.localdate()
-    qs = (Holding.objects.filter(organization=organization, ended_at__isnull=True)
-          .select_related("record").defer("record__raw", "record__abstract", "record__abstract_en", "snapshot"))
-    if filters.kind:
-        qs = qs.filter(record__kind=filters.kind)
-    if filters.jurisdiction:
-        qs = qs.filter(record__jurisdiction=filters.jurisdiction)
-    if filters.status:
-        qs = qs.filter(record__legal_status=filters.status)
-    if filters.expiry_year:
-        qs = qs.filter(record__expiry_date__year=filters.expiry_year)
-    order = {"expiry": ("record__expiry_date", "id"), "number": ("record__jurisdiction", "record__number"),
-             "title": ("record__title", "id"), "status": ("record__legal_status", "id")}.get(filters.sort)
-    holdings = list(qs.order_by(*(order or ("record__expiry_date", "id"))))
-    by_status, by_kind, remaining = Counter(), Counter(), Counter()
-    fees_by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    deadlines = []
-    horizon = today.replace(year=today.year + 1)
-    for h in holdings:
-        r = h.record
-        by_status[r.legal_status] += 1
-        by_kind[r.kind] += 1
-        left = remaining_term(r.expiry_date, today)
-        years = (left.days / 365.25) if left else 0
-        for limit, label in REMAINING_BUCKETS:
-            if years < limit:
-                remaining[label] += 1
-                break
-        for fee in fees_for(r, today=today, horizon_years=5):
-            if fee.due.year < today.year + 5:
-                fees_by_year[fee.due.year][fee.currency] += fee.amount_minor
-            if fee.due <= horizon and fee.grace_until >= today:
-                deadlines.append((h, fee))
-    deadlines.sort(key=lambda hf: hf[1].due)
-    for h in holdings:
-        h.listing_id = (listed_record_ids or {}).get(h.record_id)
-    years = [(y, dict(fees_by_year.get(y, {}))) for y in range(today.year, today.year + 5)]
-    return PortfolioView(holdings=holdings, total=len(holdings), by_status=dict(by_status), by_kind=dict(by_kind),
-                         by_remaining=[(label, remaining.get(label, 0)) for _l, label in REMAINING_BUCKETS],
-                         fees_by_year=years, deadlines=deadlines,
-                         listed={rid: lid for rid, lid in (listed_record_ids or {}).items()})
+    holdings = current_holdings(organization, filters)
+    thresholds = {}
+    for i, (limit, _label) in enumerate(REMAINING_BUCKETS[:-1]):
+        # remaining years < limit  <=>  days left < ceil(365.25 * limit); no expiry date counts as none left
+        cutoff = today + datetime.timedelta(days=math.ceil(365.25 * limit))
+        thresholds[f"below_{i}"] = Count("id", filter=Q(record__expiry_date__lt=cutoff) | Q(record__expiry_date__isnull=True))
+    totals = holdings.aggregate(total=Count("id"), **thresholds)
+    total = totals["total"]
+    by_remaining, below = [], 0
+    for i, (_limit, label) in enumerate(REMAINING_BUCKETS):
+        upto = totals.get(f"below_{i}", total)
+        by_remaining.append((label, upto - below))
+        below = upto
+    by_status = {row["record__legal_status"]: row["n"] for row in
+                 holdings.order_by().values("record__legal_status").annotate(n=Count("id"))}
+    fees_by_year: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (stored_fees(organization, filters)
+                .filter(grace_until__gte=today, due__gte=datetime.date(today.year, 1, 1),
+                        due__lt=datetime.date(today.year + 5, 1, 1))
+                .annotate(year=ExtractYear("due")).order_by().values("year", "currency")
+                .annotate(amount=Sum("amount_minor"))):
+        fees_by_year[row["year"]][row["currency"]] = row["amount"]
+    deadlines_qs = upcoming_deadlines(organization, filters, today=today, until=add_years(today, 1))
+    deadlines = list(deadlines_qs[:DEADLINES_SHOWN])
+    deadlines_total = deadlines_qs.count()
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = list(holdings.select_related("record")
+                .only("id", "organization_id", "record__id", "record__jurisdiction", "record__number",
+                      "record__kind", "record__title", "record__title_en", "record__legal_status",
+                      "record__expiry_date")
+                .order_by(*SORTS.get(filters.sort, SORTS["expiry"]))[(page - 1) * PER_PAGE:page * PER_PAGE])
+    listed = dict(listed_record_ids or {})
+    for h in rows:
+        h.listing_id = listed.get(h.record_id)
+    return PortfolioView(holdings=rows, total=total, by_status=by_status, by_remaining=by_remaining,
+                         fees_by_year=[(y, dict(fees_by_year.get(y, {}))) for y in range(today.year, today.year + 5)],
+                         deadlines=deadlines, deadlines_total=deadlines_total, page=page, pages=pages, listed=listed)
 
 
 def bar_chart_svg(pairs, *, width=360, height=160, unit="") -> str:
@@ -253,38 +297,41 @@ EXPORT_COLUMNS = ["jurisdiction", "kind", "number", "title", "title_en", "owner_
                   "next_fee_currency"]
 
 
-def export_rows(view: PortfolioView, *, today: datetime.date | None = None):
+def export_rows(organization, filters: PortfolioFilters | None = None, *, today: datetime.date | None = None):
+    """Every current holding (filtered) with its next payable fee, streamed (two queries per 2,000 rows)."""
     today = today or timezone.localdate()
-    next_fee = {}
-    for h, fee in view.deadlines:
-        next_fee.setdefault(h.pk, fee)
-    for h in view.holdings:
+    nxt = HoldingFee.objects.filter(holding=OuterRef("pk"), grace_until__gte=today).order_by("due", "id")
+    qs = (current_holdings(organization, filters or PortfolioFilters()).select_related("record")
+          .defer("record__raw", "record__abstract", "record__abstract_en", "snapshot")
+          .annotate(fee_due=Subquery(nxt.values("due")[:1]), fee_amount=Subquery(nxt.values("amount_minor")[:1]),
+                    fee_currency=Subquery(nxt.values("currency")[:1]))
+          .order_by(*SORTS.get((filters or PortfolioFilters()).sort, SORTS["expiry"])))
+    for h in qs.iterator(chunk_size=2000):
         r = h.record
-        fee = next_fee.get(h.pk)
         yield [r.jurisdiction, r.kind, r.number, r.title, r.title_en, r.owner_name, r.legal_status,
                r.filing_date.isoformat() if r.filing_date else "", r.grant_date.isoformat() if r.grant_date else "",
                r.expiry_date.isoformat() if r.expiry_date else "",
                r.renewal_paid_through.isoformat() if r.renewal_paid_through else "",
-               fee.due.isoformat() if fee else "", f"{fee.amount_minor / 100:.2f}" if fee else "",
-               fee.currency if fee else ""]
+               h.fee_due.isoformat() if h.fee_due else "",
+               f"{h.fee_amount / 100:.2f}" if h.fee_amount is not None else "", h.fee_currency or ""]
 
 
-def export_csv(view) -> bytes:
+def export_csv(organization, filters=None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
-    for row in export_rows(view):
+    for row in export_rows(organization, filters):
         writer.writerow([("'" + c) if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def export_xlsx(view) -> bytes:
+def export_xlsx(organization, filters=None) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("portfolio")
     sheet.append(EXPORT_COLUMNS)
-    for row in export_rows(view):
+    for row in export_rows(organization, filters):
         sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -301,22 +348,23 @@ def calendar_feed_for(organization, *, renew=False) -> CalendarFeed:
     return feed
 
 
-def calendar_ics(view: PortfolioView, *, name: str) -> bytes:
+def calendar_ics(organization, *, name: str, today: datetime.date | None = None) -> bytes:
     from icalendar import Calendar, Event
 
     cal = Calendar()
     cal.add("prodid", "-//ipex//portfolio deadlines//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
-    for h, fee in view.deadlines:
-        r = h.record
+    today = today or timezone.localdate()
+    for fee in upcoming_deadlines(organization, today=today, until=add_years(today, 1)).iterator(chunk_size=2000):
+        h, r = fee.holding, fee.holding.record
         event = Event()
         label_id = hashlib.sha1(fee.label.encode(), usedforsecurity=False).hexdigest()[:10]
         event.add("uid", f"ipex-{h.pk}-{fee.due.isoformat()}-{label_id}@ipex")
-        event.add("summary", f"{r.jurisdiction} {r.number}: {fee.label} {fee.amount_minor / 100:,.2f} {fee.currency}")
+        event.add("summary", f"{r.jurisdiction} {r.number}: {fee.display_label} {fee.amount} {fee.currency}")
         event.add("dtstart", fee.due)
         event.add("dtend", fee.due + datetime.timedelta(days=1))
-        event.add("description", f"{r.title}\n{fee.office}; late with surcharge until {fee.grace_until.isoformat()}"
-                                 f"\n{fee.source}")
+        event.add("description", "\n".join([r.title, _("%(office)s; late, with surcharge, until %(date)s") % {
+            "office": fee.office, "date": fee.grace_until.isoformat()}, fee.source]))
         cal.add_component(event)
     return cal.to_ical()

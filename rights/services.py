@@ -6,6 +6,8 @@ never imports them.
 - `owner_record_transfer`: the office recorded a transfer made on ipex: the seller's holding ends,
   naming the transfer; the buyer's begins; the register record names the buyer as owner of record
   (the live register's next answer confirms it). Idempotent per reference.
+- `holding_fees_store`: the fees of held rights (`rights.fees`) are stored per holding, recomputed when a
+  holding begins, on every monitoring re-check and by `manage.py recompute_fees` when the rules change.
 - `record_encumbrance`: a licence or pledge recorded through ipex appears on the right.
 - `record_from_certificate` / `confirm_certificate_records`: rights with no public register (CN
   copyrights; CN rights missing from the embedded register) enter the register from the seller's
@@ -27,9 +29,11 @@ from core.tenancy import require_tenant
 
 from .encumbrances import encumbrance_record
 from .expiry import expiry_date
+from .fees import FEE_TABLES_AS_OF, fees_for
 from .models import (
     COPYRIGHT_KINDS,
     Holding,
+    HoldingFee,
     Jurisdiction,
     LegalStatus,
     RecordSource,
@@ -64,9 +68,36 @@ def holding_ensure(*, organization, record, basis=Holding.Basis.REGISTER, actor=
         return holding
     holding = Holding.objects.create(organization=organization, record=record, basis=basis, created_by=actor,
                                      since=timezone.localdate(), next_check_at=timezone.now())
+    holding_fees_store(holdings=[holding])
     audit_record(actor=actor, action="right.holding_added", obj=holding,
                  data={"record": record.pk, "number": record.number, "basis": basis})
     return holding
+
+
+STORED_FEE_YEARS = 6  # the page shows 5 calendar years; one more keeps a day-old computation complete
+
+
+def holding_fees_store(*, holdings, today: datetime.date | None = None, records=None) -> int:
+    """Replace the stored fees of these current holdings with what `rights.fees` computes today from
+    their register records (`records`: {holding pk: fresher record} where the caller has one). Two
+    queries for any number of holdings. Returns the number of fee rows written."""
+    holdings = [h for h in holdings if h.ended_at is None]
+    if not holdings:
+        return 0
+    today = today or timezone.localdate()
+    rows = []
+    for h in holdings:
+        record = (records or {}).get(h.pk) or h.record
+        for fee in fees_for(record, today=today, horizon_years=STORED_FEE_YEARS):
+            rows.append(HoldingFee(tenant_id=h.tenant_id, organization_id=h.organization_id, holding_id=h.pk,
+                                   office=fee.office, code=fee.code, n=fee.n, label=fee.label[:80], due=fee.due,
+                                   amount_minor=fee.amount_minor, currency=fee.currency, grace_until=fee.grace_until,
+                                   surcharge_minor=fee.surcharge_minor, window_opens=fee.window_opens,
+                                   source=fee.source[:120], rules_as_of=FEE_TABLES_AS_OF))
+    with transaction.atomic():
+        HoldingFee.objects.filter(holding_id__in=[h.pk for h in holdings]).delete()
+        HoldingFee.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
 
 
 @transaction.atomic
@@ -95,6 +126,7 @@ def owner_record_transfer(*, record, from_org, to_org, reference: str, recorded_
     holding.transferred_to = to_org
     holding.transferred_to_name = to_org.legal_name
     holding.save()
+    HoldingFee.objects.filter(holding=holding).delete()  # an ended holding has no fees to pay
     new = Holding.objects.create(organization=to_org, record=record, basis=Holding.Basis.TRANSFER, since=recorded_on,
                                  acquired_reference=reference, next_check_at=now)
     previous_owner = record.owner_name
@@ -106,6 +138,7 @@ def owner_record_transfer(*, record, from_org, to_org, reference: str, recorded_
                     "reference": reference, "via": "ipex"})
     record.raw = {**(record.raw or {}), "owners": history}
     record.save()
+    holding_fees_store(holdings=[new])
     audit_record(actor_label=actor_label or "office", action="right.owner_recorded", obj=new,
                  data={"record": record.pk, "number": record.number, "from": previous_owner,
                        "to": to_org.legal_name, "reference": reference})

@@ -46,7 +46,9 @@ def _listed(org):
 @login_required
 def portfolio_page(request):
     org = _org(request)
-    view = pf.portfolio(org, _filters(request), listed_record_ids=_listed(org))
+    page = request.GET.get("page", "1")
+    view = pf.portfolio(org, _filters(request), listed_record_ids=_listed(org),
+                        page=int(page) if page.isdigit() and len(page) < 7 else 1)
     alerts = list(Alert.objects.filter(organization=org, read_at__isnull=True).select_related("record")[:20])
     charts = {
         "remaining": mark_safe(pf.bar_chart_svg(view.by_remaining)),  # noqa: S308 (numbers and escaped labels)
@@ -97,13 +99,12 @@ def import_status(request, pk):
 @login_required
 def portfolio_export(request, fmt):
     org = _org(request)
-    view = pf.portfolio(org, _filters(request))
     if fmt == "xlsx":
-        response = HttpResponse(pf.export_xlsx(view), content_type="application/vnd.openxmlformats-officedocument."
-                                                                   "spreadsheetml.sheet")
+        response = HttpResponse(pf.export_xlsx(org, _filters(request)),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     else:
-        response = HttpResponse(pf.export_csv(view), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="portfolio.{fmt}"'
+        response = HttpResponse(pf.export_csv(org, _filters(request)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="portfolio.{"xlsx" if fmt == "xlsx" else "csv"}"'
     return response
 
 
@@ -121,8 +122,7 @@ def calendar_feed(request, token):
     feed = CalendarFeed.objects.filter(token=token).select_related("organization").first()
     if feed is None:
         raise Http404
-    view = pf.portfolio(feed.organization)
-    return HttpResponse(pf.calendar_ics(view, name=f"{feed.organization.legal_name} · ipex"),
+    return HttpResponse(pf.calendar_ics(feed.organization, name=f"{feed.organization.legal_name} · ipex"),
                         content_type="text/calendar; charset=utf-8")
 
 

@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 from core.errors import ValidationFailed
 from rights.models import Holding
 from rights.portfolio import read_numbers, run_import, start_import
+from rights.expiry import add_years
 from rights.services import holding_ensure
 from tests.factories.listings import register_record, seller_with_org
 
@@ -59,21 +60,75 @@ def test_import_reports_each_bad_row_and_imports_the_rest(tenant, django_capture
     assert run_import(job.pk).imported == 2  # running again changes nothing
 
 
-def test_portfolio_page_query_budget_and_charts(client, tenant, django_assert_max_num_queries):
-    seller, org = seller_with_org()
-    for i in range(120):
+def _holdings(org, n):
+    for i in range(n):
         holding_ensure(organization=org, record=register_record(owner_name=org.legal_name,
                                                                 kind="trademark" if i % 4 == 0 else "invention"))
-    client.force_login(seller)
+
+
+def _page_queries(client, user, **params):
+    client.force_login(user)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get("/portfolio/")
+        response = client.get("/portfolio/", params)
     assert response.status_code == 200
-    own = [q for q in queries.captured_queries if "rights_" in q["sql"] or "listings_right" in q["sql"]]
-    assert len(own) <= 5, [q["sql"][:120] for q in own]
-    assert len(queries.captured_queries) <= 10 + 8  # the page's own ≤ 10 plus session/tenant/user/menu queries
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def test_portfolio_page_queries_do_not_grow_with_the_portfolio(client, tenant):
+    small_user, small = seller_with_org()
+    _holdings(small, 1)
+    big_user, big = seller_with_org()
+    _holdings(big, 200)
+    _page_queries(client, small_user)  # warm the per-process caches (tenant by host name)
+    _, one = _page_queries(client, small_user)
+    response, many = _page_queries(client, big_user)
+    assert len(many) == len(one), "\n".join(q[:140] for q in many)
+    own = [q for q in many if "rights_" in q or "listings_" in q]
+    assert len(own) <= 10, [q[:120] for q in own]
     html = response.content.decode()
     assert html.count('class="chart"') >= 3  # remaining term, status, fees per year
-    assert "Deadlines in the next 12 months" in html or "12" in html
+    assert "200 rights" in html
+    assert html.count('href="/portfolio/') >= 50 and "Page 1 of 4" in html  # 50 rows a page
+    assert "Page 2 of 4" in client.get("/portfolio/", {"page": 2}).content.decode()
+    # Filters keep the budget too.
+    _, filtered = _page_queries(client, big_user, kind="trademark", status="valid")
+    assert len(filtered) == len(one)
+
+
+def test_stored_fees_follow_the_register_and_read_in_the_readers_language(client, tenant, settings):
+    from django.core.management import call_command
+
+    from rights.models import HoldingFee, RegisterRecord
+    from rights.monitoring import monitor_due
+
+    seller, org = seller_with_org()
+    today = timezone.localdate()
+    next_fee = today + timezone.timedelta(days=60)
+    filing = next_fee.replace(year=next_fee.year - 10)  # the year-11 annual fee falls due in 60 days
+    record = register_record(owner_name=org.legal_name, filing_date=filing, grant_date=filing.replace(
+        year=filing.year + 2), renewal_paid_through=next_fee)
+    holding = holding_ensure(organization=org, record=record)
+    fee = HoldingFee.objects.filter(holding=holding).order_by("due").first()
+    assert (fee.code, fee.n, fee.due, fee.amount_minor, fee.currency) == ("cn_annual", "11", next_fee, 400000, "CNY")
+    client.force_login(seller)
+    seller.language = "zh-hans"
+    seller.save(update_fields=["language"])
+    zh = client.get("/portfolio/").content.decode()
+    assert "第11年年费" in zh and "annual fee" not in zh
+    seller.language = "en"
+    seller.save(update_fields=["language"])
+    en = client.get("/portfolio/").content.decode()
+    assert "annual fee, year 11" in en and "年年费" not in en
+    assert "4,000.00 CNY" in en
+    # The holder pays year 11 at the office; the next monitoring check stores the next fee instead.
+    RegisterRecord.objects.filter(pk=record.pk).update(renewal_paid_through=add_years(next_fee, 1))
+    Holding.objects.filter(pk=holding.pk).update(next_check_at=timezone.now())
+    monitor_due()
+    assert HoldingFee.objects.filter(holding=holding).order_by("due").first().n == "12"
+    # The rules change (here: the stored rows are wiped): the command puts them back.
+    HoldingFee.objects.all().delete()
+    call_command("recompute_fees", tenant=tenant.slug, stdout=io.StringIO())
+    assert HoldingFee.objects.filter(holding=holding).order_by("due").first().n == "12"
 
 
 def test_export_calendar_and_one_click_to_market(client, tenant):
