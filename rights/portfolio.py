@@ -15,9 +15,11 @@ import hashlib
 import io
 import math
 import secrets
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import ExtractYear
@@ -220,11 +222,47 @@ def upcoming_deadlines(organization, filters=None, *, today: datetime.date, unti
                 "holding__record__title").order_by("due", "id"))
 
 
+def _fees_version_key(organization_id) -> str:
+    return f"rights:fees-version:{organization_id}"
+
+
+def fees_changed(organization_ids) -> None:
+    """The stored fees of these organizations changed: their cached fee totals are stale."""
+    cache.set_many({_fees_version_key(pk): time.time_ns() for pk in set(organization_ids)}, timeout=None)
+
+
+def _fee_totals(organization, filters: PortfolioFilters, today: datetime.date):
+    """Fees per year for the 5 calendar years from this one ({year: {currency: minor}}) and the number
+    of deadlines in the next 12 months: two aggregates over the stored fees, cached until the
+    organization's stored fees change (`fees_changed`, called by every writer of HoldingFee)."""
+    version = cache.get(_fees_version_key(organization.pk)) or 0
+    key = (f"rights:fee-totals:{organization.pk}:{version}:{today.isoformat()}:{filters.kind}:"
+           f"{filters.jurisdiction}:{filters.status}:{filters.expiry_year or ''}")
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    fees_by_year: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (stored_fees(organization, filters)
+                .filter(grace_until__gte=today, due__gte=datetime.date(today.year, 1, 1),
+                        due__lt=datetime.date(today.year + 5, 1, 1))
+                .annotate(year=ExtractYear("due")).order_by().values("year", "currency")
+                .annotate(amount=Sum("amount_minor"))):
+        fees_by_year[row["year"]][row["currency"]] = row["amount"]
+    years = [(y, dict(fees_by_year.get(y, {}))) for y in range(today.year, today.year + 5)]
+    count = upcoming_deadlines(organization, filters, today=today, until=add_years(today, 1)).count()
+    cache.set(key, (years, count), timeout=FEE_TOTALS_CACHE_SECONDS)
+    return years, count
+
+
+FEE_TOTALS_CACHE_SECONDS = 6 * 3600
+
+
 def portfolio(organization, filters: PortfolioFilters | None = None, *, today: datetime.date | None = None,
               listed_record_ids=None, page: int = 1) -> PortfolioView:
-    """The page's data in a fixed number of queries whatever the size: totals and the remaining-term
-    buckets (one aggregate), statuses (one GROUP BY), fees per year (one GROUP BY over the stored fees),
-    the next deadlines (one, limited, and its count), one page of the table."""
+    """The page's data in a fixed number of queries whatever the size: totals, statuses and the
+    remaining-term buckets (one GROUP BY), fees per year and the number of deadlines (two aggregates
+    over the stored fees, cached until they change), the next deadlines (one, limited), one page of
+    the table."""
     filters = filters or PortfolioFilters()
     today = today or timezone.localdate()
     holdings = current_holdings(organization, filters)
@@ -233,25 +271,22 @@ def portfolio(organization, filters: PortfolioFilters | None = None, *, today: d
         # remaining years < limit  <=>  days left < ceil(365.25 * limit); no expiry date counts as none left
         cutoff = today + datetime.timedelta(days=math.ceil(365.25 * limit))
         thresholds[f"below_{i}"] = Count("id", filter=Q(record__expiry_date__lt=cutoff) | Q(record__expiry_date__isnull=True))
-    totals = holdings.aggregate(total=Count("id"), **thresholds)
-    total = totals["total"]
+    by_status: dict[str, int] = {}
+    totals: dict[str, int] = defaultdict(int)
+    for row in holdings.order_by().values("record__legal_status").annotate(n=Count("id"), **thresholds):
+        by_status[row["record__legal_status"]] = row["n"]
+        for key, value in row.items():
+            if key.startswith("below_"):
+                totals[key] += value
+    total = sum(by_status.values())
     by_remaining, below = [], 0
     for i, (_limit, label) in enumerate(REMAINING_BUCKETS):
-        upto = totals.get(f"below_{i}", total)
+        upto = totals[f"below_{i}"] if i < len(REMAINING_BUCKETS) - 1 else total
         by_remaining.append((label, upto - below))
         below = upto
-    by_status = {row["record__legal_status"]: row["n"] for row in
-                 holdings.order_by().values("record__legal_status").annotate(n=Count("id"))}
-    fees_by_year: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (stored_fees(organization, filters)
-                .filter(grace_until__gte=today, due__gte=datetime.date(today.year, 1, 1),
-                        due__lt=datetime.date(today.year + 5, 1, 1))
-                .annotate(year=ExtractYear("due")).order_by().values("year", "currency")
-                .annotate(amount=Sum("amount_minor"))):
-        fees_by_year[row["year"]][row["currency"]] = row["amount"]
-    deadlines_qs = upcoming_deadlines(organization, filters, today=today, until=add_years(today, 1))
-    deadlines = list(deadlines_qs[:DEADLINES_SHOWN])
-    deadlines_total = deadlines_qs.count()
+    fees_by_year, deadlines_total = _fee_totals(organization, filters, today)
+    deadlines = list(upcoming_deadlines(organization, filters, today=today, until=add_years(today, 1))
+                     [:DEADLINES_SHOWN])
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, page), pages)
     rows = list(holdings.select_related("record")
@@ -263,7 +298,7 @@ def portfolio(organization, filters: PortfolioFilters | None = None, *, today: d
     for h in rows:
         h.listing_id = listed.get(h.record_id)
     return PortfolioView(holdings=rows, total=total, by_status=by_status, by_remaining=by_remaining,
-                         fees_by_year=[(y, dict(fees_by_year.get(y, {}))) for y in range(today.year, today.year + 5)],
+                         fees_by_year=fees_by_year,
                          deadlines=deadlines, deadlines_total=deadlines_total, page=page, pages=pages, listed=listed)
 
 

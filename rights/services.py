@@ -97,7 +97,15 @@ def holding_fees_store(*, holdings, today: datetime.date | None = None, records=
     with transaction.atomic():
         HoldingFee.objects.filter(holding_id__in=[h.pk for h in holdings]).delete()
         HoldingFee.objects.bulk_create(rows, batch_size=2000)
+    _fees_changed({h.organization_id for h in holdings})
     return len(rows)
+
+
+def _fees_changed(organization_ids) -> None:
+    from .portfolio import fees_changed
+
+    transaction.on_commit(lambda: fees_changed(organization_ids))
+    fees_changed(organization_ids)  # now too: a reader in this transaction sees the new rows
 
 
 @transaction.atomic
@@ -127,6 +135,7 @@ def owner_record_transfer(*, record, from_org, to_org, reference: str, recorded_
     holding.transferred_to_name = to_org.legal_name
     holding.save()
     HoldingFee.objects.filter(holding=holding).delete()  # an ended holding has no fees to pay
+    _fees_changed({holding.organization_id})
     new = Holding.objects.create(organization=to_org, record=record, basis=Holding.Basis.TRANSFER, since=recorded_on,
                                  acquired_reference=reference, next_check_at=now)
     previous_owner = record.owner_name
