@@ -11,9 +11,9 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from core.errors import ValidationFailed
+from rights.expiry import add_years
 from rights.models import Holding
 from rights.portfolio import read_numbers, run_import, start_import
-from rights.expiry import add_years
 from rights.services import holding_ensure
 from tests.factories.listings import register_record, seller_with_org
 
@@ -89,7 +89,8 @@ def test_portfolio_page_queries_do_not_grow_with_the_portfolio(client, tenant):
     html = response.content.decode()
     assert html.count('class="chart"') >= 3  # remaining term, status, fees per year
     assert "200 rights" in html
-    assert html.count('href="/portfolio/') >= 50 and "Page 1 of 4" in html  # 50 rows a page
+    assert html.count('href="/portfolio/') >= 50  # 50 rows a page
+    assert "Page 1 of 4" in html
     assert "Page 2 of 4" in client.get("/portfolio/", {"page": 2}).content.decode()
     # Filters keep the budget too.
     _, filtered = _page_queries(client, big_user, kind="trademark", status="valid")
@@ -115,11 +116,13 @@ def test_stored_fees_follow_the_register_and_read_in_the_readers_language(client
     seller.language = "zh-hans"
     seller.save(update_fields=["language"])
     zh = client.get("/portfolio/").content.decode()
-    assert "第11年年费" in zh and "annual fee" not in zh
+    assert "第11年年费" in zh
+    assert "annual fee" not in zh
     seller.language = "en"
     seller.save(update_fields=["language"])
     en = client.get("/portfolio/").content.decode()
-    assert "annual fee, year 11" in en and "年年费" not in en
+    assert "annual fee, year 11" in en
+    assert "年年费" not in en
     assert "4,000.00 CNY" in en
     # The holder pays year 11 at the office; the next monitoring check stores the next fee instead.
     RegisterRecord.objects.filter(pk=record.pk).update(renewal_paid_through=add_years(next_fee, 1))
@@ -127,7 +130,8 @@ def test_stored_fees_follow_the_register_and_read_in_the_readers_language(client
     monitor_due()
     assert HoldingFee.objects.filter(holding=holding).order_by("due").first().n == "12"
     en = client.get("/portfolio/").content.decode()  # the cached fee totals were dropped with the old fees
-    assert "annual fee, year 11" not in en and "Nothing due in the next 12 months" in en  # year 12: in 14 months
+    assert "annual fee, year 11" not in en
+    assert "Nothing due in the next 12 months" in en  # year 12 falls due in 14 months
     # The rules change (here: the stored rows are wiped): the command puts them back.
     HoldingFee.objects.all().delete()
     call_command("recompute_fees", tenant=tenant.slug, stdout=io.StringIO())
