@@ -11,4 +11,5 @@ urlpatterns = [
     path("calendar/", views.calendar_subscribe, name="calendar_subscribe"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("<int:pk>/sell/", views.sell_from_portfolio, name="sell"),
+    path("sell/", views.sell_selection, name="sell_selection"),
 ]

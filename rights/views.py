@@ -137,3 +137,30 @@ def sell_from_portfolio(request, pk):
     if listing_id:
         return redirect(f"/sell/listings/{listing_id}/")
     return redirect(f"/sell/?record={holding.record_id}")
+
+
+MAX_SELECTION = 50
+
+
+@login_required
+def sell_selection(request):
+    """One click to market for a selection: the wizard pre-filled with the chosen rights as one package.
+    Rights already in a live listing are left out (and named); none chosen, or only listed ones, says so."""
+    org = _org(request)
+    ids = [int(v) for v in request.GET.getlist("holding") if v.isdigit() and len(v) < 12][:MAX_SELECTION + 1]
+    if len(ids) > MAX_SELECTION:
+        messages.error(request, _("Choose at most %(n)s rights for one listing.") % {"n": MAX_SELECTION})
+        return redirect("rights:portfolio")
+    holdings = list(Holding.objects.filter(pk__in=ids, organization=org, ended_at__isnull=True)
+                    .select_related("record").order_by("id"))
+    listed = _listed(org)
+    free = [h for h in holdings if h.record_id not in listed]
+    already = [h for h in holdings if h.record_id in listed]
+    if already:
+        messages.info(request, _("Already listed, left out: %(numbers)s") % {
+            "numbers": ", ".join(f"{h.record.jurisdiction} {h.record.number}" for h in already)})
+    if not free:
+        if not already:
+            messages.error(request, _("Choose the rights to list first."))
+        return redirect("rights:portfolio")
+    return redirect("/sell/?" + "&".join(f"record={h.record_id}" for h in free))

@@ -58,10 +58,33 @@ def test_portfolio_upload_progress_charts_calendar_and_sell(e2e_tenant, page, br
     page.locator("#portfolio-table a.btn").first.click()
     expect(page.locator("#package .pkg-item")).to_have_count(1)
     shot(page, "pf-4-sell-wizard-desktop-en")
+    # A selection: two rights into one listing (a package) in one click.
+    page.goto(url("/portfolio/"))
+    page.locator("#portfolio-table input[name=holding]").nth(1).check()
+    page.locator("#portfolio-table input[name=holding]").nth(2).check()
+    page.click("#sell-selected")
+    expect(page.locator("#package .pkg-item")).to_have_count(2)
+    shot(page, "pf-4b-sell-selection-desktop-en")
 
     phone = new_page(browser, phone=True)
     login(phone, "pf-holder-zh@e2e.test")
     phone.goto(url("/portfolio/"))
     expect(phone.locator("h1")).to_contain_text("资产组合")
     shot(phone, "pf-5-portfolio-phone-zh")
+    wide = phone.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => {
+        const r = e.getBoundingClientRect(); return r.right > 391 && !e.closest('.pf-scroll');
+      }).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    body = phone.locator("main").inner_text()
+    for english in ("annual fee", "renewal", "Deadlines", "Sell or license"):
+        assert english not in body, english
+    assert "第" in phone.locator("#deadlines tbody").inner_text()  # 第N年年费
+    phone.context.close()
+
+    phone = new_page(browser, phone=True)
+    login(phone, holder.email)
+    phone.goto(url("/portfolio/"))
+    shot(phone, "pf-6-portfolio-phone-en")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert "年费" not in phone.locator("main").inner_text()
     phone.context.close()
