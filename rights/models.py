@@ -270,6 +270,33 @@ class Alert(TenantOwned):
         return f"{self.get_kind_display()} · {self.record}"
 
 
+class AlertPreference(TenantOwned):
+    """What one member of a holder gets of its rights' alerts: which kinds (none chosen = all) and how
+    by e-mail. Without a row: every kind in the site, urgent ones also by e-mail at once."""
+
+    class Email(models.TextChoices):
+        URGENT = "urgent", _("E-mail at once for urgent alerts only (lapse, overdue fee, assignment, opposition)")
+        IMMEDIATE = "immediate", _("E-mail at once for every alert I get")
+        DIGEST = "digest", _("One e-mail a day with the day's alerts")
+        NONE = "none", _("No e-mail: on the site only")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    kinds = ArrayField(models.CharField(max_length=20, choices=Alert.Kind.choices), default=list, blank=True,
+                       help_text=_("The kinds of alert this member gets; none chosen means all"))
+    email = models.CharField(max_length=10, choices=Email.choices, default=Email.URGENT)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user", "organization"], name="alert_pref_once")]
+        verbose_name = _("alert preference")
+        verbose_name_plural = _("alert preferences")
+
+    def gets(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
 class PortfolioImport(TenantOwned):
     """A list of numbers an organization brings in (CSV, XLSX or pasted), imported by the worker one row
     at a time; the page follows `processed` / `total`."""

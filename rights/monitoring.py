@@ -166,28 +166,38 @@ URGENT = (Alert.Kind.LAPSE, Alert.Kind.FEE_OVERDUE, Alert.Kind.ASSIGNMENT, Alert
 
 
 def _notify_members(alerts):
-    """In-app for every member of the holder; e-mail at once for what cannot wait (lapse, overdue fee,
-    an assignment nobody expected, an opposition). Members' per-kind choices and a daily digest of the
-    others are not built yet (see docs/notes)."""
+    """Each member of the holder as they chose (`AlertPreference`): the kinds they get, in the site;
+    by e-mail at once for urgent kinds (the default) or for all they get, or in the daily digest
+    (`alert_digests_send`), or not at all. One query for the members and one for their choices."""
     from accounts.models import Membership
     from core.notifications import notify
 
+    from .models import AlertPreference
+
     if not alerts:
         return
-    by_org = {}
-    for alert in alerts:
-        by_org.setdefault(alert.organization_id, []).append(alert)
-    members = {}
-    for m in Membership.objects.filter(organization_id__in=list(by_org)).select_related("user"):
+    org_ids = {a.organization_id for a in alerts}
+    members: dict[int, list] = {}
+    for m in Membership.objects.filter(organization_id__in=list(org_ids)).select_related("user"):
         members.setdefault(m.organization_id, []).append(m.user)
-    for org_id, org_alerts in by_org.items():
-        for alert in org_alerts:
-            notify(users=members.get(org_id, []), kind=f"right.{alert.kind}",
-                   subject=gettext_lazy("%(right)s: %(what)s"),
-                   body=gettext_lazy("%(message)s %(action)s"),
-                   params={"right": f"{alert.record.jurisdiction} {alert.record.number}",
-                           "what": alert.get_kind_display(), "message": alert.message, "action": alert.action},
-                   url="/portfolio/", email=alert.kind in URGENT)
+    prefs = {(p.organization_id, p.user_id): p for p in AlertPreference.objects.filter(organization_id__in=org_ids)}
+    for alert in alerts:
+        at_once, site_only = [], []
+        for user in members.get(alert.organization_id, []):
+            pref = prefs.get((alert.organization_id, user.pk))
+            if pref is not None and not pref.gets(alert.kind):
+                continue
+            email = pref.email if pref is not None else AlertPreference.Email.URGENT
+            immediate = email == AlertPreference.Email.IMMEDIATE or (
+                email == AlertPreference.Email.URGENT and alert.kind in URGENT)
+            (at_once if immediate else site_only).append(user)
+        for users, email in ((at_once, True), (site_only, False)):
+            if users:
+                notify(users=users, kind=f"right.{alert.kind}", subject=gettext_lazy("%(right)s: %(what)s"),
+                       body=gettext_lazy("%(message)s %(action)s"),
+                       params={"right": f"{alert.record.jurisdiction} {alert.record.number}",
+                               "what": Alert.Kind(alert.kind).label, "message": alert.message,
+                               "action": alert.action}, url="/portfolio/", email=email)
 
 
 def _create_once(holding, record, event) -> Alert | None:

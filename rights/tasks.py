@@ -34,3 +34,15 @@ def run_portfolio_import(*, tenant_id, import_id):
     with tenant_context(tenant_id):
         job = run_import(import_id)
     return {"import": import_id, "imported": job.imported if job else 0}
+
+
+@shared_task(name="rights.tasks.send_alert_digests")
+def send_alert_digests():
+    """Beat (daily): the alert digest e-mail of every member who chose it, per tenant."""
+    from .alerts import alert_digests_send
+
+    sent = {}
+    for tenant_id in Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True):
+        with tenant_context(tenant_id):
+            sent[tenant_id] = alert_digests_send()
+    return sent

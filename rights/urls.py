@@ -12,4 +12,5 @@ urlpatterns = [
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("<int:pk>/sell/", views.sell_from_portfolio, name="sell"),
     path("sell/", views.sell_selection, name="sell_selection"),
+    path("alerts/", views.alert_settings, name="alert_settings"),
 ]

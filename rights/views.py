@@ -164,3 +164,27 @@ def sell_selection(request):
             messages.error(request, _("Choose the rights to list first."))
         return redirect("rights:portfolio")
     return redirect("/sell/?" + "&".join(f"record={h.record_id}" for h in free))
+
+
+@login_required
+def alert_settings(request):
+    """A member chooses which alerts of the organization's rights they get, and how by e-mail."""
+    from .alerts import alert_preference_set
+    from .models import AlertPreference
+
+    org = _org(request)
+    pref = AlertPreference.objects.filter(user=request.user, organization=org).first()
+    error = ""
+    if request.method == "POST":
+        try:
+            alert_preference_set(actor=request.user, organization=org, kinds=request.POST.getlist("kinds"),
+                                 email=request.POST.get("email", ""))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Your alert settings are saved."))
+            return redirect("rights:alert_settings")
+    chosen = set(pref.kinds) if pref and pref.kinds else set(Alert.Kind.values)
+    return render(request, "rights/alert_settings.html", {
+        "org": org, "error": error, "kinds": [(v, label, v in chosen) for v, label in Alert.Kind.choices],
+        "emails": AlertPreference.Email.choices, "email": pref.email if pref else AlertPreference.Email.URGENT})

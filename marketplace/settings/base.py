@@ -270,6 +270,8 @@ CELERY_BEAT_SCHEDULE = {
     "partners-retry-webhooks": {"task": "partners.tasks.retry_webhooks", "schedule": 30.0},
     "rights-monitor": {"task": "rights.tasks.monitor_rights", "schedule": env.float("RIGHTS_MONITOR_INTERVAL",
                                                                                     default=600.0)},
+    "rights-alert-digests": {"task": "rights.tasks.send_alert_digests",
+                             "schedule": env.float("RIGHTS_DIGEST_INTERVAL", default=86400.0)},
     "partners-purge-idempotency": {"task": "partners.tasks.purge_idempotency_records", "schedule": 3600.0},
     "demand-finish-auctions": {"task": "demand.tasks.finish_due_auctions", "schedule": 15.0},
     "financing-expire-deadlines": {"task": "financing.tasks.expire_deadlines", "schedule": 300.0},
