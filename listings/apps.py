@@ -7,4 +7,4 @@ class ListingsConfig(AppConfig):
     verbose_name = _("Listings")
 
     def ready(self):
-        from . import selectors  # noqa: F401 (registers listings' answers: rights.listed_records)
+        from . import receivers, selectors  # noqa: F401 (registers listings' answers and reactions)
