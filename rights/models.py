@@ -10,8 +10,9 @@
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Cast, Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -96,7 +97,10 @@ class RegisterRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["jurisdiction", "number"], name="register_number_unique")]
         indexes = [GinIndex(fields=["keys"], name="register_keys_gin"),
-                   models.Index(fields=["jurisdiction", "kind", "owner_name"], name="register_owner_idx")]
+                   models.Index(fields=["jurisdiction", "kind", "owner_name"], name="register_owner_idx"),
+                   # Search by owner/applicant name (prefix, any case): owner_name__istartswith.
+                   models.Index(OpClass(Upper(Cast("owner_name", models.TextField())), name="text_pattern_ops"),
+                                name="register_owner_prefix")]
         verbose_name = _("register record")
         verbose_name_plural = _("rights register")
 

@@ -10,11 +10,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.permissions import is_member
 
 from . import portfolio as pf
-from .models import Alert, CalendarFeed, Holding, Jurisdiction, LegalStatus, PortfolioImport, RightKind
+from .models import (
+    Alert,
+    CalendarFeed,
+    Holding,
+    Jurisdiction,
+    LegalStatus,
+    PortfolioImport,
+    RegisterRecord,
+    RightKind,
+)
 
 
 def _org(request):
@@ -66,20 +75,52 @@ def portfolio_page(request):
     })
 
 
+MAX_SEARCH_RESULTS = 100
+
+
 @login_required
 def portfolio_import(request):
+    """Bring in rights: a file or pasted numbers, or a search of the register by owner/applicant name
+    whose results the holder picks. Either way the worker imports them (`start_import`)."""
+    from .registry import get_register
+
     org = _org(request)
-    error = ""
+    error = search_error = ""
+    owner = request.GET.get("owner", "").strip()[:200]
+    jurisdiction = request.GET.get("jurisdiction", "") if request.GET.get("jurisdiction") in Jurisdiction.values else ""
+    results = []
     if request.method == "POST":
         try:
-            numbers = pf.read_numbers(upload=request.FILES.get("file"), text=request.POST.get("numbers", ""))
-            job = pf.start_import(actor=request.user, organization=org, numbers=numbers,
-                                  source_name=getattr(request.FILES.get("file"), "name", "") or _("pasted list"))
+            if "record" in request.POST:  # picked from the search results
+                ids = [int(v) for v in request.POST.getlist("record") if v.isdigit() and len(v) < 12]
+                records = list(RegisterRecord.objects.filter(pk__in=ids[:pf.MAX_RIGHTS], awaiting_verification=False)
+                               .order_by("jurisdiction", "number").only("jurisdiction", "number"))
+                if not records:
+                    raise ValidationFailed(_("Pick at least one right from the results."))
+                numbers, source = [f"{r.jurisdiction} {r.number}" for r in records], _("register search")
+            else:
+                numbers = pf.read_numbers(upload=request.FILES.get("file"), text=request.POST.get("numbers", ""))
+                source = getattr(request.FILES.get("file"), "name", "") or _("pasted list")
+            job = pf.start_import(actor=request.user, organization=org, numbers=numbers, source_name=source)
         except DomainError as exc:
             error = exc.message
         else:
             return redirect("rights:import_status", pk=job.pk)
-    return render(request, "rights/import.html", {"org": org, "error": error})
+    elif owner:
+        if len(owner) < 2:
+            search_error = _("Type at least two characters of the name.")
+        else:
+            try:
+                results = get_register().search_owner(name=owner, jurisdiction=jurisdiction or None,
+                                                      limit=MAX_SEARCH_RESULTS)
+            except DomainError as exc:
+                search_error = exc.message
+    held = set(Holding.objects.filter(organization=org, ended_at__isnull=True, record__in=[r.pk for r in results])
+               .values_list("record_id", flat=True)) if results else set()
+    return render(request, "rights/import.html", {
+        "org": org, "error": error, "owner": owner, "jurisdiction": jurisdiction, "jurisdictions": Jurisdiction.choices,
+        "results": [(r, r.pk in held) for r in results], "search_error": search_error, "searched": bool(owner),
+        "max_results": MAX_SEARCH_RESULTS})
 
 
 def _job(request, pk):

@@ -38,3 +38,9 @@ class RegisterGateway:
 
     def owner_marks(self, *, owner_name: str, jurisdiction: str) -> list:
         raise NotImplementedError
+
+    supports_owner_search = False
+
+    def search_owner(self, *, name: str, jurisdiction: str | None = None, limit: int = 50) -> list:
+        """Rights whose owner of record (applicant, holder) is named `name` (its beginning, any case)."""
+        raise NotImplementedError

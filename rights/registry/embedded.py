@@ -57,3 +57,13 @@ class EmbeddedRegister(RegisterGateway):
         self._call()
         return list(RegisterRecord.objects.filter(jurisdiction=jurisdiction, kind="trademark",
                                                   owner_name=owner_name).order_by("number"))
+
+    supports_owner_search = True
+
+    def search_owner(self, *, name, jurisdiction=None, limit=50):
+        """Prefix match on the owner's name, any case (index `register_owner_prefix`)."""
+        self._call()
+        qs = RegisterRecord.objects.filter(owner_name__istartswith=name.strip(), awaiting_verification=False)
+        if jurisdiction:
+            qs = qs.filter(jurisdiction=jurisdiction)
+        return list(qs.defer("raw", "abstract", "abstract_en").order_by("owner_name", "jurisdiction", "number")[:limit])

@@ -250,6 +250,9 @@ class HttpRegister(RegisterGateway):
     def number_text(self, record) -> str:
         return record.number
 
+    def search_owner(self, *, name, jurisdiction=None, limit=50):
+        return []  # adapters that can search by owner override this (supports_owner_search)
+
     def owner_marks(self, *, owner_name, jurisdiction):
         return list(RegisterRecord.objects.filter(jurisdiction=jurisdiction, kind="trademark",
                                                   owner_name=owner_name).order_by("number"))

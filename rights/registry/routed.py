@@ -64,3 +64,15 @@ class RoutedRegister(RegisterGateway):
 
     def owner_marks(self, *, owner_name, jurisdiction):
         return self.embedded.owner_marks(owner_name=owner_name, jurisdiction=jurisdiction)
+
+    def search_owner(self, *, name, jurisdiction=None, limit=50):
+        """The embedded register's matches, plus those of the live adapter of `jurisdiction` where it can
+        search by applicant (USPTO ODP); each right once."""
+        records = list(self.embedded.search_owner(name=name, jurisdiction=jurisdiction, limit=limit))
+        if jurisdiction:
+            adapter = self.adapter_for(jurisdiction, None)
+            if adapter is not self.embedded and adapter.supports_owner_search:
+                seen = {r.pk for r in records}
+                records += [r for r in adapter.search_owner(name=name, jurisdiction=jurisdiction, limit=limit)
+                            if r.pk not in seen]
+        return records[:limit]

@@ -18,10 +18,15 @@
 from __future__ import annotations
 
 import datetime
+import logging
+
+from django.utils.translation import gettext as _
 
 from ..models import LegalStatus, RecordSource
 from ..numbers import ParsedNumber, parse_candidates
-from .http import HttpRegister, Malformed
+from .http import HttpRegister, Malformed, RegisterUnavailable, unavailable_message
+
+log = logging.getLogger(__name__)
 
 TYPE_KINDS = {"UTL": "invention", "PLT": "invention", "REI": "invention", "DES": "design"}
 
@@ -154,3 +159,35 @@ class OdpRegister(HttpRegister):
 
     def number_text(self, record):
         return record.application_number or record.number
+
+    supports_owner_search = True
+
+    def search_owner(self, *, name, jurisdiction=None, limit=25):
+        """Applications whose applicant's name matches (ODP search, `q` on the applicant bag); each
+        answer is stored like a looked-up right (the register's cache), so picking it imports it."""
+        name = " ".join(name.replace('"', " ").split())
+        if not name:
+            return []
+        if not self.configured:
+            raise RegisterUnavailable(_("The %(office)s register is not configured on this exchange (no API key). "
+                                        "Enter the right by hand with its certificate and a register extract.")
+                                      % {"office": self.office})
+        response = self.request("GET", f"{self.base_url}/api/v1/patent/applications/search", headers=self.headers(),
+                                params={"q": f'applicationMetaData.applicantBag.applicantNameText:"{name}"',
+                                        "offset": 0, "limit": min(limit, 100)})
+        if response.status_code == 404:  # ODP answers a search without hits with 404 too
+            return []
+        try:
+            body = response.json()
+            bags = body.get("patentFileWrapperDataBag") or [] if isinstance(body, dict) else None
+        except ValueError:
+            bags = None
+        if bags is None or not isinstance(bags, list):
+            raise RegisterUnavailable(unavailable_message(self.office))
+        records = []
+        for bag in bags[:limit]:
+            try:
+                records.append(self.store(map_wrapper(bag)))
+            except Malformed as exc:
+                log.warning("register %s: a search hit we could not read: %s", self.name, exc)
+        return records
