@@ -87,4 +87,16 @@ def test_portfolio_upload_progress_charts_calendar_and_sell(e2e_tenant, page, br
     shot(phone, "pf-6-portfolio-phone-en")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert "年费" not in phone.locator("main").inner_text()
+    # Each member chooses their alerts: the daily digest for this one.
+    phone.click("#alert-settings-link")
+    phone.check("input[name=email][value=digest]")
+    phone.click("#alert-settings-save")
+    expect(phone.locator(".msg, .messages").first).to_contain_text("saved")
+    shot(phone, "pf-7-alert-settings-phone-en")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # Search the register by the holder's name and see what can be picked.
+    phone.goto(url("/portfolio/import/?owner=清源大学"))
+    expect(phone.locator("#owner-results")).to_contain_text("In your portfolio")
+    shot(phone, "pf-8-owner-search-phone-en")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.context.close()
