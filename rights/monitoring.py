@@ -125,15 +125,15 @@ def monitor_due(*, batch_size: int = 200, max_batches: int = 50, now=None) -> Mo
             stats.batches += 1
             created_alerts = []
             checked, fresh_records = [], {}
+            answers = register.get_many([h.record for h in batch])  # one query for the embedded register
             for holding in batch:
-                try:
-                    fresh = register.get(jurisdiction=holding.record.jurisdiction, number=holding.record.number)
-                except DomainError as exc:  # the register is down: back off this right, carry on
+                fresh = answers.get(holding.record_id)
+                holding.updated_at = now
+                if isinstance(fresh, DomainError):  # the register is down: back off this right, carry on
                     stats.unavailable += 1
                     holding.check_attempts += 1
                     holding.next_check_at = now + _backoff(holding.check_attempts)
-                    holding.save(update_fields=["check_attempts", "next_check_at", "updated_at"])
-                    log.info("monitor: %s unavailable: %s", holding.record, exc.message)
+                    log.info("monitor: %s unavailable: %s", holding.record, fresh.message)
                     continue
                 record = fresh or holding.record
                 for event in events_for(holding, record, holding.snapshot or {}, today):
@@ -145,11 +145,11 @@ def monitor_due(*, batch_size: int = 200, max_batches: int = 50, now=None) -> Mo
                 holding.check_attempts = 0
                 holding.last_checked_at = now
                 holding.next_check_at = now + CHECK_INTERVAL
-                holding.save(update_fields=["snapshot", "check_attempts", "last_checked_at", "next_check_at",
-                                            "updated_at"])
                 checked.append(holding)
                 fresh_records[holding.pk] = record
                 stats.checked += 1
+            Holding.objects.bulk_update(batch, ["snapshot", "check_attempts", "last_checked_at", "next_check_at",
+                                                "updated_at"])  # one query per batch
             holding_fees_store(holdings=checked, records=fresh_records, today=today)  # two queries per batch
             stats.alerts += len(created_alerts)
             _notify_members(created_alerts)

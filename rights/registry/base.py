@@ -36,6 +36,19 @@ class RegisterGateway:
     def get(self, *, jurisdiction: str, number: str):
         raise NotImplementedError
 
+    def get_many(self, records) -> dict:
+        """Re-read several rights (the monitoring batch): {record pk: the fresh record, None when the
+        register no longer has it, or the DomainError it raised for that right}."""
+        from core.errors import DomainError
+
+        out: dict = {}
+        for record in records:
+            try:
+                out[record.pk] = self.get(jurisdiction=record.jurisdiction, number=record.number)
+            except DomainError as exc:
+                out[record.pk] = exc
+        return out
+
     def owner_marks(self, *, owner_name: str, jurisdiction: str) -> list:
         raise NotImplementedError
 

@@ -53,6 +53,15 @@ class EmbeddedRegister(RegisterGateway):
         self._call()
         return RegisterRecord.objects.filter(jurisdiction=jurisdiction, number=number).first()
 
+    def get_many(self, records):
+        """One query for the whole batch (the rows are the register)."""
+        try:
+            self._call()
+        except GatewayError as exc:
+            return {r.pk: exc for r in records}
+        fresh = RegisterRecord.objects.in_bulk([r.pk for r in records])
+        return {r.pk: fresh.get(r.pk) for r in records}
+
     def owner_marks(self, *, owner_name, jurisdiction):
         self._call()
         return list(RegisterRecord.objects.filter(jurisdiction=jurisdiction, kind="trademark",

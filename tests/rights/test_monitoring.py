@@ -89,3 +89,21 @@ def test_only_due_holdings_are_read(tenant, django_assert_max_num_queries):
     assert (stats.checked, stats.batches) == (0, 0)
     Holding.objects.filter(pk=Holding.objects.order_by("id").first().pk).update(next_check_at=timezone.now())
     assert monitor_due().checked == 1
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cycle_queries(n):
+        org = OrganizationFactory()
+        for _ in range(n):
+            holding_ensure(organization=org, record=register_record(owner_name=org.legal_name))
+        Holding.objects.exclude(organization=org).update(next_check_at=timezone.now() + datetime.timedelta(days=1))
+        Holding.objects.filter(organization=org).update(next_check_at=timezone.now())
+        with CaptureQueriesContext(connection) as queries:
+            stats = monitor_due(batch_size=50)
+        assert stats.checked == n
+        return len(queries)
+
+    assert cycle_queries(2) == cycle_queries(30)  # register read, holdings and fees: per batch, not per right
