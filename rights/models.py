@@ -169,6 +169,13 @@ class Holding(TenantOwned):
     check_attempts = models.PositiveIntegerField(default=0)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     snapshot = models.JSONField(default=dict, blank=True, help_text=_("What the register said at the last check"))
+    # Copies of the record's kind, office, status and expiry, so a 10,000-right portfolio is filtered,
+    # counted and sorted without joining the register (millions of rows). Written with the stored fees
+    # (`rights.services.holding_fees_store`: holding start, monitoring re-check, `recompute_fees`).
+    kind = models.CharField(max_length=20, choices=RightKind.choices, blank=True)
+    jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices, blank=True)
+    legal_status = models.CharField(max_length=20, choices=LegalStatus.choices, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -176,6 +183,8 @@ class Holding(TenantOwned):
                                     name="holding_one_current_per_right"),
         ]
         indexes = [models.Index(fields=["tenant", "organization", "ended_at"], name="holding_org_idx"),
+                   models.Index(fields=["tenant", "organization", "expiry_date", "id"], name="holding_org_expiry",
+                                condition=models.Q(ended_at__isnull=True)),
                    models.Index(fields=["tenant", "next_check_at"], name="holding_due",
                                 condition=models.Q(ended_at__isnull=True))]
         ordering = ["-created_at", "-id"]

@@ -185,20 +185,23 @@ class PortfolioView:
 REMAINING_BUCKETS = [(1, "< 1"), (3, "1-3"), (5, "3-5"), (10, "5-10"), (20, "10-20"), (10_000, "> 20")]
 PER_PAGE = 50
 DEADLINES_SHOWN = 50
-SORTS = {"expiry": ("record__expiry_date", "id"), "number": ("record__jurisdiction", "record__number"),
-         "title": ("record__title", "id"), "status": ("record__legal_status", "id")}
+SORTS = {"expiry": ("expiry_date", "id"), "number": ("jurisdiction", "record__number"),
+         "title": ("record__title", "id"), "status": ("legal_status", "id")}
 
 
 def _filtered(qs, filters: PortfolioFilters, prefix: str = ""):
-    """The filters on holdings (prefix "") or on their stored fees (prefix "holding__")."""
+    """The filters on holdings (prefix "") or on their stored fees (prefix "holding__"), on the holding's
+    copies of the record's fields (no join with the register)."""
     if filters.kind:
-        qs = qs.filter(**{f"{prefix}record__kind": filters.kind})
+        qs = qs.filter(**{f"{prefix}kind": filters.kind})
     if filters.jurisdiction:
-        qs = qs.filter(**{f"{prefix}record__jurisdiction": filters.jurisdiction})
+        qs = qs.filter(**{f"{prefix}jurisdiction": filters.jurisdiction})
     if filters.status:
-        qs = qs.filter(**{f"{prefix}record__legal_status": filters.status})
+        qs = qs.filter(**{f"{prefix}legal_status": filters.status})
     if filters.expiry_year:
-        qs = qs.filter(**{f"{prefix}record__expiry_date__year": filters.expiry_year})
+        start = datetime.date(filters.expiry_year, 1, 1)
+        qs = qs.filter(**{f"{prefix}expiry_date__gte": start,
+                          f"{prefix}expiry_date__lt": start.replace(year=filters.expiry_year + 1)})
     return qs
 
 
@@ -270,11 +273,11 @@ def portfolio(organization, filters: PortfolioFilters | None = None, *, today: d
     for i, (limit, _label) in enumerate(REMAINING_BUCKETS[:-1]):
         # remaining years < limit  <=>  days left < ceil(365.25 * limit); no expiry date counts as none left
         cutoff = today + datetime.timedelta(days=math.ceil(365.25 * limit))
-        thresholds[f"below_{i}"] = Count("id", filter=Q(record__expiry_date__lt=cutoff) | Q(record__expiry_date__isnull=True))
+        thresholds[f"below_{i}"] = Count("id", filter=Q(expiry_date__lt=cutoff) | Q(expiry_date__isnull=True))
     by_status: dict[str, int] = {}
     totals: dict[str, int] = defaultdict(int)
-    for row in holdings.order_by().values("record__legal_status").annotate(n=Count("id"), **thresholds):
-        by_status[row["record__legal_status"]] = row["n"]
+    for row in holdings.order_by().values("legal_status").annotate(n=Count("id"), **thresholds):
+        by_status[row["legal_status"]] = row["n"]
         for key, value in row.items():
             if key.startswith("below_"):
                 totals[key] += value

@@ -79,8 +79,9 @@ STORED_FEE_YEARS = 6  # the page shows 5 calendar years; one more keeps a day-ol
 
 def holding_fees_store(*, holdings, today: datetime.date | None = None, records=None) -> int:
     """Replace the stored fees of these current holdings with what `rights.fees` computes today from
-    their register records (`records`: {holding pk: fresher record} where the caller has one). Two
-    queries for any number of holdings. Returns the number of fee rows written."""
+    their register records (`records`: {holding pk: fresher record} where the caller has one), and
+    refresh the holdings' copies of the record's kind, office, status and expiry. Three queries for any
+    number of holdings (up to 2,000). Returns the number of fee rows written."""
     holdings = [h for h in holdings if h.ended_at is None]
     if not holdings:
         return 0
@@ -88,6 +89,8 @@ def holding_fees_store(*, holdings, today: datetime.date | None = None, records=
     rows = []
     for h in holdings:
         record = (records or {}).get(h.pk) or h.record
+        h.kind, h.jurisdiction, h.legal_status, h.expiry_date = (record.kind, record.jurisdiction,
+                                                                 record.legal_status, record.expiry_date)
         for fee in fees_for(record, today=today, horizon_years=STORED_FEE_YEARS):
             rows.append(HoldingFee(tenant_id=h.tenant_id, organization_id=h.organization_id, holding_id=h.pk,
                                    office=fee.office, code=fee.code, n=fee.n, label=fee.label[:80], due=fee.due,
@@ -97,6 +100,7 @@ def holding_fees_store(*, holdings, today: datetime.date | None = None, records=
     with transaction.atomic():
         HoldingFee.objects.filter(holding_id__in=[h.pk for h in holdings]).delete()
         HoldingFee.objects.bulk_create(rows, batch_size=2000)
+        Holding.objects.bulk_update(holdings, ["kind", "jurisdiction", "legal_status", "expiry_date"], batch_size=2000)
     _fees_changed({h.organization_id for h in holdings})
     return len(rows)
 

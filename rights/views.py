@@ -61,7 +61,8 @@ def portfolio_page(request):
     alerts = list(Alert.objects.filter(organization=org, read_at__isnull=True).select_related("record")[:20])
     charts = {
         "remaining": mark_safe(pf.bar_chart_svg(view.by_remaining)),  # noqa: S308 (numbers and escaped labels)
-        "status": mark_safe(pf.bar_chart_svg([(LegalStatus(s).label, n) for s, n in sorted(view.by_status.items())])),  # noqa: S308
+        "status": mark_safe(pf.bar_chart_svg([  # noqa: S308 (numbers and escaped labels)
+            (LegalStatus(s).label if s in LegalStatus.values else "—", n) for s, n in sorted(view.by_status.items())])),
         "fees": {currency: mark_safe(pf.bar_chart_svg([(y, round(amounts.get(currency, 0) / 100))  # noqa: S308
                                                          for y, amounts in view.fees_by_year], unit=f" {currency}"))
                  for currency in sorted({c for _y, a in view.fees_by_year for c in a})},
