@@ -97,3 +97,18 @@ def test_alert_settings_page(client, tenant):
     page = client.post("/portfolio/alerts/", {"kinds": ["lapse"], "email": "hourly"}).content.decode()
     assert "Choose the alerts" in page
     assert AlertPreference.objects.get(user=member).email == "digest"
+
+
+def test_alert_settings_and_owner_search_pages_in_chinese(client, tenant):
+    import re
+
+    org = OrganizationFactory(legal_name="清源大学技术转移中心")
+    member = make_member(roles=(Role.SELLER,), org=org, language="zh-hans")
+    holding_ensure(organization=org, record=register_record(owner_name=org.legal_name))
+    client.force_login(member)
+    for url in ("/portfolio/alerts/", "/portfolio/import/?owner=清源大学", "/portfolio/"):
+        html = client.get(url).content.decode()
+        main = html[html.index("<main"):html.index("</main>")]
+        text = re.sub(r"<[^>]+>", " ", main)
+        english = [w for w in re.findall(r"[A-Za-z]{4,}", text) if w.upper() != w and w != "Excel"]  # not EUIPO
+        assert english == [], (url, english[:10])
