@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, F, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -193,7 +194,7 @@ def matching_listings(params: SearchParams, *, skip: str = "", text_index: bool 
     return qs, text_query, bool(keys)
 
 
-EXACT_FACETS_UP_TO = 2000  # above this many matches, facet counts come from a sample (shown as "about")
+EXACT_FACETS_UP_TO = 1000  # above this many matches, facet counts come from a sample (shown as "about")
 SAMPLE_TABLE_ROWS = 10000  # rows of the table a sample reads
 
 
@@ -277,29 +278,13 @@ def estimated_keyword_matches(q: str) -> float:
     return _reltuples_cache["rows"][0] * share * selectivity
 
 
-def facet_counts(params: SearchParams) -> tuple[dict, bool]:
-    """Counts by kind, jurisdiction and deal type, and whether they are estimates.
+def _without_facet_filters(params: SearchParams) -> SearchParams:
+    return SearchParams(**{**params.__dict__, "kind": "", "jurisdiction": "", "deal_type": ""})
 
-    Each facet counts what the other filters leave (choosing a kind still shows the other kinds' counts):
-    one GROUP BY (kind, jurisdiction, deal type) over the set without the three facet filters, folded in
-    Python. The GROUP BY reads at most EXACT_FACETS_UP_TO + 1 matches; when there are more, it is
-    repeated over a TABLESAMPLE and the counts are scaled estimates (the page says "about"): exact
-    counts of a million rows would cost a full scan on every search."""
-    qs, text_query, is_number = matching_listings(
-        SearchParams(**{**params.__dict__, "kind": "", "jurisdiction": "", "deal_type": ""}))
-    if text_query is not None and not params.klass and (
-            estimated_keyword_matches(params.q) > 5 * EXACT_FACETS_UP_TO):
-        rows, approximate = [], True  # clearly very many: do not read 2,000 of them first
-    else:
-        limited = qs.order_by().values_list("kind", "jurisdiction", "deal_type")[:EXACT_FACETS_UP_TO + 1]
-        sql, args = limited.query.sql_with_params()
-        with read_connection(Listing).cursor() as cursor:
-            cursor.execute(f"SELECT m.kind, m.jurisdiction, m.deal_type, count(*) FROM ({sql}) AS m "  # noqa: S608
-                           "GROUP BY 1, 2, 3", args)  # ORM-compiled SQL with bound args
-            rows = cursor.fetchall()
-        approximate = sum(r[3] for r in rows) > EXACT_FACETS_UP_TO
-    if approximate:
-        rows = _grouped(qs, sample_percent=_sample_percent())
+
+def _fold(params: SearchParams, rows) -> dict:
+    """Facet counts from (kind, jurisdiction, deal_type, n) rows of the set without the three facet filters:
+    each facet counts what the other filters leave (choosing a kind still shows the other kinds' counts)."""
     from .models import Jurisdiction
 
     facets: dict[str, dict[str, int]] = {
@@ -315,28 +300,221 @@ def facet_counts(params: SearchParams) -> tuple[dict, bool]:
         if (not params.kind or kind == params.kind) and (
                 not params.jurisdiction or jurisdiction == params.jurisdiction) and deal_type in facets["deal_type"]:
             facets["deal_type"][deal_type] += n
-    return facets, approximate
+    return facets
 
 
-def cached_facet_counts(params: SearchParams) -> tuple[dict, bool]:
+def keyword_estimate(params: SearchParams) -> float | None:
+    """The statistics' idea of how many listings a keyword search (with its class, if any) matches; None
+    for a search without keyword, or a number."""
+    if not params.q or search_keys(params.q) or not tsquery(params.q):
+        return None
+    estimate = estimated_keyword_matches(params.q)
+    if params.klass:
+        lexemes, _ = _column_stats()
+        if lexemes:
+            token = class_token(params.klass.replace(" ", "").upper())
+            estimate *= min(lexemes.get(token, min(lexemes.values()) / 2), 1.0)
+    return estimate
+
+
+def clearly_many(params: SearchParams) -> bool:
+    """Whether the statistics say a keyword search matches far more than EXACT_FACETS_UP_TO listings, so
+    reading the first EXACT_FACETS_UP_TO + 1 of them would be wasted."""
+    estimate = keyword_estimate(params)
+    return estimate is not None and estimate > 5 * EXACT_FACETS_UP_TO
+
+
+# The single pass over the matches (see _scan): its columns, by position.
+_ID, _KIND, _JURISDICTION, _DEAL, _PUBLISHED, _PRICE, _TERM, _BLOCK, _RANK = range(9)
+_BLOCK_SQL = RawSQL('("listings_listing"."ctid"::text::point)[0]::bigint', ())  # the heap block of the row
+
+
+def _scan(params: SearchParams, *, rank: bool) -> list[tuple]:
+    """At most EXACT_FACETS_UP_TO + 1 matches of the search without its facet filters, each with what the
+    facets and every sort need (and its rank when `rank`): one read of the matches, in the order the
+    index gives them. When they are all there, the facets, the total and the page's order come from
+    these tuples (search_listings), and only the page's rows are read afterwards."""
+    qs, text_query, _ = matching_listings(_without_facet_filters(params))
+    columns = ["pk", "kind", "jurisdiction", "deal_type", "published_at", "price_minor", "term_key", "block"]
+    qs = qs.annotate(term_key=TERM_KEY, block=_BLOCK_SQL)
+    if rank and text_query is not None:
+        qs = qs.annotate(rank=SearchRank(F("search_document"), text_query))
+        columns.append("rank")
+    return list(qs.order_by().values_list(*columns)[:EXACT_FACETS_UP_TO + 1])
+
+
+def _scan_facets(params: SearchParams, scan: list[tuple], *, scale: float = 1.0) -> dict:
+    counts: dict[tuple, int] = {}
+    for row in scan:
+        key = (row[_KIND], row[_JURISDICTION], row[_DEAL])
+        counts[key] = counts.get(key, 0) + 1
+    return _fold(params, [(*key, int(round(n * scale))) for key, n in counts.items()])
+
+
+BLOCK_QUANTILES = 200
+
+
+def _tenant_block_quantiles() -> list[int]:
+    """Heap block numbers at the 1/200 ... 200/200 quantiles of the published listings of the tenant in
+    context, from a TABLESAMPLE of about SAMPLE_TABLE_ROWS rows (cached ten minutes); [] when the sample
+    holds fewer than BLOCK_QUANTILES of them."""
+    from core.cache import cached
+
+    def compute():
+        table = connection.ops.quote_name(Listing._meta.db_table)
+        fractions = [i / BLOCK_QUANTILES for i in range(1, BLOCK_QUANTILES + 1)]
+        with read_connection(Listing).cursor() as cursor:
+            cursor.execute(
+                f"SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY (ctid::text::point)[0]), count(*) "  # noqa: S608
+                f"FROM {table} TABLESAMPLE SYSTEM ({float(_sample_percent()):.4f}) "
+                "WHERE tenant_id = %s AND state = 'published'", [fractions, require_tenant().pk])
+            row = cursor.fetchone()
+        if not row or row[1] < BLOCK_QUANTILES:  # too few sampled rows of this exchange to tell
+            return []
+        return [int(b) for b in row[0]]
+
+    return cached(f"listings:block-quantiles:{require_tenant().pk}", compute, timeout=600)
+
+
+def _estimated_total(scan: list[tuple]) -> int | None:
+    """How many matches there are, from a scan that stopped at EXACT_FACETS_UP_TO + 1 of them.
+
+    A bitmap scan of the GIN index returns matches in heap order: if the first n matches were all in
+    the blocks that hold a fraction f of the tenant's published listings, about n / f match in all
+    (a keyword's matches are spread like the exchange's listings). None when the tenant's block
+    distribution is unknown (then the facets come from a TABLESAMPLE)."""
+    quantiles = _tenant_block_quantiles()
+    if len(quantiles) < BLOCK_QUANTILES or not scan:
+        return None
+    last = max(row[_BLOCK] for row in scan)
+    below = sum(1 for b in quantiles if b <= last)
+    fraction = max(below, 0.5) / BLOCK_QUANTILES
+    return max(len(scan), int(round(len(scan) / fraction)))
+
+
+_FAR_PAST = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+_FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+
+
+def _scan_order(rows: list[tuple], sort: str, ranked: bool) -> list[tuple]:
+    """The rows in the order the database would give them (search_listings' ORDER BY clauses: the
+    same keys, the same tie-breaks; a missing publication date sorts first when descending, as in
+    PostgreSQL)."""
+    def published(row):
+        return row[_PUBLISHED] or _FAR_FUTURE
+
+    if ranked:
+        return sorted(rows, key=lambda r: (r[_RANK], published(r), r[_ID]), reverse=True)
+    if sort == "price_asc":
+        return sorted(rows, key=lambda r: (r[_PRICE], r[_ID]))
+    if sort == "price_desc":
+        return sorted(rows, key=lambda r: (r[_PRICE], r[_ID]), reverse=True)
+    if sort == "term":
+        return sorted(rows, key=lambda r: (r[_TERM], r[_ID]), reverse=True)
+    return sorted(rows, key=lambda r: (published(r), r[_ID]), reverse=True)
+
+
+def facet_counts(params: SearchParams, *, many: bool = False) -> tuple[dict, bool]:
+    """Counts by kind, jurisdiction and deal type, and whether they are estimates.
+
+    One GROUP BY (kind, jurisdiction, deal type) over the set without the three facet filters, folded in
+    Python (_fold). The GROUP BY reads at most EXACT_FACETS_UP_TO + 1 matches; when there are more
+    (or `many`: the caller already knows), it is repeated over a TABLESAMPLE and the counts are scaled
+    estimates (the page says "about"): exact counts of a million rows would cost a full scan on every
+    search."""
+    qs, text_query, is_number = matching_listings(_without_facet_filters(params))
+    if many or clearly_many(params):
+        rows, approximate = [], True  # clearly very many: do not read 2,000 of them first
+    else:
+        limited = qs.order_by().values_list("kind", "jurisdiction", "deal_type")[:EXACT_FACETS_UP_TO + 1]
+        sql, args = limited.query.sql_with_params()
+        with read_connection(Listing).cursor() as cursor:
+            cursor.execute(f"SELECT m.kind, m.jurisdiction, m.deal_type, count(*) FROM ({sql}) AS m "  # noqa: S608
+                           "GROUP BY 1, 2, 3", args)  # ORM-compiled SQL with bound args
+            rows = cursor.fetchall()
+        approximate = sum(r[3] for r in rows) > EXACT_FACETS_UP_TO
+    if approximate:
+        rows = _grouped(qs, sample_percent=_sample_percent())
+    return _fold(params, rows), approximate
+
+
+def _facets_cache_key(params: SearchParams) -> str:
+    filters = {k: v for k, v in sorted(params.__dict__.items()) if k not in ("page", "sort")}
+    digest = hashlib.sha256(repr(filters).encode()).hexdigest()[:32]
+    return f"listings:facets:{require_tenant().pk}:{digest}"
+
+
+def _cache_seconds() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "LISTINGS_CACHE_SECONDS", 0)
+
+
+def cached_facet_counts(params: SearchParams, *, many: bool = False) -> tuple[dict, bool]:
     """facet_counts, cached for settings.LISTINGS_CACHE_SECONDS per tenant and filters (not page or sort):
     the counts are estimates over large sets anyway, and paging through a search or re-sorting it
     repeats them."""
-    from django.conf import settings
-
     from core.cache import cached
 
-    seconds = getattr(settings, "LISTINGS_CACHE_SECONDS", 0)
+    seconds = _cache_seconds()
     if seconds <= 0:
-        return facet_counts(params)
-    filters = {k: v for k, v in sorted(params.__dict__.items()) if k not in ("page", "sort")}
-    digest = hashlib.sha256(repr(filters).encode()).hexdigest()[:32]
-    return cached(f"listings:facets:{require_tenant().pk}:{digest}", lambda: facet_counts(params), timeout=seconds)
+        return facet_counts(params, many=many)
+    return cached(_facets_cache_key(params), lambda: facet_counts(params, many=many), timeout=seconds)
+
+
+def _page_rows(page_ids: list[int]) -> list:
+    by_id = {row.pk: row for row in Listing.objects.filter(pk__in=page_ids)
+             .defer("search_document", "description", "verification").select_related("seller_org")}
+    return [by_id[pk] for pk in page_ids if pk in by_id]
 
 
 def search_listings(params: SearchParams, *, with_facets: bool = True) -> SearchResult:
+    sort = params.effective_sort()
+    many = False
+    approximate_facets = None
+    if with_facets:
+        from django.core.cache import cache
+
+        seconds = _cache_seconds()
+        hit = cache.get(_facets_cache_key(params)) if seconds > 0 else None
+        estimate = keyword_estimate(params)
+        if hit is None and not (estimate is not None and estimate > 5 * EXACT_FACETS_UP_TO):
+            # Up to EXACT_FACETS_UP_TO matches: one read gives the facets, the total and the page's order
+            # (and the ranks, unless the statistics expect more matches than are ranked).
+            with_rank = sort == "relevance" and (estimate is None or estimate <= 2 * EXACT_FACETS_UP_TO)
+            scan = _scan(params, rank=with_rank)
+            many = len(scan) > EXACT_FACETS_UP_TO
+            total_estimate = _estimated_total(scan) if many and params.q and tsquery(params.q) else None
+            if total_estimate is not None:
+                # More matches than are read: the facets are the scan's, scaled to the estimated total
+                # (the page says "about"); no second read of the matches (TABLESAMPLE).
+                approximate_facets = (_scan_facets(params, scan, scale=total_estimate / len(scan)), True)
+                if seconds > 0:
+                    cache.set(_facets_cache_key(params), approximate_facets, seconds)
+            if not many:
+                facets = _scan_facets(params, scan)
+                if seconds > 0:
+                    cache.set(_facets_cache_key(params), (facets, False), seconds)
+                text_query = matching_listings(params)[1]
+                rows = [r for r in scan if (not params.kind or r[_KIND] == params.kind) and (
+                    not params.jurisdiction or r[_JURISDICTION] == params.jurisdiction) and (
+                    not params.deal_type or r[_DEAL] == params.deal_type)]
+                ranked = sort == "relevance" and text_query is not None
+                if ranked and not with_rank:  # the statistics overestimated: rank these few now
+                    ranks = dict(Listing.objects.filter(pk__in=[r[_ID] for r in rows]).annotate(
+                        rank=SearchRank(F("search_document"), text_query)).values_list("pk", "rank"))
+                    rows = [(*r[:_RANK], ranks.get(r[_ID], 0.0)) for r in rows]
+                rows = _scan_order(rows, sort, ranked)
+                total = len(rows)
+                params.page = max(1, min(params.page, max(1, -(-total // PAGE_SIZE))))
+                start = (params.page - 1) * PAGE_SIZE
+                return SearchResult(params=params, listings=_page_rows([r[_ID] for r in rows[start:start + PAGE_SIZE]]),
+                                    total=total, facets=facets, is_number=bool(params.q and search_keys(params.q)))
     qs, text_query, is_number = matching_listings(params)
-    facets, approximate = cached_facet_counts(params) if with_facets else ({}, False)
+    if approximate_facets is not None:
+        facets, approximate = approximate_facets
+    else:
+        facets, approximate = cached_facet_counts(params, many=many) if with_facets else ({}, False)
     if with_facets:
         # Each kind count already applies every other filter, so the total is their sum (or the chosen
         # kind's count): no separate COUNT query. Published listings always have a kind.
@@ -348,7 +526,6 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
         # planner cannot prefer walking an ordered index through every listing looking for them.
         ids = list(qs.order_by().values_list("pk", flat=True)[:500])
         qs = Listing.objects.filter(pk__in=ids)
-    sort = params.effective_sort()
     ranked = sort == "relevance" and text_query is not None and not approximate and total <= EXACT_FACETS_UP_TO
     window_rows = None
     if text_query is not None and not ranked and total > EXACT_FACETS_UP_TO and sort in ("relevance", "newest"):
@@ -369,10 +546,7 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
     params.page = page
     start = (page - 1) * PAGE_SIZE
     if window_rows is not None and len(window_rows) >= start + PAGE_SIZE:
-        page_ids = window_rows[start:start + PAGE_SIZE]
-        by_id = {row.pk: row for row in Listing.objects.filter(pk__in=page_ids)
-                 .defer("search_document", "description", "verification").select_related("seller_org")}
-        rows = [by_id[pk] for pk in page_ids if pk in by_id]
+        rows = _page_rows(window_rows[start:start + PAGE_SIZE])
     else:
         rows = list(
             qs.defer("search_document", "description", "verification")
