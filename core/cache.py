@@ -66,3 +66,55 @@ def cached(key: str, compute: Callable[[], Any], *, timeout: int) -> Any:
         value = compute()
         cache.set(key, value, timeout)
     return value
+
+
+def _redis_for(name: str) -> tuple[Any, str] | None:
+    """(redis client, full key) when the default cache is Redis, else None."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    key = backend.make_key(name)
+    return backend._cache.get_client(key, write=True), key
+
+
+def counter_add(name: str, member: int | str, amount: int = 1) -> bool:
+    """Add `amount` to `member` of the counter hash `name` in Redis (one HINCRBY, no database write).
+    False when the cache is not Redis or Redis is down: the caller then writes the figure itself."""
+    from redis.exceptions import RedisError
+
+    target = _redis_for(name)
+    if target is None:
+        return False
+    client, key = target
+    try:
+        client.hincrby(key, str(member), amount)
+    except (RedisError, OSError) as exc:
+        _warn(exc)
+        return False
+    return True
+
+
+def counter_drain(name: str) -> dict[str, int]:
+    """Take every member of the counter hash `name` and reset it, atomically (RENAME, then read): an
+    increment during the drain lands in a new hash, counted next time. {} when there is nothing."""
+    import uuid
+
+    from redis.exceptions import RedisError, ResponseError
+
+    target = _redis_for(name)
+    if target is None:
+        return {}
+    client, key = target
+    draining = f"{key}:draining:{uuid.uuid4().hex}"
+    try:
+        client.rename(key, draining)
+    except ResponseError:  # no such key: nothing counted
+        return {}
+    except (RedisError, OSError) as exc:
+        _warn(exc)
+        return {}
+    values = client.hgetall(draining)
+    client.delete(draining)
+    return {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in values.items()}

@@ -42,3 +42,15 @@ def refresh_search_vocabulary(*, tenant_id=None):
         return {"queued": True}
     with tenant_context(tenant_id) as tenant:
         return {"terms": vocabulary_refresh(tenant)}
+
+
+@shared_task(name="listings.tasks.flush_listing_views")
+def flush_listing_views():
+    """Add the listing views buffered in Redis to Listing.view_count, exchange by exchange."""
+    from .services import listing_views_flush
+
+    updated = 0
+    for pk in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
+        with tenant_context(pk):
+            updated += listing_views_flush()
+    return {"updated": updated}

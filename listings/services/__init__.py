@@ -27,10 +27,12 @@ from .verification import (
     listing_set_featured,
     listing_start_verification,
 )
+from .views import listing_record_view, listing_views_flush
 
 __all__ = [
     "ListingInput", "listing_create_from_register", "listing_name_filing_route", "needs_filing_route", "listing_update", "listing_attach_certificate",
     "listing_submit", "listing_start_verification", "listing_decide", "listing_withdraw", "listing_lapse",
     "listing_set_featured", "listing_reserve", "listing_release", "listing_mark_sold", "listing_margin_paid",
     "watch_toggle", "lock_listing", "EDITABLE_STATES", "LIVE_STATES", "listing_recheck", "lapse_reason",
+    "listing_record_view", "listing_views_flush",
 ]

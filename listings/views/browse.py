@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
@@ -19,7 +19,7 @@ from core.cache import cached
 from core.errors import DomainError
 from core.http_cache import public_page
 from core.permissions import is_member
-from core.replicas import replica_reads, write_without_pinning
+from core.replicas import replica_reads
 
 from .. import services
 from ..forms import SearchForm
@@ -136,8 +136,7 @@ def detail(request, pk):
     listing = listing_for_viewer(pk=pk, user=request.user)
     is_seller_view = listing.state != Listing.State.PUBLISHED
     if not is_seller_view and not is_member(request.user, listing.seller_org):
-        with write_without_pinning():  # a counter: no cookie, no pinning to the primary for the visitor
-            Listing.objects.filter(pk=listing.pk).update(view_count=F("view_count") + 1)
+        services.listing_record_view(listing=listing)  # buffered in Redis when the cache is Redis
     watched = (request.user.is_authenticated
                and Watch.objects.filter(user=request.user, listing=listing).exists())
     # Panels of the trade extensions (e.g. financing's valuation), named by the project's settings so

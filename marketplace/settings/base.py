@@ -251,6 +251,7 @@ CELERY_BEAT_SCHEDULE = {
     "listings-recheck-register": {
         "task": "listings.tasks.recheck_all_tenants", "schedule": crontab(hour=3, minute=30),
     },
+    "listings-flush-views": {"task": "listings.tasks.flush_listing_views", "schedule": 60.0},
     "listings-search-vocabulary": {
         "task": "listings.tasks.refresh_search_vocabulary", "schedule": crontab(hour=4, minute=10),
     },
