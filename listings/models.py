@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from core.choices import choice_label
 from core.money import Money
 from core.tenancy import TenantOwned
 from core.text import LONG_TEXT, NOTE_TEXT, length_validator, validate_single_line
@@ -134,6 +135,18 @@ class Listing(FSMModelMixin, TenantOwned):
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
 
+
+    # The labels of the choices shown on every card and row, without rebuilding the choices each time
+    # (core.choices): the same strings as Django's get_FOO_display().
+    def get_kind_display(self):
+        return choice_label(Listing, "kind", self.kind)
+
+    def get_jurisdiction_display(self):
+        return choice_label(Listing, "jurisdiction", self.jurisdiction)
+
+    def get_deal_type_display(self):
+        return choice_label(Listing, "deal_type", self.deal_type)
+
     def __str__(self):
         return self.title
 
@@ -250,6 +263,12 @@ class Right(TenantOwned):
         ordering = ["position", "id"]
         verbose_name = _("right")
         verbose_name_plural = _("rights")
+
+    def get_kind_display(self):
+        return choice_label(Right, "kind", self.kind)
+
+    def get_jurisdiction_display(self):
+        return choice_label(Right, "jurisdiction", self.jurisdiction)
 
     def __str__(self):
         return f"{self.jurisdiction} {self.number}"

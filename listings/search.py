@@ -599,8 +599,15 @@ def _window_ids(params: SearchParams) -> list[int]:
 
 def _newest_window(params: SearchParams) -> list:
     """The first three pages of matches, newest first, for keywords that match very many listings: their
-    ids (_window_ids), then only the rows of the page shown are read (see search_listings)."""
-    return _window_ids(params)
+    ids (_window_ids), then only the rows of the page shown are read (see search_listings). Cached as
+    long as the facet counts (LISTINGS_CACHE_SECONDS, per filters): paging through the three pages or
+    coming back to them reads the window once."""
+    from core.cache import cached
+
+    seconds = _cache_seconds()
+    if seconds <= 0:
+        return _window_ids(params)
+    return cached(_facets_cache_key(params) + ":window", lambda: _window_ids(params), timeout=seconds)
 
 
 TERM_KEY = Coalesce("expiry_date", Value(datetime.date(1, 1, 1)))  # no expiry sorts last; indexed

@@ -1,5 +1,8 @@
+from functools import lru_cache
+
 from django import template
-from django.utils.translation import pgettext
+from django.utils import timezone
+from django.utils.translation import get_language, pgettext
 
 from core.money import format_money
 from rights.expiry import remaining_term
@@ -20,8 +23,14 @@ def money(amount, currency):
 
 @register.filter
 def remaining(expiry):
-    left = remaining_term(expiry)
-    return str(left) if left is not None else "—"
+    if expiry is None:
+        return "—"
+    return _remaining_text(expiry, timezone.localdate(), get_language())
+
+
+@lru_cache(maxsize=4096)
+def _remaining_text(expiry, today, language):  # the same text for the same dates and language
+    return str(remaining_term(expiry, today))
 
 
 @register.filter
@@ -32,9 +41,14 @@ def state_class(state):
 @register.filter
 def kind_icon(kind):
     """One letter for the kind, in the page's language (发/实/外 in Chinese, I/U/D in English)."""
+    return _kind_icons(get_language()).get(kind, "·")
+
+
+@lru_cache(maxsize=32)
+def _kind_icons(language):
     return {"invention": pgettext("kind icon: invention patent", "I"),
             "utility_model": pgettext("kind icon: utility model", "U"),
-            "design": pgettext("kind icon: design", "D"), "trademark": "®"}.get(kind, "·")
+            "design": pgettext("kind icon: design", "D"), "trademark": "®"}
 
 
 @register.filter

@@ -101,7 +101,7 @@ def search(request):
         "corrected_url": "?" + urlencode({**query, "q": corrected}) if corrected else "",
         "corrected": corrected,
         "suggestion": suggestion, "suggestion_url": "?" + urlencode({**query, "q": suggestion}) if suggestion else "",
-        "newest": newest,
+        "newest": newest, "fragment_seconds": settings.LISTINGS_CACHE_SECONDS,
     })
 
 
