@@ -6,12 +6,15 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
+from django.utils.translation import get_language
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
@@ -23,7 +26,7 @@ from core.replicas import replica_reads
 
 from .. import services
 from ..forms import SearchForm
-from ..models import Listing, RegisterRecord, RightKind, Watch
+from ..models import Listing, RegisterRecord, Right, RightKind, Watch
 from ..search import example_number, number_feedback, search_listings, suggest
 from ..selectors import listing_for_viewer
 from ..services.pricing import price_history
@@ -133,23 +136,42 @@ def _active_filters(form, params, query, labels) -> list[dict]:
 @public_page(s_maxage=60)
 @replica_reads
 def detail(request, pk):
-    listing = listing_for_viewer(pk=pk, user=request.user)
+    anonymous = not request.user.is_authenticated
+    seconds = settings.LISTINGS_CACHE_SECONDS
+    listing = listing_for_viewer(pk=pk, user=request.user, with_rights=not (anonymous and seconds > 0))
     is_seller_view = listing.state != Listing.State.PUBLISHED
     if not is_seller_view and not is_member(request.user, listing.seller_org):
         services.listing_record_view(listing=listing)  # buffered in Redis when the cache is Redis
+    if anonymous and seconds > 0 and not is_seller_view:
+        # What an anonymous visitor sees of a published listing is the same for all of them: the page's
+        # body is cached per listing and language for as long as a shared cache may keep the page
+        # (s-maxage above); a change of state, price or the listing's row starts a new copy.
+        key = (f"listings:detail-body:{request.tenant.pk}:{listing.pk}:{get_language()}:{listing.state}:"
+               f"{listing.price_minor}:{listing.updated_at.timestamp() if listing.updated_at else 0}")
+        body = cache.get(key)
+        if body is None:
+            prefetch_related_objects([listing], Prefetch("rights", queryset=Right.objects.select_related(
+                "register_record")))
+            body = render_to_string("listings/_detail_body.html", _detail_context(request, listing), request)
+            cache.set(key, body, seconds)
+        return render(request, "listings/detail.html", {"listing": listing, "body": body})
+    return render(request, "listings/detail.html", _detail_context(request, listing))
+
+
+def _detail_context(request, listing) -> dict:
     watched = (request.user.is_authenticated
                and Watch.objects.filter(user=request.user, listing=listing).exists())
     # Panels of the trade extensions (e.g. financing's valuation), named by the project's settings so
     # listings imports no higher app: each is a callable(request=, listing=) returning HTML or "".
     panels = [import_string(path)(request=request, listing=listing)
               for path in getattr(settings, "LISTING_DETAIL_PANELS", ())]
-    return render(request, "listings/detail.html", {
+    return {
         "listing": listing, "rights": list(listing.rights.all()), "watched": watched,
-        "is_seller_view": is_seller_view,
+        "is_seller_view": listing.state != Listing.State.PUBLISHED,
         "can_order": listing.state == Listing.State.PUBLISHED and not listing.price_on_request,
         "panels": [p for p in panels if p],
         "price_history": list(price_history(listing)[:10]),
-    })
+    }
 
 
 @require_POST
