@@ -623,10 +623,15 @@ API_ORDERINGS = {
 }
 
 
+# The API ranks up to 2,000 matches, as it did: its cursor pages cannot use the website's newest-first window,
+# so between the website's limit and this one it would walk the newest-first index entry by entry.
+API_RANK_UP_TO = 2000
+
+
 def api_search(params: SearchParams):
     """The partner API's search: (queryset, ordering) for cursor pagination, the website's rules.
 
-    A number's few matches come by id from the GIN index; relevance ranks at most EXACT_FACETS_UP_TO
+    A number's few matches come by id from the GIN index; relevance ranks at most API_RANK_UP_TO
     matches (more: newest first, as the website); a keyword with very many matches is tested entry by
     entry along the newest-first covering index (as the website's first pages), never sorted whole."""
     queryset, text_query, is_number = matching_listings(params)
@@ -636,8 +641,8 @@ def api_search(params: SearchParams):
     sort = params.effective_sort()
     many = False
     if text_query is not None and not is_number:
-        many = (not params.klass and estimated_keyword_matches(params.q) > 5 * EXACT_FACETS_UP_TO) or (
-            queryset.order_by().values("pk")[:EXACT_FACETS_UP_TO + 1].count() > EXACT_FACETS_UP_TO)
+        many = (not params.klass and estimated_keyword_matches(params.q) > 5 * API_RANK_UP_TO) or (
+            queryset.order_by().values("pk")[:API_RANK_UP_TO + 1].count() > API_RANK_UP_TO)
     if sort == "relevance" and (text_query is None or many):
         sort = "newest"
     if many and sort == "newest":

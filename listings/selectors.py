@@ -18,15 +18,14 @@ from rights.registry import get_register
 from .models import LegalStatus, Listing, RegisterRecord, Right, RightKind
 
 
-def listing_for_viewer(*, pk, user, with_rights: bool = True) -> Listing:
+def listing_for_viewer(*, pk, user) -> Listing:
     """The listing if `user` may see it: published ones to anyone; others to the seller's members and
-    the tenant's staff. Anything else is a 404 (it does not exist for them). `with_rights`: its rights
-    and their register records are read too (one more query)."""
-    queryset = Listing.objects.select_related("seller_org")
-    if with_rights:
-        queryset = queryset.prefetch_related(
-            Prefetch("rights", queryset=Right.objects.select_related("register_record")))
-    listing = queryset.filter(pk=pk).first()
+    the tenant's staff. Anything else is a 404 (it does not exist for them)."""
+    listing = (
+        Listing.objects.select_related("seller_org")
+        .prefetch_related(Prefetch("rights", queryset=Right.objects.select_related("register_record")))
+        .filter(pk=pk).first()
+    )
     if listing is None:
         raise Http404
     if listing.state in (Listing.State.PUBLISHED, Listing.State.RESERVED, Listing.State.SOLD):

@@ -23,12 +23,12 @@ def _counter_name(tenant_id: int) -> str:
     return f"listings:views:{tenant_id}"
 
 
-def listing_record_view(*, listing: Listing) -> None:
-    """One more view of `listing` (a visitor who is not the seller)."""
-    if counter_add(_counter_name(listing.tenant_id), listing.pk):
+def listing_record_view(*, listing_id: int) -> None:
+    """One more view of a listing of the tenant in context (by a visitor who is not the seller)."""
+    if counter_add(_counter_name(require_tenant().pk), listing_id):
         return
     with write_without_pinning():  # a counter: no cookie, no pinning to the primary for the visitor
-        Listing.objects.filter(pk=listing.pk).update(view_count=F("view_count") + 1)
+        Listing.objects.filter(pk=listing_id).update(view_count=F("view_count") + 1)
 
 
 def listing_views_flush() -> int:
