@@ -94,3 +94,22 @@ def test_a_changed_listing_is_not_served_from_the_old_body(client, tenant, setti
     assert "70,000" in after
     Listing.objects.filter(pk=listing.pk).update(state="withdrawn")
     assert client.get(f"/listings/{listing.pk}/").status_code == 404
+
+
+def _results(html):
+    return html[html.index('<ol class="result-list">'):html.index("</ol>")]
+
+
+def test_result_rows_come_from_the_cache_by_their_content(client, tenant, settings):
+    org = OrganizationFactory()
+    first = published_listing(org=org, title="一种锂电池回收方法")
+    published_listing(org=org, records=[register_record(kind="utility_model", title="一种锂电池外壳")])
+    uncached = client.get("/search/", {"q": "锂电池"}).content.decode()
+    settings.LISTINGS_CACHE_SECONDS = 60
+    filled = client.get("/search/", {"q": "锂电池"}).content.decode()
+    served = client.get("/search/", {"q": "锂电池"}).content.decode()
+    assert _results(served) == _results(filled) == _results(uncached)
+    Listing.objects.filter(pk=first.pk).update(title="一种锂电池回收装置")  # another key: never a stale row
+    changed = client.get("/search/", {"q": "锂电池", "sort": "newest"}).content.decode()
+    assert "一种锂电池回收装置" in _results(changed)
+    assert "一种锂电池回收方法<" not in _results(changed)
