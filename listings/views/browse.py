@@ -53,8 +53,10 @@ def home(request):
     counts = cached(f"listings:home-counts:{request.tenant.pk}", lambda: _kind_counts(published),
                     timeout=settings.LISTINGS_CACHE_SECONDS)
     kinds = [(value, label, counts.get(value, 0)) for value, label in RightKind.choices]
+    cards = _result_rows(featured + recent, frozenset(), template="listings/_card.html")
     return render(request, "listings/home.html", {
         "featured": featured, "recent": recent, "kinds": kinds, "total": sum(counts.values()),
+        "featured_cards": cards[:len(featured)], "recent_cards": cards[len(featured):],
         "example_number": example_number(),
     })
 
@@ -110,25 +112,25 @@ def search(request):
     })
 
 
-def _result_rows(listings, watched) -> list:
-    """The HTML of each result row. A row shows only the listing's own columns (and whether the reader
-    watches it), so its HTML is cached under a digest of exactly those values, the language and the
-    day (the remaining term): a changed listing has another key, and a page of rows seen before costs
-    one cache read instead of twenty renderings."""
+def _result_rows(listings, watched, template: str = "listings/_result_row.html") -> list:
+    """The HTML of each result row (or card, with the card's template). A row shows only the listing's
+    own columns (and whether the reader watches it), so its HTML is cached under a digest of exactly
+    those values, the template, the language and the day (the remaining term): a changed listing has
+    another key, and a page of rows seen before costs one cache read instead of twenty renderings."""
     seconds = settings.LISTINGS_CACHE_SECONDS
     language, today = get_language(), timezone.localdate()
     keys = []
     for row in listings:
-        values = (language, today, row.pk, row.kind, row.jurisdiction, row.rights_count, row.featured, row.title,
-                  row.owner_name, row.seller_org.legal_name, row.price_minor, row.currency, row.deal_type,
-                  row.expiry_date, row.pk in watched)
+        values = (template, language, today, row.pk, row.kind, row.jurisdiction, row.rights_count, row.featured,
+                  row.title, row.owner_name, row.seller_org.legal_name, row.price_minor, row.currency,
+                  row.deal_type, row.expiry_date, row.pk in watched)
         keys.append("listings:row:" + hashlib.sha256(repr(values).encode()).hexdigest()[:40])
     found = cache.get_many(keys) if seconds > 0 and keys else {}
     out, missing = [], {}
     for row, key in zip(listings, keys, strict=True):
         html = found.get(key)
         if html is None:
-            html = render_to_string("listings/_result_row.html", {"l": row, "watched": watched})
+            html = render_to_string(template, {"l": row, "watched": watched})
             missing[key] = html
         out.append(html)
     if missing and seconds > 0:

@@ -113,3 +113,16 @@ def test_result_rows_come_from_the_cache_by_their_content(client, tenant, settin
     changed = client.get("/search/", {"q": "锂电池", "sort": "newest"}).content.decode()
     assert "一种锂电池回收装置" in _results(changed)
     assert "一种锂电池回收方法<" not in _results(changed)
+
+
+def test_home_cards_come_from_the_cache_by_their_content(client, tenant, settings):
+    org = OrganizationFactory()
+    published_listing(org=org, title="一种锂电池回收方法", featured=True)
+    published_listing(org=org, records=[register_record(kind="trademark", title="清源智芯")])
+    uncached = _main(client.get("/").content.decode())
+    settings.LISTINGS_CACHE_SECONDS = 60
+    filled = _main(client.get("/").content.decode())
+    served = _main(client.get("/").content.decode())
+    assert served == filled == uncached
+    assert "清源智芯" in served
+    assert "一种锂电池回收方法" in served
