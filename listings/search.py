@@ -471,7 +471,7 @@ def _page_rows(page_ids: list[int]) -> list:
 def search_listings(params: SearchParams, *, with_facets: bool = True) -> SearchResult:
     sort = params.effective_sort()
     many = False
-    approximate_facets = None
+    approximate_facets = hit = None
     if with_facets:
         from django.core.cache import cache
 
@@ -513,6 +513,8 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
     qs, text_query, is_number = matching_listings(params)
     if approximate_facets is not None:
         facets, approximate = approximate_facets
+    elif with_facets and hit is not None:  # read from the cache above: not a second time
+        facets, approximate = hit
     else:
         facets, approximate = cached_facet_counts(params, many=many) if with_facets else ({}, False)
     if with_facets:
