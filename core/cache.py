@@ -76,7 +76,8 @@ def _redis_for(name: str) -> tuple[Any, str] | None:
     if not isinstance(backend, RedisCache):
         return None
     key = backend.make_key(name)
-    return backend._cache.get_client(key, write=True), key
+    client = backend._cache  # type: ignore[attr-defined]  # Django's RedisCacheClient (private, stable since 4.0)
+    return client.get_client(key, write=True), key
 
 
 def counter_add(name: str, member: int | str, amount: int = 1) -> bool:
