@@ -471,12 +471,15 @@ def _page_rows(page_ids: list[int]) -> list:
 def search_listings(params: SearchParams, *, with_facets: bool = True) -> SearchResult:
     sort = params.effective_sort()
     many = False
-    approximate_facets = hit = None
+    approximate_facets = hit = cached_window = None
     if with_facets:
         from django.core.cache import cache
 
         seconds = _cache_seconds()
-        hit = cache.get(_facets_cache_key(params)) if seconds > 0 else None
+        if seconds > 0:  # the facets and the newest-first window in one round trip
+            key = _facets_cache_key(params)
+            found = cache.get_many([key, key + ":window"])
+            hit, cached_window = found.get(key), found.get(key + ":window")
         estimate = keyword_estimate(params)
         if hit is None and not (estimate is not None and estimate > 5 * EXACT_FACETS_UP_TO):
             # Up to EXACT_FACETS_UP_TO matches: one read gives the facets, the total and the page's order
@@ -531,7 +534,7 @@ def search_listings(params: SearchParams, *, with_facets: bool = True) -> Search
     ranked = sort == "relevance" and text_query is not None and not approximate and total <= EXACT_FACETS_UP_TO
     window_rows = None
     if text_query is not None and not ranked and total > EXACT_FACETS_UP_TO and sort in ("relevance", "newest"):
-        window_rows = _newest_window(params)
+        window_rows = cached_window if cached_window is not None else _newest_window(params)
     if ranked:
         qs = qs.annotate(rank=SearchRank(F("search_document"), text_query)).order_by("-rank", "-published_at", "-id")
     elif sort == "price_asc":
