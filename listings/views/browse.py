@@ -90,7 +90,17 @@ def search(request):
         watched = set(Watch.objects.filter(user=request.user, listing__in=result.listings)
                       .values_list("listing_id", flat=True))
     page_query = _query_without(query, "page")
-    result_rows = _result_rows(result.listings, watched)
+    # The filters column (the same for everyone with these filters, as long as the facet counts) and the
+    # result rows (cached by content): one cache round trip for all of them.
+    filters_key = (f"listings:filters:{request.tenant.pk}:{get_language()}:"
+                   + hashlib.sha256(page_query.encode()).hexdigest()[:40])
+    clear_url = "?" + urlencode({"q": params.q}) if params.q else "?"
+    fragments = _fragments([(filters_key, lambda: render_to_string("listings/_search_filters.html", {
+        "form": form, "result": result, "facets": facet_links, "clear_url": clear_url, "tenant": request.tenant}))] + [
+        (_row_key(row, watched, "listings/_result_row.html"),
+         lambda row=row: render_to_string("listings/_result_row.html", {"l": row, "watched": watched}))
+        for row in result.listings])
+    filters_column, result_rows = fragments[0], fragments[1:]
     number_error, corrected = number_feedback(params.q)
     suggestion = ""
     newest = []
@@ -101,15 +111,39 @@ def search(request):
                       .order_by("-published_at", "-id")[:6])
     return render(request, "listings/search.html", {
         "form": form, "result": result, "facets": facet_links, "watched": watched,
-        "page_query": page_query, "clear_url": "?" + urlencode({"q": params.q}) if params.q else "?",
+        "page_query": page_query, "clear_url": clear_url, "filters_column": filters_column,
         "sort_choices": form.fields["sort"].choices, "sort": params.effective_sort(),
         "chips": _active_filters(form, params, query, labels),
         "number_error": number_error,
         "corrected_url": "?" + urlencode({**query, "q": corrected}) if corrected else "",
         "corrected": corrected,
         "suggestion": suggestion, "suggestion_url": "?" + urlencode({**query, "q": suggestion}) if suggestion else "",
-        "newest": newest, "fragment_seconds": settings.LISTINGS_CACHE_SECONDS, "result_rows": result_rows,
+        "newest": newest, "result_rows": result_rows,
     })
+
+
+def _row_key(row, watched, template: str) -> str:
+    values = (template, get_language(), timezone.localdate(), row.pk, row.kind, row.jurisdiction, row.rights_count,
+              row.featured, row.title, row.owner_name, row.seller_org.legal_name, row.price_minor, row.currency,
+              row.deal_type, row.expiry_date, row.pk in watched)
+    return "listings:row:" + hashlib.sha256(repr(values).encode()).hexdigest()[:40]
+
+
+def _fragments(items) -> list:
+    """[(cache key, render)] -> the HTML of each, read from the cache in one round trip; the missing ones are
+    rendered and stored for LISTINGS_CACHE_SECONDS (none of it is cached when that is 0)."""
+    seconds = settings.LISTINGS_CACHE_SECONDS
+    found = cache.get_many([key for key, _ in items]) if seconds > 0 and items else {}
+    out, missing = [], {}
+    for key, render_html in items:
+        html = found.get(key)
+        if html is None:
+            html = render_html()
+            missing[key] = html
+        out.append(html)
+    if missing and seconds > 0:
+        cache.set_many(missing, seconds)
+    return out
 
 
 def _result_rows(listings, watched, template: str = "listings/_result_row.html") -> list:
@@ -117,25 +151,9 @@ def _result_rows(listings, watched, template: str = "listings/_result_row.html")
     own columns (and whether the reader watches it), so its HTML is cached under a digest of exactly
     those values, the template, the language and the day (the remaining term): a changed listing has
     another key, and a page of rows seen before costs one cache read instead of twenty renderings."""
-    seconds = settings.LISTINGS_CACHE_SECONDS
-    language, today = get_language(), timezone.localdate()
-    keys = []
-    for row in listings:
-        values = (template, language, today, row.pk, row.kind, row.jurisdiction, row.rights_count, row.featured,
-                  row.title, row.owner_name, row.seller_org.legal_name, row.price_minor, row.currency,
-                  row.deal_type, row.expiry_date, row.pk in watched)
-        keys.append("listings:row:" + hashlib.sha256(repr(values).encode()).hexdigest()[:40])
-    found = cache.get_many(keys) if seconds > 0 and keys else {}
-    out, missing = [], {}
-    for row, key in zip(listings, keys, strict=True):
-        html = found.get(key)
-        if html is None:
-            html = render_to_string(template, {"l": row, "watched": watched})
-            missing[key] = html
-        out.append(html)
-    if missing and seconds > 0:
-        cache.set_many(missing, seconds)
-    return out
+    return _fragments([(_row_key(row, watched, template),
+                        lambda row=row: render_to_string(template, {"l": row, "watched": watched}))
+                       for row in listings])
 
 
 def _active_filters(form, params, query, labels) -> list[dict]:
