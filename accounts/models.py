@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.permissions import STAFF_ROLES, Role  # noqa: F401 (the role vocabulary, used by fields here)
@@ -149,6 +150,12 @@ class Organization(TenantOwned):
 
     def __str__(self):
         return self.legal_name
+
+    @property
+    def display_name(self) -> str:
+        """The name a reader sees: the English name on English pages where the organization gave one."""
+        english = (get_language() or "").startswith("en")
+        return self.legal_name_en if english and self.legal_name_en else self.legal_name
 
     @property
     def payout_bank_verified(self) -> bool:

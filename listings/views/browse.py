@@ -124,7 +124,7 @@ def search(request):
 
 def _row_key(row, watched, template: str) -> str:
     values = (template, get_language(), timezone.localdate(), row.pk, row.kind, row.jurisdiction, row.rights_count,
-              row.featured, row.title, row.owner_name, row.seller_org.legal_name, row.price_minor, row.currency,
+              row.featured, row.title, row.owner_name, row.seller_org.display_name, row.price_minor, row.currency,
               row.deal_type, row.expiry_date, row.pk in watched)
     return "listings:row:" + hashlib.sha256(repr(values).encode()).hexdigest()[:40]
 

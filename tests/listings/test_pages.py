@@ -161,6 +161,18 @@ def test_listing_page_has_register_data_and_order_link(client, catalogue):
     assert listing.seller_org.legal_name in body
 
 
+def test_the_seller_is_named_in_the_readers_language_where_it_gave_an_english_name(client, catalogue, settings):
+    listing = catalogue["battery"]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for path in (f"/listings/{listing.pk}/", "/search/?q=battery", "/search/?q=锂电池", "/"):
+        body = client.get(path).content.decode()
+        assert "Qingyuan University TTO" in body, path
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    body = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert "清源大学技术转移中心" in body
+    assert "Qingyuan University TTO" not in body
+
+
 def test_unpublished_listing_is_404_except_to_seller_and_staff(client, tenant):
     seller, org = seller_with_org()
     listing = draft_listing(seller=seller, org=org)
