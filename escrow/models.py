@@ -28,12 +28,13 @@ class OrderState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     REFUNDED = "refunded", _("Refunded")
     SETTLED = "settled", _("Settled by a split")
+    RETURN_PENDING = "return_pending", _("Transfer back to the seller under way")
 
 
 S = OrderState
 # An order in one of these states holds its listing (one live order per listing, enforced by a constraint).
 LIVE_STATES = (S.PLACED, S.SELLER_CONFIRMED, S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_APPROVED,
-               S.TRANSFER_REJECTED, S.DISPUTED)
+               S.TRANSFER_REJECTED, S.DISPUTED, S.RETURN_PENDING)
 FINAL_STATES = (S.COMPLETED, S.CANCELLED, S.REFUNDED, S.SETTLED)
 # After funding either party may dispute.
 DISPUTABLE_STATES = (S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_APPROVED, S.TRANSFER_REJECTED)
@@ -172,13 +173,22 @@ class Order(FSMModelMixin, TenantOwned):
         previous, self.disputed_from = self.disputed_from, ""
         return previous
 
-    @transition(field=state, source=[S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_REJECTED, S.DISPUTED], target=S.REFUNDED)
+    @transition(field=state, source=[S.FUNDED, S.TRANSFER_FILED, S.TRANSFER_REJECTED, S.DISPUTED, S.RETURN_PENDING],
+                target=S.REFUNDED)
     def refund(self):
-        pass
+        """From RETURN_PENDING only once the office recorded the transfer back to the seller."""
 
-    @transition(field=state, source=S.DISPUTED, target=S.SETTLED)
+    @transition(field=state, source=[S.TRANSFER_FILED, S.TRANSFER_APPROVED, S.TRANSFER_REJECTED, S.DISPUTED],
+                target=S.RETURN_PENDING)
+    def start_return(self):
+        """A refund after the office recorded the buyer as owner: the rights go back to the seller first
+        (papers, filing); the buyer is repaid when the office records the transfer back."""
+        self.disputed_from = ""
+
+    @transition(field=state, source=[S.DISPUTED, S.RETURN_PENDING], target=S.SETTLED)
     def settle_split(self):
-        """Staff settle a dispute by a split: part refunded to the buyer, the rest released to the seller."""
+        """Staff settle a dispute by a split (or settle a transfer back by a split instead): part refunded
+        to the buyer, the rest released to the seller."""
         self.disputed_from = ""
 
 

@@ -50,8 +50,15 @@ OPEN_STATUSES = (FS.FILED, FS.CORRECTION_REQUESTED)
 FINAL_STATUSES = (FS.APPROVED, FS.REJECTED, FS.WITHDRAWN)
 
 
+class FilingKind(models.TextChoices):
+    TRANSFER = "transfer", _("Transfer to the buyer")
+    RETURN = "return", _("Transfer back to the seller")
+
+
 class TransferFiling(ConcurrentTransitionMixin, TenantOwned):
     order = models.ForeignKey("escrow.Order", on_delete=models.PROTECT, related_name="transfer_filings")
+    kind = models.CharField(_("filing"), max_length=10, choices=FilingKind.choices, default=FilingKind.TRANSFER,
+                            help_text=_("A transfer back follows a refund after the office recorded the buyer"))
     attempt = models.PositiveSmallIntegerField(default=1)
     office = models.CharField(_("office"), max_length=20, choices=Office.choices, blank=True)
     adapter = models.CharField(max_length=20, default="simulated",
@@ -102,8 +109,8 @@ class TransferFiling(ConcurrentTransitionMixin, TenantOwned):
     class Meta:
         constraints = [
             # A package whose rights are recorded by several offices has one filing per office.
-            models.UniqueConstraint(fields=["tenant", "order", "attempt", "office"],
-                                    name="transferfiling_order_attempt_office"),
+            models.UniqueConstraint(fields=["tenant", "order", "kind", "attempt", "office"],
+                                    name="transferfiling_order_kind_attempt_office"),
         ]
         indexes = [
             # The poller's only access path: due open filings. Partial, so it holds open filings only.
@@ -231,6 +238,7 @@ class DocumentKind(models.TextChoices):
     DISMISSAL = "dismissal", _("Dismissal letter")
     COVER = "cover", _("Office cover data")
     NOTICE = "notice", _("Office notice")
+    RETURN = "return_assignment", _("Assignment back to the seller")
 
 
 # Papers both parties sign (Fig. 3); the cover data and the notice are not signed by the parties.
@@ -238,6 +246,8 @@ SIGNED_KINDS = (DocumentKind.AGREEMENT, DocumentKind.POWER_OF_ATTORNEY, Document
 # A licence changes no owner: its paper is the licence contract alone (no power of attorney to transfer,
 # no dismissal letter); the filing is the office's licence recordal.
 LICENCE_SIGNED_KINDS = (DocumentKind.AGREEMENT,)
+# The transfer back after a refund of a recorded assignment: one paper, the buyer assigns back to the seller.
+RETURN_KINDS = (DocumentKind.RETURN,)
 
 
 def signed_kinds_for(order) -> tuple:
@@ -284,7 +294,11 @@ class TransferDocument(TenantOwned):
 
     @property
     def needs_signatures(self):
-        return self.kind in SIGNED_KINDS
+        return self.kind in SIGNED_KINDS or self.kind in RETURN_KINDS
+
+    @property
+    def is_return(self):
+        return self.kind in RETURN_KINDS
 
     @property
     def filename(self):

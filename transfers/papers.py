@@ -345,10 +345,47 @@ def licence_contract_pdf(data: dict) -> bytes:
     return _render(story, title=title_en, reference=data["order"])
 
 
+def return_assignment_pdf(data: dict) -> bytes:
+    """The assignment back (返还转让协议): the order was refunded after the office recorded the buyer as
+    owner, so the buyer (now owner of record) assigns the rights back to the seller; the exchange files
+    it with the office, and the buyer's payment is returned once the office records it."""
+    tm = _is_trademark(data)
+    b, s = data["buyer"], data["seller"]
+    back = {**data, "rights": [{**r, "owner_name": b["name"]} for r in data["rights"]]}  # the buyer owns them now
+    story = [_p(("商标" if tm else "专利") + "权返还转让协议", TITLE),
+             _p(f"Assignment of the {'Trademark' if tm else 'Patent'} Back to the Seller", SUBTITLE),
+             _p(f"合同编号 Contract no.: {data['order']}-R    日期 Date: {data['agreed_on']}", SMALL), Spacer(1, 6),
+             _p("一、当事人 Parties", HEADING), _grid([
+                 ["", "转让方（原买方）Assignor (buyer)", "受让方（原卖方）Assignee (seller)"],
+                 ["名称 Name", f"{b['name']}\n{b['name_en']}".strip(), f"{s['name']}\n{s['name_en']}".strip()],
+                 ["国家/地区 Country", b["country"], s["country"]],
+                 ["登记号 Registration no.", b["registration_number"] or "-", s["registration_number"] or "-"],
+                 ["地址 Address", b["address"] or "-", s["address"] or "-"],
+             ], [38 * mm, 66 * mm, 66 * mm]),
+             _p("二、标的 Rights conveyed back", HEADING), _rights_table(back),
+             _p("三、背景 Background", HEADING)]
+    story += _bi(f"依订单 {data['order']}，主管机关已将上述权利登记至原买方名下。该交易已由{data['exchange']}决定退款，"
+                 "双方同意将上述权利返还原卖方。",
+                 f"Under order {data['order']} the office recorded the original buyer as owner of the rights above. "
+                 f"{data['exchange_en']} decided to refund the trade, and both parties agree to convey the rights "
+                 "back to the original seller.")
+    story += [_p("四、价款 Payment", HEADING)]
+    story += _bi(f"原买方已付价款（{data['price']}）仍由交易所托管，在主管机关登记返还转让后退还原买方；原卖方不因本交易收取任何款项。",
+                 f"The price the buyer paid ({data['price']}) stays in escrow with the exchange and is returned to "
+                 "the buyer once the office records this transfer back; the seller receives nothing for the trade.")
+    story += [_p("五、变更登记 Recordation", HEADING)]
+    story += _bi("双方委托交易所向主管机关办理权利人变更（返还）登记手续，并接收相关通知书。",
+                 "Both parties instruct the exchange to record the change of owner back to the seller with the "
+                 "office and to receive the office's notices.")
+    story += _signature_note()
+    return _render(story, title="Assignment Back to the Seller", reference=f"{data['order']}-R")
+
+
 RENDERERS = {
     DocumentKind.AGREEMENT: agreement_pdf,
     DocumentKind.POWER_OF_ATTORNEY: power_of_attorney_pdf,
     DocumentKind.DISMISSAL: dismissal_pdf,
+    DocumentKind.RETURN: return_assignment_pdf,
 }
 
 

@@ -15,7 +15,9 @@ from escrow.models import OrderState
 from listings.models import LegalStatus, RegisterRecord, RightKind
 from rights.registry import get_register
 from transfers.models import (
+    RETURN_KINDS,
     SIGNED_KINDS,
+    FilingKind,
     FilingStatus,
     Office,
     Party,
@@ -37,9 +39,36 @@ EXPORT_CONTROLLED_KINDS = (RightKind.INVENTION, RightKind.UTILITY_MODEL)
 def current_filings(order) -> list[TransferFiling]:
     """The latest attempt of each office's filing of the order (a mixed package has several)."""
     latest: dict[str, TransferFiling] = {}
-    for filing in TransferFiling.objects.filter(order=order).order_by("-attempt", "office", "id"):
+    for filing in TransferFiling.objects.filter(order=order, kind=FilingKind.TRANSFER).order_by("-attempt", "office", "id"):
         latest.setdefault(filing.office, filing)
     return sorted(latest.values(), key=lambda f: (f.office, f.pk))
+
+
+def return_filings(order) -> list[TransferFiling]:
+    """The latest attempt of each office's transfer back (a refund after the office recorded the buyer)."""
+    latest: dict[str, TransferFiling] = {}
+    for filing in TransferFiling.objects.filter(order=order, kind=FilingKind.RETURN).order_by("-attempt", "office", "id"):
+        latest.setdefault(filing.office, filing)
+    return sorted(latest.values(), key=lambda f: (f.office, f.pk))
+
+
+def return_document(order) -> TransferDocument | None:
+    """The current assignment back to the seller, with its signatures."""
+    documents = current_documents(order, kinds=RETURN_KINDS)
+    return documents[0] if documents else None
+
+
+def return_signable_now(order) -> bool:
+    """The assignment back may be signed while the order awaits its transfer back and nothing of it is
+    with an office (the signing service applies the same rule)."""
+    filings = return_filings(order)
+    return (order.state == OrderState.RETURN_PENDING and bool(filings)
+            and all(f.status == FilingStatus.PREPARING for f in filings))
+
+
+def transfer_recorded(order) -> bool:
+    """The office recorded the buyer as owner of at least one right of the order (a filing approved)."""
+    return TransferFiling.objects.filter(order=order, kind=FilingKind.TRANSFER, status=FilingStatus.APPROVED).exists()
 
 
 def current_filing(order) -> TransferFiling | None:
@@ -58,6 +87,8 @@ def current_documents(order, *, kinds=None) -> list[TransferDocument]:
           .order_by("id"))
     if kinds is not None:
         qs = qs.filter(kind__in=kinds)
+    else:  # the transfer back has its own panel
+        qs = qs.exclude(kind__in=RETURN_KINDS)
     order_of = {k: i for i, k in enumerate(["agreement", "power_of_attorney", "dismissal", "cover", "notice"])}
     return sorted(qs, key=lambda d: order_of.get(d.kind, 99))
 

@@ -6,6 +6,8 @@ The interface other apps call (transfers worker and views, the API, the admin):
   transaction, always order first, then listing, so two services never deadlock.
 - `order_step(order, transition, ...)`: NON-durable; the caller holds the transaction and the lock.
   Used by transfers for `file_transfer`, `approve_transfer`, `reject_transfer`.
+- `order_return_complete(order=...)`: NON-durable, transfers calls it when the office recorded the
+  transfer back to the seller (a refund after recordal, DESIGN section 2): the buyer is repaid.
 - Durable services (own their transaction): `order_confirm_certificate`, `order_auto_confirm`,
   `order_expire`, `order_seller_default`, `order_refund`, and the rest of the order life cycle
   (`order_place`, `order_seller_confirm`, `order_seller_decline`, `order_buyer_cancel`,
@@ -39,6 +41,7 @@ from .orders import (
     order_seller_decline,
     order_seller_default,
     order_staff_cancel,
+    transfer_recorded,
 )
 from .payments import (
     bank_transfer_record_receipt,
@@ -48,6 +51,7 @@ from .payments import (
     payment_start,
     royalty_payment_start,
 )
+from .returns import order_return_complete, order_return_split
 from .service_fees import (
     service_fee_charge,
     service_fee_settle,
@@ -58,7 +62,7 @@ __all__ = [
     "order_place", "AgreedDeal", "order_place_agreed", "order_seller_confirm", "order_seller_decline", "order_buyer_cancel", "order_expire",
     "order_confirm_certificate", "order_auto_confirm", "order_seller_default", "order_refund",
     "order_staff_cancel", "order_dispute_open", "order_dispute_resolve",
-    "order_dispute_answer", "split_amounts",
+    "order_dispute_answer", "split_amounts", "order_return_complete", "order_return_split", "transfer_recorded",
     "payment_start", "royalty_payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
     "disbursement_mark_paid",
     "deposit_pay_start", "deposit_return", "deposit_pay_out", "deposit_payment", "deposit_apply", "order_credit",

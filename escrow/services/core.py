@@ -44,6 +44,11 @@ MESSAGES = {
                      gettext_lazy("A dispute was opened on “%(title)s”: %(reason)s. Escrow staff will review it; the payment stays held.")),
     "resume": (gettext_lazy("Dispute on order %(ref)s resolved: the trade continues"),
                gettext_lazy("Escrow staff resolved the dispute on “%(title)s”; the trade continues. %(reason)s")),
+    "start_return": (gettext_lazy("Order %(ref)s: the rights go back to the seller before the buyer is repaid"),
+                     gettext_lazy("The office had recorded the buyer as owner of “%(title)s”, so the refund starts "
+                                  "with a transfer back to the seller: both parties sign the assignment back on the "
+                                  "order page, the exchange files it, and the buyer is repaid when the office records "
+                                  "it. The payment stays held meanwhile. %(reason)s")),
     "refund": (gettext_lazy("Order %(ref)s refunded"),
                gettext_lazy("The buyer's payment for “%(title)s” is being returned through the provider it came from. %(reason)s")),
 }
@@ -73,6 +78,8 @@ def _stamp(order: Order, name: str, now: datetime) -> list[str]:
     elif name in ("cancel", "refund"):
         order.closed_at = now
         fields += ["closed_at", "close_reason"]
+    elif name == "start_return":
+        fields += ["close_reason", "disputed_from"]
     elif name in ("open_dispute", "resume"):
         fields += ["disputed_from"]
         if name == "resume":
@@ -138,7 +145,7 @@ def _transition(order: Order, name: str, *, actor: User | None = None, actor_lab
     from_state = order.state
     method()
     now = timezone.now()
-    if name in ("cancel", "refund") and reason:
+    if name in ("cancel", "refund", "start_return") and reason:
         order.close_reason = reason
     fields = _stamp(order, name, now)
     order.save(update_fields=sorted({"state", "updated_at", *fields}))

@@ -45,7 +45,7 @@ from listings.services import listing_mark_sold, listing_release
 from .common import create_disbursement, order_payment, require_staff
 from .core import _transition, lock_order_and_listing, order_parties
 from .margins import margin_return
-from .orders import _refund, _require_refund_reason
+from .orders import _refund_or_return, _require_refund_reason
 
 K = AccountKind
 MAX_EVIDENCE_FILES = 5
@@ -173,7 +173,8 @@ def _settle_split(order: Order, listing: Listing, *, refund_minor: int, actor: U
     if held != order.total_minor:
         raise Conflict(_("The escrow of order %(ref)s does not hold the amount paid; staff have to check it.")
                        % {"ref": order.reference})
-    before = order.disputed_from
+    # The buyer keeps the rights when the office recorded them (approved, or a transfer back abandoned).
+    kept = order.disputed_from == S.TRANSFER_APPROVED or order.state == S.RETURN_PENDING
     _transition(order, "settle_split", actor=actor, reason=note,
                 data={"refund_minor": refund_minor, "seller_minor": amounts["seller"], "fees_minor": amounts["fees"]})
     payment = cast(Payment, order_payment(order))  # a disputed order was funded by a payment
@@ -195,7 +196,7 @@ def _settle_split(order: Order, listing: Listing, *, refund_minor: int, actor: U
         return amounts
     margin_return(listing=listing, actor=actor, reason=_("Dispute settled (order %(ref)s).") % {"ref": order.reference})
     if listing.state == Listing.State.RESERVED:
-        if before == S.TRANSFER_APPROVED:  # the office recorded the buyer as owner: the right is sold
+        if kept:  # the office recorded the buyer as owner: the right is sold
             listing_mark_sold(listing=listing)
         else:
             listing_release(listing=listing)
@@ -215,7 +216,7 @@ def order_dispute_resolve(*, order: Order, actor: User, outcome: str, note: str,
         raise InvalidTransition(_("This order has no open dispute."))
     dispute = _open_dispute(order)
     if outcome == Dispute.Outcome.REFUND:
-        _refund(order, listing, actor=actor, reason=note)
+        _refund_or_return(order, listing, actor=actor, reason=note)
     elif outcome == Dispute.Outcome.CONTINUE:
         _transition(order, "resume", actor=actor, reason=note)
         _close(dispute, Dispute.Outcome.CONTINUE, actor, note)

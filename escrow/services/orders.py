@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.selectors import active_organization
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from core.events import emit
+from core.events import ask, emit
 from core.money import Money, format_money
 from core.notifications import notify
 from core.permissions import Role, is_member, require_one_side
@@ -350,6 +350,36 @@ def _refund(order: Order, listing: Listing, *, actor: User | None = None, actor_
     return order
 
 
+RETURN_UNDER_WAY = ("A transfer back to the seller is already under way for this order; the buyer is repaid when "
+                    "the office records it.")
+
+
+def transfer_recorded(order: Order) -> bool:
+    """Whether the office has recorded the buyer as owner of a right of this assignment (the transfers app
+    owns filings and answers; escrow never imports it). Licences change no owner: never."""
+    if order.is_licence:
+        return False
+    return bool(ask("order.transfer_recorded", order=order))
+
+
+def _refund_or_return(order: Order, listing: Listing, *, actor: User | None = None, actor_label: str = "",
+                      reason: str = "") -> Order:
+    """A refund. Once the office has recorded the buyer as owner it is not a plain refund: the order waits
+    in RETURN_PENDING, the payment stays held, and transfers (on `order.state_changed`, step
+    "start_return") prepares the assignment back to the seller; `order_return_complete` repays the buyer
+    when the office records it, or staff settle by a split instead (`order_return_split`)."""
+    if order.state == S.RETURN_PENDING:
+        raise InvalidTransition(_(RETURN_UNDER_WAY))
+    if not transfer_recorded(order):
+        return _refund(order, listing, actor=actor, actor_label=actor_label, reason=reason)
+    _transition(order, "start_return", actor=actor, actor_label=actor_label, reason=reason,
+                data={"held_minor": ledger.escrow_balance(order)})
+    Dispute.objects.filter(order=order, state=Dispute.State.OPEN).update(
+        state=Dispute.State.RESOLVED, outcome=Dispute.Outcome.REFUND, resolved_at=timezone.now(),
+        resolved_by=actor if getattr(actor, "is_authenticated", False) else None, resolution_note=reason)
+    return order
+
+
 def _require_refund_reason(reason: str | None) -> None:
     if not (reason or "").strip():
         raise ValidationFailed(_("Write the reason; both parties will read it."),
@@ -359,12 +389,13 @@ def _require_refund_reason(reason: str | None) -> None:
 @transaction.atomic(durable=True)
 def order_refund(*, order: Order, actor: User | None, reason: str) -> Order:
     """Refund the buyer through the provider it came from (escrow staff, or the system when actor is
-    None); the listing goes back to published."""
+    None); the listing goes back to published. After the office recorded the buyer as owner, the
+    refund starts the transfer back to the seller instead (`_refund_or_return`)."""
     _require_refund_reason(reason)
     order, listing = lock_order_and_listing(order.pk)
     if actor is not None:
         require_staff(actor, Role.ESCROW_OFFICER)
-    return _refund(order, listing, actor=actor, actor_label="" if actor else "system", reason=reason)
+    return _refund_or_return(order, listing, actor=actor, actor_label="" if actor else "system", reason=reason)
 
 
 @transaction.atomic(durable=True)
@@ -375,7 +406,7 @@ def order_seller_default(*, order: Order, reason: str) -> Order:
     if order.state not in (S.FUNDED, S.TRANSFER_REJECTED):
         raise InvalidTransition(_("Order %(ref)s is no longer waiting for the seller.") % {"ref": order.reference})
     reason = reason or _("The seller did not sign and file the transfer before the deadline.")
-    _refund(order, listing, actor_label="deadline", reason=reason)
+    _refund_or_return(order, listing, actor_label="deadline", reason=reason)
     margin_forfeit(listing=listing, order=order, reason=reason)
     return order
 
@@ -388,7 +419,7 @@ def order_staff_cancel(*, order: Order, actor: User, reason: str) -> Order:
     require_staff(actor, Role.ESCROW_OFFICER)
     if order.state in (S.PLACED, S.SELLER_CONFIRMED):
         return _cancel(order, listing, actor=actor, reason=reason)
-    return _refund(order, listing, actor=actor, reason=reason)
+    return _refund_or_return(order, listing, actor=actor, reason=reason)
 
 
 def may_view_order(user: Any, order: Order) -> bool:

@@ -129,7 +129,7 @@ def _staff_tell(order: Order, rule: FilingDeadline, counts: dict[str, int]) -> N
     """The parties did their part (or the platform produced no papers): tell the officers once and
     flag the current filing for their queue."""
     def tell(order: Order) -> None:
-        filing = (TransferFiling.objects.select_for_update(of=("self",)).filter(order=order)
+        filing = (TransferFiling.objects.select_for_update(of=("self",)).filter(order=order, kind="transfer")
                   .order_by("-attempt").first())
         if filing is not None:
             filing.last_error = f"filing overdue since {order.filing_due:%Y-%m-%d %H:%M}"

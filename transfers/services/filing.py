@@ -23,12 +23,13 @@ from core.notifications import notify
 from escrow.models import Order, OrderState
 from escrow.services import order_refund, order_step
 from transfers import papers
-from transfers.models import DocumentKind, FilingStatus, OfficeNotice, TransferDocument, TransferFiling
+from transfers.models import DocumentKind, FilingKind, FilingStatus, OfficeNotice, TransferDocument, TransferFiling
 from transfers.offices import PROFILES, OfficeAnswer, backoff, gateway_for
 from transfers.selectors import blocking_gates, current_filing, current_filings, transfer_gates
 
 from .common import officers, order_url, party_users, require_officer
 from .papers import _lock_order, _store_document, generate_cover, prepare_in_transaction
+from .returns import apply_return_answer
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def transfer_record_reference(*, filing: TransferFiling, actor: User, reference:
     filing.save()
     audit_record(actor=actor, action="transfer.reference_recorded", obj=filing, from_state=from_status,
                  to_state=filing.status, data={"order": order.reference, "reference": filing.reference})
-    if not already_filed:
+    if not already_filed and filing.kind == FilingKind.TRANSFER:
         order_step(order, "file_transfer", actor=actor, data={"reference": filing.reference, "office": filing.office})
     return filing
 
@@ -152,6 +153,8 @@ def apply_answer(order: Order, filing: TransferFiling, answer: OfficeAnswer, *, 
         filing.next_poll_at = now + backoff(filing.office, filing.poll_attempts) if gateway_for(filing).polls else None
         filing.save(update_fields=["poll_attempts", "next_poll_at", "last_polled_at", "updated_at"])
         return "pending"
+    if filing.kind == FilingKind.RETURN:  # the transfer back after a refund: its own rules
+        return apply_return_answer(order, filing, answer, actor=actor, actor_label=label)
     if order.state in (OrderState.COMPLETED, OrderState.CANCELLED, OrderState.REFUNDED):
         from_status = filing.status
         filing.withdraw()

@@ -32,7 +32,13 @@ from transfers.models import (
     signed_kinds_for,
 )
 from transfers.offices import PROFILES, adapter_name_for, offices_for, route_of
-from transfers.selectors import SIGNABLE_ORDER_STATES, all_signed, current_documents, current_filing
+from transfers.selectors import (
+    SIGNABLE_ORDER_STATES,
+    all_signed,
+    current_documents,
+    current_filing,
+    return_signable_now,
+)
 
 from .common import officers, order_url, party_of, party_users, require_officer
 
@@ -141,20 +147,28 @@ def generate_cover(order: Order, filing: TransferFiling) -> TransferDocument | N
     return _store_document(order=order, kind=DocumentKind.COVER, pdf=pdf, data=cover, filing=filing)
 
 
-def _check_signer(order: Order, user: User, typed_name: str, consent: bool) -> tuple[str, str]:
+def _check_signer(order: Order, user: User, typed_name: str, consent: bool,
+                  document: TransferDocument | None = None) -> tuple[str, str]:
     """Who signs, for which side, with which name: a member of the party's organization, typing the
-    name of their own profile. Returns (party, normalised name)."""
+    name of their own profile. Returns (party, normalised name). The assignment back (`document` of the
+    return kind) is signed only while the transfer back is being prepared."""
     if not user.is_active:  # an API key's service identity is no person: it names the member who signs
         raise NotAllowed(_("A signature belongs to a person: name the member of your organization who signs "
                            "(signer_email)."))
     party = party_of(user, order)
     if party is None:
         raise NotAllowed(_("Only members of the buyer's or the seller's organization sign this order's papers."))
-    if order.state not in SIGNABLE_ORDER_STATES:
+    if document is not None and document.is_return:
+        if not return_signable_now(order):
+            raise InvalidTransition(_("The assignment back is signed while the transfer back is being prepared; "
+                                      "order %(ref)s is “%(state)s”.")
+                                    % {"ref": order.reference, "state": order.get_state_display()})
+    elif order.state not in SIGNABLE_ORDER_STATES:
         raise InvalidTransition(_("Order %(ref)s is “%(state)s”: its papers can no longer be signed.")
                                 % {"ref": order.reference, "state": order.get_state_display()})
     filing = current_filing(order)
-    if order.state == OrderState.TRANSFER_FILED and (filing is None or filing.status != FilingStatus.CORRECTION_REQUESTED):
+    if (document is None or not document.is_return) and order.state == OrderState.TRANSFER_FILED and (
+            filing is None or filing.status != FilingStatus.CORRECTION_REQUESTED):
         raise InvalidTransition(_("The papers are with the office already."))
     errors = {}
     name = " ".join((typed_name or "").split())
@@ -285,14 +299,19 @@ def document_sign(*, document: TransferDocument, user: User, typed_name: str, co
     PDF bytes signed. Their profile name is locked from then on. Audited on the paper and the order."""
     order = _lock_order(document.order_id)
     document = TransferDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
-    party, name = _check_signer(order, user, typed_name, consent)
+    party, name = _check_signer(order, user, typed_name, consent, document=document)
     already = document.signatures.filter(party=party, user=user).first()
     if already is not None:  # the same person pressed twice: nothing new to say
         return already
     signature = _sign_locked(order=order, document=document, user=user, party=party, name=name,
                              ip_address=ip_address, user_agent=user_agent, shown_sha256=shown_sha256)
     user_lock_name(user=user)
-    _after_signing(order, party)
+    if document.is_return:
+        from .returns import after_return_signed  # returns builds on this module
+
+        after_return_signed(order, party)
+    else:
+        _after_signing(order, party)
     return signature
 
 

@@ -24,12 +24,13 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
         return day.replace(year=year, month=month, day=28)
 
 
-def apply_recordal(order: Any, filing: Any, *, office_rights: list[Any] | None = None) -> int:
+def apply_recordal(order: Any, filing: Any, *, office_rights: list[Any] | None = None, back: bool = False) -> int:
     """Apply an approved filing to the rights it covers (all rights of the order, or `office_rights`).
-    Idempotent (per order and office reference). Returns how many rights changed."""
+    `back`: the transfer back to the seller after a refund (the buyer's holding ends, the seller's begins
+    again). Idempotent (per order and office reference). Returns how many rights changed."""
     listing = order.listing
     rights = office_rights if office_rights is not None else list(listing.rights.select_related("register_record"))
-    reference = f"{order.reference} · {filing.reference or filing.pk}"
+    reference = f"{order.reference} · {filing.reference or filing.pk}" + (" · R" if back else "")
     recorded_on = (filing.notice_received_at or filing.filed_at)
     recorded_on = recorded_on.date() if recorded_on else None
     changed = 0
@@ -37,7 +38,10 @@ def apply_recordal(order: Any, filing: Any, *, office_rights: list[Any] | None =
         record = right.register_record
         if record is None:
             continue
-        if listing.deal_type in LICENCE_ENCUMBRANCE:
+        if back:
+            owner_record_transfer(record=record, from_org=order.buyer_org, to_org=order.seller_org,
+                                  reference=reference, recorded_on=recorded_on)
+        elif listing.deal_type in LICENCE_ENCUMBRANCE:
             until = _add_months(recorded_on or timezone.localdate(), listing.licence_term_months or 0) \
                 if listing.licence_term_months else None
             record_encumbrance(record=record, type=LICENCE_ENCUMBRANCE[listing.deal_type],
