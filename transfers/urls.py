@@ -12,6 +12,7 @@ urlpatterns = [
     path("orders/<int:pk>/export-certificate/", views.export_upload, name="export_upload"),
     path("orders/<int:pk>/export-certificate/file/", views.export_certificate, name="export_certificate"),
     path("orders/<int:pk>/file/", views.file_transfer, name="file"),
+    path("orders/<int:pk>/file-back/", views.file_back, name="file_back"),
     path("orders/<int:pk>/papers/retry/", views.papers_retry, name="papers_retry"),
     path("staff/", views.staff_queue, name="staff_queue"),
     path("staff/<int:pk>/", views.staff_filing, name="staff_filing"),

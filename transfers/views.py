@@ -81,12 +81,15 @@ def paper(request, pk):
                     form.add_error(None, exc.message)
             else:
                 messages.success(request, _("You signed the %(paper)s.") % {"paper": document.get_kind_display()})
-                remaining = selectors.missing_signatures(order).get(party, [])
+                remaining = [] if document.is_return else selectors.missing_signatures(order).get(party, [])
                 if remaining:
                     return redirect("transfers:paper", remaining[0].pk)
                 return redirect(_order_page(order))
-    signable_now = selectors.papers_signable_now(order)
-    remaining = selectors.missing_signatures(order).get(party, []) if party and signable_now else []
+    if document.is_return:  # the assignment back: its own rule, no other paper to sign after it
+        signable_now, remaining = selectors.return_signable_now(order), []
+    else:
+        signable_now = selectors.papers_signable_now(order)
+        remaining = selectors.missing_signatures(order).get(party, []) if party and signable_now else []
     return render(request, "transfers/paper.html", {
         "document": document, "order": order, "party": party, "signatures": signatures, "mine": mine,
         "form": form, "can_sign": bool(party) and mine is None and document.needs_signatures
@@ -231,6 +234,26 @@ def file_transfer(request, pk):
         else:
             messages.success(request, _("Filed with %(office)s, reference %(ref)s.")
                              % {"office": filing.get_office_display(), "ref": filing.reference})
+    return redirect(_order_page(order))
+
+
+@login_required
+@require_POST
+def file_back(request, pk):
+    """An officer files the transfer back (the assignment back signed by both) with the office, after
+    ticking the confirmation on the order page: it cannot be undone."""
+    _officer_only(request)
+    order = _order_for(request, pk)
+    if request.POST.get("confirmed") != "yes":
+        messages.error(request, _("Tick the confirmation to file the transfer back; nothing was filed."))
+        return redirect(_order_page(order))
+    try:
+        filings = services.transfer_back_file(order=order, actor=request.user, ip_address=client_ip(request))
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("The transfer back was filed: %(refs)s.")
+                         % {"refs": ", ".join(f"{f.get_office_display()} {f.reference or '-'}" for f in filings)})
     return redirect(_order_page(order))
 
 

@@ -158,6 +158,8 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
             path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view), name="escrow_order_refund"),
             path("<int:pk>/cancel/", self.admin_site.admin_view(self.cancel_view), name="escrow_order_cancel"),
             path("<int:pk>/split/", self.admin_site.admin_view(self.split_view), name="escrow_order_split"),
+            path("<int:pk>/return-split/", self.admin_site.admin_view(self.return_split_view),
+                 name="escrow_order_return_split"),
             path("<int:pk>/resolve/<slug:outcome>/", self.admin_site.admin_view(self.resolve_view),
                  name="escrow_order_resolve"),
         ] + super().get_urls()
@@ -176,7 +178,8 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
                          form_class=ReasonForm, back=self._back(order),
                          call=lambda d: services.order_refund(order=order, actor=request.user, reason=d["reason"]),
                          summary=lambda d: self._refund_summary(order, d),
-                         done=gettext("Refunded; the refund is sent through the provider it came from."))
+                         done=gettext("Done: refunded through the provider the money came from, or, when the office "
+                                      "had recorded the buyer, the transfer back to the seller has started."))
 
     def cancel_view(self, request, pk):
         order = self._order(request, pk)
@@ -194,6 +197,19 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
         payment = order.payments.filter(state="succeeded").first()
         held = ledger.escrow_balance(order)
         rows = [(gettext("Buyer"), str(order.buyer_org))]
+        if held and services.transfer_recorded(order):
+            rows += [(gettext("Action"), gettext("Transfer back to the seller first")),
+                     (gettext("Why"), gettext("The office has recorded the buyer as owner: the rights go back to "
+                                              "the seller before the buyer is repaid.")),
+                     (gettext("Refunded to the buyer"),
+                      gettext("%(amount)s, when the office records the transfer back")
+                      % {"amount": format_money(held, order.currency)}),
+                     (gettext("Refunded through"), payment.get_provider_display() if payment else "—"),
+                     (gettext("The seller receives"), format_money(0, order.currency)),
+                     (gettext("Reason sent to both"), data.get("reason") or "—"),
+                     (gettext("Cannot be undone"), gettext("Both parties are asked to sign the assignment back; "
+                                                           "until it is filed you may still settle by a split."))]
+            return self._money_summary(order, rows)
         if payment is None or not held:
             rows.append((gettext("Money"), gettext("Nothing was paid: no money moves.")))
         else:
@@ -241,6 +257,42 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
         return self._act(request, order, title=gettext("Settle the dispute on %(ref)s by a split")
                          % {"ref": order.reference}, form_class=SplitForm, back=self._back(order), call=call,
                          summary=summary, done=gettext("Dispute settled by a split; both parties are told."))
+
+    def return_split_view(self, request, pk):
+        """Settle an order awaiting its transfer back by a split instead: the buyer keeps the rights."""
+        order = self._order(request, pk)
+
+        def amounts(data):
+            try:
+                refund = to_minor(data["refund"], order.currency)
+            except ValueError as exc:
+                raise ValidationFailed(str(exc)) from None
+            return refund, services.split_amounts(order, refund)
+
+        def summary(data):
+            refund, a = amounts(data)
+            payment = order.payments.filter(state="succeeded").first()
+            seller = payout_destination(order.seller_org, payment.provider if payment else "")
+            return self._money_summary(order, [
+                (gettext("Action"), gettext("Abandon the transfer back: the buyer keeps the rights")),
+                (gettext("To the buyer %(org)s") % {"org": order.buyer_org}, format_money(refund, order.currency)),
+                (gettext("Refunded through"), payment.get_provider_display() if payment else "—"),
+                (gettext("To the seller %(org)s") % {"org": order.seller_org},
+                 format_money(a["seller"], order.currency)),
+                (gettext("Seller's account"), seller.label or seller.missing),
+                (gettext("Kept by the exchange (fees)"), format_money(a["fees"], order.currency)),
+                (gettext("Reason sent to both"), data["reason"]),
+                (gettext("Cannot be undone"), gettext("The money goes out and the transfer back is withdrawn.")),
+            ])
+
+        def call(data):
+            refund, _a = amounts(data)
+            services.order_return_split(order=order, actor=request.user, refund_minor=refund, note=data["reason"],
+                                        expected_refund_minor=refund)
+
+        return self._act(request, order, title=gettext("Settle %(ref)s by a split instead of the transfer back")
+                         % {"ref": order.reference}, form_class=SplitForm, back=self._back(order), call=call,
+                         summary=summary, done=gettext("Settled by a split; both parties are told."))
 
     def resolve_view(self, request, pk, outcome):
         order = self._order(request, pk)

@@ -69,7 +69,8 @@ def test_refund_after_recordal_transfers_back_before_repaying(tenant):
     assert [f.status for f in back] == [FilingStatus.PREPARING]
     assert back[0].kind == FilingKind.RETURN
     paper = return_document(order)
-    assert paper.kind == DocumentKind.RETURN and paper.filing_id == back[0].pk
+    assert paper.kind == DocumentKind.RETURN
+    assert paper.filing_id == back[0].pk
     assert Notification.objects.filter(kind="transfer.return_sign", user=buyer).exists()
     assert current_filing(order).status == FilingStatus.APPROVED  # the original recordal is untouched
     # when both parties sign the assignment back and an officer files it
@@ -78,7 +79,8 @@ def test_refund_after_recordal_transfers_back_before_repaying(tenant):
     filed = transfer_back_file(order=order, actor=officer)
     assert [f.status for f in filed] == [FilingStatus.FILED]
     order.refresh_from_db()
-    assert order.state == R.RETURN_PENDING and repaid(order) == 0
+    assert order.state == R.RETURN_PENDING
+    assert repaid(order) == 0
     # and the poller hears the office record the transfer back
     stats = transfer_poll_due()
     # then the right is the seller's again and the buyer is repaid in full, in one balanced entry
@@ -104,7 +106,8 @@ def test_a_dispute_settled_by_refund_after_recordal_also_transfers_back(tenant):
     order.refresh_from_db()
     assert order.state == R.RETURN_PENDING
     assert Dispute.objects.get(order=order).state == Dispute.State.RESOLVED
-    assert repaid(order) == 0 and len(return_filings(order)) == 1
+    assert repaid(order) == 0
+    assert len(return_filings(order)) == 1
 
 
 def test_staff_settle_by_a_split_instead(tenant):
@@ -124,7 +127,8 @@ def test_staff_settle_by_a_split_instead(tenant):
     assert repaid(order) == 500_000
     payout = Disbursement.objects.get(order=order, kind=Disbursement.Kind.PAYOUT).amount_minor
     assert repaid(order) + payout <= order.total_minor
-    assert ledger.escrow_balance(order) == 0 and ledger.entries_unbalanced() == []
+    assert ledger.escrow_balance(order) == 0
+    assert ledger.entries_unbalanced() == []
     assert [f.status for f in return_filings(order)] == [FilingStatus.WITHDRAWN]
     assert order.listing.state == Listing.State.SOLD
 
@@ -139,7 +143,8 @@ def test_split_refused_once_the_transfer_back_is_with_the_office(tenant, setting
     with pytest.raises(Conflict, match="with the office already"):
         s.order_return_split(order=order, actor=staff, refund_minor=100_000, note="Too late.")
     order.refresh_from_db()
-    assert order.state == R.RETURN_PENDING and repaid(order) == 0
+    assert order.state == R.RETURN_PENDING
+    assert repaid(order) == 0
 
 
 def test_a_rejected_transfer_back_is_filed_again(tenant):
@@ -154,13 +159,16 @@ def test_a_rejected_transfer_back_is_filed_again(tenant):
     assert first.status == FilingStatus.REJECTED
     assert Notification.objects.filter(kind="transfer.return_rejected", user=officer).exists()
     order.refresh_from_db()
-    assert order.state == R.RETURN_PENDING and repaid(order) == 0
+    assert order.state == R.RETURN_PENDING
+    assert repaid(order) == 0
     # filed again: a new attempt, which the office records
     again = transfer_back_file(order=order, actor=officer)[0]
-    assert again.attempt == 2 and again.kind == FilingKind.RETURN
+    assert again.attempt == 2
+    assert again.kind == FilingKind.RETURN
     transfer_poll_due()
     order.refresh_from_db()
-    assert order.state == R.REFUNDED and repaid(order) == order.total_minor
+    assert order.state == R.REFUNDED
+    assert repaid(order) == order.total_minor
 
 
 def test_refund_before_recordal_is_a_plain_refund(tenant):
@@ -174,7 +182,8 @@ def test_refund_before_recordal_is_a_plain_refund(tenant):
     s.order_refund(order=order, actor=escrow_staff(), reason="Seller withdrew.")
     # then the buyer is repaid at once; no transfer back
     order.refresh_from_db()
-    assert order.state == R.REFUNDED and repaid(order) == order.total_minor
+    assert order.state == R.REFUNDED
+    assert repaid(order) == order.total_minor
     assert not TransferFiling.objects.filter(order=order, kind=FilingKind.RETURN).exists()
 
 
@@ -211,15 +220,108 @@ def test_bad_input_changes_nothing(tenant):
     order.refresh_from_db()
     assert order.state == R.RETURN_PENDING
     assert not return_document(order).signatures.exists()
-    assert repaid(order) == 0 and ledger.entries_unbalanced() == []
+    assert repaid(order) == 0
+    assert ledger.entries_unbalanced() == []
 
 
 def test_the_original_papers_stay_apart_from_the_assignment_back(tenant):
     order, seller, buyer, officer = recorded_order()
     s.order_refund(order=order, actor=escrow_staff(), reason="Wrong patent.")
     kinds = set(TransferDocument.objects.filter(order=order, superseded=False).values_list("kind", flat=True))
-    assert DocumentKind.RETURN in kinds and DocumentKind.AGREEMENT in kinds
+    assert DocumentKind.RETURN in kinds
+    assert DocumentKind.AGREEMENT in kinds
     # the original papers can no longer be signed; the assignment back can
     agreement = TransferDocument.objects.get(order=order, kind=DocumentKind.AGREEMENT, superseded=False)
     assert agreement.signatures.count() == 2
     assert Order.objects.get(pk=order.pk).state == R.RETURN_PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_refund_at_once_one_transfer_back(tenant):
+    """Two escrow officers press refund on the same recorded order at the same moment, each on its own
+    database connection: exactly one starts the transfer back, the other is told it is under way."""
+    from tests.escrow.test_concurrency import run_at_once
+
+    order, seller, buyer, officer = recorded_order()
+    staff = [escrow_staff(), escrow_staff()]
+    results = run_at_once(tenant, [lambda u=u: s.order_refund(order=order, actor=u, reason="Wrong patent.")
+                                   for u in staff])
+    winners = [r for r, e in results if r is not None]
+    errors = [e for r, e in results if e is not None]
+    assert len(winners) == 1
+    assert len(errors) == 1
+    assert isinstance(errors[0], InvalidTransition)
+    assert "already under way" in str(errors[0])
+    order.refresh_from_db()
+    assert order.state == R.RETURN_PENDING
+    assert TransferFiling.objects.filter(order=order, kind=FilingKind.RETURN).count() == 1
+    assert TransferDocument.objects.filter(order=order, kind=DocumentKind.RETURN).count() == 1
+    assert repaid(order) == 0
+
+
+def test_admin_refund_summary_says_transfer_back_then_split_instead(tenant, client):
+    order, seller, buyer, officer = recorded_order()
+    staff = escrow_staff()
+    client.force_login(staff)
+    change = client.get(f"/admin/escrow/order/{order.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"/admin/escrow/order/{order.pk}/refund/" in change
+    url = f"/admin/escrow/order/{order.pk}/refund/"
+    # first the summary: the transfer back, when the buyer is repaid; nothing happens yet
+    summary = client.post(url, {"reason": "Wrong patent"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Transfer back to the seller first" in summary
+    assert 'name="confirmed" value="yes"' in summary
+    order.refresh_from_db()
+    assert order.state == R.TRANSFER_APPROVED
+    # the second confirmation starts the transfer back
+    assert client.post(url, {"reason": "Wrong patent", "confirmed": "yes"}).status_code == 302
+    order.refresh_from_db()
+    assert order.state == R.RETURN_PENDING
+    assert repaid(order) == 0
+    # the admin now offers a split instead, with its own summary and confirmation
+    change = client.get(f"/admin/escrow/order/{order.pk}/change/").content.decode()
+    split_url = f"/admin/escrow/order/{order.pk}/return-split/"
+    assert split_url in change
+    summary = client.post(split_url, {"refund": "5,000.00", "reason": "Agreed"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "the buyer keeps the rights" in summary.content.decode()
+    assert client.post(split_url, {"refund": "5,000.00", "reason": "Agreed", "confirmed": "yes"}).status_code == 302
+    order.refresh_from_db()
+    assert order.state == R.SETTLED
+    assert repaid(order) == 500_000
+
+
+def test_order_page_signing_and_filing_the_transfer_back(tenant, client):
+    order, seller, buyer, officer = recorded_order()
+    s.order_refund(order=order, actor=escrow_staff(), reason="Wrong patent.")
+    paper = return_document(order)
+    # the buyer sees the transfer back and signs the assignment back on its paper page
+    client.force_login(buyer)
+    page = client.get(order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Transfer back to the seller" in page
+    assert f"/transfers/papers/{paper.pk}/" in page
+    assert "Read and sign the assignment back" in page
+    response = client.post(f"/transfers/papers/{paper.pk}/", {"typed_name": buyer.full_name, "consent": "on",
+                                                               "sha256": paper.sha256})
+    assert response.status_code == 302
+    assert paper.signatures.filter(party="buyer").exists()
+    # the buyer cannot file it
+    assert client.post(f"/transfers/orders/{order.pk}/file-back/", {"confirmed": "yes"}).status_code in (302, 403, 404)
+    assert return_filings(order)[0].status == FilingStatus.PREPARING
+    # zh-Hans: the panel speaks Chinese
+    type(buyer).objects.filter(pk=buyer.pk).update(language="zh-hans")
+    zh = client.get(order.get_absolute_url()).content.decode()
+    assert "返还转让给卖方" in zh
+    assert "阅读并签署返还转让协议" not in zh
+    assert "Transfer back" not in zh
+    assert "assignment back" not in zh
+    type(buyer).objects.filter(pk=buyer.pk).update(language="en")
+    # the seller signs; the officer files without ticking the confirmation: nothing filed; then ticks it
+    client.force_login(seller)
+    client.post(f"/transfers/papers/{paper.pk}/", {"typed_name": seller.full_name, "consent": "on",
+                                                   "sha256": paper.sha256})
+    client.force_login(officer)
+    page = client.get(order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "File the transfer back with the office" in page
+    client.post(f"/transfers/orders/{order.pk}/file-back/", {})
+    assert return_filings(order)[0].status == FilingStatus.PREPARING
+    assert client.post(f"/transfers/orders/{order.pk}/file-back/", {"confirmed": "yes"}).status_code == 302
+    assert return_filings(order)[0].status == FilingStatus.FILED

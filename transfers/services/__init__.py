@@ -21,7 +21,6 @@ from .papers import (
     transfer_prepare_or_record,
 )
 from .polling import PollStats, transfer_poll_due
-from .returns import transfer_back_file
 from .recordals import (
     apply_recordal_answer,
     recordal_create,
@@ -31,6 +30,7 @@ from .recordals import (
     recordal_record_notice,
     recordal_record_reference,
 )
+from .returns import transfer_back_file
 
 __all__ = [
     "transfer_prepare", "transfer_prepare_or_record", "transfer_papers_retry", "document_sign", "documents_sign_all", "export_certificate_upload", "generate_cover",

@@ -23,7 +23,14 @@ from core.notifications import notify
 from escrow.models import Order, OrderState
 from escrow.services import order_refund, order_step
 from transfers import papers
-from transfers.models import DocumentKind, FilingKind, FilingStatus, OfficeNotice, TransferDocument, TransferFiling
+from transfers.models import (
+    DocumentKind,
+    FilingKind,
+    FilingStatus,
+    OfficeNotice,
+    TransferDocument,
+    TransferFiling,
+)
 from transfers.offices import PROFILES, OfficeAnswer, backoff, gateway_for
 from transfers.selectors import blocking_gates, current_filing, current_filings, transfer_gates
 

@@ -34,7 +34,13 @@ from escrow.services import order_return_complete
 from transfers import papers
 from transfers.models import DocumentKind, FilingKind, FilingStatus, OfficeNotice, TransferFiling
 from transfers.offices import OfficeAnswer, adapter_name_for, backoff, gateway_for, offices_for
-from transfers.selectors import current_filings, return_document, return_filings, signed_parties, transfer_recorded
+from transfers.selectors import (
+    current_filings,
+    return_document,
+    return_filings,
+    signed_parties,
+    transfer_recorded,
+)
 
 from .common import officers, order_url, party_users, require_officer
 from .papers import _lock_order, _store_document

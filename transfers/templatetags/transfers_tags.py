@@ -15,6 +15,9 @@ from transfers.selectors import (
     filing_deadline,
     needs_export_certificate,
     papers_signable_now,
+    return_document,
+    return_filings,
+    return_signable_now,
     transfer_gates,
 )
 from transfers.services.common import is_officer, party_of
@@ -69,4 +72,28 @@ def transfer_panel(context, order, role=None):
         "state": order.state, "preparing": preparing, "paper_failure": paper_failure,
         "deadline": filing_deadline(order, [p["doc"] for p in signable]) if filing else None,
         "notice_doc": next((d for d in documents if d.kind == "notice"), None),
+    }
+
+
+@register.inclusion_tag("transfers/_return_panel.html", takes_context=True)
+def transfer_back_panel(context, order):
+    """The transfer back to the seller (a refund after the office recorded the buyer): the assignment back,
+    who signed it, its filings with the office, and the officer's button to file it."""
+    filings = return_filings(order)
+    if not filings:
+        return {"show": False}
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    party = party_of(user, order)
+    document = return_document(order)
+    signed = {sig.party: sig for sig in document.signatures.all()} if document else {}
+    both = {Party.SELLER, Party.BUYER} <= set(signed)
+    pending = order.state == "return_pending"
+    return {
+        "show": True, "request": request, "order": order, "filings": filings, "document": document,
+        "seller_sig": signed.get(Party.SELLER), "buyer_sig": signed.get(Party.BUYER),
+        "can_sign": bool(party) and party not in signed and return_signable_now(order),
+        "can_file": pending and both and is_officer(user)
+        and any(f.status in ("preparing", "rejected") for f in filings),
+        "pending": pending,
     }
