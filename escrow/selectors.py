@@ -73,7 +73,8 @@ CURRENT = {S.PLACED: 1, S.SELLER_CONFIRMED: 2, S.FUNDED: 3, S.TRANSFER_FILED: 4,
 def timeline(order: Order, payout: Disbursement | None = None) -> list[dict]:
     """The trade as steps with status done | current | next | stopped, each with its time and deadline."""
     state = order.disputed_from if order.state == S.DISPUTED else order.state
-    closed = order.state in (S.CANCELLED, S.REFUNDED, S.SETTLED)  # settled: ended by a split
+    # ended: by a split (settled), or a refund (a transfer back under way ends the trade too)
+    closed = order.state in (S.CANCELLED, S.REFUNDED, S.SETTLED, S.RETURN_PENDING)
     if closed:
         reached = 1 + sum(1 for f in ("confirmed_at", "funded_at", "filed_at", "approved_at") if getattr(order, f))
     else:

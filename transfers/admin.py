@@ -71,15 +71,15 @@ class NoticeInline(ReadOnlyInline):
 class TransferFilingAdmin(TenantModelAdmin):
     view_roles = (Role.ESCROW_OFFICER, Role.FINANCE)
     change_roles = (Role.ESCROW_OFFICER,)
-    list_display = ("order_link", "attempt", "office", "status_badge", "reference", "filed_at", "answer_due",
+    list_display = ("order_link", "kind", "attempt", "office", "status_badge", "reference", "filed_at", "answer_due",
                     "poll_attempts", "late_recordation")
-    list_filter = (AttentionFilter, "status", "office", "adapter", "late_recordation")
+    list_filter = (AttentionFilter, "kind", "status", "office", "adapter", "late_recordation")
     search_fields = ("reference", "order__reference", "notice_number")
     list_select_related = ("order",)
     ordering = ("-updated_at",)
     inlines = [NoticeInline]
     actions = ["file_selected", "refile_selected"]
-    fields = ("order", "attempt", "office", "adapter", "status", "reference", "filed_at", "filed_by", "executed_on",
+    fields = ("order", "kind", "attempt", "office", "adapter", "status", "reference", "filed_at", "filed_by", "executed_on",
               "late_recordation", "expected_answer_at", "next_poll_at", "poll_attempts", "last_polled_at",
               "last_error", "notice_number", "notice_text", "notice_received_at", "correction_text",
               "correction_due", "rejection_reason", "resolution", "export_certificate", "staff_actions")
@@ -87,7 +87,8 @@ class TransferFilingAdmin(TenantModelAdmin):
 
     @admin.display(description=_("order"), ordering="order__reference")
     def order_link(self, filing):
-        return format_html('<a href="{}#transfer">{}</a>', filing.order.get_absolute_url(), filing.order.reference)
+        anchor = "transfer-back" if filing.kind == "return" else "transfer"
+        return format_html('<a href="{}#{}">{}</a>', filing.order.get_absolute_url(), anchor, filing.order.reference)
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, filing):
