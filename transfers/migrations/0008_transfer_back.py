@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('escrow', '0013_return_pending'),
         ('marketplace', '0008_verified_buyer_amount'),
-        ('transfers', '0006_sealed_papers'),
+        ('transfers', '0007_ep_offices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
