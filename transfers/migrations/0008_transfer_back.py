@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escrow', '0013_return_pending'),
+        ('escrow', '0014_return_pending'),
         ('marketplace', '0008_verified_buyer_amount'),
         ('transfers', '0007_ep_offices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

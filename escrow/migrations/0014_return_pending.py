@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_merge_20261130_1902'),
-        ('escrow', '0012_payment_purposes'),
+        ('escrow', '0013_deposit_for_services'),
         ('listings', '0018_database_defaults_for_bulk_loaders'),
         ('marketplace', '0008_verified_buyer_amount'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
