@@ -279,7 +279,7 @@ def auction_settle(*, auction_id) -> Auction:
     high = auction.high_bid
     try:
         order = escrow.order_place(listing=auction.listing, buyer=high.bidder, terms_accepted=True,
-                                   agreed_price_minor=auction.current_price_minor)
+                                   agreed_price_minor=auction.current_price_minor, via=auction.subject)
     except DomainError as exc:
         with transaction.atomic():
             locked = lock_auction(auction_id)

@@ -1,10 +1,61 @@
-"""What demand does when a lower app announces something (core.events)."""
+"""What demand does when a lower app announces something or asks a question (core.events)."""
 
-from core.events import on
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.events import answer, on
+from core.money import format_money
 from core.outbox import enqueue
+
+from .models import Auction
+
+# An auction holds its listing from its creation until it is settled or ends unsold: before the start,
+# while bids come in, while the winner's order is being placed and while the seller decides below the
+# reserve. Nobody buys the listing at its list price (or by offer) meanwhile.
+HOLDING_STATES = (Auction.State.OPEN, Auction.State.WON, Auction.State.RESERVE_NOT_MET)
 
 
 @on("listing.published")
 def match_new_listing(*, tenant, data, **objects):
     """A listing went live: match it against open wants in a task (after commit)."""
     enqueue("demand.tasks.match_listing", tenant_id=tenant.pk, listing_id=data["listing"])
+
+
+@dataclass(frozen=True)
+class SaleHold:
+    message: str
+    url: str
+    auction: Auction
+
+
+def auction_holding(listing_id) -> Auction | None:
+    return (Auction.objects.filter(listing_id=listing_id, state__in=HOLDING_STATES)
+            .order_by("-id").first())
+
+
+@answer("listing.sale_hold")
+def listing_sale_hold(*, listing, via: str = "") -> SaleHold | None:
+    """Escrow (order_place), negotiation (offers) and the listing page ask whether the listing may be
+    sold other than through the sale named by `via`. Called under the listing row lock by the services,
+    and auction_create takes the same lock, so an order and an auction racing for one listing cannot
+    both get it."""
+    auction = auction_holding(listing.pk)
+    if auction is None or via == auction.subject:
+        return None
+    if auction.state == Auction.State.OPEN:
+        if timezone.now() < auction.starts_at:
+            message = _("This listing is going to auction on %(start)s; it can only be bought by bidding.") % {
+                "start": timezone.localtime(auction.starts_at).strftime("%Y-%m-%d %H:%M")}
+        else:
+            message = _("This listing is being auctioned (now %(price)s, until %(end)s); it can only be bought "
+                        "by bidding.") % {
+                "price": format_money(auction.current_price_minor or auction.start_price_minor, auction.currency),
+                "end": timezone.localtime(auction.ends_at).strftime("%Y-%m-%d %H:%M")}
+    else:
+        message = _("The auction of this listing has ended and its result is being settled; it is not for sale "
+                    "any other way meanwhile.")
+    return SaleHold(message=message, url=auction.get_absolute_url(), auction=auction)

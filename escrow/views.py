@@ -17,6 +17,7 @@ from accounts.models import Role
 from accounts.selectors import active_organization
 from core.audit import audit_trail
 from core.errors import DomainError
+from core.events import ask
 from core.outbox import enqueue
 from core.permissions import has_role, is_member
 from listings.models import Listing
@@ -57,6 +58,8 @@ def order_new(request, listing_id):
             else _("This listing is not for sale right now.")
     elif encumbered := conflicting_encumbrances(listing):
         problem = " ".join(str(m) for m in encumbered)
+    elif (hold := ask("listing.sale_hold", listing=listing, via="")) is not None:
+        problem = str(hold.message)  # e.g. demand: the listing is being auctioned
     if request.method == "POST" and not problem and form.is_valid():
         try:
             order = services.order_place(listing=listing, buyer=request.user, terms_accepted=True)

@@ -19,7 +19,7 @@ from accounts.models import Mandate, Membership
 from accounts.selectors import active_organization
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from core.events import emit
+from core.events import ask, emit
 from core.notifications import notify
 from core.permissions import is_member
 from escrow.models import LIVE_STATES, Order, OrderState
@@ -85,6 +85,14 @@ def seller_side_for_listing(actor, listing) -> tuple[bool, Mandate | None]:
         return True, None
     mandate = mandate_for_listing(user=actor, principal_org=listing.seller_org, listing_id=listing.pk)
     return mandate is not None, mandate
+
+
+def _refuse_if_held(listing) -> None:
+    """A listing held by another sale (demand: a live auction) takes no offers; asked under the listing
+    lock, which the auction's creation takes too. Accepting is refused by escrow's order_place_agreed."""
+    hold = ask("listing.sale_hold", listing=listing, via="")
+    if hold is not None:
+        raise Conflict(str(hold.message), code="on_auction")
 
 
 def _check_price(price_minor, listing, *, floor=True):
@@ -159,6 +167,7 @@ def offer_make(*, listing, actor, price_minor: int, currency: str, terms: dict |
         raise Conflict(_("Someone else ordered this a moment ago."))
     if listing.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
+    _refuse_if_held(listing)
     if (currency or "").upper() != listing.currency:
         raise ValidationFailed(_("The listing is priced in %(cur)s; make your offer in %(cur)s.") % {"cur": listing.currency},
                                field_errors={"currency": [_("Use %(cur)s.") % {"cur": listing.currency}]})
@@ -197,6 +206,7 @@ def offer_counter(*, offer, actor, price_minor: int, terms: dict | None = None,
         raise InvalidTransition(_("It is the other side's turn to answer."))
     if listing.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
+    _refuse_if_held(listing)
     _check_price(price_minor, listing, floor=side == Side.BUYER)
     offer.price_minor = price_minor
     if terms is not None:

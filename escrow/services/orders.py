@@ -86,7 +86,7 @@ def _licence_slot_check(locked: Listing, agreed: AgreedDeal | None) -> None:
 
 
 def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str, actor: User | None,
-           agreed: AgreedDeal | None) -> Order:
+           agreed: AgreedDeal | None, via: str = "") -> Order:
     tenant = require_tenant()
     actor = actor or buyer
     if buyer is None or not buyer.is_authenticated:
@@ -116,6 +116,9 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
         raise Conflict(_(RACE_LOST))
     if locked.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
+    hold = ask("listing.sale_hold", listing=locked, via=via)  # e.g. demand: the listing is being auctioned
+    if hold is not None:
+        raise Conflict(str(hold.message), code="on_auction")
     encumbered = conflicting_encumbrances(locked)
     if encumbered:
         raise ValidationFailed(" ".join(str(m) for m in encumbered), code="encumbered")
@@ -164,10 +167,12 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
 
 @transaction.atomic(durable=True)
 def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str = "",
-                actor: User | None = None, agreed_price_minor: int | None = None) -> Order:
+                actor: User | None = None, agreed_price_minor: int | None = None, via: str = "") -> Order:
     """Buyer orders a published listing: contract terms accepted, fees snapshotted from the tenant,
     the listing reserved. `agreed_price_minor` (a won auction, a chosen tender) replaces the listing's
-    price; fees are computed on it. The buyer must act for an organization that is not the seller's.
+    price; fees are computed on it. `via` names the sale that places the order (an auction's
+    "auction:<id>"): a listing held by a live sale of a higher app (an auction) is not for sale any
+    other way, and that app says so when asked `listing.sale_hold` under the listing lock. The buyer must act for an organization that is not the seller's.
     Races: the listing row is locked and a partial unique constraint allows one live order per listing;
     losers get Conflict("Someone else ordered this a moment ago.")."""
     agreed = None
@@ -176,7 +181,7 @@ def order_place(*, listing: Listing, buyer: User | None, terms_accepted: bool, p
             raise ValidationFailed(_("The agreed price must be more than zero."))
         agreed = AgreedDeal(price_minor=int(agreed_price_minor), currency=listing.currency)
     return _place(listing=listing, buyer=buyer, terms_accepted=terms_accepted, payment_method=payment_method,
-                  actor=actor, agreed=agreed)
+                  actor=actor, agreed=agreed, via=via)
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from core.cache import cached
 from core.errors import DomainError
+from core.events import ask
 from core.http_cache import public_page
 from core.permissions import is_member
 from core.replicas import replica_reads
@@ -193,8 +194,13 @@ def detail(request, pk):
         # from the cache, the page reads four columns of the listing (visibility and the key).
         row = Listing.objects.filter(pk=pk).values_list("state", "price_minor", "updated_at", "title").first()
         if row is not None and row[0] == Listing.State.PUBLISHED:
+            # A live auction (demand answers listing.sale_hold) changes the buy box: its state, price and
+            # end are part of the key, so the copy cached before the auction is not served during it.
+            hold = ask("listing.sale_hold", listing=Listing(pk=int(pk)), via="")
+            held = (f"{hold.auction.pk}.{hold.auction.state}.{hold.auction.current_price_minor}."
+                    f"{hold.auction.ends_at.timestamp()}" if hold is not None else "-")
             key = (f"listings:detail-body:{request.tenant.pk}:{pk}:{get_language()}:{row[0]}:{row[1]}:"
-                   f"{row[2].timestamp() if row[2] else 0}")
+                   f"{row[2].timestamp() if row[2] else 0}:{held}")
             body = cache.get(key)
             if body is None:
                 listing = listing_for_viewer(pk=pk, user=request.user)
@@ -216,10 +222,12 @@ def _detail_context(request, listing) -> dict:
     # listings imports no higher app: each is a callable(request=, listing=) returning HTML or "".
     panels = [import_string(path)(request=request, listing=listing)
               for path in getattr(settings, "LISTING_DETAIL_PANELS", ())]
+    # A live sale of a higher app (demand's auction) holds the listing: the page shows it instead of Buy.
+    sale_hold = ask("listing.sale_hold", listing=listing, via="") if listing.state == Listing.State.PUBLISHED else None
     return {
         "listing": listing, "rights": list(listing.rights.all()), "watched": watched,
-        "is_seller_view": listing.state != Listing.State.PUBLISHED,
-        "can_order": listing.state == Listing.State.PUBLISHED and not listing.price_on_request,
+        "is_seller_view": listing.state != Listing.State.PUBLISHED, "sale_hold": sale_hold,
+        "can_order": listing.state == Listing.State.PUBLISHED and not listing.price_on_request and sale_hold is None,
         "panels": [p for p in panels if p],
         "price_history": list(price_history(listing)[:10]),
     }
