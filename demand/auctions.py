@@ -342,3 +342,44 @@ def seller_accept(*, auction, actor, accept: bool) -> Auction:
     if accept:
         auction = auction_settle(auction_id=auction.pk)
     return auction
+
+
+def pass_to_next_bidder(auction: Auction, *, defaulted_org_id, reason: str = "") -> Auction:
+    """NON-durable (inside escrow's cancellation, the auction row locked by the caller): the winner's
+    order was cancelled. A defaulting winner is recorded (their deposit is forfeited by escrow) and the
+    next highest bid of another organization at or above the reserve wins at its amount; without one,
+    or when the seller defaulted (`defaulted_org_id` None), the auction ends unsold."""
+    from core.outbox import enqueue
+
+    previous = auction.high_bid
+    fields = ["state", "order", "high_bid", "current_price_minor", "defaulted_org_ids"]
+    nxt = None
+    if defaulted_org_id is not None:
+        auction.defaulted_org_ids = sorted({*auction.defaulted_org_ids, int(defaulted_org_id)})
+        nxt = (Bid.objects.filter(auction=auction, amount_minor__gte=auction.reserve_minor)
+               .exclude(bidder_org_id__in=auction.defaulted_org_ids).order_by("-amount_minor", "pk").first())
+    auction.order = None
+    if nxt is not None:
+        auction.state, auction.high_bid, auction.current_price_minor = S.WON, nxt, nxt.amount_minor
+    else:
+        auction.state = S.UNSOLD
+    auction.save(update_fields=fields)
+    audit_record(actor_label="system", action="auction.winner_defaulted" if defaulted_org_id else "auction.order_cancelled",
+                 obj=auction, from_state=S.SOLD, to_state=auction.state, reason=reason,
+                 data={"defaulted_org": defaulted_org_id, "previous_bid": previous.pk if previous else None,
+                       "next_bid": nxt.pk if nxt else None, "price_minor": auction.current_price_minor})
+    title = auction.listing.title
+    if nxt is not None:
+        enqueue("demand.tasks.settle_auction", tenant_id=auction.tenant_id, auction_id=auction.pk)
+        notify(users=members(nxt.bidder_org_id), kind="auction.won", url=auction.get_absolute_url(),
+               subject=gettext_lazy("The auction of “%(title)s” goes to you at %(price)s"),
+               body=gettext_lazy("The winner did not pay. Your bid of %(price)s is the next highest: your escrowed "
+                                 "order is being placed."),
+               params={"title": title, "price": format_money(nxt.amount_minor, auction.currency)})
+    notify(users=members(auction.seller_org_id), kind="auction.winner_defaulted", url=auction.get_absolute_url(),
+           subject=(gettext_lazy("The winner of “%(title)s” did not pay; the next bidder gets it") if nxt is not None
+                    else gettext_lazy("The auction of “%(title)s” ended unsold")),
+           body=(gettext_lazy("The winner's deposit is forfeited to you, less the exchange's share.")
+                 if defaulted_org_id else gettext_lazy("The order was cancelled.")),
+           params={"title": title})
+    return auction

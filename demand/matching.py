@@ -241,9 +241,41 @@ def listing_source(want) -> list[Candidate]:
             for r in rows]
 
 
-# Rights in portfolios that are monitored but not for sale are not a source yet (issue 16 note): a holder
-# opt-in on rights.Holding and a rights selector by class keys are needed first.
-SOURCES = [listing_source]
+def _plain(term: str) -> str:
+    return term.replace(":*", "").replace("'", "").replace("\\", "").strip().lower()
+
+
+LIVE_LISTING_STATES = ("draft", "submitted", "in_verification", "awaiting_margin", "published", "reserved")
+
+
+def portfolio_source(want) -> list[Candidate]:
+    """Rights held in portfolios, not for sale, whose holders opened them to buyers' wants
+    (`rights.Holding.open_to_wants`): those sharing a subclass/Nice class or a word with the want. A
+    right already in a live listing is matched as that listing instead."""
+    from listings.models import Right
+    from rights.wants import holdings_open_to_wants
+
+    terms = [_plain(t) for t in keyword_terms(want.keywords or want.title)]
+    terms = [t for t in terms if len(t) >= 2]
+    rows = holdings_open_to_wants(keys=list(want.class_keys), words=terms, kinds=list(want.kinds),
+                                  exclude_org_id=want.buyer_org_id)
+    if not rows:
+        return []
+    listed = set(Right.objects.filter(register_record_id__in=[r.record_id for r in rows],
+                                      listing__state__in=LIVE_LISTING_STATES)
+                 .values_list("register_record_id", flat=True))
+    out = []
+    for r in rows:
+        if r.record_id in listed:
+            continue
+        hits = [t for t in keyword_terms(want.keywords or want.title) if _plain(t) and _plain(t) in r.text]
+        out.append(Candidate(source="portfolio", holder_org_id=r.organization_id, title=r.title,
+                             class_keys=r.class_keys, kind=r.kind, jurisdiction=r.jurisdiction,
+                             keyword_hits=hits, record_key=f"holding:{r.holding_id}"))
+    return out
+
+
+SOURCES = [listing_source, portfolio_source]
 
 
 def want_candidates(want, *, keep: int = KEEP) -> list[Candidate]:

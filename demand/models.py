@@ -107,6 +107,8 @@ class Answer(TenantOwned):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     price_minor = models.PositiveBigIntegerField(_("price"))
     note = models.TextField(_("note"), blank=True)
+    offer_id = models.PositiveBigIntegerField(null=True, blank=True,
+                                              help_text=_("The negotiation offer this answer opened (negotiation.Offer)"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -181,6 +183,8 @@ class Auction(TenantOwned):
     high_bid = models.ForeignKey("Bid", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     bid_count = models.PositiveIntegerField(default=0)
     order = models.ForeignKey("escrow.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    defaulted_org_ids = ArrayField(models.BigIntegerField(), default=list, blank=True,
+                                   help_text=_("Winners who did not pay: their deposits were forfeited"))
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

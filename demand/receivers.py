@@ -59,3 +59,25 @@ def listing_sale_hold(*, listing, via: str = "") -> SaleHold | None:
         message = _("The auction of this listing has ended and its result is being settled; it is not for sale "
                     "any other way meanwhile.")
     return SaleHold(message=message, url=auction.get_absolute_url(), auction=auction)
+
+
+@on("order.state_changed")
+def auction_order_cancelled(*, tenant, data, order=None, actor=None, **objects):
+    """A won auction's order was cancelled before payment. When its buyer defaulted (let the payment
+    deadline pass, or cancelled) escrow forfeits their deposit in the same transaction, and the auction
+    goes to the next highest bidder of another organization at or above the reserve, at that bid (their
+    order is placed by a task; beat's finish_due_auctions settles it too if the task is lost), or ends
+    unsold. When the seller defaulted (did not confirm, declined) the auction ends unsold."""
+    if data.get("to") != "cancelled" or order is None:
+        return
+    auction = Auction.objects.select_for_update(of=("self",)).filter(order_id=order.pk, state=Auction.State.SOLD).first()
+    if auction is None:
+        return
+    from core.permissions import is_member
+
+    from .auctions import pass_to_next_bidder
+
+    buyer_default = ((actor is None and data.get("from") == "seller_confirmed")
+                     or (actor is not None and is_member(actor, order.buyer_org)))
+    pass_to_next_bidder(auction, defaulted_org_id=order.buyer_org_id if buyer_default else None,
+                        reason=str(objects.get("reason") or ""))

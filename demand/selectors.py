@@ -64,3 +64,33 @@ def auctions_running():
 
 def auctions_recent():
     return Auction.objects.exclude(state=Auction.State.OPEN).select_related("listing").order_by("-closed_at", "-id")
+
+
+def attach_numbers(matches) -> None:
+    """For a holder's matches on rights not for sale: the right's number and a link that lists it."""
+    from urllib.parse import urlencode
+
+    from rights.models import Holding
+
+    ids = [int(m.record_key.split(":", 1)[1]) for m in matches
+           if m.source == Match.Source.PORTFOLIO and m.record_key.startswith("holding:")]
+    holdings = {h.pk: h for h in Holding.objects.filter(pk__in=ids).select_related("record")}
+    for m in matches:
+        m.number, m.list_url = "", ""
+        if m.source == Match.Source.PORTFOLIO and m.record_key.startswith("holding:"):
+            holding = holdings.get(int(m.record_key.split(":", 1)[1]))
+            if holding is not None:
+                m.number = f"{holding.record.jurisdiction} {holding.record.number}"
+                m.list_url = "/sell/?" + urlencode({"number": holding.record.number})
+
+
+def open_rights_of(user):
+    """The current holdings of the user's active organization, with whether each is open to wants."""
+    from accounts.selectors import active_organization
+    from rights.models import Holding
+
+    org = active_organization(user) if user is not None and user.is_authenticated else None
+    if org is None:
+        return None, []
+    return org, list(Holding.objects.filter(organization=org, ended_at__isnull=True).select_related("record")
+                     .order_by("record__jurisdiction", "record__number"))

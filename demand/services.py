@@ -18,7 +18,7 @@ from accounts.models import User
 from accounts.selectors import active_organization
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from core.events import emit
+from core.events import ask, emit
 from core.money import format_money
 from core.notifications import notify
 from core.permissions import is_member
@@ -148,8 +148,25 @@ def _store(want, cand) -> Match | None:
         return None  # matched before
 
 
+def buyer_title(match) -> str:
+    """What the buyer is shown of a match: a right that is not for sale stays unnamed (its number would
+    name its holder) until the holder answers."""
+    if match.source == Match.Source.PORTFOLIO:
+        return _("A right held but not for sale (its holder is told; you see it when they answer)")
+    return match.title
+
+
 def _tell_holder(want, match):
     url = want.get_absolute_url()
+    if match.source == Match.Source.PORTFOLIO:
+        notify_each(members(match.holder_org_id), kind="demand.match", url=url,
+                    subject=gettext_lazy("A buyer is looking for something like your right “%(title)s”"),
+                    body=gettext_lazy("%(buyer)s posted “%(want)s” (until %(deadline)s). Why it matches: %(why)s. "
+                                      "The right is not for sale; the buyer does not know who holds it until you "
+                                      "answer. List it and offer it on the want's page, or let it be."),
+                    params_for=lambda: {"title": match.title, "buyer": str(want.shown_buyer), "want": want.title,
+                                        "deadline": want.deadline.isoformat(), "why": explain(match.reasons)})
+        return
     notify_each(members(match.holder_org_id), kind="demand.match", url=url,
                 subject=gettext_lazy("A buyer is looking for something like “%(title)s”"),
                 body=gettext_lazy("%(buyer)s posted “%(want)s” (until %(deadline)s). Why it matches: %(why)s. "
@@ -167,12 +184,12 @@ def match_want(want) -> list[Match]:
     notify_each(members(want.buyer_org_id), kind="demand.matches", url=want.get_absolute_url(),
                 subject=gettext_lazy("%(n)s matches for your want “%(want)s”"),
                 body=gettext_lazy("Best: “%(title)s” (%(why)s)."),
-                params_for=lambda: {"n": len(created), "want": want.title, "title": best.title,
+                params_for=lambda: {"n": len(created), "want": want.title, "title": buyer_title(best),
                                     "why": explain(best.reasons)})
     told = set()
-    for match in created:
-        if match.holder_org_id not in told:
-            told.add(match.holder_org_id)
+    for match in created:  # each holder once per kind of match (a listing; a right not for sale)
+        if (match.holder_org_id, match.source) not in told:
+            told.add((match.holder_org_id, match.source))
             _tell_holder(want, match)
     emit("demand.match_found", organizations=[want.buyer_org], data={"want": want.pk, "matches": len(created)})
     return created
@@ -245,7 +262,17 @@ def answer_create(*, want, actor, listing, price_minor: int, note: str = "") -> 
                   "price_minor": int(price_minor), "note": (note or "").strip()[:2000]})
     if not created:
         raise Conflict(_("You already answered this want with that listing."))
-    audit_record(actor=actor, action="want.answer", obj=want, data={"listing": listing.pk, "price_minor": price_minor})
+    # The answer is also a negotiation offer to the buyer (negotiation owns offers; same layer as demand, so
+    # asked through core.events): the buyer accepts it (→ escrowed order), counters or rejects it there.
+    # An anonymous buyer stays anonymous: their answer stays here until they choose to negotiate.
+    if not want.anonymous:
+        offer = ask("negotiation.offer_to_buyer", listing=listing, actor=actor, buyer_org=want.buyer_org,
+                    buyer_user=want.created_by, price_minor=int(price_minor), note=answer.note,
+                    source=f"want:{want.pk}")
+        answer.offer_id = offer.pk
+        answer.save(update_fields=["offer_id"])
+    audit_record(actor=actor, action="want.answer", obj=want,
+                 data={"listing": listing.pk, "price_minor": price_minor, "offer": answer.offer_id})
     notify(users=members(want.buyer_org_id), kind="demand.answer", url=want.get_absolute_url(),
            subject=gettext_lazy("%(seller)s answered your want “%(want)s”"),
            body=gettext_lazy("They offer “%(title)s” for %(price)s."),

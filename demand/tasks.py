@@ -29,3 +29,12 @@ def finish_due_auctions():
             auction_finish(auction_id=pk)
             done += 1
     return done
+
+
+@shared_task(name="demand.tasks.settle_auction")
+def settle_auction(*, tenant_id, auction_id):
+    """The winner's escrowed order (after the auction passed to the next bidder)."""
+    from .auctions import auction_settle
+
+    with tenant_context(Tenant.objects.get(pk=tenant_id)):
+        return auction_settle(auction_id=auction_id).state

@@ -6,6 +6,7 @@ app_name = "demand"
 urlpatterns = [
     path("wants/", views.want_list, name="want_list"),
     path("wants/new/", views.want_new, name="want_new"),
+    path("wants/open-rights/", views.open_rights, name="open_rights"),
     path("wants/<int:pk>/", views.want_detail, name="want_detail"),
     path("wants/<int:pk>/answer/", views.want_answer, name="want_answer"),
     path("wants/<int:pk>/tender/", views.want_tender, name="want_tender"),

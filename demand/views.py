@@ -25,7 +25,7 @@ from . import figures as F
 from . import selectors as sel
 from . import services as D
 from .forms import AnswerForm, AuctionForm, BidForm, PriceForm, TenderForm, WantForm
-from .models import Answer, Auction, Tender, TenderOffer, Want
+from .models import Answer, Auction, Match, Tender, TenderOffer, Want
 
 
 def _fail(request, exc: DomainError, form=None):
@@ -71,7 +71,13 @@ def want_detail(request, pk):
     tender = Tender.objects.filter(want=want).first()
     ctx = {"want": want, "is_buyer": is_buyer, "tender": tender, "now": timezone.now()}
     if is_buyer:
-        ctx["matches"] = want.matches.select_related("listing", "holder_org")[:50]
+        matches = list(want.matches.select_related("listing", "holder_org")[:50])
+        answered = set(want.answers.values_list("seller_org_id", flat=True))
+        for m in matches:  # a right not for sale, and its holder, stay unnamed until the holder answers
+            hidden = m.source == Match.Source.PORTFOLIO and m.holder_org_id not in answered
+            m.shown_title = D.buyer_title(m) if hidden else m.title
+            m.shown_holder = "" if hidden else m.holder_org.legal_name
+        ctx["matches"] = matches
         ctx["answers"] = want.answers.select_related("listing", "seller_org")
         if tender is not None:
             ctx["offers"] = [] if tender.sealed else list(tender.offers.select_related("answer__listing", "seller_org"))
@@ -81,7 +87,8 @@ def want_detail(request, pk):
                                                      .strftime("%Y-%m-%dT%H:%M")})
     elif request.user.is_authenticated:
         listings = list(sel.holder_listings(request.user))
-        ctx["my_matches"] = sel.matches_for_holder(request.user, want)
+        ctx["my_matches"] = list(sel.matches_for_holder(request.user, want))
+        sel.attach_numbers(ctx["my_matches"])
         ctx["my_answers"] = list(Answer.objects.filter(want=want, seller_org_id__in=sel.user_org_ids(request.user))
                                  .select_related("listing"))
         if listings and want.state == Want.State.OPEN:
@@ -346,3 +353,26 @@ def figures_export(request, fmt):
         response["Content-Disposition"] = f'attachment; filename="exchange-figures-{stamp}.xlsx"'
         return response
     raise Http404
+
+
+@login_required
+def open_rights(request):
+    """The holder opens rights it holds but does not sell to buyers' wants: each, or all at once. Matched
+    buyers do not see who holds them until the holder answers."""
+    from rights.wants import holdings_open_to_wants_set
+
+    org, holdings = sel.open_rights_of(request.user)
+    if org is None:
+        messages.error(request, _("Register the organization you act for in your account first."))
+        return redirect("/accounts/")
+    if request.method == "POST":
+        choice = request.POST.get("open", "")
+        ids = None if request.POST.get("all") else request.POST.getlist("holding")
+        try:
+            n = holdings_open_to_wants_set(organization=org, actor=request.user, open_=choice == "1", holding_ids=ids)
+        except DomainError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, ngettext("%(n)s right changed.", "%(n)s rights changed.", n) % {"n": n})
+        return redirect("demand:open_rights")
+    return render(request, "demand/open_rights.html", {"org": org, "holdings": holdings})

@@ -334,7 +334,8 @@ class Deposit(TenantOwned):
 
     pending → held (payment received) → applied (counted into the order's escrow when the order is
     funded) | returned (refunded through the provider it came from) | paid_out (to a provider, any
-    rest refunded)."""
+    rest refunded) | forfeited (the payer did not pay the order it counted towards: to the seller, less
+    the exchange's share)."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")
@@ -342,6 +343,7 @@ class Deposit(TenantOwned):
         APPLIED = "applied", _("Counted towards payment")
         RETURNED = "returned", _("Returned")
         PAID_OUT = "paid_out", _("Paid out")
+        FORFEITED = "forfeited", _("Forfeited")
 
     subject = models.CharField(max_length=60, help_text=_("What the deposit is for, e.g. auction:12"))
     # What the payer is shown on the provider's page, and where the payment pages send them back to

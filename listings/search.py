@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core.replicas import read_connection
 from core.tenancy import require_tenant
+from rights.classes import class_keys
 from rights.numbers import search_keys
 
 from .models import Listing, RightKind
@@ -31,22 +32,6 @@ from .search_text import document_text, tsquery
 PAGE_SIZE = 20
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "term")
 TERM_FILTERS = {"1": 1, "3": 3, "5": 5, "10": 10}  # at least N years left
-
-
-def class_keys(kind: str, classes: list[str]) -> list[str]:
-    """Prefixes of each class, so 'H04', 'H04L' or 'H04L9' all find 'H04L 9/32'; Nice classes as '09'."""
-    keys = set()
-    for c in classes or []:
-        c = c.replace(" ", "").upper()
-        if not c:
-            continue
-        if kind == RightKind.TRADEMARK and c.isdigit():
-            keys.add(f"{int(c):02d}")
-            continue
-        main = c.split("/")[0]
-        keys.update({main[:1], main[:3], main[:4], main})
-        keys.add(c)
-    return sorted(k for k in keys if k)
 
 
 def class_token(key: str) -> str:

@@ -9,3 +9,4 @@ class NegotiationConfig(AppConfig):
 
     def ready(self):
         from . import receivers  # noqa: F401 (reacts to core.events from the lower apps)
+        from . import services  # noqa: F401 (answers negotiation.offer_to_buyer for demand)

@@ -19,7 +19,7 @@ from accounts.models import Mandate, Membership
 from accounts.selectors import active_organization
 from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from core.events import ask, emit
+from core.events import answer, ask, emit
 from core.notifications import notify
 from core.permissions import is_member
 from escrow.models import LIVE_STATES, Order, OrderState
@@ -186,6 +186,48 @@ def offer_make(*, listing, actor, price_minor: int, currency: str, terms: dict |
                  data={"listing": listing.pk, "price_minor": price_minor, "currency": offer.currency, "terms": offer.terms})
     _notify(offer, "offer.made", gettext_lazy("New offer on “%(title)s”"),
             gettext_lazy("A buyer offers %(price)s for “%(title)s”. Accept, counter or reject it before it expires."),
+            {"price": f"{price_minor / 100:,.2f} {offer.currency}"})
+    _emit(offer, "make")
+    return offer
+
+
+@answer("negotiation.offer_to_buyer")
+@transaction.atomic
+def offer_propose(*, listing, actor, buyer_org, buyer_user, price_minor: int, note: str = "",
+                  source: str = "") -> Offer:
+    """NOT durable: the seller's side proposes a price to a buyer organization that asked for something
+    like it (demand: a holder answers a buyer's want). The offer opens waiting for the buyer, who accepts
+    (→ escrowed order), counters or rejects it as usual. Demand calls it through core.events.ask inside
+    its own transaction, so the answer and the offer commit together."""
+    listing = _lock_listing(listing.pk)
+    is_seller, mandate = seller_side_for_listing(actor, listing)
+    if not is_seller:
+        raise NotAllowed(_("Only the seller of this listing (or its broker) can offer it."))
+    if listing.seller_org_id == buyer_org.pk:
+        raise NotAllowed(_("You cannot make an offer to your own organization."))
+    if listing.state == Listing.State.RESERVED:
+        raise Conflict(_("Someone else ordered this a moment ago."))
+    if listing.state != Listing.State.PUBLISHED:
+        raise InvalidTransition(_("This listing is not for sale right now."))
+    _refuse_if_held(listing)
+    _check_price(price_minor, listing, floor=False)
+    now = timezone.now()
+    offer = Offer(listing=listing, buyer_org=buyer_org, seller_org=listing.seller_org, buyer_user=buyer_user,
+                  seller_mandate=mandate, waiting_for=Side.BUYER, price_minor=price_minor, currency=listing.currency,
+                  terms=clean_terms(listing, {}), expires_at=_expiry(None, now))
+    try:
+        with transaction.atomic():
+            offer.save()
+    except IntegrityError:
+        raise Conflict(_("This buyer already negotiates this listing with you; answer in that negotiation.")) from None
+    acting_org = mandate.broker_org if mandate else listing.seller_org
+    _round(offer, OfferRound.Kind.OFFER, side=Side.SELLER, actor=actor, acting_org=acting_org, note=note,
+           with_terms=True)
+    audit_record(actor=actor, action="offer.propose", obj=offer, to_state=offer.state,
+                 data={"listing": listing.pk, "price_minor": price_minor, "currency": offer.currency,
+                       "buyer_org": buyer_org.pk, "source": source})
+    _notify(offer, "offer.made", gettext_lazy("Offer for “%(title)s”"),
+            gettext_lazy("The seller offers “%(title)s” for %(price)s. Accept, counter or reject it before it expires."),
             {"price": f"{price_minor / 100:,.2f} {offer.currency}"})
     _emit(offer, "make")
     return offer

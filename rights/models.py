@@ -176,6 +176,9 @@ class Holding(TenantOwned):
     jurisdiction = models.CharField(max_length=2, choices=Jurisdiction.choices, blank=True)
     legal_status = models.CharField(max_length=20, choices=LegalStatus.choices, blank=True)
     expiry_date = models.DateField(null=True, blank=True)
+    # The holder lets buyers' wants be matched with this right although it is not for sale (demand):
+    # the holder is told of each match, the buyer sees who holds it only once the holder answers.
+    open_to_wants = models.BooleanField(_("open to buyers' wants"), default=False)
 
     class Meta:
         constraints = [
@@ -186,7 +189,9 @@ class Holding(TenantOwned):
                    models.Index(fields=["tenant", "organization", "expiry_date", "id"], name="holding_org_expiry",
                                 condition=models.Q(ended_at__isnull=True)),
                    models.Index(fields=["tenant", "next_check_at"], name="holding_due",
-                                condition=models.Q(ended_at__isnull=True))]
+                                condition=models.Q(ended_at__isnull=True)),
+                   models.Index(fields=["tenant", "organization"], name="holding_open_to_wants",
+                                condition=models.Q(ended_at__isnull=True, open_to_wants=True))]
         ordering = ["-created_at", "-id"]
         verbose_name = _("holding")
         verbose_name_plural = _("holdings")

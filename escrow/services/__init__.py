@@ -20,6 +20,7 @@ Each service: lock → actor check → transition → ledger → audit → notif
 from .core import ORDER_STEPS, lock_order, lock_order_and_listing, order_step
 from .deposits import (
     deposit_apply,
+    deposit_forfeit,
     deposit_pay_out,
     deposit_pay_start,
     deposit_payment,
@@ -65,7 +66,8 @@ __all__ = [
     "order_dispute_answer", "split_amounts", "order_return_complete", "order_return_split", "transfer_recorded",
     "payment_start", "royalty_payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
     "disbursement_mark_paid",
-    "deposit_pay_start", "deposit_return", "deposit_pay_out", "deposit_payment", "deposit_apply", "order_credit",
+    "deposit_pay_start", "deposit_return", "deposit_forfeit", "deposit_pay_out", "deposit_payment", "deposit_apply",
+    "order_credit",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",
     "service_fee_charge", "service_fee_settle",
 ]

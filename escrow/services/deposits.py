@@ -7,6 +7,8 @@ decides when it is returned or counted towards an order (it never touches the le
 - `deposit_return` (NON-durable): held money goes back through the provider it came from.
 - `deposit_apply` (durable): the deposit will count towards `order`; when the order is funded the
   buyer pays the rest and the deposit moves into the order's escrow (see payments._receive).
+- `deposit_forfeit` (NON-durable): the order it counted towards was not paid by its buyer; the seller
+  gets it less the exchange's share.
 """
 
 from __future__ import annotations
@@ -216,11 +218,51 @@ def order_deposit_lines(order: Order) -> list[tuple[LedgerAccount, int]]:
     return lines
 
 
-def order_release_deposits(order: Order, *, reason: str = "") -> None:
-    """NON-durable: an order cancelled before funding gives back the deposits that were to count towards it."""
+def deposit_forfeit(*, deposit: Deposit, order: Order, reason: str = "") -> Disbursement | None:
+    """NON-durable: the payer did not pay `order`, which its deposit counted towards (a won auction's
+    winner who let the payment deadline pass, or cancelled). The deposit goes to the seller less the
+    exchange's share, the order's own commission rate (seller commission ÷ price, as snapshotted when
+    it was placed), in one balanced entry; the seller's part is paid out like a sale's. No-op when
+    nothing is held."""
+    deposit = lock_deposit(deposit.pk)
+    if deposit.state != Deposit.State.HELD:
+        return None
+    held = ledger.deposit_balance(deposit)
+    share = min(held, held * order.seller_commission_minor // order.price_minor) if order.price_minor else 0
+    currency = deposit.currency
+    seller_payable = ledger.account(K.SELLER_PAYABLE, currency, organization=order.seller_org)
+    disb = None
+    if held > 0:
+        lines = [(ledger.account(K.DEPOSIT_HELD, currency, deposit=deposit), held),
+                 (seller_payable, -(held - share)), (ledger.account(K.PLATFORM_FEES, currency), -share)]
+        ledger.post("deposit_forfeited", [line for line in lines if line[1]], order=order,
+                    memo=f"deposit {deposit.pk} ({deposit.subject}) forfeited: {order.reference} not paid",
+                    idempotency_key=f"deposit-forfeited-{deposit.pk}")
+        payment = deposit_payment(deposit)
+        disb = create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=held - share, currency=currency,
+                                   provider=payment.provider if payment else "bank_transfer",
+                                   recipient_org=order.seller_org, order=order, payment=payment,
+                                   source_account=seller_payable)
+    deposit.state = Deposit.State.FORFEITED
+    deposit.closed_at = timezone.now()
+    deposit.save(update_fields=["state", "closed_at"])
+    audit_record(actor_label="deadline", action="deposit.forfeited", obj=deposit, reason=reason,
+                 data={"amount_minor": held, "exchange_share_minor": share, "order": order.reference,
+                       "subject": deposit.subject})
+    emit("deposit.forfeited", organizations=[deposit.payer_org, order.seller_org],
+         data={"deposit": deposit.pk, "subject": deposit.subject, "order": order.reference, "amount_minor": held})
+    return disb
+
+
+def order_release_deposits(order: Order, *, reason: str = "", buyer_default: bool = False) -> None:
+    """NON-durable: an order cancelled before funding gives back the deposits that were to count towards
+    it; when the buyer defaulted (did not pay by the deadline, or cancelled) they are forfeited instead."""
     for deposit in Deposit.objects.filter(order=order, state=Deposit.State.HELD):
-        deposit_return(deposit=deposit, reason=reason)
+        if buyer_default:
+            deposit_forfeit(deposit=deposit, order=order, reason=reason)
+        else:
+            deposit_return(deposit=deposit, reason=reason)
 
 
-__all__ = ["deposit_pay_start", "deposit_return", "deposit_pay_out", "deposit_apply", "order_credit",
-           "deposit_payment"]
+__all__ = ["deposit_pay_start", "deposit_return", "deposit_forfeit", "deposit_pay_out", "deposit_apply",
+           "order_credit", "deposit_payment"]

@@ -205,12 +205,13 @@ def order_seller_confirm(*, order: Order, actor: User) -> Order:
 
 
 def _cancel(order: Order, listing: Listing, *, actor: User | None = None, actor_label: str = "",
-            reason: str = "") -> Order:
+            reason: str = "", buyer_default: bool = False) -> Order:
     from .deposits import order_release_deposits
 
     _transition(order, "cancel", actor=actor, actor_label=actor_label, reason=reason)
     cancel_pending_payments(order)
-    order_release_deposits(order, reason=reason)
+    # A deposit counted towards the order (a won auction) is forfeited when the buyer defaulted.
+    order_release_deposits(order, reason=reason, buyer_default=buyer_default)
     if order.holds_listing and listing.state == Listing.State.RESERVED:
         listing_release(listing=listing)
     return order
@@ -233,7 +234,8 @@ def order_buyer_cancel(*, order: Order, actor: User, reason: str = "") -> Order:
     require_buyer(actor, order)
     if order.state not in (S.PLACED, S.SELLER_CONFIRMED):
         raise InvalidTransition(_("The order can only be cancelled before it is paid."))
-    return _cancel(order, listing, actor=actor, reason=reason or _("Cancelled by the buyer before paying."))
+    return _cancel(order, listing, actor=actor, reason=reason or _("Cancelled by the buyer before paying."),
+                   buyer_default=True)
 
 
 @transaction.atomic(durable=True)
@@ -248,7 +250,8 @@ def order_expire(*, order: Order) -> Order:
         reason = _("The buyer did not pay before the deadline.")
     else:
         return order
-    return _cancel(order, listing, actor_label="deadline", reason=reason)
+    return _cancel(order, listing, actor_label="deadline", reason=reason,
+                   buyer_default=order.state == S.SELLER_CONFIRMED)
 
 
 # --- completion and release ----------------------------------------------------------------------
