@@ -19,6 +19,13 @@ from core.tenancy import require_tenant
 
 MONTHS = 12
 
+# The price an order actually settled at: a dispute settled by a split gave part of the money back to
+# the buyer, so the volume and median count the price less that refund, not the full price.
+PRICE_SQL = """CASE WHEN o.state = 'settled' THEN GREATEST(o.price_minor - COALESCE((
+                   SELECT d.refund_minor FROM escrow_dispute d WHERE d.order_id = o.id AND d.outcome = 'split'
+                   ORDER BY d.resolved_at DESC NULLS LAST, d.id DESC LIMIT 1), 0), 0)
+               ELSE o.price_minor END"""
+
 OFFICE_SQL = """COALESCE((SELECT f.office FROM transfers_transferfiling f WHERE f.order_id = o.id AND f.office <> ''
                           ORDER BY f.attempt DESC LIMIT 1), l.jurisdiction || ' ' || l.kind)"""
 
@@ -69,20 +76,20 @@ def collect() -> dict:
         "FROM escrow_order WHERE tenant_id = %s AND placed_at >= %s", [t, since], months)
     # Volume: orders whose money reached escrow (funded or later, not refunded), by the month they were funded.
     data["volume"] = _per_month(
-        "funded_at", "sum(price_minor)",
-        "FROM escrow_order WHERE tenant_id = %s AND funded_at >= %s AND state <> 'refunded'", [t, since], months)
+        "o.funded_at", f"sum({PRICE_SQL})",
+        "FROM escrow_order o WHERE o.tenant_id = %s AND o.funded_at >= %s AND o.state <> 'refunded'", [t, since], months)
     data["by_kind"] = [
         {"kind": r[0] or "—", "orders": r[1], "volume": int(r[2] or 0), "median": int(r[3] or 0)}
-        for r in _rows("SELECT l.kind, count(*), sum(o.price_minor), percentile_disc(0.5) WITHIN GROUP "
-                       "(ORDER BY o.price_minor) FROM escrow_order o JOIN listings_listing l ON l.id = o.listing_id "
+        for r in _rows(f"SELECT l.kind, count(*), sum({PRICE_SQL}), percentile_disc(0.5) WITHIN GROUP "  # noqa: S608
+                       f"(ORDER BY {PRICE_SQL}) FROM escrow_order o JOIN listings_listing l ON l.id = o.listing_id "
                        "WHERE o.tenant_id = %s AND o.funded_at IS NOT NULL AND o.state <> 'refunded' "
                        "GROUP BY 1 ORDER BY 3 DESC NULLS LAST", [t])]
     data["by_office"] = [
         {"office": r[0], "orders": r[1], "volume": int(r[2] or 0), "median": int(r[3] or 0),
          "payout_days": float(r[4]) if r[4] is not None else None, "paid_out": r[5]}
         for r in _rows(f"""
-            SELECT {OFFICE_SQL} AS office, count(*), sum(o.price_minor),
-                   percentile_disc(0.5) WITHIN GROUP (ORDER BY o.price_minor),
+            SELECT {OFFICE_SQL} AS office, count(*), sum({PRICE_SQL}),
+                   percentile_disc(0.5) WITHIN GROUP (ORDER BY {PRICE_SQL}),
                    round(avg(EXTRACT(EPOCH FROM (p.paid_at - o.placed_at)) / 86400)::numeric, 1),
                    count(p.id)
             FROM escrow_order o JOIN listings_listing l ON l.id = o.listing_id
@@ -91,8 +98,8 @@ def collect() -> dict:
             WHERE o.tenant_id = %s AND o.funded_at IS NOT NULL AND o.state <> 'refunded'
             GROUP BY 1 ORDER BY 3 DESC NULLS LAST""", [t])]  # noqa: S608 (constant fragment)
     data["by_month_median"] = _per_month(
-        "funded_at", "percentile_disc(0.5) WITHIN GROUP (ORDER BY price_minor)",
-        "FROM escrow_order WHERE tenant_id = %s AND funded_at >= %s AND state <> 'refunded'", [t, since], months)
+        "o.funded_at", f"percentile_disc(0.5) WITHIN GROUP (ORDER BY {PRICE_SQL})",
+        "FROM escrow_order o WHERE o.tenant_id = %s AND o.funded_at >= %s AND o.state <> 'refunded'", [t, since], months)
     data["disputes"] = _per_month(
         "d.opened_at", "count(*)",
         "FROM escrow_dispute d JOIN escrow_order o ON o.id = d.order_id WHERE o.tenant_id = %s AND d.opened_at >= %s", [t, since], months)
