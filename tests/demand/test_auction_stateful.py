@@ -8,7 +8,9 @@ winners pay the rest or the order is refunded. After every step:
 - every auction's price is its highest bid, each accepted bid beat the one before by the increment,
   none from the seller's organization; a bid right after the end is refused;
 - a closed auction keeps at most the winner's (or the highest bidder's) deposit;
-- a funded auction order's escrow holds its whole total, the deposit counted in.
+- a funded auction order's escrow holds its whole total, the deposit counted in;
+- a winner who does not pay (deadline passes, or cancels) forfeits the deposit (only defaulters do) and
+  the auction passes to the highest bid of another organization at or above the reserve, or ends.
 
 Size: DEMAND_STATEFUL_EXAMPLES (default 10) runs × DEMAND_STATEFUL_STEPS (30) steps."""
 
@@ -87,7 +89,7 @@ class AuctionMachine(RuleBasedStateMachine):
     # --- rules ---------------------------------------------------------------------------------
     @initialize(reserve=st.sampled_from([0, 150_000]))
     def an_auction_with_two_bidders(self, reserve):
-        """Every run starts with an open auction and two bidders whose deposits are held."""
+        """Every run starts with an open auction and two bidders whose deposits are held and who bid."""
         self.open_auction(reserve=reserve, extension=60)
         auction = Auction.objects.get(pk=self.auctions[0])
         for bidder in self.bidders[:2]:
@@ -95,6 +97,9 @@ class AuctionMachine(RuleBasedStateMachine):
             s.payment_event_apply(provider=payment.provider, event_id=f"evt_{uuid.uuid4().hex}",
                                   kind="payment.succeeded", payment_id=payment.pk, amount_minor=payment.amount_minor,
                                   currency=payment.currency)
+        # and both bid once, so runs reach the end with bids (sold, below the reserve, defaults) more often
+        A.bid_place(auction=auction, actor=self.bidders[0], amount_minor=100_000)
+        A.bid_place(auction=auction, actor=self.bidders[1], amount_minor=160_000)
 
     @precondition(lambda self: len(self.auctions) < 2)
     @rule(reserve=st.sampled_from([0, 120_000, 500_000]), extension=st.sampled_from([0, 60]))
@@ -197,6 +202,29 @@ class AuctionMachine(RuleBasedStateMachine):
             return
         attempt("buyer_cancel", s.order_buyer_cancel, order=auction.order, actor=auction.order.buyer)
 
+    @precondition(lambda self: self.auctions)
+    @rule(i=st.integers(0, 9))
+    def winner_lets_the_payment_deadline_pass(self, i):
+        """The seller confirms, the winner never pays: escrow's deadline worker cancels the order, the
+        deposit is forfeited and the auction passes to the next bidder at or above the reserve."""
+        auction = self._auction(i, [Auction.State.SOLD])
+        if auction is None or auction.order.state not in (OrderState.PLACED, OrderState.SELLER_CONFIRMED):
+            return
+        order = auction.order
+        if order.state == OrderState.PLACED:
+            attempt("seller_confirm", s.order_seller_confirm, order=order, actor=self.seller)
+        Order.objects.filter(pk=order.pk).update(payment_due=timezone.now() - timedelta(minutes=1))
+        after = attempt("payment_deadline", s.order_expire, order=Order.objects.get(pk=order.pk))
+        if after is not None and after.state == OrderState.CANCELLED:
+            STATS[f"after_default_{Auction.objects.get(pk=auction.pk).state}"] += 1
+
+    @precondition(lambda self: self.auctions)
+    @rule()
+    def beat_settles(self):
+        from demand.tasks import finish_due_auctions
+
+        STATS["beat_settled"] += finish_due_auctions()
+
     @rule()
     def providers_pay_out(self):
         for disb in Disbursement.objects.filter(state=Disbursement.State.PENDING)[:5]:
@@ -224,14 +252,31 @@ class AuctionMachine(RuleBasedStateMachine):
     def deposits_and_bids_hold(self):
         for auction in Auction.objects.filter(pk__in=self.auctions):
             bids = list(Bid.objects.filter(auction=auction).order_by("placed_at", "pk"))
-            if bids:
+            defaulted = set(auction.defaulted_org_ids)
+            if bids and not defaulted:
                 assert auction.high_bid_id == bids[-1].pk
                 assert auction.current_price_minor == max(b.amount_minor for b in bids)
+            elif bids and auction.state in (Auction.State.WON, Auction.State.SOLD):
+                # passed on after a default: the highest bid of an organization that did not default,
+                # at or above the reserve
+                eligible = [b for b in bids if b.bidder_org_id not in defaulted
+                            and b.amount_minor >= auction.reserve_minor]
+                best = max(eligible, key=lambda b: b.amount_minor)
+                assert auction.high_bid_id == best.pk
+                assert auction.current_price_minor == best.amount_minor
+            if bids:
                 assert all(b.amount_minor >= a.amount_minor + auction.increment_minor for a, b in zip(bids, bids[1:],
                                                                                                           strict=False))
                 # (no bid after the end: asserted where the end passes; this machine moves the end by hand)
                 assert all(b.bidder_org_id != auction.seller_org_id for b in bids)
             deposits = list(deposits_for(auction.subject))
+            # a defaulting winner's deposit is forfeited, never returned, and only a defaulter's is
+            for d in deposits:
+                if d.state == Deposit.State.FORFEITED:
+                    assert d.payer_org_id in defaulted
+                    STATS["forfeited_seen"] += 1
+            assert auction.high_bid_id is None or auction.high_bid.bidder_org_id not in defaulted \
+                or auction.state == Auction.State.UNSOLD
             for d in deposits:
                 balance = ledger.deposit_balance(d)
                 assert balance == (d.amount_minor if d.state == Deposit.State.HELD else 0), (d.state, balance)
