@@ -8,5 +8,7 @@ class NegotiationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import receivers  # noqa: F401 (reacts to core.events from the lower apps)
-        from . import services  # noqa: F401 (answers negotiation.offer_to_buyer for demand)
+        from . import (
+            receivers,  # noqa: F401 (reacts to core.events from the lower apps)
+            services,  # noqa: F401 (answers negotiation.offer_to_buyer for demand)
+        )

@@ -44,7 +44,8 @@ def test_winner_who_does_not_pay_forfeits_the_deposit_and_the_next_bidder_gets_i
     auction, seller, (alice, bob, carol) = open_auction(3, start=100_000, reserve=150_000, deposit=20_000)
     auction = _won(auction, [(carol, 120_000), (bob, 150_000), (alice, 160_000)])
     order = auction.order
-    assert order.buyer == alice and order.price_minor == 160_000
+    assert order.buyer == alice
+    assert order.price_minor == 160_000
     order_seller_confirm(order=order, actor=seller)
     fees_before = ledger.totals_by_kind().get((AccountKind.PLATFORM_FEES, order.currency), 0)
     # when her payment deadline passes (beat runs escrow's deadline worker)
@@ -64,13 +65,15 @@ def test_winner_who_does_not_pay_forfeits_the_deposit_and_the_next_bidder_gets_i
     # and the auction goes to bob at his bid; the listing is held for him, not for sale to others
     auction.refresh_from_db()
     assert auction.state == Auction.State.WON
-    assert auction.high_bid.bidder == bob and auction.current_price_minor == 150_000
+    assert auction.high_bid.bidder == bob
+    assert auction.current_price_minor == 150_000
     assert auction.defaulted_org_ids == [order.buyer_org_id]
     assert tasks.finish_due_auctions() == 1  # beat settles it (or the queued settle task)
     auction.refresh_from_db()
     assert auction.state == Auction.State.SOLD
     second = auction.order
-    assert second.buyer == bob and second.price_minor == 150_000
+    assert second.buyer == bob
+    assert second.price_minor == 150_000
     assert Listing.objects.get(pk=auction.listing_id).state == Listing.State.RESERVED
     # bob's deposit was returned at the end, so he pays the whole total
     order_seller_confirm(order=second, actor=seller)

@@ -92,7 +92,8 @@ def test_an_order_and_an_auction_racing_for_one_listing_only_one_gets_it(tenant)
         won = [r for r, e in results if r is not None]
         errors = [e for r, e in results if e is not None]
         assert len(won) == 1, results
-        assert len(errors) == 1 and errors[0].__class__.__name__ in ("Conflict", "InvalidTransition"), errors
+        assert len(errors) == 1, errors
+        assert errors[0].__class__.__name__ in ("Conflict", "InvalidTransition"), errors
         orders = Order.objects.filter(listing=listing).count()
         auctions = Auction.objects.filter(listing=listing).count()
         assert orders + auctions == 1
