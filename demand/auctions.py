@@ -198,7 +198,8 @@ def bid_place(*, auction, actor, amount_minor) -> Bid:
     now = timezone.now()
     _check_bid(auction, actor, org, amount, now, standing_checked=True)
     previous = auction.high_bid
-    bid = Bid.objects.create(tenant=auction.tenant, auction=auction, bidder=actor, bidder_org=org, amount_minor=amount)
+    tenant = require_tenant()  # the context's tenant (no query while the auction row is locked)
+    bid = Bid.objects.create(tenant=tenant, auction=auction, bidder=actor, bidder_org=org, amount_minor=amount)
     auction.high_bid, auction.current_price_minor = bid, amount
     auction.bid_count += 1
     fields = ["high_bid", "current_price_minor", "bid_count"]
@@ -207,14 +208,17 @@ def bid_place(*, auction, actor, amount_minor) -> Bid:
         auction.ends_at = now + window
         fields.append("ends_at")
     auction.save(update_fields=fields)
-    audit_record(actor=actor, action="auction.bid", obj=auction,
+    audit_record(actor=actor, action="auction.bid", obj=auction, tenant=tenant,
                  data={"bid": bid.pk, "amount_minor": amount, "org": org.pk, "ends_at": auction.ends_at.isoformat()})
     if previous is not None and previous.bidder_org_id != org.pk:
-        notify(users=members(previous.bidder_org_id), kind="auction.outbid", url=auction.get_absolute_url(),
-               subject=gettext_lazy("You were outbid on “%(title)s”"),
-               body=gettext_lazy("The highest bid is now %(price)s; the auction ends at %(end)s."),
-               params={"title": auction.listing.title, "price": format_money(amount, auction.currency),
-                       "end": _when(auction.ends_at)}, email=False)
+        # Told after the commit, so the auction row is not held while the outbid organization's members
+        # are looked up and notified (bids on a hot auction queue for that row).
+        outbid_org, url, title, end = previous.bidder_org_id, auction.get_absolute_url(), auction.listing.title, auction.ends_at
+        transaction.on_commit(lambda: notify(
+            users=members(outbid_org), kind="auction.outbid", url=url,
+            subject=gettext_lazy("You were outbid on “%(title)s”"),
+            body=gettext_lazy("The highest bid is now %(price)s; the auction ends at %(end)s."),
+            params={"title": title, "price": format_money(amount, auction.currency), "end": _when(end)}, email=False))
     return bid
 
 

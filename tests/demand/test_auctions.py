@@ -234,3 +234,19 @@ def test_deposit_for_the_sellers_own_auction_is_refused(tenant):
         A.deposit_start(auction=auction, actor=seller)
     assert not Payment.objects.filter(purpose=Payment.Purpose.DEPOSIT).exists()
     assert bidder_with_deposit(auction)  # another organization can
+
+
+def test_the_outbid_organization_is_told_after_the_bid_commits(tenant, django_capture_on_commit_callbacks):
+    from core.models import Notification
+
+    auction, seller, (alice, bob) = open_auction(start=100_000, increment=10_000)
+    A.bid_place(auction=auction, actor=alice, amount_minor=100_000)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        A.bid_place(auction=auction, actor=bob, amount_minor=110_000)
+    # nothing is written for alice while the bid's transaction (and the auction row lock) is open
+    assert not Notification.objects.filter(user=alice, kind="auction.outbid").exists()
+    for callback in callbacks:
+        callback()
+    note = Notification.objects.get(user=alice, kind="auction.outbid")
+    assert "¥1,100.00" in note.body
+    assert not Notification.objects.filter(user=bob, kind="auction.outbid").exists()

@@ -160,3 +160,67 @@ def test_staff_read_the_exchange_figures_on_a_phone(e2e_tenant, browser, url, sh
         phone.get_by_role("link", name="XLSX").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     phone.context.close()
+
+
+def test_unlisted_right_opened_to_wants_and_a_listing_under_auction(e2e_tenant, browser, url, shot, login):
+    """A holder opens a right it does not sell to wants (phone, zh); a buyer's want matches it without
+    naming it (desktop, en); the holder is offered to list it. A listing under auction shows the auction
+    instead of Buy, on both screens."""
+    from rights.services import holding_ensure
+
+    holder_org = OrganizationFactory(legal_name="深圳市海川新能源科技有限公司")
+    holder = make_member(roles=(Role.SELLER,), org=holder_org, email="holder2@e2e.test", language="zh-hans")
+    record = register_record(owner_name=holder_org.legal_name, title="一种锂电池负极涂层", classes=["H01M 4/13"],
+                             abstract="锂电池 负极 涂层")
+    holding_ensure(organization=holder_org, record=record)
+    buyer = make_member(roles=(Role.BUYER,), org=OrganizationFactory(legal_name="Harbourline Devices Ltd"),
+                        email="buyer2@e2e.test", language="en")
+
+    phone = new_page(browser, phone=True)
+    login(phone, holder.email)
+    phone.goto(url("/wants/open-rights/"))
+    expect(phone.locator("body")).to_contain_text("向买方需求开放的权利")
+    phone.locator(f"input[name=holding][value='{record.holdings.get().pk}']").check()
+    phone.get_by_role("button", name="开放所选权利").click()
+    expect(phone.locator("[data-testid=open]")).to_have_count(1)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "1-holder-opens-a-right-phone-zh")
+
+    desk = new_page(browser)
+    login(desk, buyer.email)
+    desk.goto(url("/wants/new/"))
+    desk.fill("#id_title", "Anode coatings for lithium cells")
+    desk.fill("#id_keywords", "锂电池 anode")
+    desk.fill("#id_classes", "H01M 4/13")
+    desk.fill("#id_deadline", (timezone.localdate() + datetime.timedelta(days=60)).isoformat())
+    desk.click("main form.form-grid button[type=submit]")
+    expect(desk.locator(".match-list")).to_contain_text("A right held but not for sale")
+    expect(desk.locator(".match-list")).not_to_contain_text("一种锂电池负极涂层")
+    expect(desk.locator(".match-list")).not_to_contain_text(holder_org.legal_name)
+    shot(desk, "2-buyer-sees-an-unnamed-right-desktop-en")
+
+    phone.goto(url("/notifications/"))
+    expect(phone.locator("body")).to_contain_text("有买方在寻找类似您的权利")
+    phone.goto(url(f"/wants/{Want.objects.get().pk}/"))
+    expect(phone.locator("[data-testid=list-to-answer]")).to_have_text("挂牌以回应")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "3-holder-may-list-to-answer-phone-zh")
+
+    # A listing under auction: no Buy button, the auction instead.
+    seller_org = OrganizationFactory(legal_name="清源大学技术转移中心")
+    seller = make_member(roles=(Role.SELLER,), org=seller_org, email="seller2@e2e.test", language="en")
+    listing = published_listing(org=seller_org, title="一种固态电解质及其制备方法", price_minor=100_000_000)
+    now = timezone.now()
+    auction = auction_create(listing=listing, actor=seller, start_price_minor=50_000_000, reserve_minor=0,
+                             increment_minor=1_000_000, deposit_minor=5_000_000,
+                             starts_at=now - datetime.timedelta(seconds=1), ends_at=now + datetime.timedelta(hours=3))
+    for p, word, name in ((desk, "Being auctioned", "4-listing-under-auction-desktop-en"),
+                          (phone, "拍卖中", "5-listing-under-auction-phone-zh")):
+        p.goto(url(listing.get_absolute_url()))
+        expect(p.locator("[data-testid=on-auction]")).to_contain_text(word)
+        expect(p.locator(f"a[href='/orders/new/{listing.pk}/']")).to_have_count(0)
+        expect(p.locator("[data-testid=auction-link]")).to_have_attribute("href", auction.get_absolute_url())
+        shot(p, name)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    desk.context.close()
+    phone.context.close()
