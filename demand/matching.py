@@ -315,26 +315,20 @@ def _hits(terms: list[str], lexemes: set[str]) -> list[str]:
     return hits
 
 
-def listing_candidates(listing, *, keep: int = KEEP) -> list[tuple[object, Candidate]]:
-    """Open wants (deadline not passed) that share a class or a title word with `listing`, ranked.
-    Returns [(want, candidate)]."""
-    from .models import Want
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT search_document::text FROM listings_listing WHERE id = %s", [listing.pk])
-        row = cursor.fetchone()
-    lexemes, title_words = _lexemes(row[0] if row else "")
-    listing_keys = [k for k in (listing.class_keys or []) if len(k) >= 4 or k.isdigit()]
-    words = [w.replace("\\", "").replace("'", "") for w in title_words if len(w) >= 2][:40]
-    base = ["w.tenant_id = %s", "w.state = 'open'", "w.deadline >= %s", "w.buyer_org_id <> %s",
-            "w.deal_type IN ('any', %s)"]
-    base_params: list = [listing.tenant_id, timezone.localdate(), listing.seller_org_id,
-                         "assignment" if listing.deal_type == "assignment" else "licence"]
-    if listing.kind:
+def _want_ids(*, tenant_id, keys: list[str], words: list[str], exclude_org_id, kind: str = "",
+              deal: str | None = None) -> list[int]:
+    """Open wants (deadline not passed) sharing a class key or a word with something offered, best
+    `CANDIDATES` by class overlap: bounded GIN look-ups on the wants' search documents, as for listings."""
+    base = ["w.tenant_id = %s", "w.state = 'open'", "w.deadline >= %s", "w.buyer_org_id <> %s"]
+    base_params: list = [tenant_id, timezone.localdate(), exclude_org_id]
+    if deal is not None:
+        base.append("w.deal_type IN ('any', %s)")
+        base_params.append(deal)
+    if kind:
         base.append("(cardinality(w.kinds) = 0 OR %s = ANY(w.kinds))")
-        base_params.append(listing.kind)
+        base_params.append(kind)
     where = " AND ".join(base)
-    deep, broad = _split_keys(listing_keys)
+    deep, broad = _split_keys(keys)
     wordq = " | ".join(f"'{w}'" for w in words)
     parts, params = [], []
 
@@ -361,17 +355,65 @@ def listing_candidates(listing, *, keep: int = KEEP) -> list[tuple[object, Candi
         ORDER BY cardinality(ARRAY(SELECT unnest(w.class_keys) INTERSECT SELECT unnest(%s::varchar(20)[]))) DESC,
                  w.created_at DESC LIMIT {CANDIDATES}
     """  # noqa: S608 (only our own fragments are formatted in; values are parameters)
-    ids = [r[0] for r in _fetch(sql, [*params, listing_keys])]
-    wants = Want.objects.filter(pk__in=ids)
+    return [r[0] for r in _fetch(sql, [*params, keys])]
+
+
+def _ranked_wants(ids, make_candidate, lexemes, keep) -> list[tuple[object, Candidate]]:
+    from .models import Want
+
     out = []
-    for want in wants:
-        terms = keyword_terms(want.keywords or want.title)
-        cand = Candidate(source="listing", listing_id=listing.pk, holder_org_id=listing.seller_org_id,
-                         title=listing.title, class_keys=listing.class_keys or [], kind=listing.kind,
-                         jurisdiction=listing.jurisdiction, price_minor=listing.price_minor,
-                         currency=listing.currency, keyword_hits=_hits(terms, lexemes), want_id=want.pk)
+    for want in Want.objects.filter(pk__in=ids):
+        cand = make_candidate(want)
+        cand.keyword_hits = _hits(keyword_terms(want.keywords or want.title), lexemes)
         rank(want, cand)
         if cand.score > 0:
             out.append((want, cand))
     out.sort(key=lambda wc: (-wc[1].score, -wc[0].pk))
     return out[:keep]
+
+
+def _words(title_words: list[str]) -> list[str]:
+    return [w.replace("\\", "").replace("'", "") for w in title_words if len(w) >= 2][:40]
+
+
+def listing_candidates(listing, *, keep: int = KEEP) -> list[tuple[object, Candidate]]:
+    """Open wants (deadline not passed) that share a class or a title word with `listing`, ranked.
+    Returns [(want, candidate)]."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_document::text FROM listings_listing WHERE id = %s", [listing.pk])
+        row = cursor.fetchone()
+    lexemes, title_words = _lexemes(row[0] if row else "")
+    listing_keys = [k for k in (listing.class_keys or []) if len(k) >= 4 or k.isdigit()]
+    ids = _want_ids(tenant_id=listing.tenant_id, keys=listing_keys, words=_words(title_words),
+                    exclude_org_id=listing.seller_org_id, kind=listing.kind,
+                    deal="assignment" if listing.deal_type == "assignment" else "licence")
+
+    def make(want):
+        return Candidate(source="listing", listing_id=listing.pk, holder_org_id=listing.seller_org_id,
+                         title=listing.title, class_keys=listing.class_keys or [], kind=listing.kind,
+                         jurisdiction=listing.jurisdiction, price_minor=listing.price_minor,
+                         currency=listing.currency, want_id=want.pk)
+
+    return _ranked_wants(ids, make, lexemes, keep)
+
+
+def open_right_candidates(right, *, tenant_id, keep: int = KEEP) -> list[tuple[object, Candidate]]:
+    """Open wants matching a right its holder just opened to wants (`rights.wants.OpenRight`): the other
+    direction of `portfolio_source`. Any deal type (the holder has not said how they would part with it)."""
+    from listings.search_text import document_text
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (setweight(to_tsvector('simple', %s), 'A') || to_tsvector('simple', %s))::text",
+                       [document_text(right.title), document_text(right.text[:2000])])
+        row = cursor.fetchone()
+    lexemes, title_words = _lexemes(row[0] if row else "")
+    keys = [k for k in right.class_keys if len(k) >= 4 or k.isdigit()]
+    ids = _want_ids(tenant_id=tenant_id, keys=keys, words=_words(title_words), exclude_org_id=right.organization_id,
+                    kind=right.kind)
+
+    def make(want):
+        return Candidate(source="portfolio", holder_org_id=right.organization_id, title=right.title,
+                         class_keys=right.class_keys, kind=right.kind, jurisdiction=right.jurisdiction,
+                         record_key=f"holding:{right.holding_id}", want_id=want.pk)
+
+    return _ranked_wants(ids, make, lexemes, keep)

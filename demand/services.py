@@ -225,6 +225,42 @@ def match_listing(*, listing_id: int) -> list[Match]:
 
 
 @transaction.atomic(durable=True)
+def match_open_rights(*, holding_ids: list[int]) -> list[Match]:
+    """A holder just opened rights to wants: match each (unless it is in a live listing, then the listing
+    is what matches) against the open wants, store, and tell the holder once per right and each buyer
+    (without naming the right or its holder). Safe to run twice."""
+    from listings.models import Right
+    from rights.wants import open_rights_by_id
+
+    from .matching import LIVE_LISTING_STATES, open_right_candidates
+
+    tenant = require_tenant()
+    rights = open_rights_by_id(holding_ids)
+    listed = set(Right.objects.filter(register_record_id__in=[r.record_id for r in rights],
+                                      listing__state__in=LIVE_LISTING_STATES).values_list("register_record_id", flat=True))
+    created: list[Match] = []
+    for right in rights:
+        if right.record_id in listed:
+            continue
+        mine = []
+        for want, cand in open_right_candidates(right, tenant_id=tenant.pk):
+            match = _store(want, cand)
+            if match is None:
+                continue
+            mine.append(match)
+            notify_each(members(want.buyer_org_id), kind="demand.match", url=want.get_absolute_url(),
+                        subject=gettext_lazy("New match for your want “%(want)s”"),
+                        body=gettext_lazy("A right its holder does not sell matches it: %(why)s. The holder is told; "
+                                          "you see who they are when they answer."),
+                        params_for=lambda m=match, w=want: {"want": w.title, "why": explain(m.reasons)})
+        if mine:
+            best = max(mine, key=lambda m: m.score)
+            _tell_holder(best.want, best)
+        created += mine
+    return created
+
+
+@transaction.atomic(durable=True)
 def want_close(*, want, actor) -> Want:
     want = Want.objects.select_for_update(of=("self",)).get(pk=want.pk)
     if not is_member(actor, want.buyer_org):

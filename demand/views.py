@@ -369,10 +369,17 @@ def open_rights(request):
         choice = request.POST.get("open", "")
         ids = None if request.POST.get("all") else request.POST.getlist("holding")
         try:
-            n = holdings_open_to_wants_set(organization=org, actor=request.user, open_=choice == "1", holding_ids=ids)
+            changed = holdings_open_to_wants_set(organization=org, actor=request.user, open_=choice == "1",
+                                                 holding_ids=ids)
+            found = D.match_open_rights(holding_ids=changed) if choice == "1" and changed else []
         except DomainError as exc:
             _fail(request, exc)
         else:
+            n = len(changed)
             messages.success(request, ngettext("%(n)s right changed.", "%(n)s rights changed.", n) % {"n": n})
+            if found:
+                messages.info(request, ngettext("It matches %(n)s open want; see your notifications.",
+                                                "They match %(n)s open wants; see your notifications.",
+                                                len({m.want_id for m in found})) % {"n": len({m.want_id for m in found})})
         return redirect("demand:open_rights")
     return render(request, "demand/open_rights.html", {"org": org, "holdings": holdings})

@@ -36,9 +36,9 @@ class OpenRight:
 
 
 @transaction.atomic(durable=True)
-def holdings_open_to_wants_set(*, organization, actor, open_: bool, holding_ids: list[int] | None = None) -> int:
+def holdings_open_to_wants_set(*, organization, actor, open_: bool, holding_ids: list[int] | None = None) -> list[int]:
     """Open (or close) the organization's current holdings to buyers' wants: the listed ids, or all of
-    them when `holding_ids` is None. Returns how many changed. Audited per holding."""
+    them when `holding_ids` is None. Returns the ids that changed. Audited per holding."""
     if actor is None or not actor.is_authenticated or not is_member(actor, organization):
         raise NotAllowed(_("Only a member of the holder's organization can decide this."))
     qs = (Holding.objects.select_for_update(of=("self",))
@@ -51,7 +51,7 @@ def holdings_open_to_wants_set(*, organization, actor, open_: bool, holding_ids:
         holding.save(update_fields=["open_to_wants", "updated_at"])
         audit_record(actor=actor, action="holding.open_to_wants" if open_ else "holding.closed_to_wants",
                      obj=holding, data={"record": holding.record_id})
-    return len(changed)
+    return [h.pk for h in changed]
 
 
 def holdings_open_to_wants(*, keys: list[str], words: list[str], kinds: list[str] | None = None,
@@ -86,16 +86,34 @@ def holdings_open_to_wants(*, keys: list[str], words: list[str], kinds: list[str
         where.append("r.kind = ANY(%s)")
         head.append(list(kinds))
     sql = f"""
-        SELECT h.id, h.organization_id, r.id, r.number, r.jurisdiction, r.kind, r.title, r.title_en, r.classes,
-               left(r.abstract, 2000), left(r.abstract_en, 2000)
+        SELECT {_COLUMNS}
         FROM rights_holding h JOIN rights_registerrecord r ON r.id = h.record_id
         WHERE {" AND ".join(where)} AND ({" OR ".join(conds)})
         ORDER BY h.id DESC LIMIT {int(limit)}
     """  # noqa: S608 (only our own fragments are formatted in; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*head, *params])
-        rows = cursor.fetchall()
-    return [OpenRight(holding_id=r[0], organization_id=r[1], record_id=r[2], number=r[3], jurisdiction=r[4],
-                      kind=r[5], title=r[6] or r[7], class_keys=class_keys(r[5], r[8] or []),
-                      text=" ".join(x or "" for x in (r[6], r[7], r[9], r[10])).lower())
-            for r in rows]
+        return [_open_right(r) for r in cursor.fetchall()]
+
+
+_COLUMNS = """h.id, h.organization_id, r.id, r.number, r.jurisdiction, r.kind, r.title, r.title_en, r.classes,
+              left(r.abstract, 2000), left(r.abstract_en, 2000)"""
+
+
+def _open_right(r) -> OpenRight:
+    return OpenRight(holding_id=r[0], organization_id=r[1], record_id=r[2], number=r[3], jurisdiction=r[4],
+                     kind=r[5], title=r[6] or r[7], class_keys=class_keys(r[5], r[8] or []),
+                     text=" ".join(x or "" for x in (r[6], r[7], r[9], r[10])).lower())
+
+
+def open_rights_by_id(holding_ids: list[int]) -> list[OpenRight]:
+    """These holdings of the exchange, if current and open to wants (what demand matches after an opt-in)."""
+    tenant = require_tenant()
+    ids = [int(i) for i in holding_ids]
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_COLUMNS} FROM rights_holding h JOIN rights_registerrecord r ON r.id = h.record_id "  # noqa: S608
+                       "WHERE h.tenant_id = %s AND h.id = ANY(%s) AND h.ended_at IS NULL AND h.open_to_wants "
+                       "ORDER BY h.id", [tenant.pk, ids])
+        return [_open_right(r) for r in cursor.fetchall()]

@@ -39,7 +39,7 @@ def test_only_opted_in_unlisted_rights_are_matched_and_the_holder_is_told(tenant
     open_org, open_holder, open_h = _holder("Lithium anode coating", ["H01M 4/13"])
     closed_org, _closed_holder, _closed_h = _holder("Lithium anode binder", ["H01M 4/62"])
     other_org, other_holder, other_h = _holder("Garden hose reel", ["B65H 75/40"])
-    assert holdings_open_to_wants_set(organization=open_org, actor=open_holder, open_=True) == 1
+    assert holdings_open_to_wants_set(organization=open_org, actor=open_holder, open_=True) == [open_h.pk]
     holdings_open_to_wants_set(organization=other_org, actor=other_holder, open_=True)
     # someone else cannot open another organization's rights
     with pytest.raises(NotAllowed):
@@ -138,3 +138,23 @@ def test_holder_opens_and_closes_rights_on_the_page(client, tenant):
     # another organization's holding id in the form changes nothing
     client.post("/wants/open-rights/", {"holding": [_holding2.pk], "open": "1"})
     assert not Holding.objects.get(pk=_holding2.pk).open_to_wants
+
+
+def test_a_right_opened_after_the_want_is_matched_at_once_on_the_page(client, tenant):
+    # given an open want, then a holder who opens a matching right on the page
+    want, buyer = post_want(title="Anodes", keywords="lithium", classes="H01M 4/13")
+    org, holder, holding = _holder("Lithium anode coating", ["H01M 4/13"])
+    assert client.login(email=holder.email, password=PASSWORD)
+    response = client.post("/wants/open-rights/", {"holding": [holding.pk], "open": "1"}, follow=True)
+    assert "It matches 1 open want" in response.content.decode()
+    # then the match is stored, the holder told, the buyer told without the right's name
+    match = Match.objects.get(want=want, source=Match.Source.PORTFOLIO)
+    assert match.record_key == f"holding:{holding.pk}"
+    assert Notification.objects.filter(user=holder, kind="demand.match").exists()
+    note = Notification.objects.get(user=buyer, kind="demand.match")
+    assert "Lithium anode coating" not in note.subject + note.body
+    assert org.legal_name not in note.subject + note.body
+    # opening it again (close, open) stores nothing twice
+    client.post("/wants/open-rights/", {"holding": [holding.pk], "open": "0"})
+    client.post("/wants/open-rights/", {"holding": [holding.pk], "open": "1"})
+    assert Match.objects.filter(want=want).count() == 1
