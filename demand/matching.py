@@ -26,8 +26,12 @@ from listings.search_text import query_terms
 
 from . import classes as C
 
-CANDIDATES = 300  # ranked in SQL before the Python pass
+CANDIDATES = 200  # ranked in SQL before the Python pass
 KEEP = 50  # matches stored per want / per listing
+# Rows each bounded look-up contributes (deep classes; subclass and keyword; keyword only; subclass only).
+# Every candidate row is read from the heap twice (the look-up, then the ranking), so these bound the
+# cost of a match on a large exchange; measured at 1M listings / 100k wants (bench/match.py, note of issue 16).
+POOL_DEEP, POOL_BOTH, POOL_WORDS, POOL_BROAD = 250, 250, 100, 100
 
 
 @dataclass
@@ -167,6 +171,9 @@ def _fetch(sql: str, params: list) -> list[tuple]:
     most of it (measured: 550 ms instead of a few ms through the GIN indexes)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        # The bounded parts are cheap, but a common keyword makes the planner's estimate exceed
+        # jit_above_cost and compiling the plan then took ~250 ms of a ~300 ms match (EXPLAIN ANALYZE, 1M listings).
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -187,8 +194,9 @@ def listing_source(want) -> list[Candidate]:
     """Published listings of the want's exchange that share a class or a keyword with it.
 
     Candidates come from bounded GIN look-ups, so a broad subclass with tens of thousands of listings
-    costs no more than a rare one: every listing sharing a group or symbol (up to 1,000), those sharing
-    the subclass *and* a keyword (1,000), then keyword-only and subclass-only ones (500 each). The
+    costs no more than a rare one: listings sharing a group or symbol (up to POOL_DEEP), those sharing
+    the subclass *and* a keyword (POOL_BOTH), then keyword-only and subclass-only ones (POOL_WORDS,
+    POOL_BROAD). The
     union is ranked in SQL (classes ×3, keywords ×2) and the best `CANDIDATES` go to `rank`."""
     terms = keyword_terms(want.keywords or want.title)
     keys = list(want.class_keys)
@@ -218,13 +226,13 @@ def listing_source(want) -> list[Candidate]:
     deep_q = _classes_query(deep)
     broad_q = _classes_query(broad)
     if deep:
-        part(deep_q, 1000)
+        part(deep_q, POOL_DEEP)
     if broad and terms:
-        part(f"({broad_q}) & ({kwq})", 1000)
+        part(f"({broad_q}) & ({kwq})", POOL_BOTH)
     if terms:
-        part(kwq, 500)
+        part(kwq, POOL_WORDS)
     if broad:
-        part(broad_q, 500)
+        part(broad_q, POOL_BROAD)
     hits_sql, hits_params = _keyword_hit_sql(terms, "l.search_document")
     sql = f"""
         WITH c AS ({" UNION ".join(parts)})
@@ -340,13 +348,13 @@ def _want_ids(*, tenant_id, keys: list[str], words: list[str], exclude_org_id, k
     deep_q = _classes_query(deep)
     broad_q = _classes_query(broad)
     if deep:
-        part(deep_q, 1000)
+        part(deep_q, POOL_DEEP)
     if broad and words:
-        part(f"({broad_q}) & ({wordq})", 1000)
+        part(f"({broad_q}) & ({wordq})", POOL_BOTH)
     if words:
-        part(wordq, 500)
+        part(wordq, POOL_WORDS)
     if broad:
-        part(broad_q, 500)
+        part(broad_q, POOL_BROAD)
     if not parts:
         return []
     sql = f"""
@@ -362,7 +370,7 @@ def _ranked_wants(ids, make_candidate, lexemes, keep) -> list[tuple[object, Cand
     from .models import Want
 
     out = []
-    for want in Want.objects.filter(pk__in=ids):
+    for want in Want.objects.filter(pk__in=ids).defer("search_document", "description"):
         cand = make_candidate(want)
         cand.keyword_hits = _hits(keyword_terms(want.keywords or want.title), lexemes)
         rank(want, cand)
