@@ -69,6 +69,10 @@ def test_buyer_posts_a_want_holder_is_notified_and_offers(e2e_tenant, browser, u
     page.reload()
     expect(page.locator(".answer-list")).to_contain_text("¥380,000.00")
     shot(page, "6-buyer-sees-offer-desktop-en")
+    # The answer is a negotiation offer waiting for the buyer: accept, counter or reject it there.
+    page.locator("[data-testid=answer-offer]").click()
+    expect(page.locator("main")).to_contain_text("380,000.00")
+    shot(page, "7-buyer-opens-the-negotiation-desktop-en")
     page.context.close()
     phone.context.close()
 
