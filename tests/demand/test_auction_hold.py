@@ -62,12 +62,22 @@ def test_order_is_possible_again_once_the_auction_ends_unsold(tenant):
 
 
 def test_listing_page_shows_the_auction_instead_of_buy(client, tenant):
-    auction, seller = auction_for(start=100_000)
+    # given a listing that takes offers: its page offers to order and to make an offer (the exchange's
+    # language here is Chinese)
+    listing, seller = offer_listing(price_minor=1_000_000)
+    page = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert f"/orders/new/{listing.pk}/" in page
+    assert "报价或咨询" in page
+    # when it goes to auction, the page shows the auction instead of Buy and of the offer
+    auction, _seller = auction_for(listing=listing, seller=seller, start=100_000)
     page = client.get(f"/listings/{auction.listing_id}/").content.decode()
     assert 'data-testid="on-auction"' in page
+    assert "拍卖中" in page
+    assert "拍卖期间以竞价决定成交价" in page
     assert f'href="/auctions/{auction.pk}/"' in page
     assert f"/orders/new/{auction.listing_id}/" not in page
-    assert "Make an offer" not in page
+    assert "报价或咨询" not in page
+    assert "向卖方咨询" in page
     # the buyer who goes to the order form anyway is told why
     buyer = make_member()
     assert client.login(email=buyer.email, password=PASSWORD)
