@@ -107,3 +107,16 @@ def test_an_order_and_an_auction_racing_for_one_listing_only_one_gets_it(tenant)
         orders = Order.objects.filter(listing=listing).count()
         auctions = Auction.objects.filter(listing=listing).count()
         assert orders + auctions == 1
+
+
+def test_the_cached_page_of_an_anonymous_visitor_shows_the_auction_once_it_starts(client, tenant, settings):
+    # given the anonymous body of a listing's page cached before the auction
+    settings.LISTINGS_CACHE_SECONDS = 60
+    listing, seller = offer_listing(price_minor=1_000_000)
+    page = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert f"/orders/new/{listing.pk}/" in page
+    # when the seller puts it up for auction, the next anonymous visitor sees the auction, not Buy
+    auction, _seller = auction_for(listing=listing, seller=seller, start=100_000)
+    page = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert 'data-testid="on-auction"' in page
+    assert f"/orders/new/{listing.pk}/" not in page

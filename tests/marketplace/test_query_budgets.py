@@ -66,8 +66,9 @@ def test_listing_page(client, tenant, django_assert_num_queries, n):
     listing = published_listing(org=org, records=[register_record(owner_name=org.legal_name) for _ in range(n)])
     client.get(f"/listings/{listing.pk}/")  # the tenant of the host is then cached
     # listing + seller, rights + register records, the view counter (financing's market indicator), the
-    # valuation panel's comparables and watchers, the price history (negotiation): the same for 1 and 20 rights
-    with django_assert_num_queries(7):
+    # valuation panel's comparables and watchers, the price history (negotiation), demand's answer to
+    # listing.sale_hold (is it being auctioned?): the same for 1 and 20 rights
+    with django_assert_num_queries(8):
         response = client.get(f"/listings/{listing.pk}/")
     assert len(response.context["rights"]) == n
 
