@@ -38,8 +38,10 @@ def seed(tenants):
         want_create(actor=buyer, data=WantInput(
             title="第9类电子产品商标 / A trademark for consumer electronics", keywords="", classes="9",
             kinds=["trademark"], deadline=today + datetime.timedelta(days=60), anonymous=True))
+        # The newest published listing: negotiation's demo makes its offer on the oldest, and a listing under
+        # auction takes no offers.
         listing = (Listing.objects.filter(seller_org=seller_org, state=Listing.State.PUBLISHED)
-                   .exclude(pk__in=Auction.objects.values("listing_id")).order_by("pk").first())
+                   .exclude(pk__in=Auction.objects.values("listing_id")).order_by("-pk").first())
         if listing is not None:
             now = timezone.now()
             auction_create(listing=listing, actor=seller, start_price_minor=max(listing.price_minor // 2, 100_00),
