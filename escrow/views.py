@@ -55,7 +55,8 @@ def order_new(request, listing_id):
         problem = _("You cannot buy a listing of your own organization.")
     elif listing.state != Listing.State.PUBLISHED:
         problem = _("Someone else ordered this a moment ago.") if listing.state == Listing.State.RESERVED \
-            else _("This listing is not for sale right now.")
+            else _("All %(n)s licences of this listing are taken.") % {"n": listing.licence_cap} \
+            if listing.state == Listing.State.SOLD_OUT else _("This listing is not for sale right now.")
     elif encumbered := conflicting_encumbrances(listing):
         problem = " ".join(str(m) for m in encumbered)
     elif (hold := ask("listing.sale_hold", listing=listing, via="")) is not None:

@@ -95,6 +95,11 @@ def _refuse_if_held(listing) -> None:
         raise Conflict(str(hold.message), code="on_auction")
 
 
+def _require_places_left(listing) -> None:
+    if listing.state == Listing.State.SOLD_OUT:
+        raise Conflict(_("All %(n)s licences of this listing are taken.") % {"n": listing.licence_cap})
+
+
 def _check_price(price_minor, listing, *, floor=True):
     if isinstance(price_minor, bool) or not isinstance(price_minor, int) or not 0 < price_minor <= MAX_PRICE_MINOR:
         raise ValidationFailed(_("Enter a price above zero."), field_errors={"price": [_("Enter a valid amount.")]})
@@ -165,6 +170,7 @@ def offer_make(*, listing, actor, price_minor: int, currency: str, terms: dict |
         raise InvalidTransition(_("This listing is sold at its fixed price; order it instead."))
     if listing.state == Listing.State.RESERVED:
         raise Conflict(_("Someone else ordered this a moment ago."))
+    _require_places_left(listing)
     if listing.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
     _refuse_if_held(listing)
@@ -246,6 +252,7 @@ def offer_counter(*, offer, actor, price_minor: int, terms: dict | None = None,
         raise NotAllowed(_("Only the buyer and the seller (or its broker) can negotiate this offer."))
     if side != offer.waiting_for:
         raise InvalidTransition(_("It is the other side's turn to answer."))
+    _require_places_left(listing)
     if listing.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
     _refuse_if_held(listing)

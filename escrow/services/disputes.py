@@ -45,7 +45,7 @@ from listings.services import listing_mark_sold, listing_release
 from .common import create_disbursement, order_payment, require_staff
 from .core import _transition, lock_order_and_listing, order_parties
 from .margins import margin_return
-from .orders import _refund_or_return, _require_refund_reason
+from .orders import _refund_or_return, _require_refund_reason, licence_places_sync
 
 K = AccountKind
 MAX_EVIDENCE_FILES = 5
@@ -192,7 +192,8 @@ def _settle_split(order: Order, listing: Listing, *, refund_minor: int, actor: U
     create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=amounts["seller"], currency=currency,
                         provider=payment.provider, recipient_org=order.seller_org, order=order, payment=payment,
                         source_account=seller_payable, actor=actor)
-    if not order.holds_listing:  # a licence order never held the listing (nor its margin): nothing to hand back
+    if not order.holds_listing:  # a licence order never held the listing (nor its margin): a capped one frees a place
+        licence_places_sync(listing)
         return amounts
     margin_return(listing=listing, actor=actor, reason=_("Dispute settled (order %(ref)s).") % {"ref": order.reference})
     if listing.state == Listing.State.RESERVED:

@@ -31,7 +31,7 @@ from escrow.models import (
 )
 from listings.models import Listing
 from listings.selectors import conflicting_encumbrances
-from listings.services import listing_mark_sold, listing_release, listing_reserve
+from listings.services import listing_licences_taken, listing_mark_sold, listing_release, listing_reserve
 
 from .common import (
     cancel_pending_payments,
@@ -85,6 +85,15 @@ def _licence_slot_check(locked: Listing, agreed: AgreedDeal | None) -> None:
                          "for the territory or field you need."))
 
 
+def licence_places_sync(listing: Listing) -> None:
+    """A capped non-exclusive licence listing (locked by the caller) is sold out once every licence is
+    taken by a live or completed order, and offered again when one is cancelled, refunded or settled."""
+    if listing.deal_type != Listing.DealType.NON_EXCLUSIVE_LICENCE or not listing.licence_cap:
+        return
+    taken = Order.objects.filter(listing=listing, holds_listing=False, state__in=LICENCE_ORDER_STATES).count()
+    listing_licences_taken(listing=listing, taken=taken)
+
+
 def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str, actor: User | None,
            agreed: AgreedDeal | None, via: str = "") -> Order:
     tenant = require_tenant()
@@ -114,6 +123,8 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
     if locked.state == Listing.State.RESERVED or Order.objects.filter(
             listing=locked, state__in=LIVE_STATES, holds_listing=True).exists():
         raise Conflict(_(RACE_LOST))
+    if locked.state == Listing.State.SOLD_OUT:
+        raise Conflict(_("All %(n)s licences of this listing are taken.") % {"n": locked.licence_cap})
     if locked.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
     hold = ask("listing.sale_hold", listing=locked, via=via)  # e.g. demand: the listing is being auctioned
@@ -151,6 +162,8 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
         raise Conflict(_(RACE_LOST)) from None
     if holds:
         listing_reserve(listing=locked)
+    else:
+        licence_places_sync(locked)
     audit_record(actor=actor, action="order.place", obj=order, to_state=order.state,
                  data={"listing": locked.pk, "price_minor": order.price_minor, "buyer_fee_minor": order.buyer_fee_minor,
                        "currency": order.currency, "terms_accepted": True, "negotiated": agreed is not None,
@@ -214,6 +227,8 @@ def _cancel(order: Order, listing: Listing, *, actor: User | None = None, actor_
     order_release_deposits(order, reason=reason, buyer_default=buyer_default)
     if order.holds_listing and listing.state == Listing.State.RESERVED:
         listing_release(listing=listing)
+    elif not order.holds_listing:
+        licence_places_sync(listing)
     return order
 
 
@@ -355,6 +370,8 @@ def _refund(order: Order, listing: Listing, *, actor: User | None = None, actor_
         resolved_by=actor if getattr(actor, "is_authenticated", False) else None, resolution_note=reason)
     if order.holds_listing and listing.state == Listing.State.RESERVED:
         listing_release(listing=listing)
+    elif not order.holds_listing:
+        licence_places_sync(listing)
     return order
 
 
