@@ -163,8 +163,8 @@ def dashboard(user) -> dict:
     return {
         "bought": bought,
         "sold": sold,
-        "buyer_held": sums(bought_qs.filter(state__in=held_states), F("price_minor") + F("buyer_fee_minor")),
-        "buyer_spent": sums(bought_qs.filter(state=S.COMPLETED), F("price_minor") + F("buyer_fee_minor")),
+        "buyer_held": sums(bought_qs.filter(state__in=held_states), F("price_minor") + F("buyer_fee_minor") + F("buyer_broker_commission_minor")),
+        "buyer_spent": sums(bought_qs.filter(state=S.COMPLETED), F("price_minor") + F("buyer_fee_minor") + F("buyer_broker_commission_minor")),
         "seller_in_escrow": sums(sold_qs.filter(state__in=held_states), "price_minor"),
         "seller_paid": sums(payouts.filter(state=Disbursement.State.PAID,
                                            kind__in=[Disbursement.Kind.PAYOUT]), "amount_minor"),

@@ -17,17 +17,21 @@ def broker_principals(user):
 
 
 def offers_for_user(user):
-    """Offers where one of the user's organizations is the buyer or the seller, or brokers for the seller."""
+    """Offers where one of the user's organizations is the buyer or the seller, brokers for the seller, or
+    made them as the buyer's broker."""
     if not user.is_authenticated:
         return Offer.objects.none()
     orgs = list(user_organizations(user))
     mandates = broker_principals(user)
     q = Q(buyer_org__in=orgs) | Q(seller_org__in=orgs)
     for m in mandates:
+        if m.side == "buyer":  # a buyer's broker sees the offers it made under the mandate
+            q |= Q(buyer_org=m.principal_org, buyer_mandate__broker_org__in=orgs)
+            continue
         q |= Q(seller_org=m.principal_org) if m.all_listings else Q(seller_org=m.principal_org,
                                                                       listing_id__in=m.listing_ids)
     return Offer.objects.filter(q).select_related("listing", "buyer_org", "seller_org", "order",
-                                                  "seller_mandate__broker_org")
+                                                  "seller_mandate__broker_org", "buyer_mandate__broker_org")
 
 
 def offer_for_user(user, pk):
