@@ -7,8 +7,7 @@ from accounts.mandates import mandate_accept, mandate_revoke
 from accounts.models import Mandate
 from core.errors import NotAllowed, ValidationFailed
 from escrow import ledger
-from escrow.models import AccountKind, Disbursement, JournalEntry
-from escrow.models import Order
+from escrow.models import AccountKind, Disbursement, JournalEntry, Order
 from negotiation import selectors as s_selectors
 from negotiation import services as s
 from tests.factories import broker_mandate, licence_listing, make_member, offer_listing
