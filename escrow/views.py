@@ -85,6 +85,14 @@ def order_new(request, listing_id):
 @login_required
 def order_detail(request, reference):
     order, role = selectors.order_for_viewer(request.user, reference)
+    if role == "broker":
+        return render(request, "escrow/order_broker.html", {
+            "order": order, "role": role, "listing": order.listing,
+            "steps": selectors.timeline(order, order.disbursements.filter(
+                kind=Disbursement.Kind.PAYOUT, recipient_org=order.seller_org_id).first()),
+            "waiting": selectors.waiting_for(order, role),
+            "broker": selectors.broker_view(order, selectors.user_org_ids(request.user)),
+        })
     payout = order.disbursements.filter(kind=Disbursement.Kind.PAYOUT).first()
     pending = selectors.pending_payment(order)
     # a decision was made on the provider's page (or the buyer came back from Stripe): the outcome is on its way
@@ -333,6 +341,7 @@ def order_list(request):
     data = selectors.dashboard(request.user)
     data["show_selling"] = bool(data["sold"]) or has_role(request.user, Role.SELLER)
     data["show_buying"] = bool(data["bought"]) or not data["show_selling"]
+    data["brokered"] = list(selectors.orders_brokered(request.user)[:100])
     return render(request, "escrow/order_list.html", data)
 
 
