@@ -318,14 +318,15 @@ def mandate_list(request):
     if org is None:
         messages.error(request, _("Join or register an organization in your account first."))
         return redirect("/account/")
-    principals = Organization.objects.filter(listings__state=Listing.State.PUBLISHED).exclude(pk=org.pk).distinct().order_by("legal_name")
+    principals = Organization.objects.exclude(pk=org.pk).order_by("legal_name")
     form = MandateForm(request.POST or None, principals=principals)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         today = timezone.localdate()
         try:
             mandate_services.mandate_propose(
-                actor=request.user, broker_org=org, principal_org=d["principal"], side=Mandate.Side.SELLER,
+                actor=request.user, broker_org=org, principal_org=d["principal"], side=d["side"],
+                may_sign=d["may_sign"],
                 listing_ids=d["listings"], all_listings=not d["listings"],
                 commission_bps=int(d["commission_percent"] * 100), starts_on=today,
                 ends_on=today + datetime.timedelta(days=30 * d["months"]))
