@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_merge_20261130_1902'),
-        ('transfers', '0006_sealed_papers'),
+        ('transfers', '0007_ep_offices'),
     ]
 
     operations = [
