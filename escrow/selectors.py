@@ -36,9 +36,9 @@ def orders_for_user(user):
             .select_related("listing", "buyer_org", "seller_org"))
 
 
-def orders_brokered(user):
+def orders_brokered(user, org_ids=None):
     """Orders of deals the user's organizations brokered, for the seller or for the buyer (read only)."""
-    org_ids = user_org_ids(user)
+    org_ids = user_org_ids(user) if org_ids is None else org_ids
     if not org_ids:
         return Order.objects.none()
     return (Order.objects.filter(Q(broker_org_id__in=org_ids) | Q(buyer_broker_org_id__in=org_ids))
@@ -174,6 +174,7 @@ def dashboard(user) -> dict:
     payouts = Disbursement.objects.filter(recipient_org_id__in=org_ids)
     return {
         "bought": bought,
+        "brokered": list(orders_brokered(user, org_ids)[:100]),
         "sold": sold,
         "buyer_held": sums(bought_qs.filter(state__in=held_states), F("price_minor") + F("buyer_fee_minor") + F("buyer_broker_commission_minor")),
         "buyer_spent": sums(bought_qs.filter(state=S.COMPLETED), F("price_minor") + F("buyer_fee_minor") + F("buyer_broker_commission_minor")),

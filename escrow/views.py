@@ -341,7 +341,6 @@ def order_list(request):
     data = selectors.dashboard(request.user)
     data["show_selling"] = bool(data["sold"]) or has_role(request.user, Role.SELLER)
     data["show_buying"] = bool(data["bought"]) or not data["show_selling"]
-    data["brokered"] = list(selectors.orders_brokered(request.user)[:100])
     return render(request, "escrow/order_list.html", data)
 
 

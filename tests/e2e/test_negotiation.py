@@ -181,7 +181,7 @@ def test_brokers_order_page_and_a_sold_out_licence_listing(browser, e2e_tenant, 
     assert no_sideways_scroll(broker_phone)
     shot(broker_phone, "5-broker-order-page-phone-zh")
     broker_phone.goto(url("/deals/mandates/"))
-    assert "可代签文件" in broker_phone.content()
+    assert "可签署文件" in broker_phone.content()
     assert no_sideways_scroll(broker_phone)
     shot(broker_phone, "6-mandates-phone-zh")
     assert Order.objects.filter(broker_org=broker_org).count() == 1
