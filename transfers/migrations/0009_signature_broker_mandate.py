@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_merge_20261130_1902'),
-        ('transfers', '0007_ep_offices'),
+        ('transfers', '0008_transfer_back'),
     ]
 
     operations = [
