@@ -20,7 +20,7 @@ from transfers.selectors import (
     return_signable_now,
     transfer_gates,
 )
-from transfers.services.common import is_officer, signing_party
+from transfers.services.common import is_officer, party_of, signing_party
 from transfers.services.papers import CONSENT_TEXT, PREPARE_STATES
 
 register = template.Library()
