@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_merge_20261130_1902'),
-        ('escrow', '0014_return_pending'),
+        ('escrow', '0015_deposit_forfeited'),
     ]
 
     operations = [
