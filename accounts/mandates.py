@@ -5,8 +5,10 @@ answer "may this broker act for that principal on this listing today?"."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -113,7 +115,8 @@ def mandate_revoke(*, mandate, actor, reason: str = "") -> Mandate:
 
 # --- selectors ------------------------------------------------------------------------------------
 
-def mandates_in_force(*, principal_org=None, broker_org=None, broker_orgs=None, side=None, today=None):
+def mandates_in_force(*, principal_org: Any = None, broker_org: Any = None, broker_orgs: Any = None,
+                      side: str | None = None, today: datetime.date | None = None) -> QuerySet[Mandate]:
     today = today or timezone.localdate()
     qs = Mandate.objects.filter(state=Mandate.State.ACTIVE, starts_on__lte=today, ends_on__gte=today)
     if broker_orgs is not None:

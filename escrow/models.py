@@ -74,6 +74,11 @@ class Order(FSMModelMixin, TenantOwned):
     broker_org = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="orders_brokered")
     broker_commission_minor = models.PositiveBigIntegerField(default=0)
+    # A broker acting for the buyer under a mandate: the buyer pays its commission with the price (into
+    # escrow), and it is paid to the broker at release.
+    buyer_broker_org = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="orders_brokered_for_buyers")
+    buyer_broker_commission_minor = models.PositiveBigIntegerField(default=0, db_default=0)
 
     # Deadlines (from the tenant's schedule, set as each step starts).
     seller_confirm_due = models.DateTimeField(null=True, blank=True)
@@ -118,8 +123,8 @@ class Order(FSMModelMixin, TenantOwned):
 
     @property
     def total_minor(self) -> int:
-        """What the buyer pays: price plus buyer fee."""
-        return self.price_minor + self.buyer_fee_minor
+        """What the buyer pays: price plus buyer fee (plus its own broker's commission, if a broker acted for it)."""
+        return self.price_minor + self.buyer_fee_minor + self.buyer_broker_commission_minor
 
     @property
     def payout_minor(self) -> int:

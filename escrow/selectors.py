@@ -36,12 +36,22 @@ def orders_for_user(user):
             .select_related("listing", "buyer_org", "seller_org"))
 
 
+def orders_brokered(user, org_ids=None):
+    """Orders of deals the user's organizations brokered, for the seller or for the buyer (read only)."""
+    org_ids = user_org_ids(user) if org_ids is None else org_ids
+    if not org_ids:
+        return Order.objects.none()
+    return (Order.objects.filter(Q(broker_org_id__in=org_ids) | Q(buyer_broker_org_id__in=org_ids))
+            .select_related("listing", "buyer_org", "seller_org").order_by("-placed_at", "-id"))
+
+
 def order_for_viewer(user, reference: str) -> tuple[Order, str]:
-    """(order, role) where role is buyer | seller | staff. Anyone else gets 404 (not 403: an order's
-    existence is private)."""
+    """(order, role) where role is buyer | seller | staff | broker (a broker that negotiated the deal for
+    either side). Anyone else gets 404 (not 403: an order's existence is private)."""
     if "\x00" in reference:  # PostgreSQL rejects NUL in a text literal: a 404, not a 500
         raise Http404
-    order = (Order.objects.select_related("listing", "buyer", "buyer_org", "seller_org", "tenant")
+    order = (Order.objects.select_related("listing", "buyer", "buyer_org", "seller_org", "tenant", "broker_org",
+                                          "buyer_broker_org")
              .filter(reference=reference).first())
     if order is None or user is None or not user.is_authenticated:
         raise Http404
@@ -52,6 +62,8 @@ def order_for_viewer(user, reference: str) -> tuple[Order, str]:
         return order, "seller"
     if is_escrow_staff(user):
         return order, "staff"
+    if order.broker_org_id in org_ids or order.buyer_broker_org_id in org_ids:
+        return order, "broker"  # read only: status, papers, its commission (never the parties' bank details)
     raise Http404
 
 
@@ -162,9 +174,10 @@ def dashboard(user) -> dict:
     payouts = Disbursement.objects.filter(recipient_org_id__in=org_ids)
     return {
         "bought": bought,
+        "brokered": list(orders_brokered(user, org_ids)[:100]),
         "sold": sold,
-        "buyer_held": sums(bought_qs.filter(state__in=held_states), F("price_minor") + F("buyer_fee_minor")),
-        "buyer_spent": sums(bought_qs.filter(state=S.COMPLETED), F("price_minor") + F("buyer_fee_minor")),
+        "buyer_held": sums(bought_qs.filter(state__in=held_states), F("price_minor") + F("buyer_fee_minor") + F("buyer_broker_commission_minor")),
+        "buyer_spent": sums(bought_qs.filter(state=S.COMPLETED), F("price_minor") + F("buyer_fee_minor") + F("buyer_broker_commission_minor")),
         "seller_in_escrow": sums(sold_qs.filter(state__in=held_states), "price_minor"),
         "seller_paid": sums(payouts.filter(state=Disbursement.State.PAID,
                                            kind__in=[Disbursement.Kind.PAYOUT]), "amount_minor"),
@@ -238,3 +251,14 @@ def seller_money(order: Any, disbursements: list[Any]) -> dict[str, Any]:
         "nothing": order.state in (OrderState.REFUNDED, OrderState.CANCELLED) and not payouts,
         "latest": latest,
     }
+
+
+def broker_view(order: Order, org_ids: set[int] | list[int]) -> dict[str, Any]:
+    """What a broker sees of the money of an order it brokered: the price, its commission, and where the
+    payout of that commission stands (no destination account, nothing of the parties' own payments)."""
+    side = "seller" if order.broker_org_id in org_ids else "buyer"
+    org_id = order.broker_org_id if side == "seller" else order.buyer_broker_org_id
+    commission = order.broker_commission_minor if side == "seller" else order.buyer_broker_commission_minor
+    payouts = list(Disbursement.objects.filter(order=order, kind=Disbursement.Kind.PAYOUT, recipient_org_id=org_id)
+                   .only("amount_minor", "currency", "state", "created_at"))
+    return {"side": side, "commission_minor": commission, "payouts": payouts}

@@ -30,8 +30,10 @@ def statement_rows(order: Order, role: str) -> list[tuple[str, str, int, str, st
                                                                                              str, str, str]:
         return (date, item, amount, cur, format_money(amount, cur), status, account)
 
-    rows = [row(day, _("Price"), order.price_minor), row(day, _("Buyer fee"), order.buyer_fee_minor),
-            row(day, _("Total"), order.total_minor)]
+    rows = [row(day, _("Price"), order.price_minor), row(day, _("Buyer fee"), order.buyer_fee_minor)]
+    if order.buyer_broker_commission_minor:
+        rows.append(row(day, _("Buyer's broker commission"), order.buyer_broker_commission_minor))
+    rows.append(row(day, _("Total"), order.total_minor))
     if role != "buyer":
         rows += [row(day, _("Seller commission"), order.seller_commission_minor),
                  row(day, _("Seller receives"), order.payout_minor)]

@@ -55,7 +55,8 @@ def order_new(request, listing_id):
         problem = _("You cannot buy a listing of your own organization.")
     elif listing.state != Listing.State.PUBLISHED:
         problem = _("Someone else ordered this a moment ago.") if listing.state == Listing.State.RESERVED \
-            else _("This listing is not for sale right now.")
+            else _("All %(n)s licences of this listing are taken.") % {"n": listing.licence_cap} \
+            if listing.state == Listing.State.SOLD_OUT else _("This listing is not for sale right now.")
     elif encumbered := conflicting_encumbrances(listing):
         problem = " ".join(str(m) for m in encumbered)
     elif (hold := ask("listing.sale_hold", listing=listing, via="")) is not None:
@@ -84,6 +85,14 @@ def order_new(request, listing_id):
 @login_required
 def order_detail(request, reference):
     order, role = selectors.order_for_viewer(request.user, reference)
+    if role == "broker":
+        return render(request, "escrow/order_broker.html", {
+            "order": order, "role": role, "listing": order.listing,
+            "steps": selectors.timeline(order, order.disbursements.filter(
+                kind=Disbursement.Kind.PAYOUT, recipient_org=order.seller_org_id).first()),
+            "waiting": selectors.waiting_for(order, role),
+            "broker": selectors.broker_view(order, selectors.user_org_ids(request.user)),
+        })
     payout = order.disbursements.filter(kind=Disbursement.Kind.PAYOUT).first()
     pending = selectors.pending_payment(order)
     # a decision was made on the provider's page (or the buyer came back from Stripe): the outcome is on its way

@@ -32,6 +32,7 @@ class Listing(FSMModelMixin, TenantOwned):
         PUBLISHED = "published", _("Published")
         RESERVED = "reserved", _("Reserved")
         SOLD = "sold", _("Sold")
+        SOLD_OUT = "sold_out", _("Sold out")
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         LAPSED = "lapsed", _("Lapsed")
@@ -212,6 +213,16 @@ class Listing(FSMModelMixin, TenantOwned):
 
     @transition(field=state, source=State.RESERVED, target=State.SOLD)
     def mark_sold(self):
+        pass
+
+    # A non-exclusive licence listing with a cap: every licence taken → sold out (off the market);
+    # an order cancelled or refunded before recordal frees a place → published again.
+    @transition(field=state, source=State.PUBLISHED, target=State.SOLD_OUT)
+    def sell_out(self):
+        pass
+
+    @transition(field=state, source=State.SOLD_OUT, target=State.PUBLISHED)
+    def reopen(self):
         pass
 
     @transition(

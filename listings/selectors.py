@@ -28,7 +28,7 @@ def listing_for_viewer(*, pk, user) -> Listing:
     )
     if listing is None:
         raise Http404
-    if listing.state in (Listing.State.PUBLISHED, Listing.State.RESERVED, Listing.State.SOLD):
+    if listing.state in (Listing.State.PUBLISHED, Listing.State.RESERVED, Listing.State.SOLD, Listing.State.SOLD_OUT):
         return listing
     if user is not None and user.is_authenticated and (
         user.is_superuser or has_role(user, Role.VERIFIER, Role.TENANT_ADMIN, Role.ESCROW_OFFICER)
@@ -183,6 +183,6 @@ def listed_records(*, organization) -> dict[int, int]:
     """rights asks: which of this organization's register records are in a live listing, and which one
     ({register record id: listing id}; one query). rights owns portfolios, listings owns listings."""
     live = [Listing.State.DRAFT, Listing.State.SUBMITTED, Listing.State.IN_VERIFICATION,
-            Listing.State.AWAITING_MARGIN, Listing.State.PUBLISHED, Listing.State.RESERVED]
+            Listing.State.AWAITING_MARGIN, Listing.State.PUBLISHED, Listing.State.RESERVED, Listing.State.SOLD_OUT]
     return dict(Right.objects.filter(listing__seller_org=organization, listing__state__in=live,
                                      register_record__isnull=False).values_list("register_record_id", "listing_id"))

@@ -15,6 +15,7 @@ from financing.api import views as financing_views
 from listings.api import bulk as listing_bulk
 from listings.api import market as listing_views
 from listings.api import seller as seller_views
+from negotiation.api import deals as deal_views
 from negotiation.api import views as offer_views
 from partners.api import views as partner_views
 from transfers.api import views as transfer_views
@@ -61,6 +62,16 @@ v1 = [
     path("offers/<id:pk>/accept", offer_views.OfferAcceptApi.as_view(), name="offer-accept"),
     path("offers/<id:pk>/reject", offer_views.OfferRejectApi.as_view(), name="offer-reject"),
     path("offers/<id:pk>/withdraw", offer_views.OfferWithdrawApi.as_view(), name="offer-withdraw"),
+    path("listings/<id:pk>/questions", deal_views.ListingQuestionsApi.as_view(), name="listing-questions"),
+    path("questions/<id:pk>/answer", deal_views.QuestionAnswerApi.as_view(), name="question-answer"),
+    path("listings/<id:pk>/dataroom", deal_views.DataRoomApi.as_view(), name="listing-dataroom"),
+    path("listings/<id:pk>/dataroom/nda", deal_views.NdaAcceptApi.as_view(), name="listing-dataroom-nda"),
+    path("listings/<id:pk>/dataroom/log", deal_views.DataRoomLogApi.as_view(), name="listing-dataroom-log"),
+    path("dataroom/documents/<id:pk>/file", deal_views.DataRoomDocumentFileApi.as_view(), name="dataroom-document-file"),
+    path("conversations", deal_views.ConversationListCreateApi.as_view(), name="conversations"),
+    path("conversations/<id:pk>", deal_views.ConversationDetailApi.as_view(), name="conversation"),
+    path("conversations/<id:pk>/messages", deal_views.ConversationMessageApi.as_view(), name="conversation-messages"),
+    path("messages/<id:pk>/attachment", deal_views.MessageAttachmentApi.as_view(), name="message-attachment"),
     # transfer papers
     path("orders/<ref:reference>/documents", transfer_views.OrderDocumentListApi.as_view(), name="order-documents"),
     path("orders/<ref:reference>/documents/<id:pk>/file", transfer_views.OrderDocumentFileApi.as_view(),

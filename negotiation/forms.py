@@ -113,11 +113,16 @@ class AnswerForm(forms.Form):
 
 
 class MandateForm(forms.Form):
-    principal = forms.ModelChoiceField(label=_("Principal (the seller you act for)"), queryset=None)
+    side = forms.ChoiceField(label=_("You act for"), choices=[("seller", _("a seller (negotiate its listings)")),
+                                                             ("buyer", _("a buyer (make offers for it)"))],
+                             initial="seller")
+    principal = forms.ModelChoiceField(label=_("Principal (the organization you act for)"), queryset=None)
     listings = forms.CharField(label=_("Listing numbers (comma separated), or empty for all"), required=False,
                                max_length=500)
     commission_percent = forms.DecimalField(label=_("Commission (%)"), min_value=0, max_value=50, decimal_places=2)
     months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=36, initial=12)
+    may_sign = forms.BooleanField(label=_("May sign the transfer or licence papers for the principal"),
+                                  required=False)
 
     def __init__(self, *args, principals, **kwargs):
         super().__init__(*args, **kwargs)

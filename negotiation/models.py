@@ -33,6 +33,9 @@ class Offer(TenantOwned):
     seller_mandate = models.ForeignKey("accounts.Mandate", null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="+", help_text=_("The broker's mandate, when a broker "
                                                                      "negotiates for the seller"))
+    buyer_mandate = models.ForeignKey("accounts.Mandate", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+", help_text=_("The broker's mandate, when a broker "
+                                                                    "negotiates for the buyer"))
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     waiting_for = models.CharField(max_length=10, choices=Side.choices, default=Side.SELLER)
     price_minor = models.PositiveBigIntegerField(_("price"))

@@ -47,7 +47,7 @@ def _lock_listing(pk) -> Listing:
 def _lock_offer(offer) -> tuple[Listing, Offer]:
     listing = _lock_listing(offer.listing_id)
     locked = Offer.objects.select_for_update(of=("self",)).select_related(
-        "buyer_org", "seller_org", "buyer_user", "seller_mandate").get(pk=offer.pk)
+        "buyer_org", "seller_org", "buyer_user", "seller_mandate", "buyer_mandate").get(pk=offer.pk)
     return listing, locked
 
 
@@ -57,14 +57,15 @@ def _members(org):
 
 def _party_users(offer):
     users = _members(offer.buyer_org) + _members(offer.seller_org)
-    if offer.seller_mandate_id:
-        users += _members(offer.seller_mandate.broker_org)
+    for mandate in (offer.seller_mandate, offer.buyer_mandate):
+        if mandate is not None:
+            users += _members(mandate.broker_org)
     return users
 
 
 def side_of(actor, offer) -> tuple[str | None, Mandate | None]:
     """Which side `actor` may act for on this offer: ("buyer", None), ("seller", None), ("seller", mandate)
-    for a broker's member under a mandate in force for this listing, or (None, None)."""
+    or ("buyer", mandate) for a broker's member under a mandate in force for this listing, or (None, None)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, None
     if is_member(actor, offer.buyer_org):
@@ -74,6 +75,10 @@ def side_of(actor, offer) -> tuple[str | None, Mandate | None]:
     mandate = mandate_for_listing(user=actor, principal_org=offer.seller_org, listing_id=offer.listing_id)
     if mandate is not None:
         return Side.SELLER, mandate
+    mandate = mandate_for_listing(user=actor, principal_org=offer.buyer_org, listing_id=offer.listing_id,
+                                  side=Mandate.Side.BUYER)
+    if mandate is not None:
+        return Side.BUYER, mandate
     return None, None
 
 
@@ -93,6 +98,21 @@ def _refuse_if_held(listing) -> None:
     hold = ask("listing.sale_hold", listing=listing, via="")
     if hold is not None:
         raise Conflict(str(hold.message), code="on_auction")
+
+
+def _keep_mandate(offer, mandate) -> None:
+    """A broker acted: its mandate is the offer's for its side (the last broker to act for a side counts)."""
+    if mandate is None:
+        return
+    if mandate.side == Mandate.Side.BUYER:
+        offer.buyer_mandate = mandate
+    else:
+        offer.seller_mandate = mandate
+
+
+def _require_places_left(listing) -> None:
+    if listing.state == Listing.State.SOLD_OUT:
+        raise Conflict(_("All %(n)s licences of this listing are taken.") % {"n": listing.licence_cap})
 
 
 def _check_price(price_minor, listing, *, floor=True):
@@ -138,8 +158,9 @@ def _notify(offer, kind, subject, body, params=None):
 
 def _emit(offer, step):
     orgs = [offer.buyer_org, offer.seller_org]
-    if offer.seller_mandate_id:
-        orgs.append(offer.seller_mandate.broker_org)
+    for mandate in (offer.seller_mandate, offer.buyer_mandate):
+        if mandate is not None:
+            orgs.append(mandate.broker_org)
     emit("offer.state_changed", organizations=orgs,
          data={"offer": offer.pk, "listing": offer.listing_id, "state": offer.state, "step": step,
                "waiting_for": offer.waiting_for if offer.is_open else "", "price_minor": offer.price_minor,
@@ -150,12 +171,29 @@ def _emit(offer, step):
 
 @transaction.atomic(durable=True)
 def offer_make(*, listing, actor, price_minor: int, currency: str, terms: dict | None = None,
-               expires_at: datetime.datetime | None = None, note: str = "") -> Offer:
+               expires_at: datetime.datetime | None = None, note: str = "", for_org=None) -> Offer:
     """A buyer offers a price (and, for a licence, its terms) on a listing that takes offers. Below the
-    seller's floor the offer is refused at once (nothing stored). One open offer per buyer and listing."""
+    seller's floor the offer is refused at once (nothing stored). One open offer per buyer and listing.
+    `for_org`: a broker's member makes the offer for that buyer organization, under a buyer-side mandate
+    in force covering the listing; the order will be the principal's (placed in the name of the member who
+    accepted the mandate), with the broker's commission on top."""
     if actor is None or not actor.is_authenticated:
         raise NotAllowed(_("Log in to make an offer."))
-    buyer_org = active_organization(actor)
+    buyer_mandate = None
+    if for_org is not None and not is_member(actor, for_org):
+        buyer_mandate = mandate_for_listing(user=actor, principal_org=for_org, listing_id=listing.pk,
+                                            side=Mandate.Side.BUYER)
+        if buyer_mandate is None:
+            raise NotAllowed(_("You have no mandate in force from %(org)s covering this listing.")
+                             % {"org": for_org.legal_name})
+        principal_user = buyer_mandate.decided_by
+        if principal_user is None or not is_member(principal_user, for_org):
+            raise NotAllowed(_("The member of %(org)s who accepted the mandate no longer acts for it; ask "
+                               "%(org)s to accept a new mandate.") % {"org": for_org.legal_name})
+        buyer_org, buyer_user, acting_org = for_org, principal_user, buyer_mandate.broker_org
+    else:
+        buyer_org = for_org or active_organization(actor)
+        buyer_user, acting_org = actor, buyer_org
     if buyer_org is None:
         raise NotAllowed(_("Join or register an organization in your account before making an offer."))
     listing = _lock_listing(listing.pk)
@@ -165,6 +203,7 @@ def offer_make(*, listing, actor, price_minor: int, currency: str, terms: dict |
         raise InvalidTransition(_("This listing is sold at its fixed price; order it instead."))
     if listing.state == Listing.State.RESERVED:
         raise Conflict(_("Someone else ordered this a moment ago."))
+    _require_places_left(listing)
     if listing.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
     _refuse_if_held(listing)
@@ -173,17 +212,19 @@ def offer_make(*, listing, actor, price_minor: int, currency: str, terms: dict |
                                field_errors={"currency": [_("Use %(cur)s.") % {"cur": listing.currency}]})
     _check_price(price_minor, listing)
     now = timezone.now()
-    offer = Offer(listing=listing, buyer_org=buyer_org, seller_org=listing.seller_org, buyer_user=actor,
-                  waiting_for=Side.SELLER, price_minor=price_minor, currency=listing.currency,
+    offer = Offer(listing=listing, buyer_org=buyer_org, seller_org=listing.seller_org, buyer_user=buyer_user,
+                  buyer_mandate=buyer_mandate, waiting_for=Side.SELLER, price_minor=price_minor, currency=listing.currency,
                   terms=clean_terms(listing, terms), expires_at=_expiry(expires_at, now))
     try:
         with transaction.atomic():
             offer.save()
     except IntegrityError:
         raise Conflict(_("Your organization already has an open offer on this listing; counter or withdraw it.")) from None
-    _round(offer, OfferRound.Kind.OFFER, side=Side.BUYER, actor=actor, acting_org=buyer_org, note=note, with_terms=True)
+    _round(offer, OfferRound.Kind.OFFER, side=Side.BUYER, actor=actor, acting_org=acting_org, note=note, with_terms=True)
     audit_record(actor=actor, action="offer.make", obj=offer, to_state=offer.state,
-                 data={"listing": listing.pk, "price_minor": price_minor, "currency": offer.currency, "terms": offer.terms})
+                 data={"listing": listing.pk, "price_minor": price_minor, "currency": offer.currency, "terms": offer.terms,
+                       "buyer_broker_org": buyer_mandate.broker_org_id if buyer_mandate else None,
+                       "buyer_mandate": buyer_mandate.pk if buyer_mandate else None})
     _notify(offer, "offer.made", gettext_lazy("New offer on “%(title)s”"),
             gettext_lazy("A buyer offers %(price)s for “%(title)s”. Accept, counter or reject it before it expires."),
             {"price": f"{price_minor / 100:,.2f} {offer.currency}"})
@@ -246,6 +287,7 @@ def offer_counter(*, offer, actor, price_minor: int, terms: dict | None = None,
         raise NotAllowed(_("Only the buyer and the seller (or its broker) can negotiate this offer."))
     if side != offer.waiting_for:
         raise InvalidTransition(_("It is the other side's turn to answer."))
+    _require_places_left(listing)
     if listing.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
     _refuse_if_held(listing)
@@ -255,9 +297,9 @@ def offer_counter(*, offer, actor, price_minor: int, terms: dict | None = None,
         offer.terms = clean_terms(listing, {**offer.terms, **terms})
     offer.expires_at = _expiry(expires_at, now)
     offer.waiting_for = Side.BUYER if side == Side.SELLER else Side.SELLER
-    if mandate is not None:
-        offer.seller_mandate = mandate
-    offer.save(update_fields=["price_minor", "terms", "expires_at", "waiting_for", "seller_mandate", "updated_at"])
+    _keep_mandate(offer, mandate)
+    offer.save(update_fields=["price_minor", "terms", "expires_at", "waiting_for", "seller_mandate", "buyer_mandate",
+                              "updated_at"])
     acting_org = mandate.broker_org if mandate else (offer.buyer_org if side == Side.BUYER else offer.seller_org)
     _round(offer, OfferRound.Kind.COUNTER, side=side, actor=actor, acting_org=acting_org, note=note, with_terms=True)
     audit_record(actor=actor, action="offer.counter", obj=offer,
@@ -300,16 +342,28 @@ def offer_accept(*, offer, actor) -> Offer:
     if listing.currency != offer.currency:
         raise ValidationFailed(_("The listing is now priced in %(cur)s; make a new offer.") % {"cur": listing.currency})
     _licence_overlap(listing, offer)
-    if active_organization(offer.buyer_user) != offer.buyer_org:
+    today = timezone.localdate()
+    buyer_broker = offer.buyer_mandate if offer.buyer_mandate_id else None
+    if buyer_broker is not None:
+        if not buyer_broker.in_force(today):
+            raise Conflict(_("The mandate of %(broker)s for %(org)s is no longer in force; the offer cannot be "
+                             "accepted.") % {"broker": buyer_broker.broker_org.legal_name,
+                                             "org": offer.buyer_org.legal_name})
+        if not is_member(offer.buyer_user, offer.buyer_org):
+            raise Conflict(_("The buyer who made this offer no longer acts for %(org)s; they make a new offer.")
+                           % {"org": offer.buyer_org.legal_name})
+    elif active_organization(offer.buyer_user) != offer.buyer_org:
         raise Conflict(_("The buyer who made this offer no longer acts for %(org)s; they make a new offer.")
                        % {"org": offer.buyer_org.legal_name})
-    if mandate is not None:
-        offer.seller_mandate = mandate
-    broker = offer.seller_mandate if offer.seller_mandate_id and offer.seller_mandate.in_force(timezone.localdate()) else None
+    _keep_mandate(offer, mandate)
+    broker = offer.seller_mandate if offer.seller_mandate_id and offer.seller_mandate.in_force(today) else None
     agreed = AgreedDeal(price_minor=offer.price_minor, currency=offer.currency, terms={**offer.terms, "offer": offer.pk},
                         holds_listing=listing.deal_type == Listing.DealType.ASSIGNMENT,
                         broker_org=broker.broker_org if broker else None,
-                        broker_commission_bps=broker.commission_bps if broker else 0)
+                        broker_commission_bps=broker.commission_bps if broker else 0,
+                        buyer_org=offer.buyer_org if buyer_broker else None,
+                        buyer_broker_org=buyer_broker.broker_org if buyer_broker else None,
+                        buyer_broker_commission_bps=buyer_broker.commission_bps if buyer_broker else 0)
     order = order_place_agreed(listing=listing, buyer=offer.buyer_user, agreed=agreed, actor=actor)
     if listing.is_licence:
         Licence.objects.create(listing=listing, order=order, licensor_org=offer.seller_org, licensee_org=offer.buyer_org,
@@ -322,12 +376,13 @@ def offer_accept(*, offer, actor) -> Offer:
                                royalty_minimum_minor=offer.terms.get("royalty_minimum_minor") or 0,
                                currency=offer.currency)
     offer.state, offer.order, offer.closed_at = Offer.State.ACCEPTED, order, now
-    offer.save(update_fields=["state", "order", "closed_at", "seller_mandate", "updated_at"])
+    offer.save(update_fields=["state", "order", "closed_at", "seller_mandate", "buyer_mandate", "updated_at"])
     acting_org = mandate.broker_org if mandate else (offer.buyer_org if side == Side.BUYER else offer.seller_org)
     _round(offer, OfferRound.Kind.ACCEPT, side=side, actor=actor, acting_org=acting_org)
     audit_record(actor=actor, action="offer.accept", obj=offer, from_state=Offer.State.OPEN, to_state=offer.state,
                  data={"order": order.reference, "price_minor": offer.price_minor, "side": side,
-                       "broker_org": broker.broker_org_id if broker else None})
+                       "broker_org": broker.broker_org_id if broker else None,
+                       "buyer_broker_org": buyer_broker.broker_org_id if buyer_broker else None})
     _notify(offer, "offer.accepted", gettext_lazy("Offer on “%(title)s” accepted"),
             gettext_lazy("The deal is agreed: order %(ref)s is placed at the agreed price, held in escrow as usual."),
             {"ref": order.reference})

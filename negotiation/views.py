@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts import mandates as mandate_services
 from accounts.models import Mandate, Organization
 from accounts.selectors import active_organization, user_organizations
-from core.errors import DomainError
+from core.errors import DomainError, NotAllowed
 from core.permissions import is_member
 from listings.models import Listing
 from listings.selectors import listing_for_viewer
@@ -70,6 +70,7 @@ def listing_deal(request, pk):
         "licences": selectors.licences_of_listing(listing) if seller_side else [],
         "can_offer": (request.user.is_authenticated and not seller_side and listing.takes_offers
                       and listing.state == Listing.State.PUBLISHED and open_offer is None),
+        "buyer_mandates": _buyer_mandates(request.user, listing) if not seller_side else [], "own_org": org,
         **_dataroom_context(request, listing, seller_side),
         "conversations": list(conversations.conversations_of_listing(listing)) if seller_side else [],
     })
@@ -150,6 +151,14 @@ def _major(minor, currency):
     return str(Decimal(minor).scaleb(-exponent(currency)))
 
 
+def _buyer_mandates(user, listing):
+    """Buyer-side mandates in force under which `user` (a broker's member) may offer on `listing`."""
+    if not user.is_authenticated:
+        return []
+    return [m for m in selectors.broker_principals(user)
+            if m.side == "buyer" and m.covers_listing(listing.pk) and m.principal_org_id != listing.seller_org_id]
+
+
 @login_required
 @require_POST
 def offer_new(request, pk):
@@ -161,9 +170,15 @@ def offer_new(request, pk):
                 messages.error(request, f"{form.fields[field].label if field in form.fields else field}: {error}")
         return redirect("negotiation:listing", pk=pk)
     try:
+        for_org = None
+        if request.POST.get("for_org"):
+            for_org = next((m.principal_org for m in _buyer_mandates(request.user, listing)
+                            if str(m.principal_org_id) == request.POST["for_org"]), None)
+            if for_org is None:
+                raise NotAllowed(_("You have no mandate in force from that organization covering this listing."))
         offer = services.offer_make(listing=listing, actor=request.user, price_minor=form.cleaned_data["price"],
                                     currency=listing.currency, terms=form.terms(), expires_at=form.expires_at(),
-                                    note=form.cleaned_data.get("note") or "")
+                                    note=form.cleaned_data.get("note") or "", for_org=for_org)
     except DomainError as exc:
         _fail(request, exc)
         return redirect("negotiation:listing", pk=pk)
@@ -303,14 +318,15 @@ def mandate_list(request):
     if org is None:
         messages.error(request, _("Join or register an organization in your account first."))
         return redirect("/account/")
-    principals = Organization.objects.filter(listings__state=Listing.State.PUBLISHED).exclude(pk=org.pk).distinct().order_by("legal_name")
+    principals = Organization.objects.exclude(pk=org.pk).order_by("legal_name")
     form = MandateForm(request.POST or None, principals=principals)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         today = timezone.localdate()
         try:
             mandate_services.mandate_propose(
-                actor=request.user, broker_org=org, principal_org=d["principal"], side=Mandate.Side.SELLER,
+                actor=request.user, broker_org=org, principal_org=d["principal"], side=d["side"],
+                may_sign=d["may_sign"],
                 listing_ids=d["listings"], all_listings=not d["listings"],
                 commission_bps=int(d["commission_percent"] * 100), starts_on=today,
                 ends_on=today + datetime.timedelta(days=30 * d["months"]))

@@ -322,6 +322,10 @@ class Signature(TenantOwned):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     document_sha256 = models.CharField(max_length=64, help_text=_("SHA-256 of the exact PDF bytes signed"))
+    # A broker's member signed for the party (`organization`) under a mandate that allows signing.
+    mandate = models.ForeignKey("accounts.Mandate", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    broker_org = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
 
     class Meta:
         constraints = [
@@ -333,6 +337,15 @@ class Signature(TenantOwned):
 
     def __str__(self):
         return f"{self.typed_name} · {self.get_party_display()}"
+
+    @property
+    def signed_as(self) -> str:
+        """"X for Y under mandate M" when a broker signed, else X."""
+        if self.mandate_id:
+            return _("%(name)s (%(broker)s) for %(org)s under mandate #%(mandate)s") % {
+                "name": self.typed_name, "broker": self.broker_org.legal_name if self.broker_org_id else "",
+                "org": self.organization.legal_name, "mandate": self.mandate_id}
+        return self.typed_name
 
 
 class OfficeNotice(TenantOwned):

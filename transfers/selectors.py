@@ -83,7 +83,7 @@ def current_filing(order) -> TransferFiling | None:
 
 def current_documents(order, *, kinds=None) -> list[TransferDocument]:
     qs = (TransferDocument.objects.filter(order=order, superseded=False)
-          .prefetch_related(Prefetch("signatures", queryset=Signature.objects.select_related("user")))
+          .prefetch_related(Prefetch("signatures", queryset=Signature.objects.select_related("user", "organization", "broker_org")))
           .order_by("id"))
     if kinds is not None:
         qs = qs.filter(kind__in=kinds)

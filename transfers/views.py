@@ -19,7 +19,7 @@ from escrow.models import Order
 from . import papers, selectors, services
 from .forms import CorrectionForm, ExportCertificateForm, NoticeForm, RefundForm, SignForm
 from .models import FilingStatus, TransferDocument, TransferFiling
-from .services.common import can_view_order_papers, is_officer, order_url, party_of
+from .services.common import can_view_order_papers, is_officer, order_url, party_of, signing_party
 
 
 def client_ip(request) -> str | None:
@@ -61,8 +61,8 @@ def _error(request, exc: DomainError):
 def paper(request, pk):
     document = _document_for(request, pk)
     order = document.order
-    party = party_of(request.user, order)
-    signatures = list(document.signatures.select_related("user"))
+    party, _mandate = signing_party(request.user, order)
+    signatures = list(document.signatures.select_related("user", "organization", "broker_org"))
     mine = next((s for s in signatures if s.party == party), None)
     form = SignForm(initial={"sha256": document.sha256})
     if request.method == "POST":

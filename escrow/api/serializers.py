@@ -19,8 +19,14 @@ class MoneySerializer(serializers.Serializer):
     price_minor = serializers.IntegerField()
     buyer_fee_minor = serializers.IntegerField()
     seller_commission_minor = serializers.IntegerField()
-    total_minor = serializers.IntegerField(help_text="What the buyer pays: price + buyer fee")
-    payout_minor = serializers.IntegerField(help_text="What the seller receives: price - commission")
+    broker_commission_minor = serializers.IntegerField(help_text="The seller's broker's commission (out of the "
+                                                                 "seller's share), 0 without one")
+    buyer_broker_commission_minor = serializers.IntegerField(help_text="The buyer's broker's commission (paid by "
+                                                                       "the buyer on top), 0 without one")
+    total_minor = serializers.IntegerField(help_text="What the buyer pays: price + buyer fee + its broker's "
+                                                     "commission")
+    payout_minor = serializers.IntegerField(help_text="What the seller receives: price - commission - its "
+                                                      "broker's commission")
 
 
 class OrderSummarySerializer(serializers.ModelSerializer):

@@ -45,7 +45,7 @@ from listings.services import listing_mark_sold, listing_release
 from .common import create_disbursement, order_payment, require_staff
 from .core import _transition, lock_order_and_listing, order_parties
 from .margins import margin_return
-from .orders import _refund_or_return, _require_refund_reason
+from .orders import _refund_or_return, _require_refund_reason, licence_places_sync
 
 K = AccountKind
 MAX_EVIDENCE_FILES = 5
@@ -154,10 +154,13 @@ def order_dispute_answer(*, order: Order, actor: User, statement: str,
 
 
 def split_amounts(order: Order, refund_minor: int) -> dict[str, int]:
-    """What a split gives each side: the buyer `refund_minor`, the platform its fees, the seller the rest."""
+    """What a split gives each side: the buyer `refund_minor`, the platform its fees, the seller the rest.
+    A buyer's broker earns nothing in a split (like the seller's): the commission the buyer paid into escrow
+    goes back to the buyer on top of `refund_minor`."""
     fees = order.buyer_fee_minor + order.seller_commission_minor
-    return {"refund": refund_minor, "fees": fees, "seller": order.total_minor - refund_minor - fees,
-            "max_refund": order.total_minor - fees}
+    extra = order.buyer_broker_commission_minor
+    return {"refund": refund_minor + extra, "fees": fees, "seller": order.total_minor - refund_minor - extra - fees,
+            "max_refund": order.total_minor - extra - fees}
 
 
 def _settle_split(order: Order, listing: Listing, *, refund_minor: int, actor: User,
@@ -182,17 +185,18 @@ def _settle_split(order: Order, listing: Listing, *, refund_minor: int, actor: U
     seller_payable = ledger.account(K.SELLER_PAYABLE, currency, organization=order.seller_org)
     ledger.post("order_split", [
         (ledger.account(K.ESCROW_HELD, currency, order=order), order.total_minor),
-        (ledger.account(K.REFUND_CLEARING, currency, provider=payment.provider), -refund_minor),
+        (ledger.account(K.REFUND_CLEARING, currency, provider=payment.provider), -amounts["refund"]),
         (seller_payable, -amounts["seller"]),
         (ledger.account(K.PLATFORM_FEES, currency), -amounts["fees"]),
     ], order=order, memo=f"{order.reference} split", idempotency_key=f"order-split-{order.pk}", created_by=actor)
-    create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=refund_minor, currency=currency,
+    create_disbursement(kind=Disbursement.Kind.REFUND, amount_minor=amounts["refund"], currency=currency,
                         provider=payment.provider, recipient_org=order.buyer_org, order=order, payment=payment,
                         actor=actor)
     create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=amounts["seller"], currency=currency,
                         provider=payment.provider, recipient_org=order.seller_org, order=order, payment=payment,
                         source_account=seller_payable, actor=actor)
-    if not order.holds_listing:  # a licence order never held the listing (nor its margin): nothing to hand back
+    if not order.holds_listing:  # a licence order never held the listing (nor its margin): a capped one frees a place
+        licence_places_sync(listing)
         return amounts
     margin_return(listing=listing, actor=actor, reason=_("Dispute settled (order %(ref)s).") % {"ref": order.reference})
     if listing.state == Listing.State.RESERVED:

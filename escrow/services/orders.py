@@ -31,7 +31,7 @@ from escrow.models import (
 )
 from listings.models import Listing
 from listings.selectors import conflicting_encumbrances
-from listings.services import listing_mark_sold, listing_release, listing_reserve
+from listings.services import listing_licences_taken, listing_mark_sold, listing_release, listing_reserve
 
 from .common import (
     cancel_pending_payments,
@@ -68,6 +68,11 @@ class AgreedDeal:
     holds_listing: bool = True
     broker_org: Any = None
     broker_commission_bps: int = 0
+    # A broker negotiated for the buyer: the order is the principal's (`buyer_org`, `buyer` one of its
+    # members), and the buyer pays the broker's commission (basis points of the price) on top, into escrow.
+    buyer_org: Any = None
+    buyer_broker_org: Any = None
+    buyer_broker_commission_bps: int = 0
 
 
 LICENCE_ORDER_STATES = (*LIVE_STATES, S.COMPLETED)
@@ -85,6 +90,15 @@ def _licence_slot_check(locked: Listing, agreed: AgreedDeal | None) -> None:
                          "for the territory or field you need."))
 
 
+def licence_places_sync(listing: Listing) -> None:
+    """A capped non-exclusive licence listing (locked by the caller) is sold out once every licence is
+    taken by a live or completed order, and offered again when one is cancelled, refunded or settled."""
+    if listing.deal_type != Listing.DealType.NON_EXCLUSIVE_LICENCE or not listing.licence_cap:
+        return
+    taken = Order.objects.filter(listing=listing, holds_listing=False, state__in=LICENCE_ORDER_STATES).count()
+    listing_licences_taken(listing=listing, taken=taken)
+
+
 def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, payment_method: str, actor: User | None,
            agreed: AgreedDeal | None, via: str = "") -> Order:
     tenant = require_tenant()
@@ -95,6 +109,10 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
         raise ValidationFailed(_("Please read and accept the contract terms before placing the order."),
                                field_errors={"terms": [_("Accept the terms to continue.")]})
     buyer_org = active_organization(buyer)
+    if agreed is not None and agreed.buyer_org is not None:
+        if not is_member(buyer, agreed.buyer_org):
+            raise NotAllowed(_("The buyer must be a member of %(org)s.") % {"org": agreed.buyer_org.legal_name})
+        buyer_org = agreed.buyer_org
     if buyer_org is None:
         raise NotAllowed(_("Join or register an organization in your account before ordering."))
     locked = Listing.objects.select_for_update(of=("self",)).filter(pk=listing.pk).first()
@@ -114,6 +132,8 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
     if locked.state == Listing.State.RESERVED or Order.objects.filter(
             listing=locked, state__in=LIVE_STATES, holds_listing=True).exists():
         raise Conflict(_(RACE_LOST))
+    if locked.state == Listing.State.SOLD_OUT:
+        raise Conflict(_("All %(n)s licences of this listing are taken.") % {"n": locked.licence_cap})
     if locked.state != Listing.State.PUBLISHED:
         raise InvalidTransition(_("This listing is not for sale right now."))
     hold = ask("listing.sale_hold", listing=locked, via=via)  # e.g. demand: the listing is being auctioned
@@ -143,6 +163,10 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
         order.broker_org = agreed.broker_org
         broker = Money(price_minor, locked.currency).bps(agreed.broker_commission_bps).amount
         order.broker_commission_minor = min(broker, max(0, price_minor - order.seller_commission_minor))
+    if agreed is not None and agreed.buyer_broker_org is not None and agreed.buyer_broker_commission_bps:
+        order.buyer_broker_org = agreed.buyer_broker_org
+        order.buyer_broker_commission_minor = Money(price_minor, locked.currency).bps(
+            agreed.buyer_broker_commission_bps).amount
     order.reference = next_reference("IPX", "order", tenant=tenant)
     try:
         with transaction.atomic():
@@ -151,15 +175,20 @@ def _place(*, listing: Listing, buyer: User | None, terms_accepted: bool, paymen
         raise Conflict(_(RACE_LOST)) from None
     if holds:
         listing_reserve(listing=locked)
+    else:
+        licence_places_sync(locked)
     audit_record(actor=actor, action="order.place", obj=order, to_state=order.state,
                  data={"listing": locked.pk, "price_minor": order.price_minor, "buyer_fee_minor": order.buyer_fee_minor,
                        "currency": order.currency, "terms_accepted": True, "negotiated": agreed is not None,
                        "holds_listing": holds, "broker_org": order.broker_org_id,
-                       "broker_commission_minor": order.broker_commission_minor})
+                       "broker_commission_minor": order.broker_commission_minor,
+                       "buyer_broker_org": order.buyer_broker_org_id,
+                       "buyer_broker_commission_minor": order.buyer_broker_commission_minor})
     subject, body = MESSAGES["place"]
     notify(users=order_parties(order), kind="order.place", subject=subject, body=body,
            params={"ref": order.reference, "title": locked.title, "reason": ""}, url=order.get_absolute_url())
-    emit("order.state_changed", organizations=[order.buyer_org, order.seller_org, order.broker_org],
+    emit("order.state_changed", organizations=[order.buyer_org, order.seller_org, order.broker_org,
+                                               order.buyer_broker_org],
          data={"order": order.reference, "from": "", "to": order.state, "step": "place", "at": now.isoformat()},
          order=order, step="place", actor=actor, reason="")
     return order
@@ -214,6 +243,8 @@ def _cancel(order: Order, listing: Listing, *, actor: User | None = None, actor_
     order_release_deposits(order, reason=reason, buyer_default=buyer_default)
     if order.holds_listing and listing.state == Listing.State.RESERVED:
         listing_release(listing=listing)
+    elif not order.holds_listing:
+        licence_places_sync(listing)
     return order
 
 
@@ -275,6 +306,11 @@ def _release(order: Order, listing: Listing, *, actor: User | None = None, actor
         # the seller's broker: its commission is split out of the seller's share, payable to the broker
         broker_payable = ledger.account(K.SELLER_PAYABLE, currency, organization=order.broker_org)
         lines.append((broker_payable, -order.broker_commission_minor))
+    buyer_broker_payable = None
+    if order.buyer_broker_org_id and order.buyer_broker_commission_minor:
+        # the buyer's broker: the buyer paid its commission into escrow with the price
+        buyer_broker_payable = ledger.account(K.SELLER_PAYABLE, currency, organization=order.buyer_broker_org)
+        lines.append((buyer_broker_payable, -order.buyer_broker_commission_minor))
     ledger.post("order_released", [line for line in lines if line[1]], order=order,
                 memo=f"{order.reference} released", idempotency_key=f"order-released-{order.pk}", created_by=actor)
     payment = cast(Payment, order_payment(order))  # a completed order was funded by a payment
@@ -285,6 +321,10 @@ def _release(order: Order, listing: Listing, *, actor: User | None = None, actor
         create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=order.broker_commission_minor,
                             currency=currency, provider=payment.provider, recipient_org=order.broker_org, order=order,
                             payment=payment, source_account=broker_payable, actor=actor)
+    if buyer_broker_payable is not None and order.buyer_broker_org is not None:
+        create_disbursement(kind=Disbursement.Kind.PAYOUT, amount_minor=order.buyer_broker_commission_minor,
+                            currency=currency, provider=payment.provider, recipient_org=order.buyer_broker_org,
+                            order=order, payment=payment, source_account=buyer_broker_payable, actor=actor)
     if order.holds_listing:
         margin_return(listing=listing, actor=actor,
                       reason=_("Sale completed (order %(ref)s).") % {"ref": order.reference})
@@ -355,6 +395,8 @@ def _refund(order: Order, listing: Listing, *, actor: User | None = None, actor_
         resolved_by=actor if getattr(actor, "is_authenticated", False) else None, resolution_note=reason)
     if order.holds_listing and listing.state == Listing.State.RESERVED:
         listing_release(listing=listing)
+    elif not order.holds_listing:
+        licence_places_sync(listing)
     return order
 
 

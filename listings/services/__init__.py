@@ -8,7 +8,14 @@ inside its own transaction with the listing row already locked.
 """
 
 from .common import EDITABLE_STATES, LIVE_STATES, lock_listing
-from .market import listing_margin_paid, listing_mark_sold, listing_release, listing_reserve, watch_toggle
+from .market import (
+    listing_licences_taken,
+    listing_margin_paid,
+    listing_mark_sold,
+    listing_release,
+    listing_reserve,
+    watch_toggle,
+)
 from .seller import (
     ListingInput,
     listing_attach_certificate,
@@ -32,7 +39,7 @@ from .views import listing_record_view, listing_views_flush
 __all__ = [
     "ListingInput", "listing_create_from_register", "listing_name_filing_route", "needs_filing_route", "listing_update", "listing_attach_certificate",
     "listing_submit", "listing_start_verification", "listing_decide", "listing_withdraw", "listing_lapse",
-    "listing_set_featured", "listing_reserve", "listing_release", "listing_mark_sold", "listing_margin_paid",
+    "listing_set_featured", "listing_reserve", "listing_release", "listing_licences_taken", "listing_mark_sold", "listing_margin_paid",
     "watch_toggle", "lock_listing", "EDITABLE_STATES", "LIVE_STATES", "listing_recheck", "lapse_reason",
     "listing_record_view", "listing_views_flush",
 ]

@@ -16,7 +16,7 @@ from ..models import Listing
 
 LIVE_STATES = (Listing.State.DRAFT, Listing.State.SUBMITTED, Listing.State.IN_VERIFICATION,
                Listing.State.AWAITING_MARGIN, Listing.State.PUBLISHED, Listing.State.RESERVED,
-               Listing.State.REJECTED)
+               Listing.State.SOLD_OUT, Listing.State.REJECTED)
 EDITABLE_STATES = (Listing.State.DRAFT, Listing.State.REJECTED)
 MAX_RIGHTS = 50
 

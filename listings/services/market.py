@@ -36,6 +36,27 @@ def listing_mark_sold(*, listing) -> Listing:
     return listing
 
 
+def listing_licences_taken(*, listing, taken: int) -> Listing:
+    """Escrow counted the licences of a capped non-exclusive licence listing that are taken (orders live or
+    completed), under the listing lock. At the cap the listing leaves the market as sold out; below it
+    again (an order cancelled or refunded before recordal) it is offered again. Nothing for other listings."""
+    cap = listing.licence_cap
+    if listing.deal_type != Listing.DealType.NON_EXCLUSIVE_LICENCE or not cap:
+        return listing
+    data = {"taken": taken, "cap": cap}
+    if taken >= cap and listing.state == Listing.State.PUBLISHED:
+        _transition(listing, "sell_out", actor=None, action="listing.sold_out", data=data)
+        notify(users=_seller_users(listing), kind="listing.sold_out",
+               subject=gettext_lazy("All licences of “%(title)s” are taken"),
+               body=gettext_lazy("The listing is shown as sold out; it is offered again if a licence order is "
+                                 "cancelled or refunded before recordal."),
+               params={"title": listing.title}, url=listing.get_absolute_url())
+    elif taken < cap and listing.state == Listing.State.SOLD_OUT:
+        _transition(listing, "reopen", actor=None, action="listing.reopened", data=data)
+        emit("listing.published", organizations=[listing.seller_org], data={"listing": listing.pk}, listing=listing)
+    return listing
+
+
 def listing_margin_paid(*, listing, actor_label: str, data: dict) -> Listing:
     """Escrow holds the seller's margin: the listing awaiting it is published."""
     before = listing.state

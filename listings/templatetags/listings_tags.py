@@ -12,7 +12,7 @@ register = template.Library()
 STATE_CLASSES = {
     "published": "status-ok", "awaiting_margin": "status-warn", "submitted": "status-warn",
     "in_verification": "status-warn", "reserved": "status-warn", "rejected": "status-bad", "lapsed": "status-bad",
-    "withdrawn": "", "sold": "status-ok", "draft": "",
+    "withdrawn": "", "sold": "status-ok", "sold_out": "status-warn", "draft": "",
 }
 
 

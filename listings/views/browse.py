@@ -209,7 +209,7 @@ def detail(request, pk):
             services.listing_record_view(listing_id=int(pk))  # buffered in Redis when the cache is Redis
             return render(request, "listings/detail.html", {"title": row[3], "body": body})
     listing = listing_for_viewer(pk=pk, user=request.user)
-    is_seller_view = listing.state != Listing.State.PUBLISHED
+    is_seller_view = listing.state not in (Listing.State.PUBLISHED, Listing.State.SOLD_OUT)
     if not is_seller_view and not is_member(request.user, listing.seller_org):
         services.listing_record_view(listing_id=listing.pk)  # buffered in Redis when the cache is Redis
     return render(request, "listings/detail.html", _detail_context(request, listing))
@@ -226,7 +226,8 @@ def _detail_context(request, listing) -> dict:
     sale_hold = ask("listing.sale_hold", listing=listing, via="") if listing.state == Listing.State.PUBLISHED else None
     return {
         "listing": listing, "rights": list(listing.rights.all()), "watched": watched,
-        "is_seller_view": listing.state != Listing.State.PUBLISHED, "sale_hold": sale_hold,
+        "is_seller_view": listing.state not in (Listing.State.PUBLISHED, Listing.State.SOLD_OUT),
+        "sale_hold": sale_hold,
         "can_order": listing.state == Listing.State.PUBLISHED and not listing.price_on_request and sale_hold is None,
         "panels": [p for p in panels if p],
         "price_history": list(price_history(listing)[:10]),

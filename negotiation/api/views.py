@@ -10,8 +10,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from accounts.models import Organization
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
+from core.errors import ValidationFailed
 from listings.selectors import listing_for_viewer
 from negotiation import selectors, services
 from negotiation.models import Offer
@@ -48,13 +50,15 @@ class OfferSerializer(serializers.ModelSerializer):
     listing = serializers.SerializerMethodField()
     buyer = serializers.CharField(source="buyer_org.legal_name")
     seller = serializers.CharField(source="seller_org.legal_name")
-    broker = serializers.SerializerMethodField()
+    broker = serializers.SerializerMethodField(help_text="The seller's broker, when one negotiates")
+    buyer_broker = serializers.SerializerMethodField(help_text="The buyer's broker, when one negotiates")
     order = serializers.CharField(source="order.reference", default=None, allow_null=True)
     terms = serializers.DictField()
 
     class Meta:
         model = Offer
-        fields = ["id", "state", "waiting_for", "listing", "buyer", "seller", "broker", "price_minor", "currency",
+        fields = ["id", "state", "waiting_for", "listing", "buyer", "seller", "broker", "buyer_broker", "price_minor",
+                  "currency",
                   "terms", "expires_at", "order", "created_at", "updated_at"]
 
     def get_listing(self, offer) -> dict:
@@ -62,6 +66,9 @@ class OfferSerializer(serializers.ModelSerializer):
 
     def get_broker(self, offer) -> str | None:
         return offer.seller_mandate.broker_org.legal_name if offer.seller_mandate_id else None
+
+    def get_buyer_broker(self, offer) -> str | None:
+        return offer.buyer_mandate.broker_org.legal_name if offer.buyer_mandate_id else None
 
 
 class OfferDetailSerializer(OfferSerializer):
@@ -91,6 +98,10 @@ class OfferListCreateApi(PartnerAPIView):
         terms = TermsSerializer(required=False, help_text="Licence terms (licence listings only)")
         expires_at = serializers.DateTimeField(required=False, help_text="Default: in 7 days; at most 60 days")
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+        for_organization_id = serializers.IntegerField(
+            min_value=1, max_value=999999999999999999, required=False,
+            help_text="As a buyer's broker: the client organization you offer for (a buyer-side mandate in force "
+                      "covering the listing); the order will be the client's")
 
     @extend_schema(operation_id="offers_list", tags=OFFERS, parameters=[FilterSerializer],
                    responses=paginated(OfferSerializer),
@@ -114,9 +125,15 @@ class OfferListCreateApi(PartnerAPIView):
         data.is_valid(raise_exception=True)
         d = data.validated_data
         listing = listing_for_viewer(pk=d["listing_id"], user=self.actor)
+        for_org = None
+        if d.get("for_organization_id"):
+            for_org = Organization.objects.filter(pk=d["for_organization_id"]).first()
+            if for_org is None:
+                raise ValidationFailed("No such organization on this exchange.",
+                                       field_errors={"for_organization_id": ["Unknown organization."]})
         offer = services.offer_make(listing=listing, actor=self.actor, price_minor=d["price_minor"],
                                     currency=d["currency"], terms=d.get("terms"), expires_at=d.get("expires_at"),
-                                    note=d.get("note", ""))
+                                    note=d.get("note", ""), for_org=for_org)
         offer = offer_for_key(self, offer.pk)
         return Response(OfferDetailSerializer(offer).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"/api/v1/offers/{offer.pk}"})

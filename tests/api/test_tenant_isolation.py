@@ -90,10 +90,26 @@ def a_world(tenant, settings):
 
     offer_on, _seller = offer_listing()
     deal_offer = offer_make(listing=offer_on, actor=buyer, price_minor=900_000, currency=offer_on.currency)
+    # questions, the data room and a private conversation: A asks and writes (with an attachment) as
+    # buyer; A's draft listing has a data-room document
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from negotiation import conversations, dataroom
+    from negotiation.services import question_ask
+    from transfers import papers
+
+    question = question_ask(listing=offer_on, actor=buyer, text="Any licence in force?")
+    pdf = papers._render([papers._p("Claim chart")], title="Claim chart", reference="X")
+    dataroom_document = dataroom.dataroom_upload(listing=listing, actor=seller_a, title="Claim chart",
+                                                 file=SimpleUploadedFile("chart.pdf", pdf, "application/pdf"))
+    conversation = conversations.conversation_for(listing=offer_on, actor=buyer)
+    message = conversations.message_send(conversation=conversation, actor=buyer, body="See attached",
+                                         file=SimpleUploadedFile("chart.pdf", pdf, "application/pdf"))
     Listing.objects.filter(pk=offer_on.pk).update(state=Listing.State.RESERVED)  # not in the market's lists
     return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
             "application": application, "offer": offer, "appraisal": appraisal, "want": want, "auction": auction,
-            "deal_offer": deal_offer}
+            "deal_offer": deal_offer, "question": question, "dataroom_document": dataroom_document,
+            "conversation": conversation, "message": message}
 
 
 def ids_of(world, path):
@@ -124,6 +140,16 @@ def ids_of(world, path):
         return {"reference": world["appraisal"].reference}
     if path == "/api/v1/listings/{id}/valuation":
         return {"id": world["listing"].pk}
+    if path.startswith("/api/v1/listings/{id}/"):  # questions and the data room of A's draft listing
+        return {"id": world["listing"].pk}
+    if path == "/api/v1/questions/{id}/answer":
+        return {"id": world["question"].pk}
+    if path == "/api/v1/dataroom/documents/{id}/file":
+        return {"id": world["dataroom_document"].pk}
+    if path.startswith("/api/v1/conversations/{id}"):
+        return {"id": world["conversation"].pk}
+    if path == "/api/v1/messages/{id}/attachment":
+        return {"id": world["message"].pk}
     if path.startswith("/api/v1/offers/{id}"):
         return {"id": world["deal_offer"].pk}
     if path.startswith("/api/v1/orders/{reference}"):

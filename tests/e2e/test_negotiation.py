@@ -120,3 +120,69 @@ def test_negotiated_licence_with_a_broker_on_the_seller_side(browser, e2e_tenant
     shot(seller_desk, "7-university-deal-page-desktop")
     for p in (broker_page, seller_page, buyer_page, seller_desk):
         p.context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_brokers_order_page_and_a_sold_out_licence_listing(browser, e2e_tenant, url, shot, login):
+    """A university's single non-exclusive licence is agreed through its broker: the listing shows as sold
+    out (phone, Chinese; desktop, English); the broker reads the order it brokered — its commission, the
+    papers, no bank details — on desktop (English) and phone (Chinese)."""
+    from accounts.mandates import mandate_accept, mandate_propose
+    from negotiation import services as deals
+
+    uni = OrganizationFactory(legal_name="清源大学技术转移中心", legal_name_en="Qingyuan University TTO")
+    seller = make_member(roles=(Role.SELLER,), org=uni, full_name="陈静", email="tto2@deal-e2e.test")
+    broker_org = OrganizationFactory(legal_name="华智知识产权经纪有限公司", legal_name_en="Huazhi IP Brokers Ltd.")
+    broker = make_member(roles=(Role.SELLER,), org=broker_org, full_name="Wang Lei", email="broker2@deal-e2e.test",
+                         language="en")
+    buyer = make_member(roles=(Role.BUYER,), org=OrganizationFactory(legal_name="北京星河智能科技有限公司"),
+                        full_name="刘洋", email="buyer2@deal-e2e.test")
+    listing = escrow_listing(seller_org=uni, created_by=seller, price_minor=50_000_000,
+                             title="一种基于深度学习的锂电池健康状态估计方法", deal_type="non_exclusive_licence",
+                             pricing=Listing.Pricing.OFFERS, licence_territory="中国大陆", licence_term_months=36,
+                             licence_cap=1)
+    mandate = mandate_propose(actor=broker, broker_org=broker_org, principal_org=uni, listing_ids=[listing.pk],
+                              commission_bps=500, may_sign=True)
+    mandate_accept(mandate=mandate, actor=seller)
+    offer = deals.offer_make(listing=listing, actor=buyer, price_minor=40_000_000, currency=listing.currency,
+                             terms={"territory": "中国大陆"})
+    offer = deals.offer_counter(offer=offer, actor=broker, price_minor=45_000_000)
+    order = deals.offer_accept(offer=offer, actor=buyer).order
+    listing.refresh_from_db()
+    assert listing.state == Listing.State.SOLD_OUT
+
+    phone = new_page(browser, phone=True)
+    phone.goto(url(f"/listings/{listing.pk}/"))
+    assert "已售罄" in phone.content()
+    assert "Sold out" not in phone.content()
+    assert no_sideways_scroll(phone)
+    shot(phone, "1-sold-out-listing-phone-zh")
+    desktop = new_page(browser)
+    desktop.goto(url(f"/listings/{listing.pk}/"))
+    assert "Sold out" in desktop.content()
+    shot(desktop, "2-sold-out-listing-desktop-en")
+
+    login(desktop, broker.email)
+    desktop.goto(url("/orders/"))
+    assert order.reference in desktop.content()
+    shot(desktop, "3-broker-order-list-desktop-en")
+    desktop.goto(url(order.get_absolute_url()))
+    content = desktop.content()
+    assert "Your commission" in content
+    assert "you brokered this deal for the seller" in content
+    shot(desktop, "4-broker-order-page-desktop-en")
+
+    colleague = make_member(roles=(Role.SELLER,), org=broker_org, full_name="王磊", email="broker2zh@deal-e2e.test",
+                            language="zh-hans")  # the broker's colleague reads Chinese on a phone
+    broker_phone = new_page(browser, phone=True)
+    login(broker_phone, colleague.email)
+    broker_phone.goto(url(order.get_absolute_url()))
+    assert "您的佣金" in broker_phone.content()
+    assert no_sideways_scroll(broker_phone)
+    shot(broker_phone, "5-broker-order-page-phone-zh")
+    broker_phone.goto(url("/deals/mandates/"))
+    assert "可签署文件" in broker_phone.content()
+    assert no_sideways_scroll(broker_phone)
+    shot(broker_phone, "6-mandates-phone-zh")
+    assert Order.objects.filter(broker_org=broker_org).count() == 1
+    assert Offer.objects.get().state == Offer.State.ACCEPTED

@@ -110,6 +110,7 @@ class EscrowMachine(RuleBasedStateMachine):
         self.detail_changes = 0  # payout details entered or changed in this run (a few are enough)
         self.buyers = [make_member(roles=(Role.BUYER,)) for _ in range(3)]
         self.broker_org = OrganizationFactory(legal_name="Deal Broker Ltd.")  # negotiates for the sellers
+        self.buyer_broker_org = OrganizationFactory(legal_name="Buyers' Agent Ltd.")  # negotiates for the buyers
         self.staff = escrow_staff()
         self.listings: list[int] = []
         self.orders: list[int] = []
@@ -234,15 +235,18 @@ class EscrowMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self._has_listing(Listing.State.PUBLISHED))
     @rule(i=st.integers(0, 99), buyer=st.integers(0, 2), discount_bps=st.integers(0, 3000),
-          broker_bps=st.sampled_from([0, 250, 1000, 5000]))
-    def place_negotiated(self, i, buyer, discount_bps, broker_bps):
+          broker_bps=st.sampled_from([0, 250, 1000, 5000]), buyer_broker_bps=st.sampled_from([0, 0, 300, 5000]))
+    def place_negotiated(self, i, buyer, discount_bps, broker_bps, buyer_broker_bps):
         """A negotiated deal (issue 14): the agreed price below the asking price, the seller's broker taking
-        its commission out of the seller's share at release; licences leave the listing on the market."""
+        its commission out of the seller's share at release, the buyer's broker's commission paid by the
+        buyer on top (into escrow) and paid to it at release; licences leave the listing on the market."""
         listing = self._listing(i, [Listing.State.PUBLISHED])
         agreed = s.AgreedDeal(price_minor=max(1, listing.price_minor * (10_000 - discount_bps) // 10_000),
                               currency=listing.currency, terms={"negotiated": True},
                               holds_listing=listing.deal_type == Listing.DealType.ASSIGNMENT,
-                              broker_org=self.broker_org if broker_bps else None, broker_commission_bps=broker_bps)
+                              broker_org=self.broker_org if broker_bps else None, broker_commission_bps=broker_bps,
+                              buyer_broker_org=self.buyer_broker_org if buyer_broker_bps else None,
+                              buyer_broker_commission_bps=buyer_broker_bps)
         order = attempt("place_negotiated", s.order_place_agreed, listing=listing, buyer=self.buyers[buyer],
                         agreed=agreed)
         if order:
@@ -646,7 +650,8 @@ class EscrowMachine(RuleBasedStateMachine):
         held = {r["account__order"]: -r["t"] for r in accounts if r["account__kind"] == K.ESCROW_HELD}
         orders = list(Order.objects.filter(pk__in=self.orders).only(
             "pk", "state", "price_minor", "buyer_fee_minor", "seller_commission_minor", "listing_id", "holds_listing",
-            "broker_org_id", "broker_commission_minor", "funded_at", "reference", "buyer_org_id", "seller_org_id"))
+            "broker_org_id", "broker_commission_minor", "funded_at", "reference", "buyer_org_id", "seller_org_id",
+            "buyer_broker_org_id", "buyer_broker_commission_minor"))
         for order in orders:
             amount = held.get(order.pk, 0)
             if order.state in HELD_STATES:
@@ -720,12 +725,26 @@ class EscrowMachine(RuleBasedStateMachine):
         assert broker_payouts == {o.pk: o.broker_commission_minor for o in brokered if o.state == S.COMPLETED}
         assert all(o.payout_minor >= 0 for o in brokered)
         STATS["broker_paid"] = max(STATS["broker_paid"], len(broker_payouts))
+        # the buyer's broker is paid what the buyer paid it into escrow, for completed deals only
+        buyer_broker_payouts = dict(Disbursement.objects.filter(
+            kind=Disbursement.Kind.PAYOUT, recipient_org=self.buyer_broker_org).values_list("order_id", "amount_minor"))
+        assert buyer_broker_payouts == {o.pk: o.buyer_broker_commission_minor for o in orders
+                                        if o.state == S.COMPLETED and o.buyer_broker_commission_minor}
+        STATS["buyer_broker_paid"] = max(STATS.get("buyer_broker_paid", 0), len(buyer_broker_payouts))
         # one live order holding a listing, and that listing is reserved (licences do not hold it)
         live = [o.listing_id for o in orders if o.state in LIVE_STATES and o.holds_listing]
         assert len(live) == len(set(live))
         if live:
             assert set(Listing.objects.filter(pk__in=live).values_list("state", flat=True)) == {Listing.State.RESERVED}
         assert all(o.state in FINAL_STATES or o.state in LIVE_STATES for o in orders)
+        # a capped non-exclusive licence listing is sold out exactly while every licence is taken
+        for listing in Listing.objects.filter(deal_type=Listing.DealType.NON_EXCLUSIVE_LICENCE, licence_cap__isnull=False,
+                                              state__in=[Listing.State.PUBLISHED, Listing.State.SOLD_OUT]):
+            taken = Order.objects.filter(listing=listing, holds_listing=False,
+                                         state__in=[*LIVE_STATES, S.COMPLETED]).count()
+            assert (listing.state == Listing.State.SOLD_OUT) == (taken >= listing.licence_cap), (listing.pk, taken)
+            if listing.state == Listing.State.SOLD_OUT:
+                STATS["sold_out_seen"] = 1
 
 
 @pytest.mark.django_db

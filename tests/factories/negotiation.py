@@ -30,13 +30,16 @@ def licence_listing(*, exclusive=False, cap=None, price_minor=500_000, **kw):
                          licence_cap=cap, **kw)
 
 
-def broker_mandate(*, principal_org, listing_ids=(), commission_bps=500, accepted_by=None):
-    """(mandate, broker user): a broker organization's mandate for `principal_org`, accepted."""
+def broker_mandate(*, principal_org, listing_ids=(), commission_bps=500, accepted_by=None, side="seller",
+                   may_sign=False, broker_name=None):
+    """(mandate, broker user): a broker organization's mandate for `principal_org` (accepted by
+    `accepted_by` when given). `side="buyer"` for a buyer's broker; `may_sign` lets it sign papers."""
     broker_org = OrganizationFactory(legal_name=f"Broker {OrganizationFactory._meta.model.objects.count()} Ltd.")
-    broker = make_member(roles=(Role.SELLER,), org=broker_org)
+    broker = make_member(roles=(Role.SELLER,), org=broker_org, **({"full_name": broker_name} if broker_name else {}))
     today = timezone.localdate()
     mandate = mandate_propose(actor=broker, broker_org=broker_org, principal_org=principal_org,
                               listing_ids=listing_ids, all_listings=not listing_ids, commission_bps=commission_bps,
+                              side=side, may_sign=may_sign,
                               starts_on=today, ends_on=today + datetime.timedelta(days=365))
     if accepted_by is not None:
         mandate = mandate_accept(mandate=mandate, actor=accepted_by)

@@ -109,7 +109,7 @@ def test_order_list_page(client, tenant, django_assert_num_queries, n):
         order_in_state(OrderState.PLACED, listing=more, seller=seller, buyer=buyer)
     login(client, buyer)
     client.get("/orders/")
-    with django_assert_num_queries(12):  # user, unread, roles, orders bought/sold with their parts, ...
+    with django_assert_num_queries(13):  # user, unread, roles, orders bought/sold/brokered with their parts, ...
         page = client.get("/orders/")
     assert page.content.decode().count("IPX-") >= n
 

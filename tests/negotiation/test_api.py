@@ -99,3 +99,27 @@ def test_a_brokers_key_acts_for_its_client_under_the_mandate(client, tenant):
     # a key of an organization without a mandate sees nothing
     _k, other_secret = make_api_key(organization=org_of(make_member()))
     assert client.get(f"/api/v1/offers/{offer_id}", headers=api_headers(other_secret)).status_code == 404
+
+
+def test_a_buyers_broker_key_offers_for_its_client_under_the_mandate(client, tenant):
+    listing, _seller = offer_listing(price_minor=1_000_000)
+    client_member = make_member()
+    client_org = org_of(client_member)
+    _mandate, broker = broker_mandate(principal_org=client_org, commission_bps=200, side="buyer")
+    _k, broker_secret = make_api_key(organization=org_of(broker))
+    data = {"listing_id": listing.pk, "price_minor": 900_000, "currency": "CNY", "for_organization_id": client_org.pk}
+    # not yet accepted by the client: refused; an unknown organization: a field error
+    r = client.post("/api/v1/offers", data, content_type="application/json", headers=api_headers(broker_secret))
+    assert r.status_code == 403, r.content
+    r = client.post("/api/v1/offers", {**data, "for_organization_id": 999999}, content_type="application/json",
+                    headers=api_headers(broker_secret))
+    assert r.status_code == 400, r.content
+    assert "for_organization_id" in str(r.json())
+    from accounts.mandates import mandate_accept
+
+    mandate_accept(mandate=_mandate, actor=client_member)
+    r = client.post("/api/v1/offers", data, content_type="application/json", headers=api_headers(broker_secret))
+    assert r.status_code == 201, r.content
+    assert (r.json()["buyer"], r.json()["buyer_broker"]) == (client_org.legal_name, org_of(broker).legal_name)
+    listed = client.get("/api/v1/offers", headers=api_headers(broker_secret)).json()["results"]
+    assert [o["id"] for o in listed] == [r.json()["id"]]

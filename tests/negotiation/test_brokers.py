@@ -7,7 +7,8 @@ from accounts.mandates import mandate_accept, mandate_revoke
 from accounts.models import Mandate
 from core.errors import NotAllowed, ValidationFailed
 from escrow import ledger
-from escrow.models import AccountKind, Disbursement, JournalEntry
+from escrow.models import AccountKind, Disbursement, JournalEntry, Order
+from negotiation import selectors as s_selectors
 from negotiation import services as s
 from tests.factories import broker_mandate, licence_listing, make_member, offer_listing
 from tests.negotiation.test_licences import drive_to_completion
@@ -70,3 +71,62 @@ def test_a_broker_deal_pays_the_broker_its_commission_out_of_the_sellers_share(t
         order=order, kind=Disbursement.Kind.PAYOUT)}
     assert payouts == {listing.seller_org_id: done.payout_minor, mandate.broker_org_id: 50_000}
     assert not ledger.entries_unbalanced()
+
+
+def test_a_buyers_broker_offers_for_its_client_and_is_paid_its_commission_on_top(tenant):
+    # given a listing and a buyer organization that mandates a broker (3 %, all listings)
+    listing, seller = offer_listing(price_minor=1_000_000)
+    client_member = make_member()
+    client_org = client_member.memberships.get().organization
+    mandate, broker = broker_mandate(principal_org=client_org, commission_bps=300, side="buyer")
+    # before the principal accepts, the broker cannot offer for it; a stranger never can
+    with pytest.raises(NotAllowed, match="no mandate"):
+        s.offer_make(listing=listing, actor=broker, price_minor=900_000, currency="CNY", for_org=client_org)
+    with pytest.raises(NotAllowed):
+        mandate_accept(mandate=mandate, actor=broker)
+    mandate_accept(mandate=mandate, actor=client_member)
+    with pytest.raises(NotAllowed, match="no mandate"):
+        s.offer_make(listing=listing, actor=make_member(), price_minor=900_000, currency="CNY", for_org=client_org)
+    # when the broker offers for its client, the seller counters and the broker accepts
+    offer = s.offer_make(listing=listing, actor=broker, price_minor=900_000, currency="CNY", for_org=client_org)
+    assert (offer.buyer_org, offer.buyer_user, offer.buyer_mandate) == (client_org, client_member, mandate)
+    assert offer.rounds.get().acting_org == mandate.broker_org
+    assert offer in s_selectors.offers_for_user(broker)
+    offer = s.offer_counter(offer=offer, actor=seller, price_minor=950_000)
+    offer = s.offer_accept(offer=offer, actor=broker)
+    order = offer.order
+    # then the order is the client's, and the client pays the broker's 3 % on top of price and fee
+    assert (order.buyer_org, order.buyer, order.buyer_broker_org) == (client_org, client_member, mandate.broker_org)
+    assert order.buyer_broker_commission_minor == 28_500
+    assert order.total_minor == 950_000 + order.buyer_fee_minor + 28_500
+    assert order.payout_minor == 950_000 - order.seller_commission_minor  # the seller's share is untouched
+    # and at release the broker's commission is split out in the ledger and paid to the broker
+    done = drive_to_completion(order, seller, client_member)
+    assert ledger.escrow_balance(done) == 0
+    release = JournalEntry.objects.get(order=order, kind="order_released")
+    lines = {(line.account.kind, line.account.organization_id): line.amount_minor for line in release.lines.all()}
+    assert lines[(AccountKind.SELLER_PAYABLE, mandate.broker_org_id)] == -28_500
+    assert lines[(AccountKind.SELLER_PAYABLE, listing.seller_org_id)] == -done.payout_minor
+    payouts = {d.recipient_org_id: d.amount_minor for d in Disbursement.objects.filter(
+        order=order, kind=Disbursement.Kind.PAYOUT)}
+    assert payouts == {listing.seller_org_id: done.payout_minor, mandate.broker_org_id: 28_500}
+    assert not ledger.entries_unbalanced()
+
+
+def test_a_buyers_broker_whose_mandate_was_revoked_cannot_close_the_deal(tenant):
+    listing, seller = offer_listing(price_minor=1_000_000)
+    client_member = make_member()
+    client_org = client_member.memberships.get().organization
+    mandate, broker = broker_mandate(principal_org=client_org, commission_bps=300, side="buyer",
+                                     accepted_by=client_member)
+    offer = s.offer_make(listing=listing, actor=broker, price_minor=900_000, currency="CNY", for_org=client_org)
+    offer = s.offer_counter(offer=offer, actor=seller, price_minor=950_000)
+    mandate_revoke(mandate=mandate, actor=client_member)
+    with pytest.raises(NotAllowed):
+        s.offer_accept(offer=offer, actor=broker)
+    # nor can the client accept what the broker negotiated under a mandate no longer in force
+    from core.errors import Conflict
+
+    with pytest.raises(Conflict, match="no longer in force"):
+        s.offer_accept(offer=offer, actor=client_member)
+    assert not Order.objects.exists()

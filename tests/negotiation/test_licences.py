@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 
 from core.errors import Conflict
+from core.models import AuditEvent
 from escrow import ledger
 from escrow import services as escrow
 from escrow.models import Order, OrderState
@@ -13,7 +14,7 @@ from escrow.services.core import lock_order
 from listings.models import Listing
 from negotiation import services as s
 from negotiation.models import Licence
-from tests.factories import licence_listing, make_member, pay_order
+from tests.factories import escrow_staff, licence_listing, make_member, pay_order
 
 pytestmark = pytest.mark.django_db
 
@@ -70,19 +71,56 @@ def test_a_non_exclusive_licence_is_sold_to_three_licensees_each_recorded(tenant
 
 def test_the_licence_cap_is_enforced_and_a_cancelled_licence_frees_its_place(tenant):
     listing, seller = licence_listing(exclusive=False, cap=2)
-    (first, buyer1), _ = negotiated(listing, seller), negotiated(listing, seller)
     buyer3 = make_member()
     offer3 = s.offer_make(listing=listing, actor=buyer3, price_minor=400_000, currency="CNY")
+    (first, buyer1), _ = negotiated(listing, seller), negotiated(listing, seller)
+    # at the cap the listing leaves the market as sold out, through the listing service (audited)
+    listing.refresh_from_db()
+    assert listing.state == Listing.State.SOLD_OUT
+    assert AuditEvent.objects.filter(action="listing.sold_out", object_id=str(listing.pk)).exists()
     with pytest.raises(Conflict, match="All 2 licences"):
         s.offer_accept(offer=offer3, actor=seller)
     with pytest.raises(Conflict, match="All 2 licences"):
         escrow.order_place(listing=listing, buyer=make_member(), terms_accepted=True)
-    # the first licensee cancels before paying: its place is free again, the listing untouched
+    with pytest.raises(Conflict, match="All 2 licences"):
+        s.offer_make(listing=listing, actor=make_member(), price_minor=400_000, currency="CNY")
+    # the first licensee cancels before paying: its place is free again, the listing offered again
     escrow.order_buyer_cancel(order=first.order, actor=buyer1)
     listing.refresh_from_db()
     assert listing.state == Listing.State.PUBLISHED
     assert s.offer_accept(offer=offer3, actor=seller).order is not None
     assert Licence.objects.get(order=first.order).state == Licence.State.ENDED
+    listing.refresh_from_db()
+    assert listing.state == Listing.State.SOLD_OUT
+
+
+def test_a_sold_out_licence_listing_is_shown_as_sold_out_and_reopens_on_a_refund(tenant, client):
+    listing, seller = licence_listing(exclusive=False, cap=1)
+    (offer, buyer) = negotiated(listing, seller)
+    # the listing page says sold out, offers no order button, and search no longer lists it
+    page = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert 'data-testid="sold-out"' in page
+    assert f"/orders/new/{listing.pk}/" not in page
+    assert "This listing is not public" not in page
+    search = client.get("/search/").content.decode()
+    assert f"/listings/{listing.pk}/" not in search
+    # paid, then refunded before recordal: the place is free, the listing is offered again
+    escrow.order_seller_confirm(order=offer.order, actor=seller)
+    pay_order(offer.order, buyer)
+    escrow.order_refund(order=Order.objects.get(pk=offer.order.pk), actor=escrow_staff(),
+                        reason="The licensor cannot record the licence.")
+    listing.refresh_from_db()
+    assert listing.state == Listing.State.PUBLISHED
+    assert 'data-testid="sold-out"' not in client.get(f"/listings/{listing.pk}/").content.decode()
+    assert f"/listings/{listing.pk}/" in client.get("/search/").content.decode()
+
+
+def test_a_completed_licence_keeps_its_place_taken(tenant):
+    listing, seller = licence_listing(exclusive=False, cap=1)
+    offer, buyer = negotiated(listing, seller)
+    drive_to_completion(offer.order, seller, buyer)
+    listing.refresh_from_db()
+    assert listing.state == Listing.State.SOLD_OUT
 
 
 def test_an_exclusive_licence_blocks_overlapping_ones_only(tenant):

@@ -109,3 +109,40 @@ def test_mandate_proposed_and_accepted_on_the_site_then_the_broker_sees_the_deal
     assert "Accept" in page
     client.post(f"/deals/offers/{offer.pk}/accept/", {"confirm": "yes"})
     assert Order.objects.get().broker_org == mandate.broker_org
+
+
+def test_a_buyers_broker_on_the_site_mandate_then_an_offer_for_its_client(client, tenant):
+    from accounts.models import Mandate
+    from tests.factories import OrganizationFactory
+
+    listing, _seller = offer_listing(price_minor=1_000_000)
+    client_member = make_member()
+    client_org = client_member.memberships.get().organization
+    broker = make_member(org=OrganizationFactory(legal_name="Buyers' Agent Ltd."))
+    # the broker proposes a buyer-side mandate that allows signing
+    client.force_login(broker)
+    client.post("/deals/mandates/", {"side": "buyer", "principal": client_org.pk, "listings": "",
+                                     "commission_percent": "2", "months": 12, "may_sign": "on"})
+    mandate = Mandate.objects.get()
+    assert (mandate.side, mandate.may_sign, mandate.state, mandate.commission_bps) == ("buyer", True, "proposed", 200)
+    # no "offer for" choice before the client accepts
+    assert 'data-testid="offer-for"' not in client.get(f"/deals/listings/{listing.pk}/").content.decode()
+    client.force_login(client_member)
+    page = client.get("/deals/mandates/").content.decode()
+    assert "For the buyer" in page
+    assert "may sign papers" in page
+    client.post(f"/deals/mandates/{mandate.pk}/accept/")
+    # the broker offers for its client from the deal page
+    client.force_login(broker)
+    page = client.get(f"/deals/listings/{listing.pk}/").content.decode()
+    assert 'data-testid="offer-for"' in page
+    assert client_org.legal_name in page
+    client.post(f"/deals/listings/{listing.pk}/offer/", {"price": "9000", "valid_days": 7, "for_org": client_org.pk})
+    offer = Offer.objects.get()
+    assert (offer.buyer_org, offer.buyer_user, offer.buyer_mandate) == (client_org, client_member, mandate)
+    # a forged principal is refused with a message, nothing stored
+    other = OrganizationFactory()
+    response = client.post(f"/deals/listings/{listing.pk}/offer/", {"price": "9000", "valid_days": 7,
+                                                                     "for_org": other.pk}, follow=True)
+    assert "no mandate in force" in response.content.decode()
+    assert Offer.objects.count() == 1

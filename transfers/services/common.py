@@ -6,7 +6,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.mandates import mandates_in_force
+from accounts.models import Mandate, User
 from core.errors import NotAllowed
 from core.permissions import Role, has_role, is_member
 from core.tenancy import require_tenant
@@ -27,6 +28,21 @@ def party_of(user: Any, order: Order) -> str | None:
     return None
 
 
+def signing_party(user: Any, order: Order) -> tuple[str | None, Any]:
+    """(party, mandate) the user may sign the order's papers for: a member of the party's organization
+    (mandate None), or a broker's member under a mandate in force from that party that covers the listing
+    and allows signing. (None, None) otherwise."""
+    party = party_of(user, order)
+    if party is not None or user is None or not getattr(user, "is_authenticated", False):
+        return party, None
+    for side, principal in ((Party.SELLER, order.seller_org_id), (Party.BUYER, order.buyer_org_id)):
+        for mandate in mandates_in_force(principal_org=principal, side=Mandate.Side.SELLER if side == Party.SELLER
+                                         else Mandate.Side.BUYER):
+            if mandate.may_sign and mandate.covers_listing(order.listing_id) and is_member(user, mandate.broker_org):
+                return side, mandate
+    return None, None
+
+
 def is_officer(user: Any) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
@@ -39,7 +55,11 @@ def require_officer(user: Any) -> None:
 
 
 def can_view_order_papers(user: Any, order: Order) -> bool:
-    return party_of(user, order) is not None or is_officer(user)
+    if signing_party(user, order)[0] is not None or is_officer(user):
+        return True
+    # a broker that negotiated the deal (for either side) reads the papers
+    return ((order.broker_org_id is not None and is_member(user, order.broker_org))
+            or (order.buyer_broker_org_id is not None and is_member(user, order.buyer_broker_org)))
 
 
 def party_users(order: Order, party: str | None = None) -> list[User]:

@@ -40,7 +40,7 @@ from transfers.selectors import (
     return_signable_now,
 )
 
-from .common import officers, order_url, party_of, party_users, require_officer
+from .common import officers, order_url, party_of, party_users, require_officer, signing_party
 
 log = logging.getLogger(__name__)
 
@@ -148,16 +148,18 @@ def generate_cover(order: Order, filing: TransferFiling) -> TransferDocument | N
 
 
 def _check_signer(order: Order, user: User, typed_name: str, consent: bool,
-                  document: TransferDocument | None = None) -> tuple[str, str]:
-    """Who signs, for which side, with which name: a member of the party's organization, typing the
-    name of their own profile. Returns (party, normalised name). The assignment back (`document` of the
-    return kind) is signed only while the transfer back is being prepared."""
+                  document: TransferDocument | None = None) -> tuple[str, str, Any]:
+    """Who signs, for which side, with which name: a member of the party's organization, or a broker's
+    member under a mandate of that party that allows signing, typing the name of their own profile.
+    Returns (party, normalised name, mandate or None). The assignment back (`document` of the return
+    kind) is signed only while the transfer back is being prepared."""
     if not user.is_active:  # an API key's service identity is no person: it names the member who signs
         raise NotAllowed(_("A signature belongs to a person: name the member of your organization who signs "
                            "(signer_email)."))
-    party = party_of(user, order)
+    party, mandate = signing_party(user, order)
     if party is None:
-        raise NotAllowed(_("Only members of the buyer's or the seller's organization sign this order's papers."))
+        raise NotAllowed(_("Only members of the buyer's or the seller's organization, or a broker whose mandate "
+                           "allows signing, sign this order's papers."))
     if document is not None and document.is_return:
         if not return_signable_now(order):
             raise InvalidTransition(_("The assignment back is signed while the transfer back is being prepared; "
@@ -182,11 +184,11 @@ def _check_signer(order: Order, user: User, typed_name: str, consent: bool,
         errors["consent"] = [_("Tick the box to confirm you sign this paper.")]
     if errors:
         raise ValidationFailed(_("The paper was not signed: check the form."), field_errors=errors)
-    return party, name
+    return party, name, mandate
 
 
 def _sign_locked(*, order: Order, document: TransferDocument, user: User, party: str, name: str,
-                 ip_address: str | None, user_agent: str, shown_sha256: str) -> Signature:
+                 ip_address: str | None, user_agent: str, shown_sha256: str, mandate: Any = None) -> Signature:
     """Record one signature (order and document locked, signer checked by the caller)."""
     if document.superseded or not document.needs_signatures:
         raise ValidationFailed(_("This paper is not one to sign (it was replaced by a newer version)."))
@@ -209,17 +211,19 @@ def _sign_locked(*, order: Order, document: TransferDocument, user: User, party:
         consent_text=str(CONSENT_TEXT), ip_address=ip_address or None, user_agent=(user_agent or "")[:300],
         document_sha256=digest,
         organization=order.seller_org if party == Party.SELLER else order.buyer_org,
+        mandate=mandate, broker_org=mandate.broker_org if mandate is not None else None,
     )
+    broker = {"mandate": mandate.pk, "broker_org": mandate.broker_org_id} if mandate is not None else {}
     audit_record(actor=user, action="transfer.document_signed", obj=document, ip_address=ip_address or None,
                  data={"order": order.reference, "paper": document.kind, "version": document.version,
-                       "party": party, "typed_name": name, "sha256": digest})
+                       "party": party, "typed_name": name, "sha256": digest, **broker})
     labels = {}
     for language in ("zh-hans", "en"):
         with translation.override(language):
             labels[language] = str(document.get_kind_display())
     audit_record(actor=user, action="order.document_signed", obj=order, ip_address=ip_address or None,
                  data={"paper": document.kind, "paper_label": labels, "version": document.version, "party": party,
-                       "typed_name": name, "sha256": digest})
+                       "typed_name": name, "sha256": digest, **broker})
     return signature
 
 
@@ -259,8 +263,11 @@ def signing_record(order: Order, document: TransferDocument) -> dict[str, Any]:
         "signatures": [
             {"party": sig.party, "organization": sig.organization.legal_name, "typed_name": sig.typed_name,
              "user": sig.user.email, "signed_at": sig.signed_at.isoformat(), "sha256": sig.document_sha256,
-             "consent": sig.consent_text}
-            for sig in document.signatures.select_related("user", "organization").order_by("signed_at", "pk")
+             "consent": sig.consent_text,
+             **({"broker": sig.broker_org.legal_name if sig.broker_org else "", "mandate": sig.mandate_id}
+                if sig.mandate_id else {})}
+            for sig in document.signatures.select_related("user", "organization", "broker_org")
+            .order_by("signed_at", "pk")
         ],
     }
 
@@ -299,12 +306,12 @@ def document_sign(*, document: TransferDocument, user: User, typed_name: str, co
     PDF bytes signed. Their profile name is locked from then on. Audited on the paper and the order."""
     order = _lock_order(document.order_id)
     document = TransferDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
-    party, name = _check_signer(order, user, typed_name, consent, document=document)
+    party, name, mandate = _check_signer(order, user, typed_name, consent, document=document)
     already = document.signatures.filter(party=party, user=user).first()
     if already is not None:  # the same person pressed twice: nothing new to say
         return already
     signature = _sign_locked(order=order, document=document, user=user, party=party, name=name,
-                             ip_address=ip_address, user_agent=user_agent, shown_sha256=shown_sha256)
+                             ip_address=ip_address, user_agent=user_agent, shown_sha256=shown_sha256, mandate=mandate)
     user_lock_name(user=user)
     if document.is_return:
         from .returns import after_return_signed  # returns builds on this module
@@ -323,7 +330,7 @@ def documents_sign_all(*, order: Order, user: User, typed_name: str, consent: bo
     consent, each paper's own SHA-256 recorded. All or nothing: one paper changed since it was shown
     (`shown_sha256` maps paper kind to the fingerprint on screen) and nothing is signed."""
     order = _lock_order(order.pk)
-    party, name = _check_signer(order, user, typed_name, consent)
+    party, name, mandate = _check_signer(order, user, typed_name, consent)
     documents = list(TransferDocument.objects.select_for_update(of=("self",))
                      .filter(order=order, kind__in=signed_kinds_for(order), superseded=False).order_by("kind", "pk"))
     todo = [d for d in documents if d.needs_signatures and not d.signatures.filter(party=party).exists()]
@@ -331,7 +338,8 @@ def documents_sign_all(*, order: Order, user: User, typed_name: str, consent: bo
         raise InvalidTransition(_("Your side has signed every paper already."))
     shown = shown_sha256 or {}
     signatures = [_sign_locked(order=order, document=d, user=user, party=party, name=name, ip_address=ip_address,
-                               user_agent=user_agent, shown_sha256=shown.get(d.kind, "")) for d in todo]
+                               user_agent=user_agent, shown_sha256=shown.get(d.kind, ""), mandate=mandate)
+                  for d in todo]
     user_lock_name(user=user)
     _after_signing(order, party)
     return signatures

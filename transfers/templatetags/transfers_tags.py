@@ -20,7 +20,7 @@ from transfers.selectors import (
     return_signable_now,
     transfer_gates,
 )
-from transfers.services.common import is_officer, party_of
+from transfers.services.common import is_officer, party_of, signing_party
 from transfers.services.papers import CONSENT_TEXT, PREPARE_STATES
 
 register = template.Library()
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 def transfer_panel(context, order, role=None):
     request = context.get("request")
     user = getattr(request, "user", None)
-    party = party_of(user, order)
+    party, _mandate = signing_party(user, order)  # a member, or a broker whose mandate allows signing
     officer = is_officer(user)
     filing = current_filing(order)
     documents = current_documents(order)
