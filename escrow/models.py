@@ -81,19 +81,19 @@ class Order(FSMModelMixin, TenantOwned):
     buyer_broker_commission_minor = models.PositiveBigIntegerField(default=0, db_default=0)
 
     # Deadlines (from the tenant's schedule, set as each step starts).
-    seller_confirm_due = models.DateTimeField(null=True, blank=True)
-    payment_due = models.DateTimeField(null=True, blank=True)
-    filing_due = models.DateTimeField(null=True, blank=True)
-    inspection_due = models.DateTimeField(null=True, blank=True)
+    seller_confirm_due = models.DateTimeField(verbose_name=_("seller confirms by"), null=True, blank=True)
+    payment_due = models.DateTimeField(verbose_name=_("payment due by"), null=True, blank=True)
+    filing_due = models.DateTimeField(verbose_name=_("papers signed and filed by"), null=True, blank=True)
+    inspection_due = models.DateTimeField(verbose_name=_("buyer confirms by"), null=True, blank=True)
 
-    placed_at = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    funded_at = models.DateTimeField(null=True, blank=True)
-    filed_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    placed_at = models.DateTimeField(verbose_name=_("placed at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(verbose_name=_("seller confirmed at"), null=True, blank=True)
+    funded_at = models.DateTimeField(verbose_name=_("paid into escrow at"), null=True, blank=True)
+    filed_at = models.DateTimeField(verbose_name=_("filed at"), null=True, blank=True)
+    approved_at = models.DateTimeField(verbose_name=_("approved by the office at"), null=True, blank=True)
+    completed_at = models.DateTimeField(verbose_name=_("completed at"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text=_("Cancelled or refunded at"))
-    close_reason = models.TextField(blank=True)
+    close_reason = models.TextField(verbose_name=_("reason for closing"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -236,14 +236,14 @@ class LedgerAccount(TenantOwned):
 class JournalEntry(TenantOwned):
     """One balanced money movement. Rows are never updated nor deleted (the database refuses)."""
 
-    kind = models.CharField(max_length=40)
-    memo = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=40)
+    memo = models.CharField(verbose_name=_("memo"), max_length=300, blank=True)
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="journal_entries")
     listing = models.ForeignKey("listings.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     idempotency_key = models.CharField(max_length=120, null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         constraints = [
@@ -305,17 +305,18 @@ class Payment(TenantOwned):
     deposit = models.ForeignKey("escrow.Deposit", null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="payments")
     payer_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    provider = models.CharField(verbose_name=_("provider"), max_length=20, choices=Provider.choices)
     amount_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    reference = models.CharField(max_length=30, help_text=_("Our reference, quoted on bank transfers"))
-    provider_ref = models.CharField(max_length=120, blank=True, help_text=_("Provider's id (PaymentIntent, ...)"))
+    state = models.CharField(verbose_name=_("state"), max_length=12, choices=State.choices, default=State.PENDING)
+    reference = models.CharField(verbose_name=pgettext_lazy("payment", "reference"), max_length=30,
+                                 help_text=_("Our reference, quoted on bank transfers"))
+    provider_ref = models.CharField(verbose_name=_("provider's reference"), max_length=120, blank=True, help_text=_("Provider's id (PaymentIntent, ...)"))
     failure_reason = models.CharField(max_length=300, blank=True)
     received_minor = models.PositiveBigIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    received_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(verbose_name=_("received at"), null=True, blank=True)
     # When the payer approved/declined on the simulated provider's page: the sweeper redelivers the
     # provider's event if it has not arrived a few minutes later (a worker died while applying it).
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -371,6 +372,8 @@ class Deposit(TenantOwned):
             models.UniqueConstraint(fields=["tenant", "subject", "payer_org"],
                                     condition=~models.Q(state="returned"), name="deposit_one_live_per_subject_org"),
         ]
+        verbose_name = _("deposit")
+        verbose_name_plural = _("deposits")
         indexes = [models.Index(fields=["tenant", "subject", "state"])]
         verbose_name = _("deposit")
         verbose_name_plural = _("deposits")
@@ -395,20 +398,20 @@ class Disbursement(TenantOwned):
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed, to retry")
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind.choices)
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="disbursements")
     listing = models.ForeignKey("listings.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="disbursements")
-    recipient_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    recipient_org = models.ForeignKey("accounts.Organization", verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(verbose_name=_("provider"), max_length=20, choices=Provider.choices)
     amount_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    provider_ref = models.CharField(max_length=120, blank=True)
+    state = models.CharField(verbose_name=_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    provider_ref = models.CharField(verbose_name=_("provider's reference"), max_length=120, blank=True)
     destination = models.CharField(_("paid to"), max_length=300, blank=True,
                                    help_text=_("The account the money went to, as it was when sent"))
     attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
+    last_error = models.CharField(verbose_name=_("last error"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -459,15 +462,15 @@ class Dispute(TenantOwned):
         SPLIT = "split", _("Split between buyer and seller")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    party = models.CharField(max_length=10, help_text=_("buyer or seller"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+")
+    party = models.CharField(verbose_name=_("party"), max_length=10, help_text=_("buyer or seller"))
     reason = models.TextField(_("reason"))
-    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
-    resolution_note = models.TextField(blank=True)
+    state = models.CharField(verbose_name=_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    outcome = models.CharField(verbose_name=_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    resolution_note = models.TextField(verbose_name=_("resolution note"), blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
-    opened_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(verbose_name=_("opened at"), auto_now_add=True)
     answer_due = models.DateTimeField(_("the other side answers by"), null=True, blank=True)
     refund_minor = models.PositiveBigIntegerField(_("refunded to the buyer (split)"), null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -74,11 +74,15 @@ class DisbursementInline(ReadOnlyInline):
 
 class DisputeInline(ReadOnlyInline):
     model = Dispute
-    fields = ("opened_at", "party", "opened_by", "reason", "state", "outcome", "resolution_note")
+    fields = ("opened_at", "party_display", "opened_by", "reason", "state", "outcome", "resolution_note")
     readonly_fields = fields
 
     def get_queryset(self, request):
         return Dispute.objects.unscoped().select_related("opened_by")
+
+    @admin.display(description=_("party"))
+    def party_display(self, dispute):
+        return {"buyer": _("Buyer"), "seller": _("Seller")}.get(dispute.party, dispute.party)
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -117,13 +121,13 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
     date_hierarchy = "placed_at"
     inlines = [DisputeInline, PaymentInline, DisbursementInline, LedgerInline]
     change_form_template = "admin/escrow/order/change_form.html"
-    readonly_fields = ("reference", "listing", "buyer", "buyer_org", "seller_org", "state", "disputed_from",
+    readonly_fields = ("reference", "listing", "buyer", "buyer_org", "seller_org", "state", "disputed_from_display",
                        "currency", "price_minor", "buyer_fee_minor", "seller_commission_minor", "buyer_fee_bps",
                        "seller_commission_bps", "min_fee_minor", "deal_type", "payment_method", "seller_confirm_due",
                        "payment_due", "filing_due", "inspection_due", "placed_at", "confirmed_at", "funded_at",
                        "filed_at", "approved_at", "completed_at", "closed_at", "close_reason")
     fieldsets = (
-        (None, {"fields": ("reference", "listing", "state", "disputed_from", "buyer", "buyer_org", "seller_org",
+        (None, {"fields": ("reference", "listing", "state", "disputed_from_display", "buyer", "buyer_org", "seller_org",
                            "deal_type", "payment_method")}),
         (_("Money (minor units, snapshotted when placed)"), {"fields": (
             "currency", "price_minor", "buyer_fee_minor", "seller_commission_minor", "buyer_fee_bps",
@@ -132,6 +136,11 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
         (_("Timeline"), {"fields": ("placed_at", "confirmed_at", "funded_at", "filed_at", "approved_at",
                                     "completed_at", "closed_at", "close_reason")}),
     )
+
+    @admin.display(description=_("disputed from"))
+    def disputed_from_display(self, order):
+        """The state the trade resumes in if the dispute is settled by continuing, as its label."""
+        return S(order.disputed_from).label if order.disputed_from in S.values else "-"
 
     @admin.display(description=_("state"), ordering="state")
     def state_badge(self, order):

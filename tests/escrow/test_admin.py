@@ -34,6 +34,19 @@ def test_order_change_page_shows_ledger_and_buttons(tenant, client):
     assert f"/admin/escrow/order/{order.pk}/resolve/refund/" in html
 
 
+def test_order_change_page_speaks_the_staff_members_language(tenant, client):
+    order, seller, buyer = order_in_state(OrderState.DISPUTED)
+    staff = escrow_staff()
+    type(staff).objects.filter(pk=staff.pk).update(language="zh-hans")
+    client.force_login(staff)
+    html = client.get(f"/admin/escrow/order/{order.pk}/change/").content.decode()
+    for english in ("Disputed from", "Seller confirm due", "Placed at", "Close reason", "Provider ref", "Received at",
+                    "Opened at", "Resolution note", "Last error", "Memo"):
+        assert english not in html, english
+    assert "争议前状态" in html
+    assert "下单时间" in html
+
+
 def test_resolve_dispute_by_refund_from_the_admin(tenant, client):
     order, seller, buyer = order_in_state(OrderState.DISPUTED)
     client.force_login(escrow_staff())
