@@ -81,3 +81,41 @@ def auction_order_cancelled(*, tenant, data, order=None, actor=None, **objects):
                      or (actor is not None and is_member(actor, order.buyer_org)))
     pass_to_next_bidder(auction, defaulted_org_id=order.buyer_org_id if buyer_default else None,
                         reason=str(objects.get("reason") or ""))
+
+
+def record_class_keys(records) -> list[str]:
+    """The match keys of register records' classes ("H04L 9/32" -> H04L, H04L9, H04L9/32; Nice "9" -> "09")."""
+    import re
+
+    from . import classes as C
+
+    classes = []
+    for r in records:
+        for c in r.classes or []:
+            compact = re.sub(r"\s+", "", str(c)).upper()
+            if compact.isdigit():
+                classes.append(f"{int(compact):02d}")
+            elif len(compact) >= 4:
+                classes.append(compact)
+    return C.keys(classes)
+
+
+@answer("right.matching_wants")
+def matching_wants(*, records, tenant_id) -> dict[str, int]:
+    """Financing asks how many open wants (deadline not passed) match these rights: a want sharing a class
+    key (subclass level or deeper, as demand's matching) and not limited to other kinds of right.
+    {"here": on exchange `tenant_id`, "elsewhere": on every other exchange (a count only)}; one query."""
+    from django.db.models import Count, Q
+
+    from .models import Want
+
+    records = [r for r in records if r is not None]
+    keys = record_class_keys(records)
+    if not keys:
+        return {"here": 0, "elsewhere": 0}
+    kinds = sorted({r.kind for r in records})
+    rows = (Want.objects.unscoped()
+            .filter(state=Want.State.OPEN, deadline__gte=timezone.localdate(), class_keys__overlap=keys)
+            .filter(Q(kinds__len=0) | Q(kinds__overlap=kinds))
+            .aggregate(here=Count("id", filter=Q(tenant_id=tenant_id)), total=Count("id")))
+    return {"here": rows["here"] or 0, "elsewhere": (rows["total"] or 0) - (rows["here"] or 0)}

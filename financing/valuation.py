@@ -26,13 +26,17 @@ from dataclasses import asdict, dataclass, field
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from core.events import ask
 from core.money import format_money
+from core.tenancy import get_current_tenant
 from escrow.models import Order, OrderState
 from listings.models import Listing, Right, Watch
 from rights.encumbrances import active_encumbrances
 from rights.expiry import expiry_date, remaining_term
 from rights.models import LegalStatus, RightKind
+from rights.selectors import status_history
 
 METHOD_VERSION = "comparables-by-remaining-term/1"
 MIN_COMPARABLES = 5
@@ -231,6 +235,54 @@ def _market_interest(records) -> dict:
     return {"listings": rows["listings"] or 0, "views": rows["views"] or 0, "watchers": watchers}
 
 
+def _restored_lapses(changes: list[dict], record) -> list[datetime.date]:
+    """Dates of the lapses (to lapsed) that were later followed by a return to in force."""
+    out, lapsed_on = [], None
+    for c in changes:
+        if c["after"] == LegalStatus.LAPSED:
+            lapsed_on = c["date"]
+        elif c["after"] == LegalStatus.VALID and lapsed_on is not None:
+            out.append(lapsed_on)
+            lapsed_on = None
+    return out
+
+
+def _in_force_since(changes: list[dict], record) -> datetime.date | None:
+    """The day the right last came into force: its last return to in force, else its grant."""
+    back = [c["date"] for c in changes if c["after"] == LegalStatus.VALID]
+    return back[-1] if back else record.grant_date
+
+
+def _history_indicator(records, history, lapses, label_of) -> Indicator:
+    parts, changes_in = [], {}
+    for r in records:
+        changes = history.get(r.pk, [])
+        bits = []
+        since = _in_force_since(changes, r) if r.legal_status == LegalStatus.VALID else None
+        if since:
+            bits.append(_("in force since %(date)s") % {"date": since.isoformat()})
+        elif r.legal_status != LegalStatus.VALID:
+            bits.append(str(r.get_legal_status_display()))
+        if lapses[r.pk]:
+            bits.append(ngettext("%(n)d lapse restored in %(years)s", "%(n)d lapses restored in %(years)s",
+                                 len(lapses[r.pk]))
+                        % {"n": len(lapses[r.pk]), "years": ", ".join(str(d.year) for d in lapses[r.pk])})
+        if not changes:
+            bits.append(_("no status change seen"))
+        parts.append((f"{label_of(r)}: " if len(records) > 1 else "") + ", ".join(bits))
+        changes_in[label_of(r)] = [{"date": c["date"].isoformat(), "before": c["before"], "after": c["after"]}
+                                   for c in changes]
+    any_lapse = any(lapses.values())
+    return Indicator(
+        "status_history", _("Legal status history"), "; ".join(parts),
+        _("Changes of the legal status in the register, as monitoring on ipex saw them (from when a holder "
+          "first added the right to a portfolio). A lapse for unpaid fees that was restored means the right "
+          "was at risk once."),
+        {"changes": changes_in, "restored_lapses": {label_of(r): [d.isoformat() for d in lapses[r.pk]]
+                                                    for r in records}},
+        "warn" if any_lapse else "ok" if all(r.legal_status == LegalStatus.VALID for r in records) else "bad")
+
+
 def valuate(records, *, currency: str, appraisal=None, today: datetime.date | None = None) -> Valuation:
     """The indicators and value range of a right (one record) or a package (several)."""
     today = today or timezone.localdate()
@@ -262,6 +314,9 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
             {"expiry": end.isoformat(), "years_left": years, "right": label_of(r)},
             "bad" if left.expired else "warn" if years < 3 else "ok"))
 
+    history = status_history(records)
+    lapses = {r.pk: _restored_lapses(history.get(r.pk, []), r) for r in records}
+    restored = [(r, d) for r in records for d in lapses[r.pk]]
     bad_status = [r for r in records if r.legal_status != LegalStatus.VALID]
     unpaid = [r for r in records if r.renewal_paid_through and r.renewal_paid_through < today]
     status_text = ", ".join(f"{label_of(r)}: {r.get_legal_status_display()}" for r in bad_status)
@@ -272,11 +327,18 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
          else _("Not every right is in force; a right that is not in force has no market value range."))
         + (" " + _("Fees are recorded as paid only until %(date)s for %(rights)s.") % {
             "date": min(r.renewal_paid_through for r in unpaid), "rights": ", ".join(label_of(r) for r in unpaid)}
-           if unpaid else ""),
+           if unpaid else "")
+        + (" " + ngettext("The register's history shows %(n)d lapse that was restored (%(when)s): fees were "
+                          "missed once.", "The register's history shows %(n)d lapses that were restored "
+                          "(%(when)s): fees were missed before.", len(restored))
+           % {"n": len(restored), "when": ", ".join(f"{label_of(r)} {d.year}" for r, d in restored)}
+           if restored else ""),
         {"statuses": {label_of(r): r.legal_status for r in records},
+         "restored_lapses": {label_of(r): [d.isoformat() for d in lapses[r.pk]] for r in records},
          "fees_paid_through": {label_of(r): r.renewal_paid_through.isoformat() if r.renewal_paid_through else None
                                for r in records}},
-        "bad" if bad_status else "warn" if unpaid else "ok"))
+        "bad" if bad_status else "warn" if unpaid or restored else "ok"))
+    ind.append(_history_indicator(records, history, lapses, label_of))
 
     extra = {label_of(r): _family_and_claims(r) for r in records}
     known = {k: v for k, v in extra.items() if v}
@@ -344,6 +406,15 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
         _("%(views)d views · %(watchers)d watching") % interest,
         _("How often the listings of these rights on this exchange were opened, and how many people keep them "
           "on their watchlist."), interest, "info"))
+
+    wants = ask("right.matching_wants", records=records, tenant_id=getattr(get_current_tenant(), "pk", None))
+    ind.append(Indicator(
+        "wanted", _("Wanted by buyers"),
+        _("%(here)d open wants on this exchange · %(elsewhere)d on other exchanges") % wants,
+        _("Buyers' published wants, still open, that name a class of these rights (same subclass or deeper). "
+          "Wants on other exchanges are only counted: no buyer or exchange is named. The more buyers look for "
+          "such a right, the easier it is to sell."),
+        wants, "ok" if wants["here"] or wants["elsewhere"] else "info"))
 
     # --- value range --------------------------------------------------------------------------------------
     value_range = None

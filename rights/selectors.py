@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Holding, RegisterRecord
@@ -49,3 +50,27 @@ def verified_for_lookup(qs=None):
     """Register records anyone may find: everything except certificate entries still awaiting a verifier."""
     qs = qs if qs is not None else RegisterRecord.objects.all()
     return qs.filter(awaiting_verification=False)
+
+
+def status_history(records) -> dict[int, list[dict]]:
+    """{record id: [{"date", "before", "after"}, ...] oldest first}: the register's status changes of these
+    rights as rights monitoring saw them (its status/lapse alerts, on every exchange: register facts, no
+    holder is named). The same change seen by several holdings counts once. One query."""
+    from .models import Alert
+
+    ids = [r.pk for r in records if r is not None]
+    if not ids:
+        return {}
+    rows = (Alert.objects.unscoped()
+            .filter(record_id__in=ids, kind__in=[Alert.Kind.STATUS, Alert.Kind.LAPSE])
+            .order_by("created_at", "id").values_list("record_id", "key", "created_at"))
+    out: dict[int, list[dict]] = {i: [] for i in ids}
+    seen: set[tuple] = set()
+    for record_id, key, created_at in rows:
+        before, _sep, after = key.partition(">")
+        day = timezone.localdate(created_at)
+        if not after or (record_id, key, day) in seen:
+            continue
+        seen.add((record_id, key, day))
+        out[record_id].append({"date": day, "before": before, "after": after})
+    return out

@@ -67,8 +67,9 @@ def test_listing_page(client, tenant, django_assert_num_queries, n):
     client.get(f"/listings/{listing.pk}/")  # the tenant of the host is then cached
     # listing + seller, rights + register records, the view counter (financing's market indicator), the
     # valuation panel's comparables and watchers, the price history (negotiation), demand's answer to
-    # listing.sale_hold (is it being auctioned?): the same for 1 and 20 rights
-    with django_assert_num_queries(8):
+    # listing.sale_hold (is it being auctioned?), the rights' status history (rights monitoring's alerts) and
+    # demand's answer to right.matching_wants (one count): the same for 1 and 20 rights
+    with django_assert_num_queries(10):
         response = client.get(f"/listings/{listing.pk}/")
     assert len(response.context["rights"]) == n
 
