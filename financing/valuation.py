@@ -269,7 +269,7 @@ def _history_indicator(records, history, lapses, label_of) -> Indicator:
                         % {"n": len(lapses[r.pk]), "years": ", ".join(str(d.year) for d in lapses[r.pk])})
         if not changes:
             bits.append(_("no status change seen"))
-        parts.append((f"{label_of(r)}: " if len(records) > 1 else "") + ", ".join(bits))
+        parts.append((f"{label_of(r)}: " if len(records) > 1 else "") + " · ".join(bits))
         changes_in[label_of(r)] = [{"date": c["date"].isoformat(), "before": c["before"], "after": c["after"]}
                                    for c in changes]
     any_lapse = any(lapses.values())

@@ -86,7 +86,7 @@ def test_lapse_and_restoration_in_the_status_history_and_legal_strength(tenant, 
 
     valuation = valuate([record], currency="CNY")
     history = indicator(valuation, "status_history")
-    assert history.value == "in force since 2023-06-20, 1 lapse restored in 2023"
+    assert history.value == "in force since 2023-06-20 · 1 lapse restored in 2023"
     assert history.status == "warn"
     assert [c["after"] for c in history.inputs["changes"][f"CN {record.number}"]] == ["lapsed", "valid"]
     legal = indicator(valuation, "legal_status")
@@ -105,7 +105,7 @@ def test_a_right_without_history_is_in_force_since_its_grant(tenant):
     record = register_record(owner_name="Holder Co.", grant_date=datetime.date(2020, 1, 7),
                              renewal_paid_through=timezone.localdate() + datetime.timedelta(days=200))
     valuation = valuate([record], currency="CNY")
-    assert indicator(valuation, "status_history").value == "in force since 2020-01-07, no status change seen"
+    assert indicator(valuation, "status_history").value == "in force since 2020-01-07 · no status change seen"
     assert indicator(valuation, "status_history").status == "ok"
     assert indicator(valuation, "legal_status").status == "ok"
 
