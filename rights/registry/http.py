@@ -19,6 +19,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -153,8 +154,11 @@ class HttpRegister(RegisterGateway):
         return record.fetched_at is not None and record.fetched_at >= timezone.now() - timedelta(seconds=ttl)
 
     def cached(self, parsed: ParsedNumber, *, fresh_only=True):
-        # The keys carry the jurisdiction: the GIN index on keys answers alone.
-        record = RegisterRecord.objects.filter(keys__overlap=list(parsed.keys)).order_by("id").first()
+        # The keys carry the jurisdiction: the GIN index on keys answers alone. Ordered by `id + 0`, not
+        # `id`: PostgreSQL guesses 0.5 % of rows overlap and would walk the primary key until one matched
+        # (16 ms at 100,000 records against 0.06 ms through the GIN index).
+        record = (RegisterRecord.objects.filter(keys__overlap=list(parsed.keys))
+                  .order_by((F("id") + 0).asc()).first())
         if record is not None and (not fresh_only or self._fresh(record)):
             return record
         return None
