@@ -6,6 +6,10 @@ url=order.get_absolute_url())`. The notification keeps the untranslated messages
 params, such as a state's label, as their untranslated text too), and is rendered when it is read:
 the inbox in the reader's language of that moment, the email in the recipient's language when it is
 sent. `subject`/`body` keep the text as first rendered (admin, old rows).
+
+A parameter may itself be a message with parameters (`Message`, e.g. a rights alert quoted in the
+notification): it is stored as its untranslated text and parameters and rendered, nested, when read.
+Other apps keep such messages on their own rows the same way (`Message.stored()` / `Message.restore()`).
 """
 
 from collections.abc import Iterable
@@ -28,10 +32,48 @@ def _source(text: Any) -> str:
         return str(text)
 
 
+class Message:
+    """A message rendered when it is read: its untranslated text and its parameters (lazy strings,
+    nested `Message`s). `str()` renders it in the active language."""
+
+    __slots__ = ("params", "source")
+
+    def __init__(self, text: Any, params: dict[str, Any] | None = None) -> None:
+        self.source = _source(text) if text else ""
+        self.params = _stored_params(params)
+
+    @classmethod
+    def restore(cls, source: str, params: dict[str, Any] | None = None) -> "Message":
+        """A message from what `stored()` (or `source`/`params` columns) kept."""
+        message = cls("")
+        message.source, message.params = source or "", dict(params or {})
+        return message
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any] | None) -> "Message":
+        data = data or {}
+        return cls.restore(str(data.get(_LAZY) or ""), data.get("params") or {})
+
+    def stored(self) -> dict[str, Any]:
+        """JSON-able: the untranslated text and the stored parameters."""
+        return {_LAZY: self.source, "params": self.params}
+
+    def __str__(self) -> str:
+        return render(self.source, self.params)
+
+    def __bool__(self) -> bool:
+        return bool(self.source)
+
+    def __repr__(self) -> str:
+        return f"Message({self.source!r}, {self.params!r})"
+
+
 def _stored_params(params: dict[str, Any] | None) -> dict[str, Any]:
     stored: dict[str, Any] = {}
     for key, value in (params or {}).items():
-        if isinstance(value, Promise):
+        if isinstance(value, Message):
+            stored[key] = value.stored()
+        elif isinstance(value, Promise):
             stored[key] = {_LAZY: _source(value)}
         elif isinstance(value, (str, int, float, bool)) or value is None:
             stored[key] = value
@@ -40,8 +82,16 @@ def _stored_params(params: dict[str, Any] | None) -> dict[str, Any]:
     return stored
 
 
+def _resolved_one(value: Any) -> Any:
+    if isinstance(value, dict) and _LAZY in value:
+        if "params" in value:  # a nested message with its own parameters
+            return render(value[_LAZY], value["params"])
+        return gettext(value[_LAZY]) if value[_LAZY] else ""
+    return value
+
+
 def _resolved(params: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: gettext(v[_LAZY]) if isinstance(v, dict) and _LAZY in v else v for k, v in (params or {}).items()}
+    return {k: _resolved_one(v) for k, v in (params or {}).items()}
 
 
 def render(source: str, params: dict[str, Any] | None) -> str:

@@ -29,7 +29,7 @@ def right_alert(*, tenant, data, **_objects):
     kind = data.get("kind")
     if kind not in WATCHER_ALERT_KINDS or not data.get("record"):
         return
-    from core.notifications import notify
+    from core.notifications import Message, notify
 
     from .models import Listing, Watch
 
@@ -47,5 +47,7 @@ def right_alert(*, tenant, data, **_objects):
                subject=_("A listing you watch: %(what)s (%(number)s)"),
                body=_("%(listing)s: %(message)s"),
                params={"what": KIND_LABELS[kind], "number": data.get("number", ""), "listing": listing.title,
-                       "message": data.get("message", "")},
+                       # rendered in each watcher's language when read (older events: their text)
+                       "message": Message.from_stored(data["message_i18n"]) if (data.get("message_i18n") or {}).get(
+                           "__msgid__") else data.get("message", "")},
                url=listing.get_absolute_url(), email=kind in ("lapse", "assignment", "opposition"))

@@ -64,6 +64,10 @@ def _digest_text(user, organization, alerts, language: str, tenant) -> tuple[str
         for alert in alerts:
             due = (" · " + _("by %(date)s") % {"date": alert.due_by.isoformat()}) if alert.due_by else ""
             lines.append(f"- {alert.record.jurisdiction} {alert.record.number} · {Alert.Kind(alert.kind).label}{due}")
+            # the alert itself, rendered now in the reader's language (old alerts: their stored text)
+            what = " ".join(t for t in (alert.display_message, alert.display_action) if t)
+            if what:
+                lines.append(f"  {what}")
         lines += ["", _("See them and what to do on your portfolio page: %(url)s") % {
             "url": tenant.absolute_url("/portfolio/")}, "",
             _("You get this digest because you chose it on the alert settings page: %(url)s") % {

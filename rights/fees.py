@@ -81,6 +81,11 @@ class FeeDue:
         return fee_label(self.code, self.n, self.label)
 
     @property
+    def label_message(self):
+        """The name as a message rendered when read (see `fee_label_message`)."""
+        return fee_label_message(self.code, self.n, self.label)
+
+    @property
     def amount(self) -> str:
         return f"{self.amount_minor / 100:,.2f}"
 
@@ -104,20 +109,33 @@ class FeeDue:
         return "lapsed"
 
 
+def _fee_labels() -> dict[str, str]:
+    from django.utils.translation import gettext_noop
+
+    return {
+        "cn_annual": gettext_noop("annual fee, year %(n)s"),
+        "us_maintenance": gettext_noop("maintenance fee at %(n)s years"),
+        "cn_tm_renewal": gettext_noop("trademark renewal"),
+        "us_tm_renewal": gettext_noop("trademark renewal (Sections 8 and 9)"),
+        "eu_tm_renewal": gettext_noop("EU trade mark renewal"),
+        "ep_renewal": gettext_noop("renewal fee of the European application, year %(n)s"),
+    }
+
+
+def fee_label_message(code: str, n: str = "", fallback: str = ""):
+    """The fee's name as a message rendered when read (alerts keep it so)."""
+    from core.notifications import Message
+
+    label = _fee_labels().get(code)
+    return Message(label, {"n": n}) if label else fallback
+
+
 def fee_label(code: str, n: str = "", fallback: str = "") -> str:
     """The fee's name in the reader's language."""
-    from django.utils.translation import gettext as _
+    from django.utils.translation import gettext
 
-    labels = {
-        "cn_annual": _("annual fee, year %(n)s"),
-        "us_maintenance": _("maintenance fee at %(n)s years"),
-        "cn_tm_renewal": _("trademark renewal"),
-        "us_tm_renewal": _("trademark renewal (Sections 8 and 9)"),
-        "eu_tm_renewal": _("EU trade mark renewal"),
-        "ep_renewal": _("renewal fee of the European application, year %(n)s"),
-    }
-    label = labels.get(code)
-    return label % {"n": n} if label else fallback
+    label = _fee_labels().get(code)
+    return gettext(label) % {"n": n} if label else fallback
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

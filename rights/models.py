@@ -271,8 +271,14 @@ class Alert(TenantOwned):
     record = models.ForeignKey(RegisterRecord, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key = models.CharField(max_length=120, help_text=_("What makes this alert unique (a date, a reference)"))
+    # As first written, in the worker's language (admin, webhooks, alerts older than the columns below) ...
     message = models.TextField()
     action = models.TextField(blank=True, help_text=_("What to do"))
+    # ... and the event: the untranslated messages and their parameters (core.notifications.Message),
+    # so every reader reads it in their own language (`display_message`, `display_action`).
+    message_source = models.TextField(blank=True, default="")
+    action_source = models.TextField(blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
     due_by = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -286,6 +292,27 @@ class Alert(TenantOwned):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.record}"
+
+    @property
+    def message_obj(self):
+        """The message to render when read (`str()` in the active language); the stored text for old rows."""
+        from core.notifications import Message
+
+        return Message.restore(self.message_source, self.params) if self.message_source else self.message
+
+    @property
+    def action_obj(self):
+        from core.notifications import Message
+
+        return Message.restore(self.action_source, self.params) if self.action_source else self.action
+
+    @property
+    def display_message(self) -> str:
+        return str(self.message_obj)
+
+    @property
+    def display_action(self) -> str:
+        return str(self.action_obj)
 
 
 class AlertPreference(TenantOwned):

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
 from core.events import emit
+from core.notifications import Message
 
 from .fees import fees_for
 from .models import Alert, Holding, LegalStatus
@@ -50,8 +50,20 @@ def snapshot_of(record) -> dict:
             "opposition": bool((record.raw or {}).get("opposition"))}
 
 
+ENCUMBRANCE_WORDS = {
+    "pledge": gettext_lazy("pledge"), "licence": gettext_lazy("licence"),
+    "exclusive_licence": gettext_lazy("exclusive licence"), "sole_licence": gettext_lazy("sole licence"),
+    "non_exclusive_licence": gettext_lazy("non-exclusive licence"),
+}
+
+
+def _status_word(status):
+    return LegalStatus(status).label if status in LegalStatus.values else (status or "")
+
+
 def events_for(holding, record, previous: dict, today: datetime.date) -> list[dict]:
-    """What changed since the last check, and fees due soon or overdue, as alert data."""
+    """What changed since the last check, and fees due soon or overdue, as alert data. `message` and
+    `action` are `Message`s (untranslated text + parameters): each reader reads them in their language."""
     label = f"{record.jurisdiction} {record.number}"
     out = []
     if previous:
@@ -60,48 +72,53 @@ def events_for(holding, record, previous: dict, today: datetime.date) -> list[di
             out.append({
                 "kind": Alert.Kind.LAPSE if lapsed else Alert.Kind.STATUS,
                 "key": f"{previous.get('status')}>{record.legal_status}",
-                "message": _("%(right)s is now “%(status)s” in the register (was “%(before)s”).") % {
-                    "right": label, "status": record.get_legal_status_display(),
-                    "before": LegalStatus(previous.get("status")).label if previous.get("status") in LegalStatus.values
-                    else previous.get("status")},
-                "action": _("Check the register; a lapse for unpaid fees can often be restored within the office's "
-                            "late period.") if lapsed else ""})
+                "message": Message(gettext_lazy("%(right)s is now “%(status)s” in the register (was “%(before)s”)."), {
+                    "right": label, "status": _status_word(record.legal_status),
+                    "before": _status_word(previous.get("status"))}),
+                "action": Message(gettext_lazy("Check the register; a lapse for unpaid fees can often be restored "
+                                               "within the office's late period.") if lapsed else "")})
         if previous.get("owner") and record.owner_name != previous.get("owner"):
             out.append({"kind": Alert.Kind.ASSIGNMENT, "key": f"owner:{record.owner_name}"[:120],
-                        "message": _("The register now names %(owner)s as owner of %(right)s (was %(before)s).") % {
-                            "owner": record.owner_name, "right": label, "before": previous.get("owner")},
-                        "action": _("If your organization did not transfer this right, contact the office at once.")})
+                        "message": Message(gettext_lazy(
+                            "The register now names %(owner)s as owner of %(right)s (was %(before)s)."), {
+                            "owner": record.owner_name, "right": label, "before": previous.get("owner")}),
+                        "action": Message(gettext_lazy(
+                            "If your organization did not transfer this right, contact the office at once."))})
         known = set(previous.get("encumbrances") or [])
         for enc in record.encumbrances or []:
             ref = str(enc.get("reference") or enc.get("holder") or "")
             if ref in known:
                 continue
             kind = Alert.Kind.PLEDGE if enc.get("type") == "pledge" else Alert.Kind.LICENCE
+            enc_type = str(enc.get("type", ""))
             out.append({"kind": kind, "key": ref[:120],
-                        "message": _("A %(type)s in favour of %(holder)s was recorded on %(right)s.") % {
-                            "type": str(enc.get("type", "")).replace("_", " "), "holder": enc.get("holder", "?"),
-                            "right": label}, "action": ""})
+                        "message": Message(gettext_lazy("A %(type)s in favour of %(holder)s was recorded on %(right)s."), {
+                            "type": ENCUMBRANCE_WORDS.get(enc_type, enc_type.replace("_", " ")),
+                            "holder": enc.get("holder", "?"), "right": label}),
+                        "action": Message("")})
         if (record.raw or {}).get("opposition") and not previous.get("opposition"):
             out.append({"kind": Alert.Kind.OPPOSITION, "key": "opposition",
-                        "message": _("An opposition or invalidation was filed against %(right)s.") % {"right": label},
-                        "action": _("Answer within the office's time limit; ask your attorney.")})
+                        "message": Message(gettext_lazy("An opposition or invalidation was filed against %(right)s."),
+                                           {"right": label}),
+                        "action": Message(gettext_lazy("Answer within the office's time limit; ask your attorney."))})
     for fee in fees_for(record, today=today, horizon_years=1):
         status = fee.status_on(today)
         if status == "due" and (fee.due - today).days <= FEE_NOTICE_DAYS:
             out.append({"kind": Alert.Kind.FEE_DUE, "key": f"{fee.label}:{fee.due.isoformat()}", "due_by": fee.due,
-                        "message": _("%(right)s: %(label)s of %(amount)s %(currency)s is due on %(due)s.") % {
-                            "right": label, "label": fee.display_label, "amount": f"{fee.amount_minor / 100:,.2f}",
-                            "currency": fee.currency, "due": fee.due.isoformat()},
-                        "action": _("Pay it at the office before the due date.")})
+                        "message": Message(gettext_lazy("%(right)s: %(label)s of %(amount)s %(currency)s is due on %(due)s."), {
+                            "right": label, "label": fee.label_message, "amount": f"{fee.amount_minor / 100:,.2f}",
+                            "currency": fee.currency, "due": fee.due.isoformat()}),
+                        "action": Message(gettext_lazy("Pay it at the office before the due date."))})
         elif status == "overdue":
             out.append({"kind": Alert.Kind.FEE_OVERDUE, "key": f"{fee.label}:{fee.due.isoformat()}",
                         "due_by": fee.grace_until,
-                        "message": _("%(right)s: %(label)s was due on %(due)s and is unpaid; it can still be paid "
-                                     "with a surcharge until %(grace)s, then the right lapses.") % {
-                            "right": label, "label": fee.display_label, "due": fee.due.isoformat(),
-                            "grace": fee.grace_until.isoformat()},
-                        "action": _("Pay the fee and the surcharge before %(grace)s.") % {
-                            "grace": fee.grace_until.isoformat()}})
+                        "message": Message(gettext_lazy(
+                            "%(right)s: %(label)s was due on %(due)s and is unpaid; it can still be paid "
+                            "with a surcharge until %(grace)s, then the right lapses."), {
+                            "right": label, "label": fee.label_message, "due": fee.due.isoformat(),
+                            "grace": fee.grace_until.isoformat()}),
+                        "action": Message(gettext_lazy("Pay the fee and the surcharge before %(grace)s."), {
+                            "grace": fee.grace_until.isoformat()})})
     return out
 
 
@@ -158,6 +175,9 @@ def monitor_due(*, batch_size: int = 200, max_batches: int = 50, now=None) -> Mo
                     "right.alert", organizations=[a.organization],
                     data={"alert": a.pk, "kind": a.kind, "record": a.record_id, "number": a.record.number,
                           "message": a.message, "action": a.action,
+                          # the same, to render in each reader's language (core.notifications.Message)
+                          "message_i18n": Message.restore(a.message_source, a.params).stored(),
+                          "action_i18n": Message.restore(a.action_source, a.params).stored(),
                           "due_by": a.due_by.isoformat() if a.due_by else None}))
     return stats
 
@@ -196,15 +216,20 @@ def _notify_members(alerts):
                 notify(users=users, kind=f"right.{alert.kind}", subject=gettext_lazy("%(right)s: %(what)s"),
                        body=gettext_lazy("%(message)s %(action)s"),
                        params={"right": f"{alert.record.jurisdiction} {alert.record.number}",
-                               "what": Alert.Kind(alert.kind).label, "message": alert.message,
-                               "action": alert.action}, url="/portfolio/", email=email)
+                               "what": Alert.Kind(alert.kind).label, "message": alert.message_obj,
+                               "action": alert.action_obj}, url="/portfolio/", email=email)
 
 
 def _create_once(holding, record, event) -> Alert | None:
+    """The alert keeps the event (message ids + parameters) and, for the admin and webhooks, the text as
+    written now (the worker's language)."""
+    message, action = event["message"], event.get("action") or Message("")
     try:
         with transaction.atomic():
             return Alert.objects.create(organization=holding.organization, holding=holding, record=record,
-                                        kind=event["kind"], key=event["key"], message=event["message"],
-                                        action=event.get("action", ""), due_by=event.get("due_by"))
+                                        kind=event["kind"], key=event["key"], message=str(message),
+                                        action=str(action), message_source=message.source,
+                                        action_source=action.source, params={**message.params, **action.params},
+                                        due_by=event.get("due_by"))
     except IntegrityError:
         return None  # already alerted (this cycle ran before)

@@ -23,7 +23,7 @@ from core.audit import audit_record
 from core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from core.events import emit
 from core.money import format_money
-from core.notifications import notify
+from core.notifications import Message, notify
 from core.permissions import is_member
 from escrow.services import service_fee_charge
 from financing.models import (
@@ -603,7 +603,10 @@ def lenders_alert(*, record_id, kind: str, data: dict) -> int:
     for application in applications:
         lender = application.accepted_offer.lender_org
         params = {"number": data.get("number") or record_id, "due": data.get("due") or data.get("due_by") or data.get("date") or "-",
-                  "kind": kind, "ref": application.reference, "message": data.get("message", "")}
+                  "kind": kind, "ref": application.reference,
+                  # rights' alert in the lender's language when read (older events: their text)
+                  "message": Message.from_stored(data["message_i18n"])
+                  if (data.get("message_i18n") or {}).get("__msgid__") else data.get("message", "")}
         notify(users=members(lender), kind=f"financing.collateral_{kind}",
                subject=ALERT_SUBJECTS.get(kind, ALERT_DEFAULT),
                body=gettext_lazy("It secures loan %(ref)s. %(message)s"), params=params, url=_url(application))

@@ -178,3 +178,28 @@ def test_monitoring_alerts_reach_the_lender_of_a_live_pledge(tenant):
     assert not Notification.objects.filter(user=holder, kind__startswith="financing.collateral").exists()
     entry = RegisterRecord.objects.get(pk=records[0].pk).encumbrances[0]
     assert entry["holder_organization"] == application.accepted_offer.lender_org_id
+
+
+def test_the_lender_reads_the_rights_alert_in_their_language(tenant):
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from core.events import emit
+    from core.models import Notification
+    from core.notifications import Message
+
+    application, _holder, banker, records = _signed()
+    services.pledge_file(actor=finance_staff(), application=application)
+    recordal_poll_due()
+    message = Message(gettext_lazy("An opposition or invalidation was filed against %(right)s."),
+                      {"right": f"CN {records[0].number}"})
+    with translation.override("en"):  # the worker's language
+        emit("right.alert", organizations=[], data={"record": records[0].pk, "kind": "opposition",
+                                                    "number": records[0].number, "message": str(message),
+                                                    "message_i18n": message.stored()})
+    note = Notification.objects.filter(user=banker, kind="financing.collateral_opposition").get()
+    with translation.override("zh-hans"):
+        assert "An opposition" not in note.display_body
+        assert records[0].number in note.display_body
+    with translation.override("en"):
+        assert "An opposition or invalidation was filed against" in note.display_body

@@ -36,3 +36,27 @@ def test_watchers_of_a_listing_hear_that_its_right_lapsed_once(tenant, django_ca
     assert notes[0].url == listing.get_absolute_url()
     assert record.number in notes[0].subject
     assert not Notification.objects.filter(user=bystander).exists()
+
+
+def test_a_watcher_reads_the_alert_in_their_language_not_the_workers(tenant, django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    seller_org = OrganizationFactory()
+    record = register_record(owner_name=seller_org.legal_name)
+    listing = published_listing(org=seller_org, records=[record])
+    holding_ensure(organization=seller_org, record=record)
+    watcher = make_member(language="zh-hans")
+    Watch.objects.create(user=watcher, listing=listing)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        monitor_due()  # the baseline
+    RegisterRecord.objects.filter(pk=record.pk).update(legal_status="lapsed")
+    Holding.objects.update(next_check_at=timezone.now())
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        monitor_due()  # the worker speaks English
+    [note] = Notification.objects.filter(user=watcher)
+    with translation.override("zh-hans"):
+        body = note.display_body
+    assert "登记簿现显示" in body
+    assert "is now" not in body
+    with translation.override("en"):
+        assert "is now “Lapsed (fees unpaid)” in the register" in note.display_body

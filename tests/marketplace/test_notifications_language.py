@@ -48,3 +48,21 @@ def test_email_is_rendered_in_the_recipients_language_when_sent(tenant, django_c
     assert len(mail.outbox) == 1
     assert "订单 T-3 已更新" in mail.outbox[0].subject
     assert "Order" not in mail.outbox[0].body.split("\n")[0]
+
+
+def test_a_nested_message_is_stored_untranslated_and_rendered_for_the_reader(tenant):
+    from core.notifications import Message
+
+    user = UserFactory(language="en")
+    quoted = Message(gettext_lazy("Order %(ref)s updated"), {"ref": "T-4"})
+    with translation.override("en"):
+        notify(users=[user], kind="order.test", subject=gettext_lazy("%(org)s is verified: you can now sell"),
+               body=gettext_lazy("%(warning)s"), params={"org": "ACME", "warning": quoted}, email=False)
+    note = Notification.objects.get(user=user)
+    assert note.params["warning"] == {"__msgid__": "Order %(ref)s updated", "params": {"ref": "T-4"}}
+    with translation.override("zh-hans"):
+        assert note.display_body == "订单 T-4 已更新"
+    with translation.override("en"):
+        assert note.display_body == "Order T-4 updated"
+    assert Message.from_stored(quoted.stored()).source == quoted.source
+    assert str(Message.restore("", {})) == ""
