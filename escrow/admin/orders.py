@@ -236,40 +236,28 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
         """Settle a dispute by a split: the officer enters the buyer's part, sees both amounts and where
         they go, and confirms a second time."""
         order = self._order(request, pk)
-
-        def amounts(data):
-            try:
-                refund = to_minor(data["refund"], order.currency)
-            except ValueError as exc:
-                raise ValidationFailed(str(exc)) from None
-            return refund, services.split_amounts(order, refund)
-
-        def summary(data):
-            refund, a = amounts(data)
-            payment = order.payments.filter(state="succeeded").first()
-            seller = payout_destination(order.seller_org, payment.provider if payment else "")
-            return self._money_summary(order, [
-                (gettext("To the buyer %(org)s") % {"org": order.buyer_org}, format_money(refund, order.currency)),
-                (gettext("Refunded through"), payment.get_provider_display() if payment else "—"),
-                (gettext("To the seller %(org)s") % {"org": order.seller_org},
-                 format_money(a["seller"], order.currency)),
-                (gettext("Seller's account"), seller.label or seller.missing),
-                (gettext("Kept by the exchange (fees)"), format_money(a["fees"], order.currency)),
-                (gettext("Reason sent to both"), data["reason"]),
-            ])
-
-        def call(data):
-            refund, _a = amounts(data)
-            services.order_dispute_resolve(order=order, actor=request.user, outcome="split", note=data["reason"],
-                                           refund_minor=refund, expected_refund_minor=refund)
-
-        return self._act(request, order, title=gettext("Settle the dispute on %(ref)s by a split")
-                         % {"ref": order.reference}, form_class=SplitForm, back=self._back(order), call=call,
-                         summary=summary, done=gettext("Dispute settled by a split; both parties are told."))
+        return self._split(
+            request, order, first_rows=[], last_rows=[],
+            settle=lambda refund, note: services.order_dispute_resolve(
+                order=order, actor=request.user, outcome="split", note=note, refund_minor=refund,
+                expected_refund_minor=refund),
+            title=gettext("Settle the dispute on %(ref)s by a split") % {"ref": order.reference},
+            done=gettext("Dispute settled by a split; both parties are told."))
 
     def return_split_view(self, request, pk):
         """Settle an order awaiting its transfer back by a split instead: the buyer keeps the rights."""
         order = self._order(request, pk)
+        return self._split(
+            request, order,
+            first_rows=[(gettext("Action"), gettext("Abandon the transfer back: the buyer keeps the rights"))],
+            last_rows=[(gettext("Cannot be undone"), gettext("The money goes out and the transfer back is withdrawn."))],
+            settle=lambda refund, note: services.order_return_split(
+                order=order, actor=request.user, refund_minor=refund, note=note, expected_refund_minor=refund),
+            title=gettext("Settle %(ref)s by a split instead of the transfer back") % {"ref": order.reference},
+            done=gettext("Settled by a split; both parties are told."))
+
+    def _split(self, request, order, *, first_rows, last_rows, settle, title, done):
+        """A split's form, its summary (each side's amount and where it goes), then the second confirmation."""
 
         def amounts(data):
             try:
@@ -283,7 +271,7 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
             payment = order.payments.filter(state="succeeded").first()
             seller = payout_destination(order.seller_org, payment.provider if payment else "")
             return self._money_summary(order, [
-                (gettext("Action"), gettext("Abandon the transfer back: the buyer keeps the rights")),
+                *first_rows,
                 (gettext("To the buyer %(org)s") % {"org": order.buyer_org}, format_money(refund, order.currency)),
                 (gettext("Refunded through"), payment.get_provider_display() if payment else "—"),
                 (gettext("To the seller %(org)s") % {"org": order.seller_org},
@@ -291,17 +279,14 @@ class OrderAdmin(ActionViewsMixin, TenantModelAdmin):
                 (gettext("Seller's account"), seller.label or seller.missing),
                 (gettext("Kept by the exchange (fees)"), format_money(a["fees"], order.currency)),
                 (gettext("Reason sent to both"), data["reason"]),
-                (gettext("Cannot be undone"), gettext("The money goes out and the transfer back is withdrawn.")),
+                *last_rows,
             ])
 
         def call(data):
-            refund, _a = amounts(data)
-            services.order_return_split(order=order, actor=request.user, refund_minor=refund, note=data["reason"],
-                                        expected_refund_minor=refund)
+            settle(amounts(data)[0], data["reason"])
 
-        return self._act(request, order, title=gettext("Settle %(ref)s by a split instead of the transfer back")
-                         % {"ref": order.reference}, form_class=SplitForm, back=self._back(order), call=call,
-                         summary=summary, done=gettext("Settled by a split; both parties are told."))
+        return self._act(request, order, title=title, form_class=SplitForm, back=self._back(order), call=call,
+                         summary=summary, done=done)
 
     def resolve_view(self, request, pk, outcome):
         order = self._order(request, pk)
