@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
 from core.errors import DomainError, NotAllowed, ValidationFailed
+from core.storage import private_file_response
 from core.tenancy import require_tenant
 from escrow.payments import available_providers, get_provider
 from rights.encumbrances import active_encumbrances
@@ -297,10 +298,8 @@ def contract_pdf(request, reference, kind=FinancingDocumentKind.PLEDGE_CONTRACT)
     if document is None:
         raise Http404
     name = "pledge-release" if kind == FinancingDocumentKind.RELEASE else "pledge-contract"
-    response = FileResponse(document.file.open("rb"), content_type="application/pdf",
-                            filename=f"{name}-{application.reference}.pdf")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(document.file, content_type="application/pdf",
+                                 filename=f"{name}-{application.reference}.pdf")
 
 
 @login_required
@@ -468,10 +467,8 @@ def appraisal_evidence(request, reference, evidence_id):
     """An evidence file of the appraisal's dispute: for the client, the appraiser and staff only."""
     appraisal = selectors.appraisal_for(reference=reference, user=request.user)
     evidence = get_object_or_404(AppraisalDisputeEvidence, pk=evidence_id, dispute__appraisal=appraisal)
-    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type, as_attachment=True,
-                            filename=evidence.name or f"evidence-{evidence.pk}")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(evidence.file, content_type=evidence.content_type, as_attachment=True,
+                                 filename=evidence.name or f"evidence-{evidence.pk}")
 
 
 @login_required
@@ -479,5 +476,5 @@ def appraisal_report(request, reference):
     appraisal = selectors.appraisal_for(reference=reference, user=request.user)
     if not appraisal.report:
         raise Http404
-    return FileResponse(appraisal.report.open("rb"), content_type="application/pdf",
-                        filename=f"appraisal-{appraisal.reference}.pdf")
+    return private_file_response(appraisal.report, content_type="application/pdf",
+                                 filename=f"appraisal-{appraisal.reference}.pdf")

@@ -19,6 +19,7 @@ from accounts.models import Mandate, Organization
 from accounts.selectors import active_organization, user_organizations
 from core.errors import DomainError, NotAllowed
 from core.permissions import is_member
+from core.storage import private_file_response
 from listings.models import Listing
 from listings.selectors import listing_for_viewer
 from listings.services.pricing import listing_change_price, price_history
@@ -400,16 +401,11 @@ def conversation_detail(request, pk):
 
 @login_required
 def message_attachment(request, pk):
-    from django.http import FileResponse
-
     message = Message.objects.select_related("conversation__listing__seller_org", "conversation__buyer_org").filter(
         pk=pk).first()
     if message is None or not message.attachment or conversations.side_in(request.user, message.conversation)[0] is None:
         raise Http404
-    response = FileResponse(message.attachment.open("rb"), content_type=message.attachment_type)
-    response["Content-Disposition"] = "attachment"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(message.attachment, content_type=message.attachment_type, as_attachment=True)
 
 
 # --- licences and running royalties -----------------------------------------------------------------

@@ -4,7 +4,7 @@ services; the key acts for its organization."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -15,6 +15,7 @@ from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
 from core.errors import NotFound, ValidationFailed
 from core.money import format_money
+from core.storage import private_file_response
 from escrow.payments import available_providers, get_provider
 from escrow.payments.bank_transfer import bank_details
 from financing import selectors, services
@@ -273,19 +274,22 @@ class OfferAcceptApi(PartnerAPIView):
         return Response(ApplicationDetailSerializer(_detail(self, application)).data)
 
 
+def _document_pdf(application, kind, name):
+    """A paper of the application as a download, streamed (the partner's Authorization header must not
+    follow a redirect to the store)."""
+    document = application.documents.filter(kind=kind).first()
+    if document is None:
+        raise Http404
+    return private_file_response(document.file, content_type="application/pdf", as_attachment=True,
+                                 filename=f"{name}-{application.reference}.pdf", redirect=False)
+
+
 class ContractFileApi(PartnerAPIView):
     @extend_schema(operation_id="financing_contract_download", tags=FINANCING,
                    responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")},
                    summary="Download the pledge contract (PDF)")
     def get(self, request, reference):
-        application = _application(self, reference)
-        document = application.documents.filter(kind=FinancingDocumentKind.PLEDGE_CONTRACT).first()
-        if document is None:
-            raise Http404
-        response = FileResponse(document.file.open("rb"), content_type="application/pdf", as_attachment=True,
-                                filename=f"pledge-contract-{application.reference}.pdf")
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _document_pdf(_application(self, reference), FinancingDocumentKind.PLEDGE_CONTRACT, "pledge-contract")
 
 
 class ContractSignApi(PartnerAPIView):
@@ -315,14 +319,7 @@ class ReleaseAgreementFileApi(PartnerAPIView):
                    responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")},
                    summary="Download the pledge release agreement (PDF), generated when the lender confirms repayment")
     def get(self, request, reference):
-        application = _application(self, reference)
-        document = application.documents.filter(kind=FinancingDocumentKind.RELEASE).first()
-        if document is None:
-            raise Http404
-        response = FileResponse(document.file.open("rb"), content_type="application/pdf", as_attachment=True,
-                                filename=f"pledge-release-{application.reference}.pdf")
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _document_pdf(_application(self, reference), FinancingDocumentKind.RELEASE, "pledge-release")
 
 
 class ReleaseAgreementSignApi(PartnerAPIView):
