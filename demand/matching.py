@@ -165,6 +165,31 @@ def _keyword_hit_sql(terms: list[str], column: str) -> tuple[str, list]:
     return f"array_remove(ARRAY[{cases}]::text[], NULL)", params
 
 
+def _candidate_pools(select: str, where: str, base_params: list, document: str, deep, broad,
+                     words_query: str) -> tuple[list[str], list]:
+    """The bounded candidate pools of a match, both ways (wants for a listing, listings for a want): one
+    GIN look-up per pool. The search document carries each class key as a lexeme
+    (listings.search.class_token), so "shares the subclass and a keyword" is one tsquery AND."""
+    parts: list[str] = []
+    params: list = []
+
+    def pool(query: str, limit: int):
+        parts.append(f"({select} WHERE {where} AND {document} @@ to_tsquery('simple', %s) "  # noqa: S608
+                     f"LIMIT {int(limit)})")  # (our own fragments; values are parameters)
+        params.extend([*base_params, query])
+
+    broad_q = _classes_query(broad)
+    if deep:
+        pool(_classes_query(deep), POOL_DEEP)
+    if broad and words_query:
+        pool(f"({broad_q}) & ({words_query})", POOL_BOTH)
+    if words_query:
+        pool(words_query, POOL_WORDS)
+    if broad:
+        pool(broad_q, POOL_BROAD)
+    return parts, params
+
+
 def _fetch(sql: str, params: list) -> list[tuple]:
     """Run a candidate query with sequential scans disfavoured: each bounded part has a LIMIT, and with it
     the planner likes to walk the table hoping to meet enough rows early, which on a large exchange reads
@@ -213,26 +238,8 @@ def listing_source(want) -> list[Candidate]:
         base.append("l.deal_type = ANY(%s)")
         base_params.append(deals)
     where = " AND ".join(base)
-    kwq = _tsquery_any(terms)
-    parts, params = [], []
-
-    def part(query: str, limit: int):
-        # One GIN look-up per part: the search document carries each class key as a lexeme
-        # (listings.search.class_token), so "shares the subclass and a keyword" is one tsquery AND.
-        sql = "(SELECT l.id FROM listings_listing l WHERE " + where  # noqa: S608 (our own fragments)
-        parts.append(sql + f" AND l.search_document @@ to_tsquery('simple', %s) LIMIT {int(limit)})")
-        params.extend([*base_params, query])
-
-    deep_q = _classes_query(deep)
-    broad_q = _classes_query(broad)
-    if deep:
-        part(deep_q, POOL_DEEP)
-    if broad and terms:
-        part(f"({broad_q}) & ({kwq})", POOL_BOTH)
-    if terms:
-        part(kwq, POOL_WORDS)
-    if broad:
-        part(broad_q, POOL_BROAD)
+    parts, params = _candidate_pools("SELECT l.id FROM listings_listing l", where, base_params, "l.search_document",
+                                     deep, broad, _tsquery_any(terms))
     hits_sql, hits_params = _keyword_hit_sql(terms, "l.search_document")
     sql = f"""
         WITH c AS ({" UNION ".join(parts)})
@@ -337,24 +344,8 @@ def _want_ids(*, tenant_id, keys: list[str], words: list[str], exclude_org_id, k
         base_params.append(kind)
     where = " AND ".join(base)
     deep, broad = _split_keys(keys)
-    wordq = " | ".join(f"'{w}'" for w in words)
-    parts, params = [], []
-
-    def part(query: str, limit: int):
-        sql = "(SELECT w.id FROM demand_want w WHERE " + where  # noqa: S608 (our own fragments)
-        parts.append(sql + f" AND w.search_document @@ to_tsquery('simple', %s) LIMIT {int(limit)})")
-        params.extend([*base_params, query])
-
-    deep_q = _classes_query(deep)
-    broad_q = _classes_query(broad)
-    if deep:
-        part(deep_q, POOL_DEEP)
-    if broad and words:
-        part(f"({broad_q}) & ({wordq})", POOL_BOTH)
-    if words:
-        part(wordq, POOL_WORDS)
-    if broad:
-        part(broad_q, POOL_BROAD)
+    parts, params = _candidate_pools("SELECT w.id FROM demand_want w", where, base_params, "w.search_document",
+                                     deep, broad, " | ".join(f"'{w}'" for w in words))
     if not parts:
         return []
     sql = f"""
