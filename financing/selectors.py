@@ -137,6 +137,12 @@ def pipeline():
     return counts, list(rows[:200])
 
 
+def service_fees_due():
+    """Staff: disbursed loans whose service fee is charged and not paid yet, the earliest due first."""
+    return list(LoanApplication.objects.filter(service_fee_minor__gt=0, service_fee_paid_at__isnull=True)
+                .select_related("applicant_org").order_by("service_fee_due_on", "id")[:200])
+
+
 def appraisal_disputes_open():
     """Staff: appraisals whose report the client disputes, oldest first."""
     return list(Appraisal.objects.filter(state=AppraisalState.DISPUTED)

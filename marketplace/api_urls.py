@@ -104,6 +104,8 @@ v1 = [
          financing_views.ReleaseAgreementSignApi.as_view(), name="financing-release-agreement-sign"),
     path("financing/applications/<ref:reference>/disbursement", financing_views.DisbursementApi.as_view(),
          name="financing-disbursement"),
+    path("financing/applications/<ref:reference>/service-fee/pay", financing_views.ServiceFeePayApi.as_view(),
+         name="financing-service-fee-pay"),
     path("financing/applications/<ref:reference>/repayment", financing_views.RepaymentApi.as_view(),
          name="financing-repayment"),
     path("financing/appraisals", financing_views.AppraisalListCreateApi.as_view(), name="financing-appraisals"),

@@ -286,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
 # Financing: the exchange's fee for arranging a pledge loan (basis points of the amount paid out, charged
 # to the borrower through the ledger) and its commission on an appraisal fee held in escrow.
 FINANCING_SERVICE_FEE_BPS = env.int("FINANCING_SERVICE_FEE_BPS", default=50)
+# Defaults when an exchange has no `financing.FinancingTerms` row: minimum fee (minor units of the
+# exchange's currency) and the days the borrower has to pay it after the disbursement.
+FINANCING_SERVICE_FEE_MIN_MINOR = env.int("FINANCING_SERVICE_FEE_MIN_MINOR", default=0)
+FINANCING_SERVICE_FEE_DAYS = env.int("FINANCING_SERVICE_FEE_DAYS", default=30)
 APPRAISAL_COMMISSION_BPS = env.int("APPRAISAL_COMMISSION_BPS", default=1000)
 # Appraisals: the client may dispute a delivered report for this many days (then the fee is released);
 # the appraiser answers a dispute within APPRAISAL_ANSWER_DAYS. Reports must carry a PDF signature
