@@ -176,9 +176,13 @@ def service_fee_record_paid(*, actor, application, received_on: datetime.date | 
     outside the gateway. `expected_minor` is the fee the officer was shown on the summary: if it no
     longer matches, nothing changes. One balanced entry (provider clearing / receivable)."""
     require_staff(actor)
-    # Lock order as on the gateway's path (escrow locks the deposit, then `service_fee_held` the application).
-    list(Deposit.objects.select_for_update(of=("self",)).filter(
-        subject=PREFIX + application.reference, payer_org_id=application.applicant_org_id))
+    # Lock order as on the gateway's path (escrow's `payment_event_apply` locks the payment, then the
+    # deposit, then `service_fee_held` the application): a payment arriving at the same moment waits.
+    subject = PREFIX + application.reference
+    list(Payment.objects.select_for_update(of=("self",)).filter(deposit__subject=subject,
+                                                                 payer_org_id=application.applicant_org_id))
+    list(Deposit.objects.select_for_update(of=("self",)).filter(subject=subject,
+                                                                 payer_org_id=application.applicant_org_id))
     application = _lock(application.pk)
     _require_due(application)
     if expected_minor is None or expected_minor != application.service_fee_minor:
