@@ -384,6 +384,8 @@ class AppraisalDispute(TenantOwned):
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
+    # When staff were alerted that `answer_due` passed without an answer (beat; once per dispute).
+    answer_overdue_alerted_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     refund_minor = models.PositiveBigIntegerField(null=True, blank=True)

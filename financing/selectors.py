@@ -146,7 +146,8 @@ def service_fees_due():
 def appraisal_disputes_open():
     """Staff: appraisals whose report the client disputes, oldest first."""
     return list(Appraisal.objects.filter(state=AppraisalState.DISPUTED)
-                .select_related("organization", "appraiser__organization").order_by("created_at", "id")[:200])
+                .select_related("organization", "appraiser__organization").prefetch_related("disputes")
+                .order_by("created_at", "id")[:200])
 
 
 def listed_partners(kind=None):

@@ -2,6 +2,7 @@
 
 from .appraisals import (
     appraisal_accept,
+    appraisal_answer_overdue_alert,
     appraisal_cancel,
     appraisal_deliver,
     appraisal_dispute_answer,
@@ -38,4 +39,5 @@ __all__ = [
     "appraisal_accept", "appraisal_cancel", "appraisal_release_if_due", "appraisal_dispute_open",
     "appraisal_dispute_answer", "appraisal_dispute_settle", "settlement_summary", "offer_expire_if_due",
     "application_expire_if_due", "service_fee_pay_start", "service_fee_record_paid",
+    "appraisal_answer_overdue_alert",
 ]

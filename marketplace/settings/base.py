@@ -277,6 +277,8 @@ CELERY_BEAT_SCHEDULE = {
     "demand-finish-auctions": {"task": "demand.tasks.finish_due_auctions", "schedule": 15.0},
     "financing-expire-deadlines": {"task": "financing.tasks.expire_deadlines", "schedule": 300.0},
     "financing-release-appraisal-fees": {"task": "financing.tasks.release_due_appraisal_fees", "schedule": 900.0},
+    "financing-alert-overdue-dispute-answers": {"task": "financing.tasks.alert_overdue_dispute_answers",
+                                                "schedule": 900.0},
 }
 
 # Partner API (partners/): API-key authentication that sets the tenant from the key, scopes,
