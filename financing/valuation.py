@@ -462,7 +462,7 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
             "appraisal", _("Formal appraisal"), format_money(appraisal.value_minor, appraisal.currency),
             _("Value in a signed appraisal report by %(appraiser)s dated %(date)s.")
             % {"appraiser": appraisal.appraiser.organization.legal_name, "date": appraisal.value_date},
-            {"appraisal": appraisal.reference, "value_minor": appraisal.value_minor,
+            {"appraisal": appraisal.reference, "value_minor": appraisal.value_minor, "currency": appraisal.currency,
              "value_date": appraisal.value_date.isoformat() if appraisal.value_date else None}, "info"))
     return Valuation(records=records, currency=currency, indicators=ind, value_range=value_range, comparables=comps)
 
