@@ -17,7 +17,7 @@ CTX = "valuation input"
 def _labels() -> dict[str, str]:
     return {
         "rights": pgettext(CTX, "Rights"),
-        "right": pgettext(CTX, "Shortest term"),
+        "right": pgettext(CTX, "Right with the shortest term"),
         "expiry": pgettext(CTX, "Term ends on"),
         "years_left": pgettext(CTX, "Years left"),
         "statuses": pgettext(CTX, "Legal status in the register"),

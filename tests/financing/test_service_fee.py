@@ -93,38 +93,45 @@ def test_bank_confirms_disbursement_then_the_borrower_pays_through_the_gateway(c
     with pytest.raises(InvalidTransition, match="falls due when the lender confirms"):
         services.service_fee_pay_start(actor=holder, application=application, provider="simulated")
     body = _disburse(client, world, application, 2_500_000_00)
-    assert body["service_fee_minor"] == 2_500_000 and body["service_fee_state"] == "due"
+    assert body["service_fee_minor"] == 2_500_000
+    assert body["service_fee_state"] == "due"
     assert body["service_fee_bps"] == 100
     assert application.service_fee_due_on == timezone.localdate() + timezone.timedelta(days=20)
     assert _receivable(application) == 2_500_000
     # the staff pipeline lists it as outstanding
     client.force_login(world["staff"])
     pipeline = client.get("/financing/staff/", headers=EN).content.decode()
-    assert "Service fees due" in pipeline and application.reference in pipeline.split("Service fees due")[1]
+    assert "Service fees due" in pipeline
+    assert application.reference in pipeline.split("Service fees due")[1]
     # the borrower's page: due, with the pay button
     client.force_login(holder)
     page = client.get(application.get_absolute_url(), headers=EN).content.decode()
-    assert "Due by" in page and "Pay the service fee" in page
+    assert "Due by" in page
+    assert "Pay the service fee" in page
     # the summary page, then without the second confirmation nothing starts
     summary = client.get(f"{application.get_absolute_url()}service-fee/pay/", headers=EN).content.decode()
-    assert "¥25,000.00" in summary and "1% of the amount paid out, at least ¥20,000.00" in summary
+    assert "¥25,000.00" in summary
+    assert "1% of the amount paid out, at least ¥20,000.00" in summary
     assert "I confirm: pay ¥25,000.00 to the exchange as its service fee on loan" in summary
     r = client.post(f"{application.get_absolute_url()}service-fee/pay/", {"provider": "simulated"}, headers=EN)
-    assert r.status_code == 200 and not Payment.objects.filter(deposit__subject__startswith="loanfee:").exists()
+    assert r.status_code == 200
+    assert not Payment.objects.filter(deposit__subject__startswith="loanfee:").exists()
     r = client.post(f"{application.get_absolute_url()}service-fee/pay/", {"provider": "simulated", "confirm": "yes"})
     assert r.status_code == 302
     payment = Payment.objects.get(deposit__subject=f"loanfee:{application.reference}")
     assert payment.amount_minor == 2_500_000
     deliver_payment(payment)
     application.refresh_from_db()
-    assert application.service_fee_paid_at is not None and application.service_fee_paid_via == "simulated"
+    assert application.service_fee_paid_at is not None
+    assert application.service_fee_paid_via == "simulated"
     assert _receivable(application) == 0
     assert Deposit.objects.get(subject=f"loanfee:{application.reference}").state == Deposit.State.PAID_OUT
     assert ledger.balance(ledger.account(AccountKind.PLATFORM_FEES, "CNY")) == -2_500_000  # revenue: a credit
     assert JournalEntry.objects.filter(kind="deposit_settled_receivable").count() == 1
     assert ledger.entries_unbalanced() == []
     page = client.get(application.get_absolute_url(), headers=EN).content.decode()
-    assert "Paid on" in page and "Pay the service fee" not in page
+    assert "Paid on" in page
+    assert "Pay the service fee" not in page
     # paying again is refused
     with pytest.raises(Conflict, match="was paid on"):
         services.service_fee_pay_start(actor=holder, application=application, provider="simulated")
@@ -142,10 +149,12 @@ def test_the_minimum_applies_to_a_small_disbursement_and_the_borrower_pays_by_ap
     assert r.status_code == 403, r.content
     r = client.post(url, {"method": "simulated"}, content_type="application/json", headers=h)
     assert r.status_code == 200, r.content
-    assert r.json()["payment"]["amount_minor"] == 20_000_00 and r.json()["checkout_url"]
+    assert r.json()["payment"]["amount_minor"] == 20_000_00
+    assert r.json()["checkout_url"]
     deliver_payment(Payment.objects.get(reference=r.json()["payment"]["reference"]))
     detail = client.get(f"/api/v1/financing/applications/{application.reference}", headers=h).json()
-    assert detail["service_fee_state"] == "paid" and detail["service_fee_paid_via"] == "simulated"
+    assert detail["service_fee_state"] == "paid"
+    assert detail["service_fee_paid_via"] == "simulated"
     assert ledger.entries_unbalanced() == []
 
 
@@ -167,20 +176,24 @@ def test_staff_record_a_bank_transfer_after_a_summary_and_a_second_confirmation(
     # first POST: the summary, nothing recorded
     r = client.post(url, {"received_on": today, "bank_reference": "CMB-1"}, headers=EN)
     text = r.content.decode()
-    assert r.status_code == 200 and "Nothing is recorded until you confirm" in text and "¥30,000.00" in text
+    assert r.status_code == 200
+    assert "Nothing is recorded until you confirm" in text
+    assert "¥30,000.00" in text
     assert f'name="expected_minor" value="{fee}"' in text
     application.refresh_from_db()
     assert application.service_fee_paid_at is None
     # a confirmation carrying another amount changes nothing
     client.post(url, {"received_on": today, "bank_reference": "CMB-1", "confirm": "yes", "expected_minor": "1"})
     application.refresh_from_db()
-    assert application.service_fee_paid_at is None and _receivable(application) == fee
+    assert application.service_fee_paid_at is None
+    assert _receivable(application) == fee
     # the confirmation with the amount shown records it
     r = client.post(url, {"received_on": today, "bank_reference": "CMB-1", "confirm": "yes",
                           "expected_minor": str(fee)})
     assert r.status_code == 302
     application.refresh_from_db()
-    assert application.service_fee_paid_via == "recorded" and "CMB-1" in application.service_fee_payment_reference
+    assert application.service_fee_paid_via == "recorded"
+    assert "CMB-1" in application.service_fee_payment_reference
     assert _receivable(application) == 0
     assert JournalEntry.objects.filter(kind="service_fee_settled").count() == 1
     pending.refresh_from_db()
@@ -201,7 +214,7 @@ def test_a_gateway_payment_arriving_after_staff_recorded_the_fee_goes_back(clien
     application, holder, _bank = pledged_application(amount_minor=2_000_000_00, bank=world["bank"])
     _disburse(client, world, application, 2_000_000_00)
     fee = application.service_fee_minor
-    payment = services.service_fee_pay_start(actor=holder, application=application, provider="simulated")
+    services.service_fee_pay_start(actor=holder, application=application, provider="simulated")
     # the borrower's provider is slow; staff recorded a bank transfer meanwhile — but the payment had been
     # started with the provider, which confirms it anyway
     services.service_fee_record_paid(actor=world["staff"], application=application, received_on=timezone.localdate(),
