@@ -121,6 +121,8 @@ v1 = [
          name="financing-appraisal-cancel"),
     path("financing/appraisals/<ref:reference>/dispute", financing_views.AppraisalDisputeApi.as_view(),
          name="financing-appraisal-dispute"),
+    path("financing/appraisals/<ref:reference>/dispute/evidence/<id:pk>",
+         financing_views.AppraisalEvidenceFileApi.as_view(), name="financing-appraisal-evidence"),
     path("financing/appraisals/<ref:reference>/dispute/answer", financing_views.AppraisalDisputeAnswerApi.as_view(),
          name="financing-appraisal-dispute-answer"),
     # webhooks

@@ -19,7 +19,14 @@ from core.storage import private_file_response
 from escrow.payments import available_providers, get_provider
 from escrow.payments.bank_transfer import bank_details
 from financing import selectors, services
-from financing.models import Appraisal, FinancePartner, FinancingDocumentKind, LoanOffer, PartnerKind
+from financing.models import (
+    Appraisal,
+    AppraisalDisputeEvidence,
+    FinancePartner,
+    FinancingDocumentKind,
+    LoanOffer,
+    PartnerKind,
+)
 from financing.services import loan_fees
 from financing.valuation import valuate, valuate_listing
 from listings.models import Listing
@@ -409,6 +416,18 @@ class RepaymentApi(PartnerAPIView):
 
 # --- appraisals ------------------------------------------------------------------------------------
 
+class EvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    party = serializers.CharField(help_text="client or appraiser")
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, obj) -> str:
+        return f"/api/v1/financing/appraisals/{obj.dispute.appraisal.reference}/dispute/evidence/{obj.pk}"
+
+
 class AppraisalDisputeSerializer(serializers.Serializer):
     state = serializers.CharField()
     reason = serializers.CharField()
@@ -419,6 +438,9 @@ class AppraisalDisputeSerializer(serializers.Serializer):
     outcome = serializers.CharField(help_text="release | refund | split, once settled")
     refund_minor = serializers.IntegerField(allow_null=True, help_text="Refunded to the client, once settled")
     resolution_note = serializers.CharField()
+    evidence = EvidenceSerializer(many=True, source="evidence.all",
+                                  help_text="Files both sides attached (PDF, PNG, JPEG), for the client, the "
+                                            "appraiser and staff only")
 
 
 class AppraisalSerializer(serializers.Serializer):
@@ -588,8 +610,13 @@ class AppraisalCancelApi(PartnerAPIView):
 class AppraisalDisputeApi(PartnerAPIView):
     write_scope = Scope.FINANCING
 
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
+
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=5000)
+        files = serializers.ListField(child=serializers.FileField(), required=False,
+                                      help_text="Evidence files, PDF/PNG/JPEG (checked by content), at most 5 — "
+                                                 "send as multipart/form-data, one `files` part per file")
 
     @extend_schema(operation_id="financing_appraisals_dispute", tags=FINANCING, request=InputSerializer,
                    responses={201: AppraisalSerializer},
@@ -598,15 +625,21 @@ class AppraisalDisputeApi(PartnerAPIView):
         appraisal = _appraisal(self, reference)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.appraisal_dispute_open(actor=self.actor, appraisal=appraisal, reason=data.validated_data["reason"])
+        services.appraisal_dispute_open(actor=self.actor, appraisal=appraisal, reason=data.validated_data["reason"],
+                                        files=data.validated_data.get("files") or [])
         return Response(AppraisalSerializer(_appraisal(self, reference)).data, status=status.HTTP_201_CREATED)
 
 
 class AppraisalDisputeAnswerApi(PartnerAPIView):
     write_scope = Scope.FINANCING
 
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
+
     class InputSerializer(serializers.Serializer):
         answer = serializers.CharField(max_length=5000)
+        files = serializers.ListField(child=serializers.FileField(), required=False,
+                                      help_text="Evidence files, PDF/PNG/JPEG (checked by content), at most 5 — "
+                                                 "send as multipart/form-data, one `files` part per file")
 
     @extend_schema(operation_id="financing_appraisals_dispute_answer", tags=FINANCING, request=InputSerializer,
                    responses=AppraisalSerializer, summary="Appraiser: answer the client's dispute")
@@ -614,8 +647,23 @@ class AppraisalDisputeAnswerApi(PartnerAPIView):
         appraisal = _appraisal(self, reference)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.appraisal_dispute_answer(actor=self.actor, appraisal=appraisal, text=data.validated_data["answer"])
+        services.appraisal_dispute_answer(actor=self.actor, appraisal=appraisal, text=data.validated_data["answer"],
+                                          files=data.validated_data.get("files") or [])
         return Response(AppraisalSerializer(_appraisal(self, reference)).data)
+
+
+class AppraisalEvidenceFileApi(PartnerAPIView):
+    @extend_schema(operation_id="financing_appraisals_dispute_evidence_download", tags=FINANCING,
+                   responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                                                 description="The file")},
+                   summary="Download an evidence file of the appraisal's dispute (client and appraiser)")
+    def get(self, request, reference, pk):
+        appraisal = _appraisal(self, reference)
+        evidence = AppraisalDisputeEvidence.objects.filter(pk=pk, dispute__appraisal=appraisal).first()
+        if evidence is None:
+            raise NotFound(_("No such evidence file."))
+        return private_file_response(evidence.file, content_type=evidence.content_type, as_attachment=True,
+                                     filename=evidence.name or f"evidence-{evidence.pk}")
 
 
 class AppraisalReportApi(PartnerAPIView):
