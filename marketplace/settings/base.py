@@ -304,6 +304,12 @@ FINANCING_OFFER_DAYS = env.int("FINANCING_OFFER_DAYS", default=14)
 APPRAISAL_DISPUTE_DAYS = env.int("APPRAISAL_DISPUTE_DAYS", default=14)
 APPRAISAL_ANSWER_DAYS = env.int("APPRAISAL_ANSWER_DAYS", default=5)
 APPRAISAL_TRUST_ROOTS = env.list("APPRAISAL_TRUST_ROOTS", default=[])
+# Revocation of appraisers' signing certificates (financing/signatures.py): CRL files the exchange keeps
+# (paths), whether to fetch the CRLs / OCSP answers the certificates name at upload (on in production;
+# the test settings turn it off: no network in tests), and pyHanko's revocation mode.
+APPRAISAL_CRLS = env.list("APPRAISAL_CRLS", default=[])
+APPRAISAL_REVOCATION_FETCH = env.bool("APPRAISAL_REVOCATION_FETCH", default=True)
+APPRAISAL_REVOCATION_MODE = env("APPRAISAL_REVOCATION_MODE", default="hard-fail")
 
 # Panels the trade extensions add to the listing page (listings imports no higher app; it calls these).
 LISTING_DETAIL_PANELS = ["financing.panels.listing_valuation_panel"]
