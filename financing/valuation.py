@@ -397,7 +397,9 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
             "comparables" if not many else f"comparables:{label_of(r)}",
             _("Comparable deals") + (f" · {label_of(r)}" if many else ""), value,
             explanation % {"kind": r.get_kind_display(), "jurisdiction": r.get_jurisdiction_display(),
-                           "cls": c.class_key or "-", "min": MIN_COMPARABLES},
+                           "cls": c.class_key or "-", "min": MIN_COMPARABLES}
+            + " " + _("Only deals paid in %(currency)s count; deals in other currencies are left out, not "
+                      "converted (no exchange rates are applied).") % {"currency": currency},
             inputs, "ok" if c.shown else "info"))
 
     interest = _market_interest(records)
