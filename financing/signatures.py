@@ -13,6 +13,10 @@ certificates name, fetched at upload. `APPRAISAL_REVOCATION_MODE` is pyHanko's: 
 a certificate that names a CRL or OCSP responder whose answer cannot be had is refused), "require"
 (every certificate of the chain must have revocation information), or "soft-fail". A revoked signer
 (or a revoked authority in its chain) is refused with the date and the reason.
+
+Timestamp: with `APPRAISAL_REQUIRE_TIMESTAMP` on, the signature must carry a timestamp token from a
+time-stamping authority chaining to `APPRAISAL_TSA_ROOTS` (the token's time is then kept as the signing
+time instead of the time the signer's computer reported).
 """
 
 from __future__ import annotations
@@ -67,6 +71,15 @@ def validation_context(roots):
                              revocation_mode=getattr(settings, "APPRAISAL_REVOCATION_MODE", "hard-fail"))
 
 
+def _tsa_context():
+    from pyhanko.keys import load_cert_from_pemder
+
+    paths = getattr(settings, "APPRAISAL_TSA_ROOTS", []) or []
+    if not paths:
+        return None
+    return validation_context([load_cert_from_pemder(str(p)) for p in paths])
+
+
 def _trusted_without_revocation_check(embedded, roots) -> bool:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -112,7 +125,7 @@ def verify_report(data: bytes) -> ReportSignature:
     embedded = signatures[-1]  # the last signature must cover the whole file
     roots = _trust_roots()
     try:
-        status = validate_pdf_signature(embedded, validation_context(roots))
+        status = validate_pdf_signature(embedded, validation_context(roots), ts_validation_context=_tsa_context())
     except Exception as exc:  # noqa: BLE001 (pyHanko raises many kinds on a malformed signature)
         logger.info("appraisal report signature unreadable: %s", exc)
         raise SignatureProblem(_("The report's signature is damaged and cannot be checked.")) from None
@@ -151,4 +164,12 @@ def verify_report(data: bytes) -> ReportSignature:
         raise SignatureProblem(_("The report is signed by %(signer)s, but that certificate (issued by "
                                  "%(issuer)s) is not from an authority the exchange accepts for appraisers.")
                                % {"signer": signer, "issuer": issuer})
-    return ReportSignature(signer=signer[:300], issuer=issuer[:300], signed_at=status.signer_reported_dt)
+    stamp = status.timestamp_validity
+    if getattr(settings, "APPRAISAL_REQUIRE_TIMESTAMP", False) and (stamp is None or not stamp.trusted):
+        raise SignatureProblem(_("The report's signature carries no timestamp from a time-stamping authority the "
+                                 "exchange accepts. Sign it again with a timestamp (your signing software's "
+                                 "TSA setting).") if stamp is None else
+                               _("The timestamp on the report's signature is not from a time-stamping authority "
+                                 "the exchange accepts."))
+    signed_at = stamp.timestamp if stamp is not None and stamp.trusted else status.signer_reported_dt
+    return ReportSignature(signer=signer[:300], issuer=issuer[:300], signed_at=signed_at)

@@ -310,6 +310,9 @@ APPRAISAL_TRUST_ROOTS = env.list("APPRAISAL_TRUST_ROOTS", default=[])
 APPRAISAL_CRLS = env.list("APPRAISAL_CRLS", default=[])
 APPRAISAL_REVOCATION_FETCH = env.bool("APPRAISAL_REVOCATION_FETCH", default=True)
 APPRAISAL_REVOCATION_MODE = env("APPRAISAL_REVOCATION_MODE", default="hard-fail")
+# Require a timestamp token on appraisal report signatures, from a TSA chaining to APPRAISAL_TSA_ROOTS.
+APPRAISAL_REQUIRE_TIMESTAMP = env.bool("APPRAISAL_REQUIRE_TIMESTAMP", default=False)
+APPRAISAL_TSA_ROOTS = env.list("APPRAISAL_TSA_ROOTS", default=[])
 
 # Panels the trade extensions add to the listing page (listings imports no higher app; it calls these).
 LISTING_DETAIL_PANELS = ["financing.panels.listing_valuation_panel"]

@@ -71,6 +71,15 @@ def pki(tmp_path, settings):
                 .sign(ca_key, hashes.SHA256()))
         return _pem(tmp_path / f"{cn}.crt", cert), _key(tmp_path / f"{cn}.key", key), cert
 
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    tsa = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")]))
+           .issuer_name(ca.subject).public_key(tsa_key.public_key()).serial_number(x509.random_serial_number())
+           .not_valid_before(now - dt.timedelta(days=10)).not_valid_after(now + dt.timedelta(days=365))
+           .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+           .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+           .sign(ca_key, hashes.SHA256()))
+    tsa_paths = (_pem(tmp_path / "tsa.crt", tsa), _key(tmp_path / "tsa.key", tsa_key))
     good = signer("Wang Fang, Certified Appraiser")
     revoked = signer("Li Lei, Certified Appraiser")
     revoked_entry = (x509.RevokedCertificateBuilder().serial_number(revoked[2].serial_number)
@@ -89,10 +98,10 @@ def pki(tmp_path, settings):
     settings.APPRAISAL_CRLS = [str(crl_path)]
     settings.APPRAISAL_REVOCATION_FETCH = False
     settings.APPRAISAL_REVOCATION_MODE = "hard-fail"
-    return {"ca": ca_path, "crl": crl_path, "good": good, "revoked": revoked}
+    return {"ca": ca_path, "crl": crl_path, "good": good, "revoked": revoked, "tsa": tsa_paths}
 
 
-def _signed(signer, ca_path) -> bytes:
+def _signed(signer, ca_path, tsa=None) -> bytes:
     from io import BytesIO
 
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -103,7 +112,14 @@ def _signed(signer, ca_path) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(report_pdf()))
     meta = signers.PdfSignatureMetadata(field_name="Appraiser", subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason="Appraisal report")
-    return bytes(signers.sign_pdf(writer, meta, signer=simple).getvalue())
+    timestamper = None
+    if tsa is not None:
+        from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+        from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+        timestamper = DummyTimeStamper(tsa_cert=load_cert_from_pemder(str(tsa[0])),
+                                       tsa_key=load_private_key_from_pemder(str(tsa[1]), passphrase=None))
+    return bytes(signers.sign_pdf(writer, meta, signer=simple, timestamper=timestamper).getvalue())
 
 
 def test_a_good_signer_is_accepted_with_the_crl(pki):
@@ -143,3 +159,18 @@ def test_the_appraiser_uploading_a_revoked_signers_report_changes_nothing(tenant
     appraisal = Appraisal.objects.get(pk=appraisal.pk)
     assert appraisal.state == "paid"
     assert not appraisal.report
+
+
+def test_a_required_timestamp_must_come_from_an_accepted_tsa(pki, settings, tmp_path):
+    from tests.factories import throwaway_ca
+
+    settings.APPRAISAL_REQUIRE_TIMESTAMP = True
+    settings.APPRAISAL_TSA_ROOTS = [str(pki["ca"])]
+    with pytest.raises(SignatureProblem, match="carries no timestamp"):
+        verify_report(_signed(pki["good"], pki["ca"]))
+    signature = verify_report(_signed(pki["good"], pki["ca"], tsa=pki["tsa"]))
+    assert abs((signature.signed_at - timezone.now()).total_seconds()) < 300  # the token's time
+    other, _key = throwaway_ca(tmp_path, common_name="Another TSA Root")
+    settings.APPRAISAL_TSA_ROOTS = [str(other)]
+    with pytest.raises(SignatureProblem, match="not from a time-stamping authority"):
+        verify_report(_signed(pki["good"], pki["ca"], tsa=pki["tsa"]))
