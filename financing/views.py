@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
 from core.errors import DomainError, NotAllowed, ValidationFailed
+from core.permissions import is_member
 from core.storage import private_file_response
 from core.tenancy import require_tenant
 from escrow.payments import available_providers, get_provider
@@ -231,13 +232,32 @@ def _confirmation(request):
 @login_required
 @require_POST
 def disbursed(request, reference):
-    def do(application):
+    """The lender confirms the loan was paid out: the first POST shows the summary (amount, date, the
+    exchange's fee it charges the borrower), the second (confirm=yes, with the fee the lender saw) records
+    it and charges the fee."""
+    application = selectors.application_for(reference=reference, user=request.user)
+    offer = application.accepted_offer
+    if offer is None or not is_member(request.user, offer.lender_org):
+        raise Http404
+    try:
         data = _confirmation(request)
-        services.loan_confirm_disbursement(
-            actor=request.user, application=application, disbursed_on=data["on"],
-            amount_minor=_minor(data["amount"], application.currency), reference=data["reference"])
-        return _("Disbursement recorded.")
-    return _act(request, reference, do)
+        amount_minor = _minor(data["amount"], application.currency)
+        if amount_minor <= 0:
+            raise ValidationFailed(_("Enter the amount paid out."))
+        fee = loan_fees.application_terms(application).fee(amount_minor, application.currency)
+        if request.POST.get("confirm") != "yes":
+            return render(request, "financing/disbursement_confirm.html", {
+                "application": application, "data": data, "amount_minor": amount_minor, "fee_minor": fee,
+                "terms": loan_fees.application_terms(application)})
+        expected = request.POST.get("expected_fee_minor", "")
+        if not expected.isdigit() or int(expected) != fee:
+            raise ValidationFailed(_("The exchange's fee changed since the summary was shown; check it again."))
+        services.loan_confirm_disbursement(actor=request.user, application=application, disbursed_on=data["on"],
+                                           amount_minor=amount_minor, reference=data["reference"])
+        messages.success(request, _("Disbursement recorded."))
+    except DomainError as exc:
+        _fail(request, exc)
+    return redirect(application.get_absolute_url() + "#loan")
 
 
 @login_required

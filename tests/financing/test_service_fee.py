@@ -234,3 +234,35 @@ def test_a_gateway_payment_arriving_after_staff_recorded_the_fee_goes_back(clien
     assert _receivable(application) == 0
     assert LoanApplication.objects.get(pk=application.pk).service_fee_paid_via == "recorded"
     assert ledger.entries_unbalanced() == []
+
+
+def test_the_lender_confirms_the_disbursement_on_the_website_after_a_summary(client, world):
+    application, holder, (bank, banker) = pledged_application(amount_minor=3_000_000_00, bank=world["bank"])
+    url = f"{application.get_absolute_url()}disbursed/"
+    form = {"on": str(timezone.localdate()), "amount": "2,500,000", "reference": "BJ-55"}
+    # the borrower cannot confirm it
+    client.force_login(holder)
+    assert client.post(url, form).status_code == 404
+    client.force_login(banker)
+    # first POST: the summary with the fee the borrower will be charged; nothing recorded
+    r = client.post(url, form, headers=EN)
+    text = r.content.decode()
+    assert r.status_code == 200
+    assert "Nothing is recorded until you confirm" in text
+    assert "¥2,500,000.00" in text
+    assert "its service fee of ¥25,000.00" in text
+    application.refresh_from_db()
+    assert application.disbursed_on is None
+    assert not JournalEntry.objects.filter(kind="service_fee_charged").exists()
+    # a confirmation carrying another fee changes nothing
+    client.post(url, {**form, "confirm": "yes", "expected_fee_minor": "1"})
+    application.refresh_from_db()
+    assert application.disbursed_on is None
+    # the confirmation with the fee shown records it and charges the fee
+    r = client.post(url, {**form, "confirm": "yes", "expected_fee_minor": "2500000"})
+    assert r.status_code == 302
+    application.refresh_from_db()
+    assert application.disbursed_amount_minor == 2_500_000_00
+    assert application.service_fee_minor == 2_500_000
+    assert _receivable(application) == 2_500_000
+    assert ledger.entries_unbalanced() == []
