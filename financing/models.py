@@ -114,6 +114,7 @@ class LoanApplication(FSMModelMixin, TenantOwned):
     service_fee_paid_at = models.DateTimeField(null=True, blank=True)
     service_fee_paid_via = models.CharField(max_length=20, blank=True)
     service_fee_payment_reference = models.CharField(max_length=80, blank=True)
+    service_fee_overdue_alerted_at = models.DateTimeField(null=True, blank=True)
     offers_due = models.DateTimeField(_("an offer must be accepted by"), null=True, blank=True,
                                       help_text=_("After this the application expires (beat)"))
     note = models.TextField(blank=True)

@@ -224,3 +224,25 @@ def service_fee_charge_due(application, *, actor) -> int:
            params={"ref": application.reference, "amount": format_money(fee, application.currency),
                    "due": application.service_fee_due_on.isoformat()}, url=_url(application))
     return fee
+
+
+@transaction.atomic(durable=True)
+def service_fee_overdue_alert(*, application_id: int) -> bool:
+    """Beat: the fee's due date passed unpaid. The borrower and staff are told once (the application is
+    locked and stamped, so a second run tells nobody)."""
+    application = _lock(application_id)
+    if (application.service_fee_paid_at or not application.service_fee_minor or application.service_fee_due_on is None
+            or application.service_fee_due_on >= timezone.localdate() or application.service_fee_overdue_alerted_at):
+        return False
+    application.service_fee_overdue_alerted_at = timezone.now()
+    application.save(update_fields=["service_fee_overdue_alerted_at", "updated_at"])
+    audit_record(actor_label="deadline", action="financing.service_fee_overdue", obj=application,
+                 data={"fee_minor": application.service_fee_minor, "due_on": application.service_fee_due_on.isoformat()})
+    notify(users=members(application.applicant_org) + staff_users(), kind="financing.service_fee_overdue",
+           subject=gettext_lazy("Application %(ref)s: the exchange's service fee of %(amount)s is overdue"),
+           body=gettext_lazy("It was due on %(due)s. Pay it on the application page, or tell the exchange if you "
+                             "paid by bank transfer."),
+           params={"ref": application.reference,
+                   "amount": format_money(application.service_fee_minor, application.currency),
+                   "due": application.service_fee_due_on.isoformat()}, url=_url(application))
+    return True

@@ -279,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     "financing-release-appraisal-fees": {"task": "financing.tasks.release_due_appraisal_fees", "schedule": 900.0},
     "financing-alert-overdue-dispute-answers": {"task": "financing.tasks.alert_overdue_dispute_answers",
                                                 "schedule": 900.0},
+    "financing-alert-overdue-service-fees": {"task": "financing.tasks.alert_overdue_service_fees",
+                                             "schedule": 3600.0},
 }
 
 # Partner API (partners/): API-key authentication that sets the tenant from the key, scopes,

@@ -266,3 +266,31 @@ def test_the_lender_confirms_the_disbursement_on_the_website_after_a_summary(cli
     assert application.service_fee_minor == 2_500_000
     assert _receivable(application) == 2_500_000
     assert ledger.entries_unbalanced() == []
+
+
+def test_an_overdue_fee_is_announced_once_and_a_paid_one_never(client, world):
+    from core.models import AuditEvent, Notification
+    from financing.tasks import alert_overdue_service_fees
+
+    application, holder, _bank = pledged_application(amount_minor=2_000_000_00, bank=world["bank"])
+    _disburse(client, world, application, 2_000_000_00)
+    assert alert_overdue_service_fees() == 0  # not due yet
+    LoanApplication.objects.filter(pk=application.pk).update(
+        service_fee_due_on=timezone.localdate() - timezone.timedelta(days=1))
+    assert alert_overdue_service_fees() == 1
+    assert alert_overdue_service_fees() == 0  # a second run tells nobody
+    alerts = Notification.objects.filter(kind="financing.service_fee_overdue")
+    assert alerts.filter(user=holder).count() == 1
+    assert alerts.filter(user=world["staff"]).count() == 1
+    assert AuditEvent.objects.filter(action="financing.service_fee_overdue").count() == 1
+    # the page says overdue
+    client.force_login(holder)
+    assert "Overdue since" in client.get(application.get_absolute_url(), headers=EN).content.decode()
+    # a paid fee is never announced
+    other, _h, _b = pledged_application(amount_minor=2_000_000_00, bank=world["bank"])
+    _disburse(client, world, other, 2_000_000_00)
+    services.service_fee_record_paid(actor=world["staff"], application=other, received_on=timezone.localdate(),
+                                     bank_reference="CMB-3", expected_minor=other.service_fee_minor)
+    LoanApplication.objects.filter(pk=other.pk).update(
+        service_fee_due_on=timezone.localdate() - timezone.timedelta(days=1))
+    assert alert_overdue_service_fees() == 0
