@@ -47,6 +47,7 @@ def _labels() -> dict[str, str]:
         "confidence": pgettext(CTX, "Confidence"),
         "comparables": pgettext(CTX, "Comparable deals per right"),
         "reasons": pgettext(CTX, "Why there is no range"),
+        "other_currencies": pgettext(CTX, "Deals left out (other currencies, not converted)"),
         "appraisal": pgettext(CTX, "Appraisal"),
         "value_minor": pgettext(CTX, "Appraised value"),
         "value_date": pgettext(CTX, "Valuation date"),
@@ -139,6 +140,7 @@ def input_rows(indicator, currency: str) -> list[tuple[str, str]]:
         "confidence": _confidence,
         "comparables": lambda v: _per_right(v, _count),
         "reasons": lambda v: " ".join(v) if v else _none(),
+        "other_currencies": lambda v: ", ".join(f"{cur} {_count(n)}" for cur, n in v.items()) if v else _none(),
         "appraisal": str,
         "value_date": lambda v: str(v) if v else "-",
     }
