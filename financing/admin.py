@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from core.admin_site import TenantModelAdmin
 from core.permissions import Role
 
-from .models import Appraisal, FinancePartner, LoanApplication
+from .models import Appraisal, FinancePartner, FinancingTerms, LoanApplication
 
 
 @admin.register(FinancePartner)
@@ -20,6 +20,16 @@ class FinancePartnerAdmin(TenantModelAdmin):
     list_filter = ("kind", "is_active")
     autocomplete_fields = ()
     raw_id_fields = ("organization",)
+
+
+@admin.register(FinancingTerms)
+class FinancingTermsAdmin(TenantModelAdmin):
+    """The exchange's service fee on pledge loans (rate, minimum, days to pay): shown to borrowers next to
+    every offer before they accept one; an accepted offer keeps the terms shown."""
+    view_roles = (Role.ESCROW_OFFICER, Role.FINANCE)
+    change_roles = (Role.FINANCE,)
+    allow_add = True
+    list_display = ("service_fee_bps", "service_fee_min_minor", "service_fee_days", "updated_at")
 
 
 @admin.register(LoanApplication)

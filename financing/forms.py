@@ -72,6 +72,11 @@ class ConfirmationForm(forms.Form):
     reference = forms.CharField(label=_("Bank reference"), max_length=80, required=False)
 
 
+class ServiceFeeRecordForm(forms.Form):
+    received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    bank_reference = forms.CharField(label=_("Bank reference"), max_length=60)
+
+
 class AppraisalOrderForm(forms.Form):
     appraiser = forms.ModelChoiceField(label=_("Appraiser"), queryset=FinancePartner.objects.unscoped().none())
     rights = forms.TypedMultipleChoiceField(label=_("Rights to appraise"), coerce=int,

@@ -45,6 +45,27 @@ class FinancePartner(TenantOwned):
         return f"{self.organization} · {self.get_kind_display()}"
 
 
+class FinancingTerms(TenantOwned):
+    """The exchange's own terms for arranging pledge loans (one row per exchange; without one the
+    settings' defaults apply): its service fee, a rate of the amount paid out with a minimum, charged to
+    the borrower when the bank confirms the disbursement and payable within `service_fee_days`."""
+
+    service_fee_bps = models.PositiveIntegerField(_("service fee (basis points of the loan paid out)"), default=50)
+    service_fee_min_minor = models.PositiveBigIntegerField(
+        _("minimum service fee (minor units)"), default=0,
+        help_text=_("In the exchange's currency; loans in other currencies pay the rate only"))
+    service_fee_days = models.PositiveSmallIntegerField(_("days to pay the service fee"), default=30)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="financingterms_once")]
+        verbose_name = _("financing terms")
+        verbose_name_plural = _("financing terms")
+
+    def __str__(self):
+        return str(_("financing terms"))
+
+
 class ApplicationState(models.TextChoices):
     OPEN = "open", _("Open for offers")
     ACCEPTED = "accepted", _("Offer accepted, contract to sign")
@@ -84,6 +105,16 @@ class LoanApplication(FSMModelMixin, TenantOwned):
     repaid_on = models.DateField(null=True, blank=True)
     repayment_reference = models.CharField(max_length=80, blank=True)
     service_fee_minor = models.PositiveBigIntegerField(default=0)
+    # The exchange's service fee terms the borrower saw when accepting the offer (snapshot of
+    # `FinancingTerms`), when the fee falls due (set on the bank's disbursement confirmation) and how it
+    # was paid: "simulated"/"stripe"/"bank_transfer" through escrow's gateway, or "recorded" by staff.
+    service_fee_bps = models.PositiveIntegerField(null=True, blank=True)
+    service_fee_min_minor = models.PositiveBigIntegerField(default=0)
+    service_fee_due_on = models.DateField(null=True, blank=True)
+    service_fee_paid_at = models.DateTimeField(null=True, blank=True)
+    service_fee_paid_via = models.CharField(max_length=20, blank=True)
+    service_fee_payment_reference = models.CharField(max_length=80, blank=True)
+    service_fee_overdue_alerted_at = models.DateTimeField(null=True, blank=True)
     offers_due = models.DateTimeField(_("an offer must be accepted by"), null=True, blank=True,
                                       help_text=_("After this the application expires (beat)"))
     note = models.TextField(blank=True)
@@ -354,6 +385,8 @@ class AppraisalDispute(TenantOwned):
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
+    # When staff were alerted that `answer_due` passed without an answer (beat; once per dispute).
+    answer_overdue_alerted_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     refund_minor = models.PositiveBigIntegerField(null=True, blank=True)

@@ -4,6 +4,7 @@ announcer's transaction):
 - `recordal.decided` (transfers): the office's decision on a pledge or release recordal moves the loan
   application on.
 - `deposit.held` (escrow) with subject "appraisal:<ref>": the appraisal fee arrived; the appraiser starts.
+- `deposit.held` with subject "loanfee:<ref>": the borrower paid the exchange's service fee on the loan.
 - Monitoring alerts about a right (rights): the lender holding a live pledge on it is told. Accepted
   forms: `right.alert` with `data["kind"]`, or `right.<kind>`; `data["record"]` is the register
   record's id. The kinds that concern a lender are `LENDER_ALERT_KINDS`.
@@ -31,12 +32,20 @@ def recordal_decided(*, tenant, data, **_objects):
 
 
 APPRAISAL_PREFIX = "appraisal:"
+LOAN_FEE_PREFIX = "loanfee:"
 
 
 @on("deposit.held")
 def deposit_held(*, tenant, data, **_objects):
-    """Escrow received an appraisal fee (paid through the payment gateway as a deposit)."""
-    if not str(data.get("subject", "")).startswith(APPRAISAL_PREFIX):
+    """Escrow received an appraisal fee or a loan's service fee (paid through the payment gateway as a
+    deposit)."""
+    subject = str(data.get("subject", ""))
+    if subject.startswith(LOAN_FEE_PREFIX):
+        from .services.loan_fees import service_fee_held
+
+        service_fee_held(reference=subject[len(LOAN_FEE_PREFIX):], deposit_id=data["deposit"])
+        return
+    if not subject.startswith(APPRAISAL_PREFIX):
         return
     from .services.appraisals import appraisal_fee_held
 

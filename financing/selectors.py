@@ -137,10 +137,17 @@ def pipeline():
     return counts, list(rows[:200])
 
 
+def service_fees_due():
+    """Staff: disbursed loans whose service fee is charged and not paid yet, the earliest due first."""
+    return list(LoanApplication.objects.filter(service_fee_minor__gt=0, service_fee_paid_at__isnull=True)
+                .select_related("applicant_org").order_by("service_fee_due_on", "id")[:200])
+
+
 def appraisal_disputes_open():
     """Staff: appraisals whose report the client disputes, oldest first."""
     return list(Appraisal.objects.filter(state=AppraisalState.DISPUTED)
-                .select_related("organization", "appraiser__organization").order_by("created_at", "id")[:200])
+                .select_related("organization", "appraiser__organization").prefetch_related("disputes")
+                .order_by("created_at", "id")[:200])
 
 
 def listed_partners(kind=None):

@@ -66,6 +66,7 @@ class Comparables:
     per_year_median: float | None = None
     per_year_p75: float | None = None
     histogram: list = field(default_factory=list)  # [(label, count, percent)]
+    other_currencies: dict = field(default_factory=dict)  # {currency: deals left out (not converted)}
 
 
 @dataclass
@@ -127,13 +128,26 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _deals_query(*, kind, jurisdiction, key, currency, exclude_records):
     orders = (Order.objects.unscoped()
-              .filter(state=OrderState.COMPLETED, currency=currency, deal_type=Listing.DealType.ASSIGNMENT,
+              .filter(state=OrderState.COMPLETED, deal_type=Listing.DealType.ASSIGNMENT,
                       listing__kind=kind, listing__jurisdiction=jurisdiction,
                       listing__expiry_date__isnull=False, completed_at__isnull=False)
               .exclude(listing__rights__register_record__in=exclude_records))
     if key:
         orders = orders.filter(listing__class_keys__contains=[key])
-    return orders.values_list("price_minor", "completed_at", "listing__expiry_date", "listing__rights_count").distinct()
+    # every currency in the one query: deals in another currency are not converted (no FX) but counted, so the
+    # reader is told how many were left out
+    return orders.values_list("price_minor", "completed_at", "listing__expiry_date", "listing__rights_count",
+                              "currency", "pk").distinct()
+
+
+def _split_currency(rows, currency: str) -> tuple[list, dict[str, int]]:
+    same, other = [], {}
+    for price, completed, expiry, count, cur, _pk in rows:
+        if cur == currency:
+            same.append((price, completed, expiry, count))
+        else:
+            other[cur] = other.get(cur, 0) + 1
+    return same, dict(sorted(other.items()))
 
 
 def _deals(rows) -> list[tuple[int, float]]:
@@ -146,8 +160,10 @@ def _deals(rows) -> list[tuple[int, float]]:
 
 def comparable_deals(record, *, currency: str) -> list[tuple[int, float]]:
     """(price per right, years left at completion) of each comparable completed deal, all exchanges."""
-    return _deals(_deals_query(kind=record.kind, jurisdiction=record.jurisdiction, key=class_key(record),
-                               currency=currency, exclude_records=[record]))
+    same, _other = _split_currency(_deals_query(kind=record.kind, jurisdiction=record.jurisdiction,
+                                                key=class_key(record), currency=currency, exclude_records=[record]),
+                                   currency)
+    return _deals(same)
 
 
 def _stats(deals, *, currency: str, key: str) -> Comparables:
@@ -186,8 +202,10 @@ def comparables_for_all(records, *, currency: str) -> dict:
         groups.setdefault((r.kind, r.jurisdiction, class_key(r)), []).append(r)
     out = {}
     for (kind, jurisdiction, key), members in groups.items():
-        stats = _stats(_deals(_deals_query(kind=kind, jurisdiction=jurisdiction, key=key, currency=currency,
-                                           exclude_records=records)), currency=currency, key=key)
+        same, other = _split_currency(_deals_query(kind=kind, jurisdiction=jurisdiction, key=key, currency=currency,
+                                                   exclude_records=records), currency)
+        stats = _stats(_deals(same), currency=currency, key=key)
+        stats.other_currencies = other
         for r in members:
             out[r.pk] = stats
     return out
@@ -397,8 +415,17 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
             "comparables" if not many else f"comparables:{label_of(r)}",
             _("Comparable deals") + (f" · {label_of(r)}" if many else ""), value,
             explanation % {"kind": r.get_kind_display(), "jurisdiction": r.get_jurisdiction_display(),
-                           "cls": c.class_key or "-", "min": MIN_COMPARABLES},
-            inputs, "ok" if c.shown else "info"))
+                           "cls": c.class_key or "-", "min": MIN_COMPARABLES}
+            + " " + _("Only deals paid in %(currency)s count; deals in other currencies are left out, not "
+                      "converted (no exchange rates are applied).") % {"currency": currency}
+            + (" " + ngettext("%(n)d comparable deal in another currency was left out (%(which)s).",
+                              "%(n)d comparable deals in other currencies were left out (%(which)s).",
+                              sum(c.other_currencies.values()))
+               % {"n": sum(c.other_currencies.values()),
+                  "which": ", ".join(f"{cur} {n}" for cur, n in c.other_currencies.items())}
+               if c.other_currencies else ""),
+            {**inputs, "other_currencies": c.other_currencies} if c.other_currencies else inputs,
+            "ok" if c.shown else "info"))
 
     interest = _market_interest(records)
     ind.append(Indicator(
@@ -462,7 +489,7 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
             "appraisal", _("Formal appraisal"), format_money(appraisal.value_minor, appraisal.currency),
             _("Value in a signed appraisal report by %(appraiser)s dated %(date)s.")
             % {"appraiser": appraisal.appraiser.organization.legal_name, "date": appraisal.value_date},
-            {"appraisal": appraisal.reference, "value_minor": appraisal.value_minor,
+            {"appraisal": appraisal.reference, "value_minor": appraisal.value_minor, "currency": appraisal.currency,
              "value_date": appraisal.value_date.isoformat() if appraisal.value_date else None}, "info"))
     return Valuation(records=records, currency=currency, indicators=ind, value_range=value_range, comparables=comps)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
 from core.errors import DomainError, NotAllowed, ValidationFailed
+from core.permissions import is_member
 from core.storage import private_file_response
 from core.tenancy import require_tenant
 from escrow.payments import available_providers, get_provider
@@ -30,6 +31,7 @@ from .forms import (
     ConfirmationForm,
     OfferForm,
     ReleaseSignForm,
+    ServiceFeeRecordForm,
     SignForm,
     minor,
 )
@@ -41,6 +43,7 @@ from .models import (
     LoanOffer,
     OfferState,
 )
+from .services import loan_fees
 from .services.common import is_lender, is_staff
 from .valuation import labelled, valuate
 
@@ -129,9 +132,16 @@ def application_detail(request, reference):
     party = services.party_for(request.user, application)
     own_offer = next((o for o in selectors.offers_for(application, organization=lender)
                       if o.state == OfferState.OPEN), None) if lender else None
+    terms = loan_fees.application_terms(application)
+    offers = list(selectors.offers_for(application, organization=lender, see_all=see_all))
+    for o in offers:  # the exchange's fee on each offer, shown before the borrower accepts one
+        o.service_fee_quote = terms.fee(o.amount_minor, o.currency)
+    fee_state = loan_fees.fee_state(application)
     return render(request, "financing/application.html", {
         "application": application, "role": role, "lender": lender, "party": party,
-        "offers": selectors.offers_for(application, organization=lender, see_all=see_all),
+        "offers": offers, "fee_terms": terms, "fee_state": fee_state, "fee_payable": fee_state in ("due", "overdue"),
+        "fee_min_applies": bool(terms.min_minor) and application.currency == terms.currency,
+        "fee_form": ServiceFeeRecordForm(initial={"received_on": timezone.localdate()}),
         "own_offer": own_offer, "contract": contract, "signatures": signatures,
         "release": release, "release_signatures": release_signatures,
         "release_signed": len(release_signatures) == 2,
@@ -222,13 +232,32 @@ def _confirmation(request):
 @login_required
 @require_POST
 def disbursed(request, reference):
-    def do(application):
+    """The lender confirms the loan was paid out: the first POST shows the summary (amount, date, the
+    exchange's fee it charges the borrower), the second (confirm=yes, with the fee the lender saw) records
+    it and charges the fee."""
+    application = selectors.application_for(reference=reference, user=request.user)
+    offer = application.accepted_offer
+    if offer is None or not is_member(request.user, offer.lender_org):
+        raise Http404
+    try:
         data = _confirmation(request)
-        services.loan_confirm_disbursement(
-            actor=request.user, application=application, disbursed_on=data["on"],
-            amount_minor=_minor(data["amount"], application.currency), reference=data["reference"])
-        return _("Disbursement recorded.")
-    return _act(request, reference, do)
+        amount_minor = _minor(data["amount"], application.currency)
+        if amount_minor <= 0:
+            raise ValidationFailed(_("Enter the amount paid out."))
+        fee = loan_fees.application_terms(application).fee(amount_minor, application.currency)
+        if request.POST.get("confirm") != "yes":
+            return render(request, "financing/disbursement_confirm.html", {
+                "application": application, "data": data, "amount_minor": amount_minor, "fee_minor": fee,
+                "terms": loan_fees.application_terms(application)})
+        expected = request.POST.get("expected_fee_minor", "")
+        if not expected.isdigit() or int(expected) != fee:
+            raise ValidationFailed(_("The exchange's fee changed since the summary was shown; check it again."))
+        services.loan_confirm_disbursement(actor=request.user, application=application, disbursed_on=data["on"],
+                                           amount_minor=amount_minor, reference=data["reference"])
+        messages.success(request, _("Disbursement recorded."))
+    except DomainError as exc:
+        _fail(request, exc)
+    return redirect(application.get_absolute_url() + "#loan")
 
 
 @login_required
@@ -314,7 +343,70 @@ def staff_pipeline(request):
     stages = [{"state": s, "label": s.label, "n": counts.get(s, 0), "pct": round(100 * counts.get(s, 0) / top)}
               for s in order]
     return render(request, "financing/staff_pipeline.html", {"stages": stages, "rows": rows, "S": ApplicationState,
-                                                             "disputed": selectors.appraisal_disputes_open()})
+                                                             "disputed": selectors.appraisal_disputes_open(),
+                                                             "fees_due": selectors.service_fees_due(),
+                                                             "today": timezone.localdate()})
+
+
+# --- the exchange's service fee on a loan ------------------------------------------------------------
+
+@login_required
+def service_fee_pay(request, reference):
+    """The borrower pays the service fee: a summary (loan, rate, fee, due date, what the money is for),
+    the payment method, a second confirmation; then the provider's own page."""
+    application = selectors.application_for(reference=reference, user=request.user)
+    org = active_organization(request.user)
+    if org is None or org.pk != application.applicant_org_id:
+        raise Http404
+    back = application.get_absolute_url()
+    if loan_fees.fee_state(application) not in ("due", "overdue"):
+        messages.info(request, _("No service fee is due on this loan."))
+        return redirect(back)
+    providers = available_providers(request.tenant, currency=application.currency)
+    if request.method == "POST":
+        provider = request.POST.get("provider", "")
+        try:
+            if provider not in {p.name for p in providers}:
+                raise ValidationFailed(_("Choose a payment method."))
+            if request.POST.get("confirm") != "yes":
+                raise ValidationFailed(_("Tick the box to confirm the payment."))
+            payment = services.service_fee_pay_start(actor=request.user, application=application, provider=provider)
+            return redirect(get_provider(payment.provider).checkout_url(payment, request=request))
+        except DomainError as exc:
+            _fail(request, exc)
+    return render(request, "financing/service_fee_pay.html", {
+        "application": application, "providers": providers, "terms": loan_fees.application_terms(application),
+        "fee_state": loan_fees.fee_state(application)})
+
+
+@login_required
+@require_POST
+def service_fee_record(request, reference):
+    """Staff record that the fee reached the exchange's account outside the gateway: the first POST shows
+    the summary, the second (confirm=yes, with the fee the officer saw) records it."""
+    application = selectors.application_for(reference=reference, user=request.user)
+    if not is_staff(request.user):
+        raise Http404
+    back = application.get_absolute_url()
+    form = ServiceFeeRecordForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(back + "#loan")
+    data = form.cleaned_data
+    try:
+        if request.POST.get("confirm") != "yes":
+            if loan_fees.fee_state(application) not in ("due", "overdue"):
+                raise ValidationFailed(_("No service fee is due on this loan."))
+            return render(request, "financing/service_fee_record.html", {
+                "application": application, "data": data, "terms": loan_fees.application_terms(application)})
+        expected = request.POST.get("expected_minor", "")
+        services.service_fee_record_paid(actor=request.user, application=application,
+                                         received_on=data["received_on"], bank_reference=data["bank_reference"],
+                                         expected_minor=int(expected) if expected.isdigit() else None)
+        messages.success(request, _("The service fee is recorded as paid; the borrower is told."))
+    except DomainError as exc:
+        _fail(request, exc)
+    return redirect(back + "#loan")
 
 
 # --- appraisals ------------------------------------------------------------------------------------

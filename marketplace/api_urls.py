@@ -104,6 +104,8 @@ v1 = [
          financing_views.ReleaseAgreementSignApi.as_view(), name="financing-release-agreement-sign"),
     path("financing/applications/<ref:reference>/disbursement", financing_views.DisbursementApi.as_view(),
          name="financing-disbursement"),
+    path("financing/applications/<ref:reference>/service-fee/pay", financing_views.ServiceFeePayApi.as_view(),
+         name="financing-service-fee-pay"),
     path("financing/applications/<ref:reference>/repayment", financing_views.RepaymentApi.as_view(),
          name="financing-repayment"),
     path("financing/appraisals", financing_views.AppraisalListCreateApi.as_view(), name="financing-appraisals"),
@@ -119,6 +121,8 @@ v1 = [
          name="financing-appraisal-cancel"),
     path("financing/appraisals/<ref:reference>/dispute", financing_views.AppraisalDisputeApi.as_view(),
          name="financing-appraisal-dispute"),
+    path("financing/appraisals/<ref:reference>/dispute/evidence/<id:pk>",
+         financing_views.AppraisalEvidenceFileApi.as_view(), name="financing-appraisal-evidence"),
     path("financing/appraisals/<ref:reference>/dispute/answer", financing_views.AppraisalDisputeAnswerApi.as_view(),
          name="financing-appraisal-dispute-answer"),
     # webhooks

@@ -25,6 +25,7 @@ from .deposits import (
     deposit_pay_start,
     deposit_payment,
     deposit_return,
+    deposit_settle_receivable,
     order_credit,
 )
 from .disputes import order_dispute_answer, order_dispute_open, order_dispute_resolve, split_amounts
@@ -67,6 +68,7 @@ __all__ = [
     "payment_start", "royalty_payment_start", "payment_event_apply", "bank_transfer_record_receipt", "disbursement_execute",
     "disbursement_mark_paid",
     "deposit_pay_start", "deposit_return", "deposit_forfeit", "deposit_pay_out", "deposit_payment", "deposit_apply",
+    "deposit_settle_receivable",
     "order_credit",
     "margin_amount_for", "margin_pay_start", "margin_return", "margin_forfeit",
     "service_fee_charge", "service_fee_settle",

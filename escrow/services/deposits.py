@@ -7,6 +7,8 @@ decides when it is returned or counted towards an order (it never touches the le
 - `deposit_return` (NON-durable): held money goes back through the provider it came from.
 - `deposit_apply` (durable): the deposit will count towards `order`; when the order is funded the
   buyer pays the rest and the deposit moves into the order's escrow (see payments._receive).
+- `deposit_settle_receivable` (NON-durable): a held deposit pays a fee the exchange charged its payer
+  (deposit held → receivable).
 - `deposit_forfeit` (NON-durable): the order it counted towards was not paid by its buyer; the seller
   gets it less the exchange's share.
 """
@@ -176,6 +178,32 @@ def deposit_pay_out(*, deposit: Deposit, payee: Organization, payee_minor: int, 
     return paid
 
 
+def deposit_settle_receivable(*, deposit: Deposit, actor: User | None = None, reason: str = "") -> Deposit:
+    """NON-durable (the app above holds the transaction): a held deposit paid a fee the exchange charged
+    its payer earlier (`service_fee_charge`: receivable / platform fees) — e.g. the service fee on a
+    pledge loan. One balanced entry: deposit held → the payer's receivable. Refused (nothing written)
+    when the deposit is not held or the payer owes less than it holds."""
+    deposit = lock_deposit(deposit.pk)
+    if deposit.state != Deposit.State.HELD:
+        raise InvalidTransition(_("This payment is not held (it is “%(state)s”).") % {"state": deposit.get_state_display()})
+    held = ledger.deposit_balance(deposit)
+    receivable = ledger.account(K.RECEIVABLE, deposit.currency, organization=deposit.payer_org)
+    if held != deposit.amount_minor or ledger.balance(receivable) < held:
+        raise Conflict(_("Escrow cannot match the payment for %(subject)s to what is owed; staff have to check it.")
+                       % {"subject": deposit.subject})
+    ledger.post("deposit_settled_receivable", [
+        (ledger.account(K.DEPOSIT_HELD, deposit.currency, deposit=deposit), held), (receivable, -held),
+    ], memo=f"{deposit.subject}: {held} owed by {deposit.payer_org_id} settled",
+        idempotency_key=f"deposit-settled-{deposit.pk}", created_by=actor)
+    deposit.state = Deposit.State.PAID_OUT
+    deposit.closed_at = timezone.now()
+    deposit.save(update_fields=["state", "closed_at"])
+    audit_record(actor=actor, actor_label="" if actor else "system", action="deposit.settled_receivable",
+                 obj=deposit, reason=reason, data={"subject": deposit.subject, "amount_minor": held})
+    settled: Deposit = deposit
+    return settled
+
+
 @transaction.atomic(durable=True)
 def deposit_apply(*, deposit: Deposit, order: Order) -> Deposit:
     """The held deposit counts towards `order` (placed for its payer): the buyer pays the rest; when the
@@ -265,4 +293,5 @@ def order_release_deposits(order: Order, *, reason: str = "", buyer_default: boo
 
 
 __all__ = ["deposit_pay_start", "deposit_return", "deposit_forfeit", "deposit_pay_out", "deposit_apply",
+           "deposit_settle_receivable",
            "order_credit", "deposit_payment"]

@@ -19,7 +19,15 @@ from core.storage import private_file_response
 from escrow.payments import available_providers, get_provider
 from escrow.payments.bank_transfer import bank_details
 from financing import selectors, services
-from financing.models import Appraisal, FinancePartner, FinancingDocumentKind, LoanOffer, PartnerKind
+from financing.models import (
+    Appraisal,
+    AppraisalDisputeEvidence,
+    FinancePartner,
+    FinancingDocumentKind,
+    LoanOffer,
+    PartnerKind,
+)
+from financing.services import loan_fees
 from financing.valuation import valuate, valuate_listing
 from listings.models import Listing
 from listings.selectors import listing_for_viewer
@@ -104,6 +112,16 @@ class LoanOfferSerializer(serializers.Serializer):
     state = serializers.CharField(help_text="open, accepted, declined (another was chosen), withdrawn, expired")
     expires_at = serializers.DateTimeField(allow_null=True, help_text="Valid until (then it expires)")
     created_at = serializers.DateTimeField()
+    service_fee_minor = serializers.SerializerMethodField(
+        help_text="The exchange's service fee the borrower pays if this offer is accepted and paid out in full "
+                  "(the exchange's terms: rate of the amount paid out, with a minimum)")
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_service_fee_minor(self, obj) -> int:
+        quote = getattr(obj, "service_fee_quote", None)
+        if quote is None:
+            quote = loan_fees.application_terms(obj.application).fee(obj.amount_minor, obj.currency)
+        return int(quote)
 
 
 class RightRowSerializer(serializers.Serializer):
@@ -156,8 +174,24 @@ class ApplicationDetailSerializer(ApplicationSerializer):
     release_filing = FilingSerializer(allow_null=True)
     disbursed_on = serializers.DateField(allow_null=True)
     disbursed_amount_minor = serializers.IntegerField(allow_null=True)
-    service_fee_minor = serializers.IntegerField()
+    service_fee_minor = serializers.IntegerField(help_text="The exchange's service fee charged on the disbursement "
+                                                          "(0 until the lender confirms it)")
+    service_fee_bps = serializers.IntegerField(allow_null=True, help_text="The fee's rate the borrower accepted")
+    service_fee_min_minor = serializers.IntegerField(help_text="The fee's minimum the borrower accepted")
+    service_fee_state = serializers.ChoiceField(choices=["none", "due", "overdue", "paid"])
+    service_fee_due_on = serializers.DateField(allow_null=True)
+    service_fee_paid_at = serializers.DateTimeField(allow_null=True)
+    service_fee_paid_via = serializers.CharField(help_text="simulated, stripe, bank_transfer (through the payment "
+                                                           "gateway) or recorded (staff recorded a bank transfer)")
     repaid_on = serializers.DateField(allow_null=True)
+
+
+def _offers_with_fee(application, org, see_all) -> list:
+    terms = loan_fees.application_terms(application)
+    offers = selectors.offers_for(application, organization=org, see_all=see_all)
+    for o in offers:
+        o.service_fee_quote = terms.fee(o.amount_minor, o.currency)
+    return offers
 
 
 def _detail(view, application) -> dict:
@@ -170,9 +204,12 @@ def _detail(view, application) -> dict:
         **{f: getattr(application, f) for f in ("reference", "state", "applicant_org", "amount_minor", "currency",
                                                 "term_months", "purpose", "secured_until", "offers_due", "created_at",
                                                 "disbursed_on", "disbursed_amount_minor", "service_fee_minor",
+                                                "service_fee_bps", "service_fee_min_minor", "service_fee_due_on",
+                                                "service_fee_paid_at", "service_fee_paid_via",
                                                 "repaid_on", "pledge_filing", "release_filing")},
+        "service_fee_state": loan_fees.fee_state(application),
         "rights": pack["rights"], "valuation": pack["valuation"].as_dict(),
-        "offers": selectors.offers_for(application, organization=org, see_all=see_all),
+        "offers": _offers_with_fee(application, org, see_all),
         "accepted_offer": application.accepted_offer_id,
         "contract": None if contract is None else {
             "sha256": contract.sha256,
@@ -379,6 +416,18 @@ class RepaymentApi(PartnerAPIView):
 
 # --- appraisals ------------------------------------------------------------------------------------
 
+class EvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    party = serializers.CharField(help_text="client or appraiser")
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, obj) -> str:
+        return f"/api/v1/financing/appraisals/{obj.dispute.appraisal.reference}/dispute/evidence/{obj.pk}"
+
+
 class AppraisalDisputeSerializer(serializers.Serializer):
     state = serializers.CharField()
     reason = serializers.CharField()
@@ -389,6 +438,9 @@ class AppraisalDisputeSerializer(serializers.Serializer):
     outcome = serializers.CharField(help_text="release | refund | split, once settled")
     refund_minor = serializers.IntegerField(allow_null=True, help_text="Refunded to the client, once settled")
     resolution_note = serializers.CharField()
+    evidence = EvidenceSerializer(many=True, source="evidence.all",
+                                  help_text="Files both sides attached (PDF, PNG, JPEG), for the client, the "
+                                            "appraiser and staff only")
 
 
 class AppraisalSerializer(serializers.Serializer):
@@ -493,17 +545,39 @@ class AppraisalPayApi(PartnerAPIView):
             raise ValidationFailed(_("This payment method is not offered."),
                                    field_errors={"method": [_("Not offered.")]})
         payment = services.appraisal_pay_start(actor=self.actor, appraisal=appraisal, provider=method)
-        instructions, checkout_url = None, ""
-        if payment.provider == "bank_transfer":
-            instructions = {**(bank_details(tenant, payment.currency) or {}),
-                            "amount": format_money(payment.amount_minor, payment.currency, symbol=False),
-                            "amount_minor": str(payment.amount_minor), "currency": payment.currency,
-                            "reference": payment.reference}
-        else:
-            url = get_provider(payment.provider).checkout_url(payment)
-            checkout_url = tenant.absolute_url(url) if url.startswith("/") else url
-        return Response(FeePaymentStartedSerializer({"payment": payment, "instructions": instructions,
-                                                     "checkout_url": checkout_url}).data)
+        return Response(FeePaymentStartedSerializer(_payment_started(tenant, payment)).data)
+
+
+def _payment_started(tenant, payment) -> dict:
+    instructions, checkout_url = None, ""
+    if payment.provider == "bank_transfer":
+        instructions = {**(bank_details(tenant, payment.currency) or {}),
+                        "amount": format_money(payment.amount_minor, payment.currency, symbol=False),
+                        "amount_minor": str(payment.amount_minor), "currency": payment.currency,
+                        "reference": payment.reference}
+    else:
+        url = get_provider(payment.provider).checkout_url(payment)
+        checkout_url = tenant.absolute_url(url) if url.startswith("/") else url
+    return {"payment": payment, "instructions": instructions, "checkout_url": checkout_url}
+
+
+class ServiceFeePayApi(PartnerAPIView):
+    write_scope = Scope.FINANCING
+
+    @extend_schema(operation_id="financing_service_fee_pay", tags=FINANCING, request=AppraisalPayApi.InputSerializer,
+                   responses=FeePaymentStartedSerializer,
+                   summary="Borrower: pay the exchange's service fee on a disbursed loan")
+    def post(self, request, reference):
+        application = _application(self, reference)
+        data = AppraisalPayApi.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        method = data.validated_data["method"]
+        tenant = self.api_key.tenant
+        if method not in {p.name for p in available_providers(tenant, currency=application.currency)}:
+            raise ValidationFailed(_("This payment method is not offered."),
+                                   field_errors={"method": [_("Not offered.")]})
+        payment = services.service_fee_pay_start(actor=self.actor, application=application, provider=method)
+        return Response(FeePaymentStartedSerializer(_payment_started(tenant, payment)).data)
 
 
 class AppraisalAcceptApi(PartnerAPIView):
@@ -536,8 +610,13 @@ class AppraisalCancelApi(PartnerAPIView):
 class AppraisalDisputeApi(PartnerAPIView):
     write_scope = Scope.FINANCING
 
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
+
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=5000)
+        files = serializers.ListField(child=serializers.FileField(), required=False,
+                                      help_text="Evidence files, PDF/PNG/JPEG (checked by content), at most 5 — "
+                                                 "send as multipart/form-data, one `files` part per file")
 
     @extend_schema(operation_id="financing_appraisals_dispute", tags=FINANCING, request=InputSerializer,
                    responses={201: AppraisalSerializer},
@@ -546,15 +625,21 @@ class AppraisalDisputeApi(PartnerAPIView):
         appraisal = _appraisal(self, reference)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.appraisal_dispute_open(actor=self.actor, appraisal=appraisal, reason=data.validated_data["reason"])
+        services.appraisal_dispute_open(actor=self.actor, appraisal=appraisal, reason=data.validated_data["reason"],
+                                        files=data.validated_data.get("files") or [])
         return Response(AppraisalSerializer(_appraisal(self, reference)).data, status=status.HTTP_201_CREATED)
 
 
 class AppraisalDisputeAnswerApi(PartnerAPIView):
     write_scope = Scope.FINANCING
 
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
+
     class InputSerializer(serializers.Serializer):
         answer = serializers.CharField(max_length=5000)
+        files = serializers.ListField(child=serializers.FileField(), required=False,
+                                      help_text="Evidence files, PDF/PNG/JPEG (checked by content), at most 5 — "
+                                                 "send as multipart/form-data, one `files` part per file")
 
     @extend_schema(operation_id="financing_appraisals_dispute_answer", tags=FINANCING, request=InputSerializer,
                    responses=AppraisalSerializer, summary="Appraiser: answer the client's dispute")
@@ -562,8 +647,23 @@ class AppraisalDisputeAnswerApi(PartnerAPIView):
         appraisal = _appraisal(self, reference)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.appraisal_dispute_answer(actor=self.actor, appraisal=appraisal, text=data.validated_data["answer"])
+        services.appraisal_dispute_answer(actor=self.actor, appraisal=appraisal, text=data.validated_data["answer"],
+                                          files=data.validated_data.get("files") or [])
         return Response(AppraisalSerializer(_appraisal(self, reference)).data)
+
+
+class AppraisalEvidenceFileApi(PartnerAPIView):
+    @extend_schema(operation_id="financing_appraisals_dispute_evidence_download", tags=FINANCING,
+                   responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                                                 description="The file")},
+                   summary="Download an evidence file of the appraisal's dispute (client and appraiser)")
+    def get(self, request, reference, pk):
+        appraisal = _appraisal(self, reference)
+        evidence = AppraisalDisputeEvidence.objects.filter(pk=pk, dispute__appraisal=appraisal).first()
+        if evidence is None:
+            raise NotFound(_("No such evidence file."))
+        return private_file_response(evidence.file, content_type=evidence.content_type, as_attachment=True,
+                                     filename=evidence.name or f"evidence-{evidence.pk}")
 
 
 class AppraisalReportApi(PartnerAPIView):

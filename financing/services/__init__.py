@@ -2,6 +2,7 @@
 
 from .appraisals import (
     appraisal_accept,
+    appraisal_answer_overdue_alert,
     appraisal_cancel,
     appraisal_deliver,
     appraisal_dispute_answer,
@@ -13,6 +14,7 @@ from .appraisals import (
     appraisal_release_if_due,
     settlement_summary,
 )
+from .loan_fees import service_fee_pay_start, service_fee_record_paid
 from .pledges import (
     application_apply_recordal,
     application_create,
@@ -36,5 +38,6 @@ __all__ = [
     "loan_confirm_repayment", "pledge_problems", "appraisal_order", "appraisal_pay_start", "appraisal_fee_held", "appraisal_deliver",
     "appraisal_accept", "appraisal_cancel", "appraisal_release_if_due", "appraisal_dispute_open",
     "appraisal_dispute_answer", "appraisal_dispute_settle", "settlement_summary", "offer_expire_if_due",
-    "application_expire_if_due",
+    "application_expire_if_due", "service_fee_pay_start", "service_fee_record_paid",
+    "appraisal_answer_overdue_alert",
 ]

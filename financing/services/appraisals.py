@@ -298,6 +298,34 @@ def appraisal_dispute_open(*, actor, appraisal, reason: str, files=()) -> Apprai
     return dispute
 
 
+@transaction.atomic(durable=True)
+def appraisal_answer_overdue_alert(*, dispute_id: int) -> bool:
+    """Beat: the appraiser let `answer_due` pass without answering an open dispute. Staff are alerted (and
+    the appraiser reminded) once: the dispute row is locked and stamped, so a second run alerts nobody."""
+    dispute = (AppraisalDispute.objects.select_for_update(of=("self",))
+               .select_related("appraisal__appraiser__organization").get(pk=dispute_id))
+    if (dispute.state != AppraisalDispute.State.OPEN or dispute.answered_at or dispute.answer_overdue_alerted_at
+            or dispute.answer_due > timezone.now()):
+        return False
+    dispute.answer_overdue_alerted_at = timezone.now()
+    dispute.save(update_fields=["answer_overdue_alerted_at"])
+    appraisal = dispute.appraisal
+    audit_record(actor_label="deadline", action="appraisal.answer_overdue", obj=appraisal,
+                 data={"dispute": dispute.pk, "answer_due": dispute.answer_due.isoformat()})
+    params = {"ref": appraisal.reference, "who": appraisal.appraiser.organization.legal_name,
+              "due": timezone.localtime(dispute.answer_due).strftime("%Y-%m-%d %H:%M")}
+    notify(users=staff_users(), kind="appraisal.answer_overdue",
+           subject=gettext_lazy("Appraisal %(ref)s: the appraiser did not answer the dispute in time"),
+           body=gettext_lazy("%(who)s was to answer by %(due)s. The fee stays in escrow; settle the dispute on "
+                             "the appraisal's page."),
+           params=params, url=_url(appraisal))
+    notify(users=members(appraisal.appraiser.organization), kind="appraisal.answer_overdue",
+           subject=gettext_lazy("Appraisal %(ref)s: your answer to the dispute is overdue"),
+           body=gettext_lazy("You were to answer by %(due)s. The exchange's staff may now settle the dispute "
+                             "without your answer."), params=params, url=_url(appraisal))
+    return True
+
+
 MAX_EVIDENCE_FILES = 5
 
 

@@ -25,7 +25,6 @@ from core.events import emit
 from core.money import format_money
 from core.notifications import Message, notify
 from core.permissions import is_member
-from escrow.services import service_fee_charge
 from financing.models import (
     LIVE_APPLICATION_STATES,
     ApplicationState,
@@ -55,6 +54,7 @@ from .common import (
     require_staff,
     staff_users,
 )
+from .loan_fees import service_fee_charge_due, snapshot_terms
 
 AS = ApplicationState
 SUBJECT = "financing.application:%s"
@@ -284,6 +284,7 @@ def offer_accept(*, actor, offer) -> LoanApplication:
     LoanOffer.objects.filter(pk__in=[o.pk for o in declined]).update(state=OfferState.DECLINED)
     application.accepted_offer = offer
     application.secured_until = add_months(timezone.localdate(), offer.term_months)
+    snapshot_terms(application)
     _transition(application, "accept", actor=actor, data={"offer": offer.pk})
     data = contract_data(application, offer)
     pdf = pledge_contract_pdf(data)
@@ -512,11 +513,6 @@ def _require_lender(actor, application):
         raise NotAllowed(_("Only the lender of this loan can confirm this."))
 
 
-def service_fee_for(amount_minor: int) -> int:
-    bps = int(getattr(settings, "FINANCING_SERVICE_FEE_BPS", 50))
-    return amount_minor * bps // 10000
-
-
 @transaction.atomic(durable=True)
 def loan_confirm_disbursement(*, actor, application, disbursed_on, amount_minor: int, reference: str = ""):
     """The bank confirms it paid the loan out (outside ipex); the exchange's service fee is charged to the
@@ -530,15 +526,12 @@ def loan_confirm_disbursement(*, actor, application, disbursed_on, amount_minor:
         raise Conflict(_("The disbursement was confirmed already on %(date)s.") % {"date": application.disbursed_on})
     if not amount_minor or amount_minor <= 0:
         raise ValidationFailed(_("Enter the amount paid out."), field_errors={"amount": [_("Required.")]})
-    fee = service_fee_for(amount_minor)
     application.disbursed_on = disbursed_on or timezone.localdate()
     application.disbursed_amount_minor = amount_minor
     application.disbursement_reference = (reference or "")[:80]
-    application.service_fee_minor = fee
+    fee = service_fee_charge_due(application, actor=actor)
     application.save(update_fields=["disbursed_on", "disbursed_amount_minor", "disbursement_reference",
-                                    "service_fee_minor", "updated_at"])
-    service_fee_charge(payer=application.applicant_org, amount_minor=fee, currency=application.currency,
-                       reference=application.reference, memo=f"pledge loan {application.reference}", actor=actor)
+                                    "service_fee_minor", "service_fee_due_on", "updated_at"])
     audit_record(actor=actor, action="financing.disbursed", obj=application,
                  data={"amount_minor": amount_minor, "on": str(application.disbursed_on), "fee_minor": fee,
                        "reference": reference})

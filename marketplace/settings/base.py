@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
     "demand-finish-auctions": {"task": "demand.tasks.finish_due_auctions", "schedule": 15.0},
     "financing-expire-deadlines": {"task": "financing.tasks.expire_deadlines", "schedule": 300.0},
     "financing-release-appraisal-fees": {"task": "financing.tasks.release_due_appraisal_fees", "schedule": 900.0},
+    "financing-alert-overdue-dispute-answers": {"task": "financing.tasks.alert_overdue_dispute_answers",
+                                                "schedule": 900.0},
+    "financing-alert-overdue-service-fees": {"task": "financing.tasks.alert_overdue_service_fees",
+                                             "schedule": 3600.0},
 }
 
 # Partner API (partners/): API-key authentication that sets the tenant from the key, scopes,
@@ -286,6 +290,10 @@ CELERY_BEAT_SCHEDULE = {
 # Financing: the exchange's fee for arranging a pledge loan (basis points of the amount paid out, charged
 # to the borrower through the ledger) and its commission on an appraisal fee held in escrow.
 FINANCING_SERVICE_FEE_BPS = env.int("FINANCING_SERVICE_FEE_BPS", default=50)
+# Defaults when an exchange has no `financing.FinancingTerms` row: minimum fee (minor units of the
+# exchange's currency) and the days the borrower has to pay it after the disbursement.
+FINANCING_SERVICE_FEE_MIN_MINOR = env.int("FINANCING_SERVICE_FEE_MIN_MINOR", default=0)
+FINANCING_SERVICE_FEE_DAYS = env.int("FINANCING_SERVICE_FEE_DAYS", default=30)
 APPRAISAL_COMMISSION_BPS = env.int("APPRAISAL_COMMISSION_BPS", default=1000)
 # Appraisals: the client may dispute a delivered report for this many days (then the fee is released);
 # the appraiser answers a dispute within APPRAISAL_ANSWER_DAYS. Reports must carry a PDF signature
@@ -298,6 +306,15 @@ FINANCING_OFFER_DAYS = env.int("FINANCING_OFFER_DAYS", default=14)
 APPRAISAL_DISPUTE_DAYS = env.int("APPRAISAL_DISPUTE_DAYS", default=14)
 APPRAISAL_ANSWER_DAYS = env.int("APPRAISAL_ANSWER_DAYS", default=5)
 APPRAISAL_TRUST_ROOTS = env.list("APPRAISAL_TRUST_ROOTS", default=[])
+# Revocation of appraisers' signing certificates (financing/signatures.py): CRL files the exchange keeps
+# (paths), whether to fetch the CRLs / OCSP answers the certificates name at upload (on in production;
+# the test settings turn it off: no network in tests), and pyHanko's revocation mode.
+APPRAISAL_CRLS = env.list("APPRAISAL_CRLS", default=[])
+APPRAISAL_REVOCATION_FETCH = env.bool("APPRAISAL_REVOCATION_FETCH", default=True)
+APPRAISAL_REVOCATION_MODE = env("APPRAISAL_REVOCATION_MODE", default="hard-fail")
+# Require a timestamp token on appraisal report signatures, from a TSA chaining to APPRAISAL_TSA_ROOTS.
+APPRAISAL_REQUIRE_TIMESTAMP = env.bool("APPRAISAL_REQUIRE_TIMESTAMP", default=False)
+APPRAISAL_TSA_ROOTS = env.list("APPRAISAL_TSA_ROOTS", default=[])
 
 # Panels the trade extensions add to the listing page (listings imports no higher app; it calls these).
 LISTING_DETAIL_PANELS = ["financing.panels.listing_valuation_panel"]

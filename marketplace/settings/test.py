@@ -18,3 +18,5 @@ ESCROW_SIMULATED_WEBHOOK_SECRET = env("ESCROW_SIMULATED_WEBHOOK_SECRET")
 # Code running outside a request (services, tasks) speaks English in tests, so assertions read the
 # source strings; requests still follow the tenant's languages (its default is zh-hans).
 LANGUAGE_CODE = "en"
+# Appraisal report signatures: revocation information only from APPRAISAL_CRLS (no network in tests).
+APPRAISAL_REVOCATION_FETCH = False

@@ -74,6 +74,17 @@ def a_world(tenant, settings):
     appraiser, _u = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=10_00)
     appraisal = financing.appraisal_order(actor=seller_a, organization=org_a, appraiser=appraiser,
                                           record_ids=[record.pk])
+    # a dispute about it with an evidence file (rows written directly: the appraisal's run to a dispute is
+    # tested in tests/financing)
+    from django.utils import timezone as tz
+
+    from financing.models import AppraisalDispute, AppraisalDisputeEvidence
+
+    dispute = AppraisalDispute.objects.create(appraisal=appraisal, opened_by=seller_a, reason="Wrong comparables.",
+                                              answer_due=tz.now())
+    evidence = AppraisalDisputeEvidence(dispute=dispute, party="client", name="chart.pdf",
+                                        content_type="application/pdf", uploaded_by=seller_a)
+    evidence.file.save("client-chart.pdf", ContentFile(pdf), save=True)
     # demand: a closed want of A (open ones are public in the exchange) and an ended auction A ran
     from demand.models import Auction, Want
 
@@ -107,7 +118,7 @@ def a_world(tenant, settings):
                                          file=SimpleUploadedFile("chart.pdf", pdf, "application/pdf"))
     Listing.objects.filter(pk=offer_on.pk).update(state=Listing.State.RESERVED)  # not in the market's lists
     return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
-            "application": application, "offer": offer, "appraisal": appraisal, "want": want, "auction": auction,
+            "application": application, "offer": offer, "appraisal": appraisal, "evidence": evidence, "want": want, "auction": auction,
             "deal_offer": deal_offer, "question": question, "dataroom_document": dataroom_document,
             "conversation": conversation, "message": message}
 
@@ -136,6 +147,8 @@ def ids_of(world, path):
         return {"reference": world["application"].reference, "id": world["offer"].pk}
     if path.startswith("/api/v1/financing/applications/{reference}"):
         return {"reference": world["application"].reference}
+    if path == "/api/v1/financing/appraisals/{reference}/dispute/evidence/{id}":
+        return {"reference": world["appraisal"].reference, "id": world["evidence"].pk}
     if path.startswith("/api/v1/financing/appraisals/{reference}"):
         return {"reference": world["appraisal"].reference}
     if path == "/api/v1/listings/{id}/valuation":

@@ -7,13 +7,16 @@ import json
 import urllib.request
 
 import pytest
+from django.utils import timezone
 
 from core.tenancy import tenant_context
+from escrow.models import Payment
 from financing.models import ApplicationState, LoanApplication, PartnerKind
 from tests.e2e.conftest import new_page
 from tests.factories import (
     PASSWORD,
     completed_deal,
+    deliver_payment,
     finance_partner,
     finance_staff,
     make_api_key,
@@ -48,6 +51,7 @@ def _no_sideways_scroll(page):
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop-en", "phone-zh"])
 def test_pledge_loan_journey(browser, e2e_tenant, url, shot, phone, settings):
     settings.API_THROTTLE_RATE = "100000/min"
+    settings.ESCROW_SIMULATED_PAYMENTS = True
     for per_year in (120_000_00, 180_000_00, 240_000_00, 300_000_00, 420_000_00, 510_000_00):
         completed_deal(price_minor=per_year * 9, years_left=9)  # comparables: the value range shows
     org, holder, records = rights_holder(n=1, title="一种基于区块链的数据存证方法")
@@ -66,6 +70,16 @@ def test_pledge_loan_journey(browser, e2e_tenant, url, shot, phone, settings):
     page.goto(url(f"/financing/rights/{record.pk}/"))
     assert page.locator(".fin-valuation").is_visible()
     shot(page, "01-right")
+    _no_sideways_scroll(page)
+    # every indicator's inputs, opened: labels and values in the page's language, never machine keys
+    page.evaluate("document.querySelectorAll('.fin-ind details').forEach(d => d.open = true)")
+    inputs = page.locator(".fin-inputs").first
+    inputs.scroll_into_view_if_needed()
+    shot(page, "01b-right-inputs")
+    text = page.locator(".fin-valuation").inner_text()
+    assert "median_minor" not in text
+    assert "years_left" not in text
+    assert ("中位价格" if phone else "Median price") in text
     _no_sideways_scroll(page)
     page.locator(f"a[href='/financing/apply/?right={record.pk}']").click()
     page.wait_for_load_state()
@@ -125,6 +139,36 @@ def test_pledge_loan_journey(browser, e2e_tenant, url, shot, phone, settings):
     assert "北京银行中关村分行" in page.locator(".fin-pledged").inner_text()
     shot(page, "08-right-pledged")
     _no_sideways_scroll(page)
+
+    # the bank confirms the disbursement (API): the exchange's service fee falls due; the holder pays it
+    # on its payment page (summary + second confirmation → the simulated provider)
+    _api(url, bank_secret, f"{base}/disbursement", {"on": str(timezone.localdate()), "amount_minor": 2_500_000_00,
+                                                    "reference": "BJ-778"})
+    page.goto(url(application.get_absolute_url() + "#loan"))
+    assert page.locator(".fin-fee-due").is_visible()
+    shot(page, "08b-fee-due")
+    page.locator(f"a[href='{application.get_absolute_url()}service-fee/pay/']").click()
+    page.wait_for_load_state()
+    assert page.locator(".service-fee-pay .big-money").is_visible()
+    _no_sideways_scroll(page)
+    shot(page, "08c-fee-pay-summary")
+    page.locator("input[name=provider][value=simulated]").check()
+    page.locator("input[name=confirm]").check()
+    page.locator(".service-fee-pay form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/pay/simulated/" in page.url
+    page.locator("button[name=decision][value=approve]").click()
+    page.wait_for_load_state()
+    payment = Payment.objects.get(deposit__subject=f"loanfee:{application.reference}")
+    if payment.state == Payment.State.PENDING:  # no worker in the test: deliver the provider's event here
+        with tenant_context(e2e_tenant):
+            deliver_payment(payment)
+    application.refresh_from_db()
+    assert application.service_fee_paid_at is not None, (payment.state, Payment.objects.get(pk=payment.pk).state)
+    page.goto(url(application.get_absolute_url() + "#loan"))
+    page.reload()  # the provider's page may have sent us back here already: a hash change alone loads nothing
+    assert page.locator(".fin-fee-paid").is_visible()
+    shot(page, "08d-fee-paid")
     page.context.close()
 
     # a buyer tries to buy the pledged right: refused, no order

@@ -20,6 +20,12 @@ Rules pick an order or listing in a state where their action can happen, so most
 forward; refusals (wrong actor, wrong state, wrong amount, a lost race) are exercised on purpose by
 `refused_action` and `race`, and each must be refused with a domain error.
 
+Session 4 added service fees charged by a service above escrow (financing's fee on a pledge loan): charged
+to an organization (receivable / fees), paid through the gateway as a deposit that settles the receivable,
+or recorded by finance as a bank transfer; a gateway payment for a fee already settled goes back. Extra
+invariants: receivables equal exactly the fees charged and not settled (none settled twice), deposit
+accounts hold exactly the held deposits, the platform's fees include the charged service fees.
+
 Size: ESCROW_STATEFUL_EXAMPLES (default 30) runs × up to ESCROW_STATEFUL_STEPS (50) steps; the step count,
 the share of refused steps and how often each action happened are printed."""
 
@@ -30,7 +36,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -45,6 +51,7 @@ from hypothesis.stateful import (
 from accounts.models import Organization, Role
 from accounts.services import organization_set_payout_bank, organization_verify_payout_bank
 from core.errors import DomainError
+from core.tenancy import require_tenant
 from escrow import ledger
 from escrow import services as s
 from escrow.models import (
@@ -52,6 +59,7 @@ from escrow.models import (
     FINAL_STATES,
     LIVE_STATES,
     AccountKind,
+    Deposit,
     Disbursement,
     JournalLine,
     Order,
@@ -61,7 +69,14 @@ from escrow.models import (
 from escrow.services.payouts import payout_destination
 from listings.models import Listing
 from rights.models import Holding
-from tests.factories import OrganizationFactory, escrow_listing, escrow_staff, make_member, register_right
+from tests.factories import (
+    OrganizationFactory,
+    deliver_payment,
+    escrow_listing,
+    escrow_staff,
+    make_member,
+    register_right,
+)
 from transfers.models import FilingKind, FilingStatus, TransferDocument, TransferFiling
 
 S = OrderState
@@ -116,6 +131,8 @@ class EscrowMachine(RuleBasedStateMachine):
         self.orders: list[int] = []
         self.payments: list[int] = []
         self.events: list[tuple[int, str, str]] = []  # (payment id, event id, kind) delivered
+        self.fees: list[dict] = []  # service fees charged to buyers' organizations (financing's loan fee)
+        self.currency = require_tenant().currency
         self._states = None
 
     def teardown(self):
@@ -621,6 +638,58 @@ class EscrowMachine(RuleBasedStateMachine):
         assert STATS["refused"] == before + 1, kind
         STATS["refused_on_purpose"] += 1
 
+    # --- service fees (a service above escrow — financing's loan fee — charges an organization) ------
+    def _fee_payer(self, fee):
+        user = self.buyers[fee["payer"]]
+        return user, user.memberships.first().organization
+
+    @precondition(lambda self: len(self.fees) < 4)
+    @rule(payer=st.integers(0, 2), amount=st.integers(1, 50_000_00))
+    def charge_service_fee(self, payer, amount):
+        fee = {"ref": f"SF-{uuid.uuid4().hex[:10]}", "payer": payer, "amount": amount, "settled": None}
+        with transaction.atomic():
+            s.service_fee_charge(payer=self._fee_payer(fee)[1], amount_minor=amount, currency=self.currency,
+                                 reference=fee["ref"])
+        self.fees.append(fee)
+        STATS["fee_charged"] += 1
+
+    @precondition(lambda self: self.fees)
+    @rule(i=st.integers(0, 99), approved=st.sampled_from([True, True, False]))
+    def payer_pays_fee_through_gateway(self, i, approved):
+        """The payer pays through the gateway (a deposit); when it is held the app above settles the fee
+        from it — or sends it back when the fee was settled meanwhile (what financing's handler does)."""
+        open_fees = [f for f in self.fees if f["settled"] is None]
+        pool = open_fees if open_fees and i % 4 else self.fees  # mostly an open fee, sometimes a settled one
+        fee = pool[i % len(pool)]
+        user, org = self._fee_payer(fee)
+        payment = attempt("fee_payment_started", s.deposit_pay_start, subject=f"svcfee:{fee['ref']}", payer_org=org,
+                          amount_minor=fee["amount"], currency=self.currency, actor=user, provider="simulated")
+        if payment is None:
+            return
+        deliver_payment(payment, approved=approved)
+        deposit = Deposit.objects.get(pk=payment.deposit_id)
+        if deposit.state != Deposit.State.HELD:
+            return
+        with transaction.atomic():
+            if fee["settled"] is None:
+                s.deposit_settle_receivable(deposit=deposit)
+                fee["settled"] = "gateway"
+                STATS["fee_paid_through_gateway"] += 1
+            else:
+                s.deposit_return(deposit=deposit, reason="fee settled already")
+                STATS["fee_payment_returned"] += 1
+
+    @precondition(lambda self: any(f["settled"] is None for f in self.fees))
+    @rule(i=st.integers(0, 99))
+    def finance_records_fee_received(self, i):
+        open_fees = [f for f in self.fees if f["settled"] is None]
+        fee = open_fees[i % len(open_fees)]
+        with transaction.atomic():
+            s.service_fee_settle(payer=self._fee_payer(fee)[1], amount_minor=fee["amount"], currency=self.currency,
+                                 reference=fee["ref"], actor=self.staff)
+        fee["settled"] = "staff"
+        STATS["fee_recorded_by_finance"] += 1
+
     # --- invariants (checked after every step) ---------------------------------------------------
     @invariant()
     def money_is_consistent(self):
@@ -637,6 +706,10 @@ class EscrowMachine(RuleBasedStateMachine):
         for row in Disbursement.objects.filter(state=Disbursement.State.PAID).values("provider", "currency").annotate(
                 t=Sum("amount_minor")):
             expected[(row["provider"], row["currency"])] -= row["t"]
+        # … plus service fees finance recorded as received outside a payment (a bank transfer it saw)
+        for row in JournalLine.objects.filter(entry__kind="service_fee_settled", account__kind=K.PROVIDER_CLEARING).values(
+                "account__provider", "currency").annotate(t=Sum("amount_minor")):
+            expected[(row["account__provider"], row["currency"])] += row["t"]
         clearing = defaultdict(int)
         for row in accounts:
             if row["account__kind"] == K.PROVIDER_CLEARING:
@@ -644,8 +717,19 @@ class EscrowMachine(RuleBasedStateMachine):
         keys = set(expected) | set(clearing)
         assert {k: expected[k] for k in keys} == {k: clearing[k] for k in keys}
         # what the platform owes is never negative: liabilities carry credit balances only
-        assert [r for r in accounts if r["account__kind"] not in (K.PROVIDER_CLEARING, K.PLATFORM_FEES)
+        assert [r for r in accounts if r["account__kind"] not in (K.PROVIDER_CLEARING, K.PLATFORM_FEES, K.RECEIVABLE)
                 and r["t"] > 0] == []
+        # what organizations owe the exchange: exactly the service fees charged and not settled (never
+        # settled twice, by the gateway and finance), and every fee deposit is emptied once settled
+        owed = defaultdict(int)
+        for fee in self.fees:
+            if fee["settled"] is None:
+                owed[self._fee_payer(fee)[1].pk] += fee["amount"]
+        receivable = {r["organization"]: r["t"] for r in JournalLine.objects.filter(account__kind=K.RECEIVABLE).values(
+            organization=F("account__organization")).annotate(t=Sum("amount_minor"))}
+        assert {k: v for k, v in receivable.items() if v} == {k: v for k, v in owed.items() if v}
+        assert -sum(r["t"] for r in accounts if r["account__kind"] == K.DEPOSIT_HELD) == (
+            Deposit.objects.filter(state=Deposit.State.HELD).aggregate(t=Sum("amount_minor"))["t"] or 0)
         # escrow: zero for finished or unpaid orders, exactly the total for paid live ones
         held = {r["account__order"]: -r["t"] for r in accounts if r["account__kind"] == K.ESCROW_HELD}
         orders = list(Order.objects.filter(pk__in=self.orders).only(
@@ -661,7 +745,7 @@ class EscrowMachine(RuleBasedStateMachine):
         # the platform's fees come from completed orders and split settlements only
         fees = -sum(r["t"] for r in accounts if r["account__kind"] == K.PLATFORM_FEES)
         assert fees == sum(o.buyer_fee_minor + o.seller_commission_minor for o in orders
-                           if o.state in (S.COMPLETED, S.SETTLED))
+                           if o.state in (S.COMPLETED, S.SETTLED)) + sum(f["amount"] for f in self.fees)
         # what the buyer got back plus what the seller was paid never exceeds what the buyer paid in (money
         # that arrived: a late, duplicate or wrong-amount payment is returned as a refund too); a settled or
         # refunded order hands out all of it (less the fees a split keeps), an order still holding money

@@ -17,7 +17,7 @@ from listings.search import refresh_listing_search
 from .accounts import OrganizationFactory, make_member
 from .listings import register_record
 
-__all__ = ["finance_partner", "rights_holder", "open_application", "completed_deal", "finance_staff",
+__all__ = ["finance_partner", "rights_holder", "open_application", "pledged_application", "completed_deal", "finance_staff",
            "throwaway_ca", "held_record", "signed_report", "report_pdf"]
 
 _seq = itertools.count(1)
@@ -61,6 +61,25 @@ def open_application(*, amount_minor=2_000_000_00, term_months=12, holder=None):
                                               amount_minor=amount_minor, currency=require_tenant().currency,
                                               term_months=term_months, purpose="Working capital for production")
     return application, user, records
+
+
+def pledged_application(*, amount_minor=2_000_000_00, offer_minor=None, holder=None, bank=None, staff=None):
+    """(application, holder user, (bank partner, banker user)) — driven through the services up to a
+    pledge recorded by the simulated office (the loan can be disbursed)."""
+    from transfers.services import recordal_poll_due
+
+    application, user, _records = open_application(amount_minor=amount_minor, holder=holder)
+    bank, banker = bank or finance_partner(kind=PartnerKind.BANK)
+    offer = services.offer_make(actor=banker, organization=bank.organization, application=application,
+                                amount_minor=offer_minor or amount_minor, rate_bps=385, term_months=12)
+    application = services.offer_accept(actor=user, offer=offer)
+    for who in (user, banker):
+        services.contract_sign(actor=who, application=application, typed_name="Signer", consent=True)
+    services.pledge_file(actor=staff or finance_staff(), application=application)
+    recordal_poll_due()
+    application.refresh_from_db()
+    assert application.state == "pledged", application.state
+    return application, user, (bank, banker)
 
 
 def completed_deal(*, price_minor, years_left, kind="invention", jurisdiction="CN", classes=("H04L 9/32",),

@@ -74,6 +74,11 @@ def test_above_the_threshold_counts_other_exchanges_and_ignores_what_is_not_comp
     comps = indicator(valuation, "comparables")
     assert comps.inputs["count"] == 6
     assert comps.inputs["class"] == "H04L"
+    # the HKD deal is left out, and the reader is told deals are not converted between currencies
+    assert "Only deals paid in CNY count" in comps.explanation
+    assert "not converted" in comps.explanation
+    assert "1 comparable deal in another currency was left out (HKD 1)." in comps.explanation
+    assert comps.inputs["other_currencies"] == {"HKD": 1}
     assert "IPX-" not in str(valuation.as_dict())  # anonymised: no deal reference
     assert valuation.value_range is not None
     assert valuation.value_range["high_minor"] < 9_000_000_00
