@@ -100,7 +100,11 @@ class RegisterRecord(models.Model):
                    models.Index(fields=["jurisdiction", "kind", "owner_name"], name="register_owner_idx"),
                    # Search by owner/applicant name (prefix, any case): owner_name__istartswith.
                    models.Index(OpClass(Upper(Cast("owner_name", models.TextField())), name="text_pattern_ops"),
-                                name="register_owner_prefix")]
+                                name="register_owner_prefix"),
+                   # A name inside the owner's name (owner_name__icontains), where PostgreSQL has pg_trgm
+                   # (migration 0011 creates it only there; the search falls back to the prefix).
+                   GinIndex(OpClass(Upper(Cast("owner_name", models.TextField())), name="gin_trgm_ops"),
+                            name="register_owner_trgm")]
         verbose_name = _("register record")
         verbose_name_plural = _("rights register")
 
