@@ -4,9 +4,8 @@ alerts change nothing."""
 
 import pytest
 
-from accounts.models import Membership, Role
+from accounts.models import Role
 from core.errors import NotAllowed
-from core.tenancy import tenant_context
 from rights.alerts import alert_mark_read, alerts_mark_all_read, member_alerts
 from rights.models import Alert, AlertRead
 from rights.services import holding_ensure
@@ -108,21 +107,3 @@ def test_the_page_shows_new_alerts_and_marks_them_read(client, tenant):
     assert "new alert" not in page
     assert 'class="pf-alert unread"' not in page
     assert "alert 0" in page  # read alerts stay on the list
-
-
-def test_reads_stay_in_their_exchange(client, tenant, other_tenant):
-    org = OrganizationFactory()
-    ann = make_member(roles=(Role.SELLER,), org=org)
-    [mine] = _alerts(org, 1)
-    with tenant_context(other_tenant):
-        beta_org = OrganizationFactory()
-        Membership.objects.create(user=ann, organization=beta_org, is_default=True)
-        [theirs] = _alerts(beta_org, 1)
-    client.force_login(ann)
-    assert client.post(f"/portfolio/alerts/{theirs.pk}/read/").status_code == 404
-    assert client.post(f"/portfolio/alerts/{mine.pk}/read/", HTTP_HOST="beta.test").status_code == 404
-    client.post("/portfolio/alerts/read/", HTTP_HOST="beta.test")
-    assert _new(ann, org) == ({mine.pk}, 1)  # beta's "all read" leaves alpha's alert new
-    with tenant_context(other_tenant):
-        assert _new(ann, beta_org) == (set(), 0)
-        assert AlertRead.objects.count() == 0
