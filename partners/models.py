@@ -117,6 +117,9 @@ class WebhookEndpoint(TenantOwned):
     secret = models.CharField(max_length=100, default=_new_secret, editable=False,
                               help_text=_("Signs every delivery (HMAC-SHA256)."))
     is_active = models.BooleanField(pgettext_lazy("api key", "active"), default=True)
+    # The language of the human-readable texts in its events (a right alert's `message`/`action`);
+    # blank: the exchange's default language.
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
     created_by_key = models.ForeignKey(PartnerAPIKey, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -118,21 +118,31 @@ def _clean_events(event_types) -> list[str]:
 
 
 @transaction.atomic
+def _clean_language(language: str) -> str:
+    from django.conf import settings
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(_("Choose a language from the list."), field_errors={"language": [
+            _("Unknown language: %(l)s") % {"l": language}]})
+    return language or ""
+
+
+@transaction.atomic
 def webhook_endpoint_create(*, organization: Organization, url: str, event_types, description: str = "",
-                            api_key: PartnerAPIKey | None = None) -> WebhookEndpoint:
+                            api_key: PartnerAPIKey | None = None, language: str = "") -> WebhookEndpoint:
     check_webhook_url(url)
     endpoint = WebhookEndpoint.objects.create(
         organization=organization, url=url, event_types=_clean_events(event_types),
-        description=description[:200], created_by_key=api_key,
+        description=description[:200], created_by_key=api_key, language=_clean_language(language),
     )
     audit_record(actor_label=f"api-key:{api_key.prefix}" if api_key else "", action="webhook_endpoint.created",
-                 obj=endpoint, data={"url": url, "events": endpoint.event_types})
+                 obj=endpoint, data={"url": url, "events": endpoint.event_types, "language": endpoint.language})
     return endpoint
 
 
 @transaction.atomic
 def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url=None, event_types=None, description=None,
-                            is_active=None) -> WebhookEndpoint:
+                            is_active=None, language=None) -> WebhookEndpoint:
     if url is not None:
         check_webhook_url(url)
         endpoint.url = url
@@ -142,9 +152,12 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url=None, event_types=
         endpoint.description = description[:200]
     if is_active is not None:
         endpoint.is_active = is_active
-    endpoint.save(update_fields=["url", "event_types", "description", "is_active"])
+    if language is not None:
+        endpoint.language = _clean_language(language)
+    endpoint.save(update_fields=["url", "event_types", "description", "is_active", "language"])
     audit_record(action="webhook_endpoint.changed", obj=endpoint,
-                 data={"url": endpoint.url, "events": endpoint.event_types, "active": endpoint.is_active})
+                 data={"url": endpoint.url, "events": endpoint.event_types, "active": endpoint.is_active,
+                       "language": endpoint.language})
     return endpoint
 
 

@@ -76,6 +76,29 @@ def new_delivery(*, endpoint: WebhookEndpoint, event_id, event_type: str, payloa
     )
 
 
+def endpoint_language(endpoint: WebhookEndpoint) -> str:
+    """The endpoint's chosen language, else the exchange's default."""
+    from django.conf import settings
+
+    return endpoint.language or getattr(endpoint.tenant, "default_language", "") or settings.LANGUAGE_CODE
+
+
+def in_language(data: dict, language: str) -> dict:
+    """The event's data with its texts in `language`: each `<name>_i18n` (a stored
+    `core.notifications.Message`, e.g. a right alert's `message_i18n`/`action_i18n`) rendered into
+    `<name>`; `language` says which. Data without such texts is returned as it is."""
+    from django.utils import translation
+
+    from core.notifications import Message
+
+    texts = {key[:-5]: value for key, value in data.items() if key.endswith("_i18n") and isinstance(value, dict)}
+    if not texts:
+        return data
+    with translation.override(language):
+        rendered = {key: str(Message.from_stored(value)) if value else data.get(key, "") for key, value in texts.items()}
+    return {**data, **rendered, "language": language}
+
+
 def on_domain_event(*, tenant, event: str, organization_ids, data: dict) -> None:
     """Receiver of `core.events.emit`: runs inside the caller's transaction; writes rows and
     queues delivery tasks that start after commit."""
@@ -97,7 +120,7 @@ def on_domain_event(*, tenant, event: str, organization_ids, data: dict) -> None
             "created": created.isoformat().replace("+00:00", "Z"),
             "exchange": tenant.slug,
             "organization": endpoint.organization_id,
-            "data": json.loads(encode(data)),
+            "data": json.loads(encode(in_language(data, endpoint_language(endpoint)))),
         }
         delivery = new_delivery(endpoint=endpoint, event_id=event_id, event_type=event, payload=payload)
         enqueue("partners.tasks.deliver_webhook", delivery_id=delivery.pk, tenant_id=tenant.pk)

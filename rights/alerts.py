@@ -7,6 +7,10 @@
   one e-mail with the alerts of their organization (of the kinds they chose) since their last digest,
   in their language. Each member's row is claimed with SKIP LOCKED and `last_digest_at` moves in the
   same transaction, so two workers or a retried task never send the same alerts twice.
+- Read/unread, per member (not per organization): `member_alerts` (the latest alerts of the kinds the
+  member gets, each marked read or new, and the number of new ones: two queries), `alert_mark_read`
+  (one), `alerts_mark_all_read` (every alert up to the newest one the member has seen: the member's
+  `alerts_read_through` moves, their single reads below it are dropped).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from core.audit import audit_record
 from core.errors import NotAllowed, ValidationFailed
 from core.permissions import is_member
 
-from .models import Alert, AlertPreference
+from .models import Alert, AlertPreference, AlertRead
 
 log = logging.getLogger(__name__)
 DIGEST_MAX_ALERTS = 200
@@ -51,6 +55,78 @@ def alert_preference_set(*, actor, organization, kinds, email: str) -> AlertPref
     audit_record(actor=actor, action="right.alert_preferences", obj=pref,
                  data={"from": before, "to": {"kinds": kinds, "email": email}})
     return pref
+
+
+# --- read / unread, per member ---------------------------------------------------------------------
+
+
+def member_alerts(*, user, organization, limit: int = 20) -> tuple[list[Alert], int]:
+    """The latest `limit` alerts of the organization of the kinds this member gets, each with `is_read`
+    for this member, and how many of them (all, not only the shown ones) this member has not read.
+    One query whatever the number of alerts (the member's choices and read mark are subqueries)."""
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import (
+        BigIntegerField,
+        CharField,
+        Count,
+        Exists,
+        Func,
+        IntegerField,
+        OuterRef,
+        Q,
+        Subquery,
+    )
+    from django.db.models.functions import Coalesce
+
+    pref = AlertPreference.objects.filter(user=user, organization=organization)
+    through = Coalesce(Subquery(pref.values("alerts_read_through")[:1], output_field=BigIntegerField()), 0)
+    own_kind = Func(OuterRef("kind"), template="ARRAY[%(expressions)s]::varchar(20)[]",
+                    output_field=ArrayField(CharField(max_length=20)))
+    alerts = Alert.objects.filter(organization=organization).filter(  # no choice (or all kinds) = every kind
+        ~Exists(pref.exclude(kinds=[])) | Exists(pref.filter(kinds__contains=own_kind)))
+    read = AlertRead.objects.filter(user=user, alert=OuterRef("pk"))
+    unread = (alerts.filter(id__gt=through).exclude(Exists(read)).order_by().values("organization")
+              .annotate(n=Count("id")).values("n"))
+    rows = list(alerts.select_related("record").annotate(
+        is_read=Q(id__lte=through) | Exists(read),
+        unread_total=Coalesce(Subquery(unread[:1], output_field=IntegerField()), 0))
+        .order_by("-created_at", "-id")[:limit])
+    return rows, (rows[0].unread_total if rows else 0)
+
+
+def _member_only(actor, organization) -> None:
+    if not is_member(actor, organization):
+        raise NotAllowed(_("Only members of the organization read its alerts."))
+
+
+@transaction.atomic
+def alert_mark_read(*, actor, organization, alert_id: int) -> bool:
+    """This member has read this alert of their organization (again: nothing changes). False when there
+    is no such alert of the organization (another organization's, another exchange's, none)."""
+    _member_only(actor, organization)
+    alert = Alert.objects.filter(pk=alert_id, organization=organization).only("id").first()
+    if alert is None:
+        return False
+    AlertRead.objects.bulk_create([AlertRead(user=actor, alert=alert, tenant_id=alert.tenant_id)],
+                                  ignore_conflicts=True)
+    return True
+
+
+@transaction.atomic
+def alerts_mark_all_read(*, actor, organization, through: int | None = None) -> int:
+    """Every alert of the organization up to `through` (the newest the member has seen; default: the
+    newest there is) is read for this member. Returns the new `alerts_read_through`."""
+    from django.db.models import Max
+
+    _member_only(actor, organization)
+    newest = Alert.objects.filter(organization=organization).aggregate(m=Max("id"))["m"] or 0
+    upto = min(newest, through) if through is not None else newest
+    pref, _created = AlertPreference.objects.select_for_update().get_or_create(user=actor, organization=organization)
+    if upto > pref.alerts_read_through:
+        pref.alerts_read_through = upto
+        pref.save(update_fields=["alerts_read_through", "updated_at"])
+        AlertRead.objects.filter(user=actor, alert__organization=organization, alert_id__lte=upto).delete()
+    return pref.alerts_read_through
 
 
 def _digest_text(user, organization, alerts, language: str, tenant) -> tuple[str, str]:

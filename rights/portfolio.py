@@ -185,8 +185,10 @@ class PortfolioView:
 REMAINING_BUCKETS = [(1, "< 1"), (3, "1-3"), (5, "3-5"), (10, "5-10"), (20, "10-20"), (10_000, "> 20")]
 PER_PAGE = 50
 DEADLINES_SHOWN = 50
-SORTS = {"expiry": ("expiry_date", "id"), "number": ("jurisdiction", "record__number"),
-         "title": ("record__title", "id"), "status": ("legal_status", "id")}
+# Every sort reads the holding's own copies along an index (holding_org_expiry/_number/_title/_status):
+# the register is joined only for the rows of one page.
+SORTS = {"expiry": ("expiry_date", "id"), "number": ("jurisdiction", "number", "id"),
+         "title": ("title", "id"), "status": ("legal_status", "id")}
 
 
 def _filtered(qs, filters: PortfolioFilters, prefix: str = ""):

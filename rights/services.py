@@ -74,13 +74,15 @@ def holding_ensure(*, organization, record, basis=Holding.Basis.REGISTER, actor=
     return holding
 
 
+# The holding's copies of its record's fields (filters, counts and sorts without joining the register).
+HOLDING_COPIES = ["kind", "jurisdiction", "legal_status", "expiry_date", "number", "title"]
 STORED_FEE_YEARS = 6  # the page shows 5 calendar years; one more keeps a day-old computation complete
 
 
 def holding_fees_store(*, holdings, today: datetime.date | None = None, records=None) -> int:
     """Replace the stored fees of these current holdings with what `rights.fees` computes today from
     their register records (`records`: {holding pk: fresher record} where the caller has one), and
-    refresh the holdings' copies of the record's kind, office, status and expiry. Three queries for any
+    refresh the holdings' copies of the record's kind, office, status, expiry, number and title. Three queries for any
     number of holdings (up to 2,000). Returns the number of fee rows written."""
     holdings = [h for h in holdings if h.ended_at is None]
     if not holdings:
@@ -91,6 +93,7 @@ def holding_fees_store(*, holdings, today: datetime.date | None = None, records=
         record = (records or {}).get(h.pk) or h.record
         h.kind, h.jurisdiction, h.legal_status, h.expiry_date = (record.kind, record.jurisdiction,
                                                                  record.legal_status, record.expiry_date)
+        h.number, h.title = record.number, record.title[:500]
         for fee in fees_for(record, today=today, horizon_years=STORED_FEE_YEARS):
             rows.append(HoldingFee(tenant_id=h.tenant_id, organization_id=h.organization_id, holding_id=h.pk,
                                    office=fee.office, code=fee.code, n=fee.n, label=fee.label[:80], due=fee.due,
@@ -100,7 +103,7 @@ def holding_fees_store(*, holdings, today: datetime.date | None = None, records=
     with transaction.atomic():
         HoldingFee.objects.filter(holding_id__in=[h.pk for h in holdings]).delete()
         HoldingFee.objects.bulk_create(rows, batch_size=2000)
-        Holding.objects.bulk_update(holdings, ["kind", "jurisdiction", "legal_status", "expiry_date"], batch_size=2000)
+        Holding.objects.bulk_update(holdings, HOLDING_COPIES, batch_size=2000)
     _fees_changed({h.organization_id for h in holdings})
     return len(rows)
 

@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/sell/", views.sell_from_portfolio, name="sell"),
     path("sell/", views.sell_selection, name="sell_selection"),
     path("alerts/", views.alert_settings, name="alert_settings"),
+    path("alerts/<int:pk>/read/", views.alert_read, name="alert_read"),
+    path("alerts/read/", views.alerts_read_all, name="alerts_read_all"),
 ]

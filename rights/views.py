@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -58,7 +59,9 @@ def portfolio_page(request):
     page = request.GET.get("page", "1")
     view = pf.portfolio(org, _filters(request), listed_record_ids=_listed(org),
                         page=int(page) if page.isdigit() and len(page) < 7 else 1)
-    alerts = list(Alert.objects.filter(organization=org, read_at__isnull=True).select_related("record")[:20])
+    from .alerts import member_alerts
+
+    alerts, unread_alerts = member_alerts(user=request.user, organization=org, limit=20)
     charts = {
         "remaining": mark_safe(pf.bar_chart_svg(view.by_remaining)),  # noqa: S308 (numbers and escaped labels)
         "status": mark_safe(pf.bar_chart_svg([  # noqa: S308 (numbers and escaped labels)
@@ -68,7 +71,8 @@ def portfolio_page(request):
                  for currency in sorted({c for _y, a in view.fees_by_year for c in a})},
     }
     return render(request, "rights/portfolio.html", {
-        "org": org, "view": view, "alerts": alerts, "charts": charts, "filters": _filters(request),
+        "org": org, "view": view, "alerts": alerts, "unread_alerts": unread_alerts,
+        "alerts_through": max((a.pk for a in alerts), default=0), "charts": charts, "filters": _filters(request),
         "kinds": RightKind.choices, "jurisdictions": Jurisdiction.choices, "statuses": LegalStatus.choices,
         "imports": PortfolioImport.objects.filter(organization=org).only("id", "status", "processed", "total",
                                                                          "created_at", "source_name")[:3],
@@ -230,3 +234,36 @@ def alert_settings(request):
     return render(request, "rights/alert_settings.html", {
         "org": org, "error": error, "kinds": [(v, label, v in chosen) for v, label in Alert.Kind.choices],
         "emails": AlertPreference.Email.choices, "email": pref.email if pref else AlertPreference.Email.URGENT})
+
+
+@login_required
+@require_POST
+def alert_read(request, pk):
+    """This member has read this alert (their own read state: other members still see it as new)."""
+    from .alerts import alert_mark_read
+
+    org = _org(request)
+    try:
+        found = alert_mark_read(actor=request.user, organization=org, alert_id=pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("rights:portfolio")
+    if not found:
+        raise Http404
+    return redirect(reverse("rights:portfolio") + "#alerts")
+
+
+@login_required
+@require_POST
+def alerts_read_all(request):
+    """Every alert up to the newest this member has seen on the page is read (for this member)."""
+    from .alerts import alerts_mark_all_read
+
+    org = _org(request)
+    through = request.POST.get("through", "")
+    try:
+        alerts_mark_all_read(actor=request.user, organization=org,
+                             through=int(through) if through.isdigit() and len(through) < 19 else None)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("rights:portfolio") + "#alerts")

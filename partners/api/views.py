@@ -1,5 +1,6 @@
 """The key itself and webhook endpoints (partners' own resources)."""
 
+from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
@@ -37,7 +38,7 @@ class MeApi(PartnerAPIView):
 class WebhookEndpointOutput(serializers.ModelSerializer):
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "description", "event_types", "is_active", "created_at"]
+        fields = ["id", "url", "description", "event_types", "is_active", "language", "created_at"]
 
 
 class WebhookEndpointWithSecret(WebhookEndpointOutput):
@@ -71,6 +72,10 @@ class WebhookEndpointListCreateApi(PartnerAPIView):
         event_types = serializers.ListField(
             child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, max_length=10
         )
+        language = serializers.ChoiceField(
+            choices=[("", "the exchange's default"), *settings.LANGUAGES], required=False, default="",
+            help_text="Language of the texts in the events (a right alert's message and action); empty: the "
+                      "exchange's default language.")
 
     @extend_schema(operation_id="webhook_endpoints_list", tags=WEBHOOKS, responses=paginated(WebhookEndpointOutput),
                    summary="Your webhook endpoints")
@@ -100,6 +105,8 @@ class WebhookEndpointDetailApi(PartnerAPIView):
             child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, max_length=10, required=False
         )
         is_active = serializers.BooleanField(required=False)
+        language = serializers.ChoiceField(choices=[("", "the exchange's default"), *settings.LANGUAGES],
+                                           required=False)
 
     @extend_schema(operation_id="webhook_endpoints_retrieve", tags=WEBHOOKS, responses=WebhookEndpointOutput)
     def get(self, request, pk):

@@ -14,6 +14,20 @@ from ..models import RegisterRecord
 from ..numbers import NumberError, parse_candidates
 from .base import Lookup, RegisterGateway
 
+_trgm: dict[str, bool] = {}
+
+
+def trigram_available() -> bool:
+    """Whether PostgreSQL has pg_trgm (the system server does; the embedded pgserver wheel does not, and
+    then the owner search matches the beginning of names only)."""
+    if "ok" not in _trgm:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+            _trgm["ok"] = cursor.fetchone() is not None
+    return _trgm["ok"]
+
 
 class EmbeddedRegister(RegisterGateway):
     name = "embedded"
@@ -72,9 +86,20 @@ class EmbeddedRegister(RegisterGateway):
     supports_owner_search = True
 
     def search_owner(self, *, name, jurisdiction=None, limit=50):
-        """Prefix match on the owner's name, any case (index `register_owner_prefix`)."""
+        """Owners whose name contains `name`, any case, those that begin with it first (pg_trgm index
+        `register_owner_trgm`); where PostgreSQL has no pg_trgm (the embedded pgserver of `make run`), the
+        names that begin with it (index `register_owner_prefix`)."""
+        from django.db.models import Case, IntegerField, Value, When
+
         self._call()
-        qs = RegisterRecord.objects.filter(owner_name__istartswith=name.strip(), awaiting_verification=False)
+        name = name.strip()
+        qs = RegisterRecord.objects.filter(awaiting_verification=False)
         if jurisdiction:
             qs = qs.filter(jurisdiction=jurisdiction)
-        return list(qs.defer("raw", "abstract", "abstract_en").order_by("owner_name", "jurisdiction", "number")[:limit])
+        qs = qs.defer("raw", "abstract", "abstract_en")
+        if not trigram_available():
+            return list(qs.filter(owner_name__istartswith=name).order_by("owner_name", "jurisdiction", "number")[:limit])
+        return list(qs.filter(owner_name__icontains=name).annotate(
+            inside=Case(When(owner_name__istartswith=name, then=Value(0)), default=Value(1),
+                        output_field=IntegerField()))
+            .order_by("inside", "owner_name", "jurisdiction", "number")[:limit])

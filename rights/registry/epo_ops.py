@@ -23,6 +23,7 @@ from xml.etree import ElementTree as ET  # noqa: S405 (OPS answers; no DTDs or e
 import epo_ops
 import requests
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from ..models import LegalStatus, RecordSource
 from ..numbers import ParsedNumber, parse_candidates
@@ -52,6 +53,11 @@ def parse_biblio(xml: bytes) -> dict | None:
         raise Malformed("unexpected root")
     if doc.get("status") == "not found":
         return None
+    return parse_document(doc)
+
+
+def parse_document(doc) -> dict:
+    """One `exchange-document` (a biblio answer's, or a search hit's with the biblio constituent)."""
     biblio = doc.find("ex:bibliographic-data", NS)
     if biblio is None:
         raise Malformed("no bibliographic-data")
@@ -85,7 +91,7 @@ def parse_biblio(xml: bytes) -> dict | None:
         raise Malformed("application number")
     classes = [re.sub(r"\s+", "", c.text or "")[:-2] or "" for c in
                biblio.findall("ex:classifications-ipcr/ex:classification-ipcr/ex:text", NS)]
-    abstract = root.find(".//ex:abstract[@lang='en']", NS)
+    abstract = doc.find(".//ex:abstract[@lang='en']", NS)
     granted = kind.startswith("B")
     return {
         "jurisdiction": "EP", "kind": "invention", "number": number, "publication_number": pub,
@@ -97,6 +103,37 @@ def parse_biblio(xml: bytes) -> dict | None:
         "classes": [c[:4] + " " + c[4:] if len(c) > 4 else c for c in classes if c][:20],
         "raw": {"publication": pub, "kind": kind},
     }
+
+
+def parse_search(xml: bytes) -> list[dict]:
+    """A published-data search answer with the biblio constituent (`ops:biblio-search` →
+    `ops:search-result/exchange-documents/exchange-document`): each EP application once, its latest
+    publication (B over A) giving the status."""
+    try:
+        root = ET.fromstring(xml)  # noqa: S314
+    except ET.ParseError:
+        raise Malformed("search: not XML") from None
+    search = root.find("ops:biblio-search", NS)
+    if search is None:
+        raise Malformed("search: no ops:biblio-search")
+    by_number: dict[str, dict] = {}
+    for doc in search.findall("ops:search-result/ex:exchange-documents/ex:exchange-document", NS):
+        if doc.get("country") != "EP" or doc.get("status") == "not found":
+            continue
+        try:
+            data = parse_document(doc)
+        except Malformed:
+            continue
+        seen = by_number.get(data["number"])
+        if seen is None or (data["raw"]["kind"].startswith("B") and not seen["raw"]["kind"].startswith("B")):
+            by_number[data["number"]] = data
+    return list(by_number.values())
+
+
+def applicant_cql(name: str) -> str:
+    """CQL for the EP publications of an applicant: `pa="name" and pn=EP` (OPS CQL index catalogue:
+    `pa` applicant, `pn` publication number; quotes inside the name dropped)."""
+    return f'pa="{" ".join(name.replace(chr(34), " ").split())}" and pn=EP'
 
 
 def parse_legal(xml: bytes) -> list[dict]:
@@ -199,8 +236,31 @@ class OpsRegister(HttpRegister):
             data = apply_legal(data, parse_legal(legal.content))
         return data
 
+    supports_owner_search = True
+
+    def search_owner(self, *, name, jurisdiction=None, limit=25):
+        """EP applications whose applicant's name matches (OPS published-data search, CQL `pa="…"`, the
+        biblio constituent: one call for up to 100 hits); each hit is stored like a looked-up right (the
+        register's cache), so picking it imports it (its legal status is read then, by the lookup)."""
+        if not " ".join(name.replace('"', " ").split()):
+            return []
+        if not self.configured:
+            raise RegisterUnavailable(_("The %(office)s register is not configured on this exchange (no API key). "
+                                        "Enter the right by hand with its certificate and a register extract.")
+                                      % {"office": self.office})
+        if cache.get(f"register:overloaded:{self.name}"):
+            raise RegisterUnavailable(unavailable_message(self.office))
+        response = self.call("published_data_search", applicant_cql(name), 1, max(1, min(limit, 100)), ["biblio"])
+        if response is None:  # OPS answers a search without hits with 404 (SERVER.EntityNotFound)
+            return []
+        try:
+            hits = parse_search(response.content)
+        except Malformed:
+            raise RegisterUnavailable(unavailable_message(self.office)) from None
+        return [self.store(data) for data in hits[:limit]]
+
     def number_text(self, record):
         return record.publication_number or ("EP" + record.number)
 
 
-__all__ = ["OpsRegister", "parse_biblio", "parse_legal"]
+__all__ = ["OpsRegister", "applicant_cql", "parse_biblio", "parse_legal", "parse_search"]

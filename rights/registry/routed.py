@@ -79,7 +79,7 @@ class RoutedRegister(RegisterGateway):
 
     def search_owner(self, *, name, jurisdiction=None, limit=50):
         """The embedded register's matches, plus those of the live adapter of `jurisdiction` where it can
-        search by applicant (USPTO ODP); each right once."""
+        search by applicant (USPTO ODP, EPO OPS); each right once."""
         records = list(self.embedded.search_owner(name=name, jurisdiction=jurisdiction, limit=limit))
         if jurisdiction:
             adapter = self.adapter_for(jurisdiction, None)

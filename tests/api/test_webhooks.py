@@ -206,3 +206,18 @@ def test_redirects_are_not_followed(tenant, org, receiver):
     assert delivery.status == "pending"
     assert delivery.response_code == 302
     assert len(receiver.requests) == 1
+
+
+def test_endpoint_language_through_the_api(api, settings):
+    """A partner chooses the language of its events' texts (a right alert's message); empty = the exchange's."""
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+    url = "/api/v1/webhooks/endpoints"
+    created = api.post(url, {"url": "http://127.0.0.1:9/h", "event_types": ["right.alert"], "language": "en"})
+    assert created.status_code == 201, created.content
+    assert created.json()["language"] == "en"
+    pk = created.json()["id"]
+    assert api.patch(f"{url}/{pk}", {"language": ""}).json()["language"] == ""
+    refused = api.post(url, {"url": "http://127.0.0.1:9/h", "event_types": ["right.alert"], "language": "fr"})
+    assert refused.status_code == 400
+    assert "language" in refused.json()["errors"]
+    assert api.post(url, {"url": "http://127.0.0.1:9/h", "event_types": ["right.alert"]}).json()["language"] == ""

@@ -8,8 +8,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from rights.models import PortfolioImport
+from rights.models import Alert, Holding, PortfolioImport, RegisterRecord
+from rights.monitoring import monitor_due, snapshot_of
 from rights.portfolio import run_import
+from rights.services import holding_ensure
 from tests.e2e.conftest import new_page
 from tests.factories import OrganizationFactory, make_member, register_record
 
@@ -65,18 +67,45 @@ def test_portfolio_upload_progress_charts_calendar_and_sell(e2e_tenant, page, br
     page.click("#sell-selected")
     expect(page.locator("#package .pkg-item")).to_have_count(2)
     shot(page, "pf-4b-sell-selection-desktop-en")
+    # Monitoring finds a lapse and an overdue fee: two alerts, new to every member until each reads them.
+    Holding.objects.update(next_check_at=timezone.now() + datetime.timedelta(days=1))
+    lapsed = Holding.objects.select_related("record").order_by("id").first()
+    Holding.objects.filter(pk=lapsed.pk).update(next_check_at=timezone.now(), snapshot=snapshot_of(lapsed.record))
+    RegisterRecord.objects.filter(pk=lapsed.record_id).update(legal_status="lapsed")
+    filing = today.replace(year=today.year - 6) - datetime.timedelta(days=40)  # year-7 fee fell due 40 days ago
+    holding_ensure(organization=org, record=register_record(
+        owner_name=org.legal_name, filing_date=filing, grant_date=filing.replace(year=filing.year + 2),
+        renewal_paid_through=filing.replace(year=filing.year + 6)))
+    monitor_due()
+    assert set(Alert.objects.values_list("kind", flat=True)) >= {"lapse", "fee_overdue"}
+    page.goto(url("/portfolio/"))
+    expect(page.locator("#alerts li.unread")).to_have_count(Alert.objects.count())
+    expect(page.locator("#alerts-unread")).to_have_text(str(Alert.objects.count()))
+    page.locator("#alerts li.unread button.link").first.click()
+    expect(page.locator("#alerts li.unread")).to_have_count(Alert.objects.count() - 1)
+    expect(page.locator("#alerts li:not(.unread)")).to_have_count(1)
+    page.locator("#alerts").scroll_into_view_if_needed()
+    shot(page, "pf-4c-alerts-one-read-desktop-en")
 
     phone = new_page(browser, phone=True)
     login(phone, "pf-holder-zh@e2e.test")
     phone.goto(url("/portfolio/"))
     expect(phone.locator("h1")).to_contain_text("资产组合")
     shot(phone, "pf-5-portfolio-phone-zh")
+    # Another member: every alert is still new to them (read state is per member), in Chinese.
+    expect(phone.locator("#alerts li.unread")).to_have_count(Alert.objects.count())
+    assert "失效" in phone.locator("#alerts").inner_text() or "已于" in phone.locator("#alerts").inner_text()
+    phone.locator("#alerts").scroll_into_view_if_needed()
+    shot(phone, "pf-5b-alerts-phone-zh", full_page=False)
+    phone.click("#alerts-read-all")
+    expect(phone.locator("#alerts li.unread")).to_have_count(0)
+    expect(phone.locator("#alerts-unread")).to_have_count(0)
     wide = phone.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => {
         const r = e.getBoundingClientRect(); return r.right > 391 && !e.closest('.pf-scroll');
       }).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))""")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, wide
     body = phone.locator("main").inner_text()
-    for english in ("annual fee", "renewal", "Deadlines", "Sell or license"):
+    for english in ("annual fee", "renewal", "Deadlines", "Sell or license", "Mark as read", "lapsed"):
         assert english not in body, english
     assert "第" in phone.locator("#deadlines tbody").inner_text()  # 第N年年费
     phone.context.close()

@@ -86,3 +86,29 @@ def test_404_page_is_branded_and_translated(client, tenant):
     page = response.content.decode()
     assert tenant.name_en in page
     assert "Page not found" in page
+
+
+def test_portfolio_alert_reads_stay_in_their_exchange(client, tenant, other_tenant):
+    """Marking a right alert read (one, all) on one exchange neither reaches nor reads the other's."""
+    from rights.alerts import member_alerts
+    from rights.models import Alert, AlertRead
+    from rights.services import holding_ensure
+    from tests.factories.listings import register_record
+
+    def alert(org):
+        holding = holding_ensure(organization=org, record=register_record(owner_name=org.legal_name))
+        return Alert.objects.create(organization=org, holding=holding, record=holding.record, kind="lapse", key="k",
+                                    message="lapsed")
+
+    user, mine, theirs = _both(tenant, other_tenant)
+    alpha_alert = alert(mine)
+    with tenant_context(other_tenant):
+        beta_alert = alert(theirs)
+    client.force_login(user)
+    assert client.post(f"/portfolio/alerts/{beta_alert.pk}/read/").status_code == 404
+    assert client.post(f"/portfolio/alerts/{alpha_alert.pk}/read/", HTTP_HOST="beta.test").status_code == 404
+    client.post("/portfolio/alerts/read/", HTTP_HOST="beta.test")
+    assert member_alerts(user=user, organization=mine)[1] == 1  # beta's "all read" leaves alpha's alert new
+    assert not AlertRead.objects.exists()
+    with tenant_context(other_tenant):
+        assert member_alerts(user=user, organization=theirs)[1] == 0
