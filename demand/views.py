@@ -71,7 +71,7 @@ def want_detail(request, pk):
     tender = Tender.objects.filter(want=want).first()
     ctx = {"want": want, "is_buyer": is_buyer, "tender": tender, "now": timezone.now()}
     if is_buyer:
-        matches = list(want.matches.select_related("listing", "holder_org")[:50])
+        matches = list(sel.matches_for_buyer(want)[:50])
         answered = set(want.answers.values_list("seller_org_id", flat=True))
         for m in matches:  # a right not for sale, and its holder, stay unnamed until the holder answers
             hidden = m.source == Match.Source.PORTFOLIO and m.holder_org_id not in answered
@@ -92,7 +92,7 @@ def want_detail(request, pk):
         ctx["my_answers"] = list(Answer.objects.filter(want=want, seller_org_id__in=sel.user_org_ids(request.user))
                                  .select_related("listing"))
         if listings and want.state == Want.State.OPEN:
-            matched = [m.listing_id for m in ctx["my_matches"] if m.listing_id]
+            matched = [m.listing_id for m in ctx["my_matches"] if m.listing_id and not m.is_withdrawn]
             ctx["answer_form"] = AnswerForm(listings=listings, currency=want.currency,
                                             initial={"listing": matched[0] if matched else None})
         if tender is not None and ctx["my_answers"]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import NotAllowed
+from core.events import emit
 from core.permissions import is_member
 from core.tenancy import require_tenant
 
@@ -51,6 +52,9 @@ def holdings_open_to_wants_set(*, organization, actor, open_: bool, holding_ids:
         holding.save(update_fields=["open_to_wants", "updated_at"])
         audit_record(actor=actor, action="holding.open_to_wants" if open_ else "holding.closed_to_wants",
                      obj=holding, data={"record": holding.record_id})
+    if changed and not open_:  # demand withdraws the matches already sent (same transaction)
+        emit("holding.closed_to_wants", organizations=[organization], data={"holdings": [h.pk for h in changed]},
+             actor=actor)
     return [h.pk for h in changed]
 
 
@@ -77,7 +81,8 @@ def holdings_open_to_wants(*, keys: list[str], words: list[str], kinds: list[str
         conds.append("(r.title ILIKE %s OR r.title_en ILIKE %s OR r.abstract ILIKE %s)")
         like = "%" + w.replace("\\", "").replace("%", "").replace("_", "") + "%"
         params += [like, like, like]
-    where = ["h.tenant_id = %s", "h.ended_at IS NULL", "h.open_to_wants"]
+    where = ["h.tenant_id = %s", "h.ended_at IS NULL", "h.open_to_wants",
+             "r.legal_status NOT IN ('lapsed', 'expired', 'invalidated')"]
     head: list = [tenant.pk]
     if exclude_org_id:
         where.append("h.organization_id <> %s")
