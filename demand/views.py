@@ -14,13 +14,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.outbox import enqueue
 from escrow.models import Deposit
 from escrow.selectors import live_deposit
 from listings.models import Listing
 
 from . import auctions as A
+from . import classes as C
 from . import figures as F
 from . import selectors as sel
 from . import services as D
@@ -367,10 +368,13 @@ def open_rights(request):
         return redirect("/accounts/")
     if request.method == "POST":
         choice = request.POST.get("open", "")
-        ids = None if request.POST.get("all") else request.POST.getlist("holding")
+        ids = None if request.POST.get("all") or "class" in request.POST else request.POST.getlist("holding")
         try:
+            classes = C.normalise(request.POST["class"]) if "class" in request.POST else None
+            if classes is not None and not classes:
+                raise ValidationFailed(_("Name a class, e.g. H01M or Nice class 9."))
             changed = holdings_open_to_wants_set(organization=org, actor=request.user, open_=choice == "1",
-                                                 holding_ids=ids)
+                                                 holding_ids=ids, classes=classes)
             found = D.match_open_rights(holding_ids=changed) if choice == "1" and changed else []
         except DomainError as exc:
             _fail(request, exc)

@@ -37,16 +37,21 @@ class OpenRight:
 
 
 @transaction.atomic(durable=True)
-def holdings_open_to_wants_set(*, organization, actor, open_: bool, holding_ids: list[int] | None = None) -> list[int]:
-    """Open (or close) the organization's current holdings to buyers' wants: the listed ids, or all of
-    them when `holding_ids` is None. Returns the ids that changed. Audited per holding."""
+def holdings_open_to_wants_set(*, organization, actor, open_: bool, holding_ids: list[int] | None = None,
+                               classes: list[str] | None = None) -> list[int]:
+    """Open (or close) the organization's current holdings to buyers' wants: the listed ids, those in one
+    of `classes` (normalised IPC/CPC "H01M", "H01M4/13" — that class and everything under it — or Nice
+    "09"), or all of them when both are None. Returns the ids that changed. Audited per holding."""
     if actor is None or not actor.is_authenticated or not is_member(actor, organization):
         raise NotAllowed(_("Only a member of the holder's organization can decide this."))
     qs = (Holding.objects.select_for_update(of=("self",))
           .filter(organization=organization, ended_at__isnull=True).exclude(open_to_wants=open_).order_by("pk"))
     if holding_ids is not None:
         qs = qs.filter(pk__in=[int(i) for i in holding_ids])
-    changed = list(qs)
+    changed = list(qs.select_related("record")) if classes is not None else list(qs)
+    if classes is not None:  # an organization's holdings are few: their class keys are compared here
+        wanted = set(classes)
+        changed = [h for h in changed if wanted & set(class_keys(h.record.kind, h.record.classes or []))]
     for holding in changed:
         holding.open_to_wants = open_
         holding.save(update_fields=["open_to_wants", "updated_at"])

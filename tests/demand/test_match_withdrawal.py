@@ -144,3 +144,38 @@ def test_a_lapsed_or_transferred_right_withdraws_its_matches(tenant):
     # a lapsed right is no longer offered to new wants
     want2, _b = post_want(title="Coatings", keywords="lithium", classes="H01M 4/13")
     assert not Match.objects.filter(want=want2, source=Match.Source.PORTFOLIO).exists()
+
+
+def test_holder_opens_rights_by_class_on_the_page_and_closing_them_withdraws_their_matches(client, tenant):
+    org = OrganizationFactory()
+    holder = make_member(roles=(Role.SELLER,), org=org)
+    anode = holding_ensure(organization=org, record=register_record(owner_name=org.legal_name, title="Anode coating",
+                                                                   classes=["H01M 4/13"]))
+    cell = holding_ensure(organization=org, record=register_record(owner_name=org.legal_name, title="Cell casing",
+                                                                  classes=["H01M 50/10"]))
+    radio = holding_ensure(organization=org, record=register_record(owner_name=org.legal_name, title="Radio link",
+                                                                   classes=["H04L 9/32"]))
+    mark = holding_ensure(organization=org, record=register_record(owner_name=org.legal_name, title="ACME",
+                                                                  kind="trademark", classes=["9"]))
+    assert client.login(email=holder.email, password=PASSWORD)
+    # a nonsense class is refused with the reason, nothing opened
+    page = client.post("/wants/open-rights/", {"class": "H1M", "open": "1"}, follow=True).content.decode()
+    assert "“H1M” is not an IPC/CPC symbol" in page
+    assert not Holding.objects.filter(open_to_wants=True).exists()
+    # subclass H01M takes in both H01M rights; Nice 9 the trademark; the H04L right stays closed
+    page = client.post("/wants/open-rights/", {"class": "H01M, 9", "open": "1"}, follow=True).content.decode()
+    assert "3 rights changed." in page
+    assert set(Holding.objects.filter(open_to_wants=True).values_list("pk", flat=True)) == {anode.pk, cell.pk, mark.pk}
+    # a group opens (closes) only what is under it
+    want, buyer = post_want(title="Anode coatings", keywords="anode", classes="H01M 4/13")
+    match = Match.objects.get(want=want, source=Match.Source.PORTFOLIO, record_key=f"holding:{anode.pk}")
+    client.post("/wants/open-rights/", {"class": "H01M 4/13", "open": "0"})
+    assert set(Holding.objects.filter(open_to_wants=True).values_list("pk", flat=True)) == {cell.pk, mark.pk}
+    assert Match.objects.get(pk=match.pk).withdrawn_reason == WithdrawReason.RIGHT_CLOSED
+    assert not Holding.objects.get(pk=radio.pk).open_to_wants
+    # another organization's member changes nothing of ours
+    stranger = make_member(roles=(Role.SELLER,))
+    client.logout()
+    assert client.login(email=stranger.email, password=PASSWORD)
+    client.post("/wants/open-rights/", {"class": "H04L", "open": "1"})
+    assert not Holding.objects.get(pk=radio.pk).open_to_wants
