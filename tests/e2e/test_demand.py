@@ -281,7 +281,9 @@ def test_anonymous_want_offer_and_a_withdrawn_match(e2e_tenant, browser, url, sh
     desk.fill("#id_price", "420,000")
     desk.locator("#answer button[type=submit]").click()
     expect(desk.locator(".messages")).to_contain_text("Your offer was sent to the buyer.")
-    offer_id = Answer.objects.get().offer_id
+    answer = Answer.objects.get()
+    assert answer.listing_id == offered.pk
+    offer_id = answer.offer_id
     desk.goto(url(f"/deals/offers/{offer_id}/"))
     expect(desk.locator("main")).to_contain_text("Anonymous buyer")
     expect(desk.locator("main")).not_to_contain_text(buyer_org.legal_name)
