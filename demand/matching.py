@@ -35,6 +35,9 @@ KEEP = 50  # matches stored per want / per listing
 # Every candidate row is read from the heap twice (the look-up, then the ranking), so these bound the
 # cost of a match on a large exchange; measured at 1M listings / 100k wants (bench/match.py, note of issue 16).
 POOL_DEEP, POOL_BOTH, POOL_WORDS, POOL_BROAD = 250, 250, 100, 100
+# The class-and-keyword pool when its keywords are common: the class's rows are read one by one until
+# this many have a keyword (each a heap visit, ~5-8 µs under load), so it is kept smaller.
+POOL_BOTH_WALKED = 150
 
 
 @dataclass
@@ -256,7 +259,7 @@ def _candidate_pools(select: str, where: str, base_params: list, document: str, 
         # Common words: look the class up in the index and test the words on its rows (they are common, so
         # 250 are met soon); as one GIN AND, a common class and common words made a bitmap of every row
         # having both (42,594 rows, 135 ms at 1M listings).
-        pool(broad_q, POOL_BOTH, filter_query=words_query)
+        pool(broad_q, POOL_BOTH_WALKED, filter_query=words_query)
     elif broad and words_query:
         pool(f"({broad_q}) & ({words_query})", POOL_BOTH)
     words_only = words_query if words_only is None else words_only
