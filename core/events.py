@@ -13,7 +13,9 @@ objects the in-process handlers get.
 - `answer(...)` / `ask(...)`: a lower app's question that the owner of the rule answers (listings asks
   escrow how much margin a listing needs: escrow owns the margin). Asking a question nobody answers is
   a programming error, not a silent default.
-- Rights announce: right.alert, right.owner_recorded, right.encumbrance_recorded.
+- Rights announce: right.alert, right.owner_recorded, right.encumbrance_recorded, holding.closed_to_wants.
+- Listings announce: listing.published, listing.withdrawn, listing.lapsed, listing.sold (sold, or all its
+  licences taken).
 """
 
 from __future__ import annotations

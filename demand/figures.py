@@ -46,13 +46,15 @@ def _rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-MONTH = "to_char(date_trunc('month', {col} AT TIME ZONE 'UTC'), 'YYYY-MM')"
+# The month in the exchange's time zone (the months listed come from timezone.localdate()): in UTC, an order
+# placed after 16:00 UTC on the last day of a month fell in the wrong month for Beijing.
+MONTH = "to_char(date_trunc('month', {col} AT TIME ZONE %s), 'YYYY-MM')"
 
 
 def _per_month(col: str, agg: str, rest: str, params: list, months: list[str]) -> list[tuple[str, int]]:
     """`SELECT month(col), agg <rest> GROUP BY 1` over constant fragments of this module; values are params."""
     sql = "SELECT " + MONTH.format(col=col) + ", " + agg + " " + rest + " GROUP BY 1"  # noqa: S608
-    found = {m: v for m, v in _rows(sql, params)}
+    found = {m: v for m, v in _rows(sql, [timezone.get_current_timezone_name(), *params])}
     return [(m, int(found.get(m) or 0)) for m in months]
 
 

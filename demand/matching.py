@@ -14,14 +14,17 @@ appending it to `SOURCES`.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.money import format_money
 from listings.search import class_token
+from listings.search_text import CJK_RUN_RE as _CJK_RUN
 from listings.search_text import query_terms
 
 from . import classes as C
@@ -32,6 +35,9 @@ KEEP = 50  # matches stored per want / per listing
 # Every candidate row is read from the heap twice (the look-up, then the ranking), so these bound the
 # cost of a match on a large exchange; measured at 1M listings / 100k wants (bench/match.py, note of issue 16).
 POOL_DEEP, POOL_BOTH, POOL_WORDS, POOL_BROAD = 250, 250, 100, 100
+# The class-and-keyword pool when its keywords are common: the class's rows are read one by one until
+# this many have a keyword (each a heap visit, ~5-8 µs under load), so it is kept smaller.
+POOL_BOTH_WALKED = 150
 
 
 @dataclass
@@ -52,13 +58,78 @@ class Candidate:
     reasons: list[dict] = field(default_factory=list)
 
 
-def keyword_terms(text: str) -> list[str]:
-    """tsquery lexemes of a want's keywords ("battery, 电池" -> ["battery:*", "电池"])."""
-    return query_terms(text)[:12]
+MAX_KEYWORDS = 8
+_TOKEN = re.compile(rf"{_CJK_RUN.pattern}|[0-9A-Za-z]+")  # as listings.search_text tokenises
 
 
-def _tsquery_any(terms: list[str]) -> str:
-    return " | ".join(terms)
+@dataclass(frozen=True)
+class Keyword:
+    """One keyword as the buyer typed it, and its tsquery: "battery" → battery:*; "锂电池" → 锂电 & 电池
+    (a Chinese word is a hit when all its bigrams are in the document, not any one of them)."""
+
+    word: str
+    query: str
+    lexemes: tuple[str, ...]  # the query's parts ("battery:*" or the bigrams), to test a document's lexemes
+    lookup: str = ""  # the GIN look-up: whole words only (see `keywords`)
+
+
+def keywords(text: str) -> list[Keyword]:
+    """The want's keywords. `query` (a prefix for Latin words: "electrode" finds "electrodes") tells
+    whether a candidate has the keyword; `lookup` finds candidates in the GIN index with whole lexemes
+    only (the word, +s/+es, without a final s), because a prefix is a "partial match" the index cannot
+    skip through: ANDed with a class it read the whole posting list of a common word (86 ms of a 98 ms
+    match at 1M listings, EXPLAIN ANALYZE), where whole lexemes take a few ms."""
+    out: dict[str, Keyword] = {}
+    for token in _TOKEN.findall(text or ""):
+        parts = query_terms(token)
+        if not parts or len(token) < 2:  # one letter or one character matches nearly everything
+            continue
+        cjk = bool(_CJK_RUN.fullmatch(token))
+        word = token if cjk else token.lower()
+        if word in out:
+            continue
+        if cjk:
+            lookup = " & ".join(parts)
+        else:
+            forms = {word, f"{word}s", f"{word}es"} | ({word[:-1]} if word.endswith("s") and len(word) > 3 else set())
+            lookup = " | ".join(f"'{f}'" for f in sorted(forms))
+        out[word] = Keyword(word=word, query=" & ".join(parts), lexemes=tuple(parts), lookup=lookup)
+    return list(out.values())[:MAX_KEYWORDS]
+
+
+def _tsquery_any(words: list[Keyword]) -> str:
+    return " | ".join(f"({k.lookup})" for k in words)
+
+
+# A keyword in more than this share of the documents is "common": found by walking the table (a few
+# thousand rows at most for a pool of 100) rather than through the GIN index, whose bitmap would first
+# collect every one of its rows (a Chinese word whose bigrams are all common: 400,000 rows, 270 ms at 1M
+# listings). The planner cannot tell: it multiplies the bigrams' frequencies as if independent.
+COMMON_SHARE = 0.02
+_FREQS: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+def _lexeme_shares(table: str) -> dict[str, float]:
+    """The most common lexemes of `table`.search_document and the share of rows having each, from the
+    planner's statistics (pg_stats, refreshed by ANALYZE), kept 10 minutes per process."""
+    now = time.monotonic()
+    cached = _FREQS.get(table)
+    if cached is not None and now - cached[0] < 600:
+        return cached[1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                       "WHERE tablename = %s AND attname = 'search_document' AND schemaname = current_schema()",
+                       [table])
+        row = cursor.fetchone()
+    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    _FREQS[table] = (now, shares)
+    return shares
+
+
+def _share(keyword: Keyword, shares: dict[str, float]) -> float:
+    """Estimated share of documents having the keyword: its rarest part (a word's bigrams go together)."""
+    parts = [t for t in keyword.lexemes if not t.endswith(":*")] or [keyword.word]
+    return min(shares.get(t, 0.0) for t in parts)
 
 
 def _deal_filter(deal_type: str) -> list[str]:
@@ -136,7 +207,7 @@ def explain(reasons: list[dict]) -> str:
         elif code == "nice_class":
             parts.append(_("same Nice class %(v)s") % {"v": r["value"]})
         elif code == "keywords":
-            words = ", ".join(w.rstrip(":*") for w in r.get("words", []))
+            words = pgettext("list of words", ", ").join(w.rstrip(":*") for w in r.get("words", []))
             parts.append(_("%(n)s keywords (%(words)s)") % {"n": r["n"], "words": words} if r["n"] != 1
                          else _("1 keyword (%(words)s)") % {"words": words})
         elif code == "territory":
@@ -145,7 +216,7 @@ def explain(reasons: list[dict]) -> str:
             parts.append(_("%(price)s, within budget") % {"price": format_money(r["price"], r["currency"])})
         elif code == "over_budget":
             parts.append(_("%(p)s%% over budget") % {"p": r["percent"]})
-    return ", ".join(parts)
+    return pgettext("list of reasons", ", ").join(parts)
 
 
 def _pretty(symbol: str) -> str:
@@ -155,36 +226,45 @@ def _pretty(symbol: str) -> str:
 
 # --- want → listings ------------------------------------------------------------------------------
 
-def _keyword_hit_sql(terms: list[str], column: str) -> tuple[str, list]:
-    if not terms:
+def _keyword_hit_sql(words: list[Keyword], column: str) -> tuple[str, list]:
+    """SQL array of the keywords (as typed) whose query the document matches."""
+    if not words:
         return "ARRAY[]::text[]", []
-    cases = " , ".join(f"CASE WHEN {column} @@ to_tsquery('simple', %s) THEN %s END" for _t in terms)
+    cases = " , ".join(f"CASE WHEN {column} @@ to_tsquery('simple', %s) THEN %s END" for _k in words)
     params: list = []
-    for t in terms:
-        params += [t, t]
+    for k in words:
+        params += [k.query, k.word]
     return f"array_remove(ARRAY[{cases}]::text[], NULL)", params
 
 
 def _candidate_pools(select: str, where: str, base_params: list, document: str, deep, broad,
-                     words_query: str) -> tuple[list[str], list]:
+                     words_query: str, select_params: list | None = None,
+                     words_only: str | None = None, common_words: bool = False) -> tuple[list[str], list]:
     """The bounded candidate pools of a match, both ways (wants for a listing, listings for a want): one
     GIN look-up per pool. The search document carries each class key as a lexeme
     (listings.search.class_token), so "shares the subclass and a keyword" is one tsquery AND."""
     parts: list[str] = []
     params: list = []
 
-    def pool(query: str, limit: int):
-        parts.append(f"({select} WHERE {where} AND {document} @@ to_tsquery('simple', %s) "  # noqa: S608
+    def pool(query: str, limit: int, filter_query: str = ""):
+        also = f" AND coalesce({document} @@ to_tsquery('simple', %s), false)" if filter_query else ""
+        parts.append(f"({select} WHERE {where} AND {document} @@ to_tsquery('simple', %s){also} "  # noqa: S608
                      f"LIMIT {int(limit)})")  # (our own fragments; values are parameters)
-        params.extend([*base_params, query])
+        params.extend([*(select_params or []), *base_params, query, *([filter_query] if filter_query else [])])
 
     broad_q = _classes_query(broad)
     if deep:
         pool(_classes_query(deep), POOL_DEEP)
-    if broad and words_query:
+    if broad and words_query and common_words:
+        # Common words: look the class up in the index and test the words on its rows (they are common, so
+        # 250 are met soon); as one GIN AND, a common class and common words made a bitmap of every row
+        # having both (42,594 rows, 135 ms at 1M listings).
+        pool(broad_q, POOL_BOTH_WALKED, filter_query=words_query)
+    elif broad and words_query:
         pool(f"({broad_q}) & ({words_query})", POOL_BOTH)
-    if words_query:
-        pool(words_query, POOL_WORDS)
+    words_only = words_query if words_only is None else words_only
+    if words_only:
+        pool(words_only, POOL_WORDS)
     if broad:
         pool(broad_q, POOL_BROAD)
     return parts, params
@@ -195,10 +275,10 @@ def _fetch(sql: str, params: list) -> list[tuple]:
     the planner likes to walk the table hoping to meet enough rows early, which on a large exchange reads
     most of it (measured: 550 ms instead of a few ms through the GIN indexes)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
         # The bounded parts are cheap, but a common keyword makes the planner's estimate exceed
-        # jit_above_cost and compiling the plan then took ~250 ms of a ~300 ms match (EXPLAIN ANALYZE, 1M listings).
-        cursor.execute("SET LOCAL jit = off")
+        # jit_above_cost and compiling the plan then took ~250 ms of a ~300 ms match (EXPLAIN ANALYZE, 1M
+        # listings). Both settings in one round trip.
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL jit = off")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -221,11 +301,12 @@ def listing_source(want) -> list[Candidate]:
     Candidates come from bounded GIN look-ups, so a broad subclass with tens of thousands of listings
     costs no more than a rare one: listings sharing a group or symbol (up to POOL_DEEP), those sharing
     the subclass *and* a keyword (POOL_BOTH), then keyword-only and subclass-only ones (POOL_WORDS,
-    POOL_BROAD). The
-    union is ranked in SQL (classes ×3, keywords ×2) and the best `CANDIDATES` go to `rank`."""
-    terms = keyword_terms(want.keywords or want.title)
+    POOL_BROAD). Each look-up reads the columns the ranking needs and the keyword hits while it has the
+    row (one heap visit per candidate, no join back); the union is ranked in SQL (classes ×3, keywords ×2)
+    and the best `CANDIDATES` go to `rank`. One round trip."""
+    words = keywords(want.keywords or want.title)
     keys = list(want.class_keys)
-    if not terms and not keys:
+    if not words and not keys:
         return []
     deep, broad = _split_keys(keys)
     base = ["l.tenant_id = %s", "l.state = 'published'", "l.seller_org_id <> %s"]
@@ -238,26 +319,31 @@ def listing_source(want) -> list[Candidate]:
         base.append("l.deal_type = ANY(%s)")
         base_params.append(deals)
     where = " AND ".join(base)
-    parts, params = _candidate_pools("SELECT l.id FROM listings_listing l", where, base_params, "l.search_document",
-                                     deep, broad, _tsquery_any(terms))
-    hits_sql, hits_params = _keyword_hit_sql(terms, "l.search_document")
+    hits_sql, hits_params = _keyword_hit_sql(words, "l.search_document")
+    select = (f"SELECT l.id, l.seller_org_id, l.title, l.class_keys, l.kind, l.jurisdiction, l.price_minor, "  # noqa: S608
+              f"l.currency, l.published_at, {hits_sql} AS hits, "
+              f"cardinality(ARRAY(SELECT unnest(l.class_keys) INTERSECT SELECT unnest(%s::varchar(20)[]))) AS ch "
+              f"FROM listings_listing l")
+    shares = _lexeme_shares("listings_listing") if words else {}
+    rare = [k for k in words if _share(k, shares) <= COMMON_SHARE]
+    common = [k for k in words if _share(k, shares) > COMMON_SHARE]
+    parts, params = _candidate_pools(select, where, base_params, "l.search_document", deep, broad,
+                                     _tsquery_any(words), select_params=[*hits_params, keys],
+                                     words_only=_tsquery_any(rare), common_words=bool(common))
+    if common:  # common keywords: walk the exchange's listings (no GIN bitmap of every row having them)
+        parts.append(f"({select} WHERE {where} AND coalesce(l.search_document @@ to_tsquery('simple', %s), false) "
+                     f"LIMIT {POOL_WORDS})")
+        params.extend([*hits_params, keys, *base_params, _tsquery_any(common)])
     sql = f"""
-        WITH c AS ({" UNION ".join(parts)})
-        SELECT id, seller_org_id, title, class_keys, kind, jurisdiction, price_minor, currency, hits FROM (
-          SELECT l.id, l.seller_org_id, l.title, l.class_keys, l.kind, l.jurisdiction, l.price_minor, l.currency,
-                 l.published_at, {hits_sql} AS hits,
-                 cardinality(ARRAY(SELECT unnest(l.class_keys) INTERSECT SELECT unnest(%s::varchar(20)[]))) AS ch
-          FROM listings_listing l JOIN c ON c.id = l.id
-        ) r ORDER BY ch * 3 + cardinality(hits) * 2 DESC, published_at DESC, id DESC LIMIT {CANDIDATES}
+        SELECT DISTINCT ON (ch * 3 + cardinality(hits) * 2, published_at, id)
+               id, seller_org_id, title, class_keys, kind, jurisdiction, price_minor, currency, hits
+        FROM ({" UNION ALL ".join(parts)}) c
+        ORDER BY ch * 3 + cardinality(hits) * 2 DESC, published_at DESC, id DESC LIMIT {CANDIDATES}
     """  # noqa: S608 (only our own fragments are formatted in; values are parameters)
-    rows = _fetch(sql, [*params, *hits_params, keys])
+    rows = _fetch(sql, params)
     return [Candidate(source="listing", listing_id=r[0], holder_org_id=r[1], title=r[2], class_keys=r[3] or [],
                       kind=r[4], jurisdiction=r[5], price_minor=r[6], currency=r[7], keyword_hits=list(r[8] or []))
             for r in rows]
-
-
-def _plain(term: str) -> str:
-    return term.replace(":*", "").replace("'", "").replace("\\", "").strip().lower()
 
 
 LIVE_LISTING_STATES = ("draft", "submitted", "in_verification", "awaiting_margin", "published", "reserved")
@@ -270,8 +356,8 @@ def portfolio_source(want) -> list[Candidate]:
     from listings.models import Right
     from rights.wants import holdings_open_to_wants
 
-    terms = [_plain(t) for t in keyword_terms(want.keywords or want.title)]
-    terms = [t for t in terms if len(t) >= 2]
+    words = keywords(want.keywords or want.title)
+    terms = [k.word for k in words if len(k.word) >= 2]
     rows = holdings_open_to_wants(keys=list(want.class_keys), words=terms, kinds=list(want.kinds),
                                   exclude_org_id=want.buyer_org_id)
     if not rows:
@@ -283,7 +369,7 @@ def portfolio_source(want) -> list[Candidate]:
     for r in rows:
         if r.record_id in listed:
             continue
-        hits = [t for t in keyword_terms(want.keywords or want.title) if _plain(t) and _plain(t) in r.text]
+        hits = [k.word for k in words if k.word in r.text]
         out.append(Candidate(source="portfolio", holder_org_id=r.organization_id, title=r.title,
                              class_keys=r.class_keys, kind=r.kind, jurisdiction=r.jurisdiction,
                              keyword_hits=hits, record_key=f"holding:{r.holding_id}"))
@@ -318,16 +404,14 @@ def _lexemes(document: str) -> tuple[set[str], list[str]]:
     return every, title
 
 
-def _hits(terms: list[str], lexemes: set[str]) -> list[str]:
-    hits = []
-    for t in terms:
-        if t.endswith(":*"):
-            stem = t[:-2]
-            if any(lx.startswith(stem) for lx in lexemes):
-                hits.append(t)
-        elif t in lexemes:
-            hits.append(t)
-    return hits
+def _hits(words: list[Keyword], lexemes: set[str]) -> list[str]:
+    """The keywords (as typed) all of whose parts are among a document's lexemes ("battery:*" a prefix)."""
+    def has(term: str) -> bool:
+        if term.endswith(":*"):
+            return any(lx.startswith(term[:-2]) for lx in lexemes)
+        return term in lexemes
+
+    return [k.word for k in words if all(has(t) for t in k.lexemes)]
 
 
 def _want_ids(*, tenant_id, keys: list[str], words: list[str], exclude_org_id, kind: str = "",
@@ -363,7 +447,7 @@ def _ranked_wants(ids, make_candidate, lexemes, keep) -> list[tuple[object, Cand
     out = []
     for want in Want.objects.filter(pk__in=ids).defer("search_document", "description"):
         cand = make_candidate(want)
-        cand.keyword_hits = _hits(keyword_terms(want.keywords or want.title), lexemes)
+        cand.keyword_hits = _hits(keywords(want.keywords or want.title), lexemes)
         rank(want, cand)
         if cand.score > 0:
             out.append((want, cand))

@@ -66,6 +66,15 @@ class Want(TenantOwned):
         return _("Anonymous buyer") if self.anonymous else self.buyer_org.legal_name
 
 
+class WithdrawReason(models.TextChoices):
+    LISTING_WITHDRAWN = "listing_withdrawn", _("The seller took the listing off the market")
+    LISTING_SOLD = "listing_sold", _("The listing was sold")
+    LISTING_LAPSED = "listing_lapsed", _("The right lapsed; the listing was taken off the market")
+    RIGHT_CLOSED = "right_closed", _("The holder no longer offers the right to buyers' wants")
+    RIGHT_TRANSFERRED = "right_transferred", _("The right changed hands")
+    RIGHT_LAPSED = "right_lapsed", _("The right lapsed or is no longer in force")
+
+
 class Match(TenantOwned):
     """A want and something that may satisfy it: a published listing, or a right held in a monitored
     portfolio that is not for sale (source "portfolio")."""
@@ -84,6 +93,13 @@ class Match(TenantOwned):
     score = models.FloatField()
     reasons = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True,
+                                        help_text=_("The listing left the market or the right was closed to wants"))
+    withdrawn_reason = models.CharField(max_length=20, choices=WithdrawReason.choices, blank=True)
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     class Meta:
         constraints = [

@@ -119,3 +119,71 @@ def matching_wants(*, records, tenant_id) -> dict[str, int]:
             .filter(Q(kinds__len=0) | Q(kinds__overlap=kinds))
             .aggregate(here=Count("id", filter=Q(tenant_id=tenant_id)), total=Count("id")))
     return {"here": rows["here"] or 0, "elsewhere": (rows["total"] or 0) - (rows["here"] or 0)}
+
+
+# --- withdrawing matches when what matched leaves the market ---------------------------------------
+
+def _listing_gone(reason, data, actor):
+    from .services import matches_withdraw
+
+    matches_withdraw(reason=reason, listing_id=data["listing"], actor=actor)
+
+
+@on("listing.withdrawn")
+def listing_withdrawn(*, tenant, data, actor=None, **objects):
+    """The seller took the listing off the market: its matches with wants are withdrawn (same transaction)."""
+    _listing_gone("listing_withdrawn", data, actor)
+
+
+@on("listing.sold")
+def listing_sold(*, tenant, data, **objects):
+    """The listing was sold (or all its licences taken): its matches are withdrawn (same transaction)."""
+    _listing_gone("listing_sold", data, None)
+
+
+@on("listing.lapsed")
+def listing_lapsed(*, tenant, data, actor=None, **objects):
+    """The listing was taken off the market because its right lapsed: its matches are withdrawn."""
+    _listing_gone("listing_lapsed", data, actor)
+
+
+@on("holding.closed_to_wants")
+def rights_closed_to_wants(*, tenant, data, actor=None, **objects):
+    """The holder closed rights to buyers' wants: their matches are withdrawn (same transaction)."""
+    from .services import matches_withdraw
+
+    matches_withdraw(reason="right_closed", holding_ids=list(data.get("holdings") or []), actor=actor)
+
+
+@on("right.owner_recorded")
+def right_changed_hands(*, tenant, data, **objects):
+    """A transfer was recorded: the previous holder's matches on that right are withdrawn."""
+    from rights.models import Holding
+
+    from .services import matches_withdraw
+
+    ended = list(Holding.objects.filter(record_id=data["record"], ended_at__isnull=False).values_list("pk", flat=True))
+    matches_withdraw(reason="right_transferred", holding_ids=ended)
+
+
+_GONE_STATUSES = ("lapsed", "expired", "invalidated")
+
+
+@on("right.alert")
+def right_lapsed(*, tenant, data, **objects):
+    """Monitoring saw the right lapse (announced after its commit): the matches of its holdings are
+    withdrawn in a transaction of their own. A listed right goes through its listing (listing.lapsed)."""
+    from django.db import transaction
+
+    from rights.models import Holding, RegisterRecord
+
+    from .services import matches_withdraw
+
+    if data.get("kind") not in ("lapse", "status_change"):
+        return
+    with transaction.atomic():
+        record = RegisterRecord.objects.filter(pk=data.get("record")).first()
+        if record is None or record.legal_status not in _GONE_STATUSES:
+            return
+        holdings = list(Holding.objects.filter(record=record).values_list("pk", flat=True))
+        matches_withdraw(reason="right_lapsed", holding_ids=holdings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -48,8 +48,15 @@ def holder_listings(user):
     return Listing.objects.filter(seller_org_id__in=orgs, state=Listing.State.PUBLISHED).order_by("title")
 
 
+def matches_for_buyer(want):
+    """The want's matches, live ones first (best first), then the withdrawn ones."""
+    return (want.matches.select_related("listing", "holder_org")
+            .order_by(F("withdrawn_at").asc(nulls_first=True), "-score", "-id"))
+
+
 def matches_for_holder(user, want):
-    return Match.objects.filter(want=want, holder_org_id__in=user_org_ids(user)).order_by("-score")
+    return (Match.objects.filter(want=want, holder_org_id__in=user_org_ids(user))
+            .order_by(F("withdrawn_at").asc(nulls_first=True), "-score", "-id"))
 
 
 def is_figures_staff(user) -> bool:

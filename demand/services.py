@@ -30,7 +30,7 @@ from rights.models import Jurisdiction, RightKind
 
 from . import classes as C
 from .matching import explain, listing_candidates, want_candidates
-from .models import Answer, DealWanted, Match, Tender, TenderOffer, Want
+from .models import Answer, DealWanted, Match, Tender, TenderOffer, Want, WithdrawReason
 
 MAX_BUDGET_MINOR = 10**15
 
@@ -139,13 +139,25 @@ def want_create(*, actor, data: WantInput, organization=None) -> Want:
 
 
 def _store(want, cand) -> Match | None:
+    """Store a new match; None when the pair was matched before. A pair withdrawn earlier (the listing left
+    the market and is published again, the right was closed to wants and opened again) is live again and
+    counts as new."""
     try:
         with transaction.atomic():
             return Match.objects.create(tenant=want.tenant, want=want, source=cand.source, listing_id=cand.listing_id,
                                         record_key=cand.record_key, holder_org_id=cand.holder_org_id,
                                         title=cand.title[:300], score=cand.score, reasons=cand.reasons)
     except IntegrityError:
-        return None  # matched before
+        same = ({"listing_id": cand.listing_id} if cand.source == Match.Source.LISTING
+                else {"record_key": cand.record_key})
+        again = (Match.objects.select_for_update(of=("self",))
+                 .filter(want=want, source=cand.source, withdrawn_at__isnull=False, **same).first())
+        if again is None:
+            return None  # matched before, still live
+        again.withdrawn_at, again.withdrawn_reason = None, ""
+        again.score, again.reasons, again.title = cand.score, cand.reasons, cand.title[:300]
+        again.save(update_fields=["withdrawn_at", "withdrawn_reason", "score", "reasons", "title"])
+        return again
 
 
 def buyer_title(match) -> str:
@@ -260,6 +272,57 @@ def match_open_rights(*, holding_ids: list[int]) -> list[Match]:
     return created
 
 
+def matches_withdraw(*, reason: str, listing_id: int | None = None, holding_ids: list[int] | None = None,
+                     actor=None) -> list[Match]:
+    """NON-durable: called inside the transaction of whatever took the listing off the market (withdrawn,
+    sold, lapsed) or the right out of the wants (closed by its holder, transferred, lapsed) — demand hears
+    of it through core.events. The live matches of that listing / those holdings are withdrawn (kept, so
+    both sides still see them, marked), audited per want, and each side is told once; a withdrawn match is
+    never notified again (the sources no longer offer it). Returns the matches withdrawn."""
+    if reason not in WithdrawReason.values:
+        raise ValueError(reason)
+    qs = Match.objects.select_for_update(of=("self",)).filter(withdrawn_at__isnull=True)
+    if listing_id is not None:
+        qs = qs.filter(source=Match.Source.LISTING, listing_id=listing_id)
+    elif holding_ids:
+        qs = qs.filter(source=Match.Source.PORTFOLIO, record_key__in=[f"holding:{int(i)}" for i in holding_ids])
+    else:
+        return []
+    matches = list(qs.select_related("want").order_by("pk"))
+    if not matches:
+        return []
+    Match.objects.filter(pk__in=[m.pk for m in matches]).update(withdrawn_at=timezone.now(), withdrawn_reason=reason)
+    today = timezone.localdate()
+    why = WithdrawReason(reason).label
+    for match in matches:
+        want = match.want
+        audit_record(actor=actor, actor_label="" if actor else "demand", action="match.withdrawn", obj=want,
+                     data={"match": match.pk, "reason": reason, "listing": match.listing_id,
+                           "record_key": match.record_key})
+        if want.state != Want.State.OPEN or want.deadline < today:
+            continue  # nobody waits on a closed want
+        if match.source == Match.Source.PORTFOLIO:  # still unnamed: the buyer never learned which right it was
+            notify_each(members(want.buyer_org_id), kind="demand.match_withdrawn", url=want.get_absolute_url(),
+                        subject=gettext_lazy("A match for your want “%(want)s” was withdrawn"),
+                        body=gettext_lazy("A right held but not for sale no longer matches: %(why)s."),
+                        params_for=lambda w=want: {"want": w.title, "why": str(why)})
+        else:
+            notify_each(members(want.buyer_org_id), kind="demand.match_withdrawn", url=want.get_absolute_url(),
+                        subject=gettext_lazy("A match for your want “%(want)s” was withdrawn"),
+                        body=gettext_lazy("“%(title)s” is no longer offered: %(why)s."),
+                        params_for=lambda w=want, m=match: {"want": w.title, "title": m.title, "why": str(why)})
+    by_holder: dict[tuple[int, str], list[Match]] = {}
+    for match in matches:
+        by_holder.setdefault((match.holder_org_id, match.title), []).append(match)
+    for (holder_id, title), mine in by_holder.items():
+        notify_each(members(holder_id), kind="demand.match_withdrawn", url="/wants/",
+                    subject=gettext_lazy("“%(title)s” no longer matches buyers' wants"),
+                    body=gettext_lazy("%(n)s matches were withdrawn (%(why)s); the buyers were told."),
+                    params_for=lambda t=title, ms=mine: {"title": t, "n": len(ms), "why": str(why)})
+    emit("demand.matches_withdrawn", organizations=[], data={"matches": [m.pk for m in matches], "reason": reason})
+    return matches
+
+
 @transaction.atomic(durable=True)
 def want_close(*, want, actor) -> Want:
     want = Want.objects.select_for_update(of=("self",)).get(pk=want.pk)
@@ -300,13 +363,13 @@ def answer_create(*, want, actor, listing, price_minor: int, note: str = "") -> 
         raise Conflict(_("You already answered this want with that listing."))
     # The answer is also a negotiation offer to the buyer (negotiation owns offers; same layer as demand, so
     # asked through core.events): the buyer accepts it (→ escrowed order), counters or rejects it there.
-    # An anonymous buyer stays anonymous: their answer stays here until they choose to negotiate.
-    if not want.anonymous:
-        offer = ask("negotiation.offer_to_buyer", listing=listing, actor=actor, buyer_org=want.buyer_org,
-                    buyer_user=want.created_by, price_minor=int(price_minor), note=answer.note,
-                    source=f"want:{want.pk}")
-        answer.offer_id = offer.pk
-        answer.save(update_fields=["offer_id"])
+    # An anonymous buyer stays anonymous: the offer shows the seller "Anonymous buyer" until the buyer says
+    # who it is or the deal is agreed (the escrowed order names both parties).
+    offer = ask("negotiation.offer_to_buyer", listing=listing, actor=actor, buyer_org=want.buyer_org,
+                buyer_user=want.created_by, price_minor=int(price_minor), note=answer.note,
+                source=f"want:{want.pk}", buyer_anonymous=want.anonymous)
+    answer.offer_id = offer.pk
+    answer.save(update_fields=["offer_id"])
     audit_record(actor=actor, action="want.answer", obj=want,
                  data={"listing": listing.pk, "price_minor": price_minor, "offer": answer.offer_id})
     notify(users=members(want.buyer_org_id), kind="demand.answer", url=want.get_absolute_url(),

@@ -14,13 +14,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import active_organization
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.outbox import enqueue
 from escrow.models import Deposit
 from escrow.selectors import live_deposit
 from listings.models import Listing
 
 from . import auctions as A
+from . import classes as C
 from . import figures as F
 from . import selectors as sel
 from . import services as D
@@ -71,7 +72,7 @@ def want_detail(request, pk):
     tender = Tender.objects.filter(want=want).first()
     ctx = {"want": want, "is_buyer": is_buyer, "tender": tender, "now": timezone.now()}
     if is_buyer:
-        matches = list(want.matches.select_related("listing", "holder_org")[:50])
+        matches = list(sel.matches_for_buyer(want)[:50])
         answered = set(want.answers.values_list("seller_org_id", flat=True))
         for m in matches:  # a right not for sale, and its holder, stay unnamed until the holder answers
             hidden = m.source == Match.Source.PORTFOLIO and m.holder_org_id not in answered
@@ -92,7 +93,7 @@ def want_detail(request, pk):
         ctx["my_answers"] = list(Answer.objects.filter(want=want, seller_org_id__in=sel.user_org_ids(request.user))
                                  .select_related("listing"))
         if listings and want.state == Want.State.OPEN:
-            matched = [m.listing_id for m in ctx["my_matches"] if m.listing_id]
+            matched = [m.listing_id for m in ctx["my_matches"] if m.listing_id and not m.is_withdrawn]
             ctx["answer_form"] = AnswerForm(listings=listings, currency=want.currency,
                                             initial={"listing": matched[0] if matched else None})
         if tender is not None and ctx["my_answers"]:
@@ -367,10 +368,13 @@ def open_rights(request):
         return redirect("/accounts/")
     if request.method == "POST":
         choice = request.POST.get("open", "")
-        ids = None if request.POST.get("all") else request.POST.getlist("holding")
+        ids = None if request.POST.get("all") or "class" in request.POST else request.POST.getlist("holding")
         try:
+            classes = C.normalise(request.POST["class"]) if "class" in request.POST else None
+            if classes is not None and not classes:
+                raise ValidationFailed(_("Name a class, e.g. H01M or Nice class 9."))
             changed = holdings_open_to_wants_set(organization=org, actor=request.user, open_=choice == "1",
-                                                 holding_ids=ids)
+                                                 holding_ids=ids, classes=classes)
             found = D.match_open_rights(holding_ids=changed) if choice == "1" and changed else []
         except DomainError as exc:
             _fail(request, exc)

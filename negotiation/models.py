@@ -44,6 +44,9 @@ class Offer(TenantOwned):
     expires_at = models.DateTimeField(_("valid until"))
     order = models.ForeignKey("escrow.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     close_reason = models.CharField(max_length=500, blank=True)
+    buyer_anonymous = models.BooleanField(
+        default=False, help_text=_("The seller's side is not told who the buyer is until the buyer says so or "
+                                   "accepts (an offer answering an anonymous want)"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +73,13 @@ class Offer(TenantOwned):
     @property
     def is_open(self):
         return self.state == self.State.OPEN
+
+    def buyer_name_for(self, side) -> str:
+        """The buyer as `side` ("buyer", "seller", or None for staff) may see it: the seller's side sees
+        "Anonymous buyer" while the buyer keeps itself unnamed."""
+        if self.buyer_anonymous and side != Side.BUYER and side != "staff":
+            return str(_("Anonymous buyer"))
+        return self.buyer_org.legal_name
 
 
 class OfferRound(TenantOwned):

@@ -235,11 +235,13 @@ def offer_make(*, listing, actor, price_minor: int, currency: str, terms: dict |
 @answer("negotiation.offer_to_buyer")
 @transaction.atomic
 def offer_propose(*, listing, actor, buyer_org, buyer_user, price_minor: int, note: str = "",
-                  source: str = "") -> Offer:
+                  source: str = "", buyer_anonymous: bool = False) -> Offer:
     """NOT durable: the seller's side proposes a price to a buyer organization that asked for something
     like it (demand: a holder answers a buyer's want). The offer opens waiting for the buyer, who accepts
     (→ escrowed order), counters or rejects it as usual. Demand calls it through core.events.ask inside
-    its own transaction, so the answer and the offer commit together."""
+    its own transaction, so the answer and the offer commit together. `buyer_anonymous` (an anonymous
+    want): the seller's side sees "Anonymous buyer" until the buyer reveals itself (`offer_reveal_buyer`)
+    or the deal is agreed (an escrowed order names both parties)."""
     listing = _lock_listing(listing.pk)
     is_seller, mandate = seller_side_for_listing(actor, listing)
     if not is_seller:
@@ -255,7 +257,7 @@ def offer_propose(*, listing, actor, buyer_org, buyer_user, price_minor: int, no
     now = timezone.now()
     offer = Offer(listing=listing, buyer_org=buyer_org, seller_org=listing.seller_org, buyer_user=buyer_user,
                   seller_mandate=mandate, waiting_for=Side.BUYER, price_minor=price_minor, currency=listing.currency,
-                  terms=clean_terms(listing, {}), expires_at=_expiry(None, now))
+                  terms=clean_terms(listing, {}), expires_at=_expiry(None, now), buyer_anonymous=bool(buyer_anonymous))
     try:
         with transaction.atomic():
             offer.save()
@@ -266,11 +268,32 @@ def offer_propose(*, listing, actor, buyer_org, buyer_user, price_minor: int, no
            with_terms=True)
     audit_record(actor=actor, action="offer.propose", obj=offer, to_state=offer.state,
                  data={"listing": listing.pk, "price_minor": price_minor, "currency": offer.currency,
-                       "buyer_org": buyer_org.pk, "source": source})
+                       "buyer_org": buyer_org.pk, "source": source, "buyer_anonymous": offer.buyer_anonymous})
     _notify(offer, "offer.made", gettext_lazy("Offer for “%(title)s”"),
             gettext_lazy("The seller offers “%(title)s” for %(price)s. Accept, counter or reject it before it expires."),
             {"price": f"{price_minor / 100:,.2f} {offer.currency}"})
     _emit(offer, "make")
+    return offer
+
+
+@transaction.atomic(durable=True)
+def offer_reveal_buyer(*, offer, actor) -> Offer:
+    """The buyer of an offer made to it anonymously (an anonymous want) tells the seller's side who it is.
+    Only the buyer's side can; once revealed it stays so."""
+    listing, offer = _lock_offer(offer)
+    side, _mandate = side_of(actor, offer)
+    if side != Side.BUYER:
+        raise NotAllowed(_("Only the buyer can say who the buyer is."))
+    if not offer.buyer_anonymous:
+        raise InvalidTransition(_("The seller already knows who you are."))
+    offer.buyer_anonymous = False
+    offer.save(update_fields=["buyer_anonymous", "updated_at"])
+    audit_record(actor=actor, action="offer.buyer_revealed", obj=offer, data={"on": "buyer's choice"})
+    seller_users = _members(offer.seller_org) + (_members(offer.seller_mandate.broker_org) if offer.seller_mandate else [])
+    notify(users=seller_users, kind="offer.buyer_revealed", url=offer.get_absolute_url(),
+           subject=gettext_lazy("The buyer of “%(title)s” is %(buyer)s"),
+           body=gettext_lazy("The buyer who posted its want anonymously now tells you who it is."),
+           params={"title": listing.title, "buyer": offer.buyer_org.legal_name})
     return offer
 
 
@@ -375,8 +398,12 @@ def offer_accept(*, offer, actor) -> Offer:
                                royalty_period=offer.terms.get("royalty_period", ""),
                                royalty_minimum_minor=offer.terms.get("royalty_minimum_minor") or 0,
                                currency=offer.currency)
-    offer.state, offer.order, offer.closed_at = Offer.State.ACCEPTED, order, now
-    offer.save(update_fields=["state", "order", "closed_at", "seller_mandate", "buyer_mandate", "updated_at"])
+    revealed = offer.buyer_anonymous  # an escrowed order names both parties: agreeing ends the anonymity
+    offer.state, offer.order, offer.closed_at, offer.buyer_anonymous = Offer.State.ACCEPTED, order, now, False
+    offer.save(update_fields=["state", "order", "closed_at", "seller_mandate", "buyer_mandate", "buyer_anonymous",
+                              "updated_at"])
+    if revealed:
+        audit_record(actor=actor, action="offer.buyer_revealed", obj=offer, data={"on": "accept"})
     acting_org = mandate.broker_org if mandate else (offer.buyer_org if side == Side.BUYER else offer.seller_org)
     _round(offer, OfferRound.Kind.ACCEPT, side=side, actor=actor, acting_org=acting_org)
     audit_record(actor=actor, action="offer.accept", obj=offer, from_state=Offer.State.OPEN, to_state=offer.state,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import mandates as mandate_services
-from accounts.models import Mandate, Organization
+from accounts.models import Mandate, Membership, Organization
 from accounts.selectors import active_organization, user_organizations
 from core.errors import DomainError, NotAllowed
 from core.permissions import is_member
@@ -26,7 +26,7 @@ from listings.services.pricing import listing_change_price, price_history
 
 from . import conversations, dataroom, royalties, selectors, services
 from .forms import AnswerForm, MandateForm, OfferForm, PriceForm, QuestionForm
-from .models import Conversation, DataRoomDocument, Licence, Message, Offer, Question, RoyaltyReport
+from .models import Conversation, DataRoomDocument, Licence, Message, Offer, Question, RoyaltyReport, Side
 
 
 def _fail(request, exc: DomainError):
@@ -55,9 +55,11 @@ def listing_deal(request, pk):
     open_offer = None
     if not seller_side and org is not None:
         open_offer = next((o for o in offers if o.is_open), None)
+    offers = list(offers)[:50] if offers != [] else []
+    _shown_buyers(request.user, offers)
     return render(request, "negotiation/listing_deal.html", {
         "listing": listing, "seller_side": seller_side, "mandate": mandate,
-        "offers": list(offers)[:50] if offers != [] else [], "open_offer": open_offer,
+        "offers": offers, "open_offer": open_offer,
         "offer_form": OfferForm(listing=listing, initial={"territory": listing.licence_territory,
                                                           "field_of_use": listing.licence_field,
                                                           "term_months": listing.licence_term_months}),
@@ -247,8 +249,24 @@ def question_answer_view(request, pk):
 
 @login_required
 def offer_list(request):
-    offers = selectors.offers_for_user(request.user).order_by("-updated_at", "-id")[:200]
+    offers = list(selectors.offers_for_user(request.user).order_by("-updated_at", "-id")[:200])
+    _shown_buyers(request.user, offers)
     return render(request, "negotiation/offer_list.html", {"offers": offers})
+
+
+def _shown_buyers(user, offers) -> None:
+    """Each offer's buyer as this user may see it (`buyer_shown`): "Anonymous buyer" on the seller's side
+    of an offer made to an anonymous want, until the buyer reveals itself or the deal is agreed."""
+    mine: set[int] | None = None  # looked up only when an offer is anonymous (the page's query budget)
+    for o in offers:
+        if not o.buyer_anonymous:
+            o.buyer_shown = o.buyer_org.legal_name
+            continue
+        if mine is None:
+            mine = set(Membership.objects.filter(user=user).values_list("organization_id", flat=True)) \
+                if user.is_authenticated else set()
+        buyer_side = o.buyer_org_id in mine or (o.buyer_mandate_id and o.buyer_mandate.broker_org_id in mine)
+        o.buyer_shown = o.buyer_name_for(Side.BUYER if buyer_side else Side.SELLER)
 
 
 @login_required
@@ -265,11 +283,18 @@ def offer_detail(request, pk):
         "royalty_base": offer.terms.get("royalty_base") or "net_sales",
         "royalty_period": offer.terms.get("royalty_period") or "year",
         "royalty_minimum": _major(offer.terms.get("royalty_minimum_minor") or 0, offer.currency)})
+    viewer = side or ("staff" if not services.seller_side_for_listing(request.user, offer.listing)[0] else Side.SELLER)
+    buyer_name = offer.buyer_name_for(viewer)
+    rounds = list(offer.rounds.select_related("acting_org", "actor").all())
+    for r in rounds:  # the buyer's moves carry its name: hidden like the buyer while it stays anonymous
+        r.who = (buyer_name if r.side == Side.BUYER and r.acting_org_id == offer.buyer_org_id
+                 else (r.acting_org.legal_name if r.acting_org_id else ""))
     return render(request, "negotiation/offer_detail.html", {
-        "offer": offer, "side": side, "acting_mandate": mandate, "expired": expired,
+        "offer": offer, "side": side, "acting_mandate": mandate, "expired": expired, "buyer_name": buyer_name,
         "my_turn": offer.is_open and not expired and side == offer.waiting_for,
         "can_withdraw": offer.is_open and not expired and side is not None and side != offer.waiting_for,
-        "rounds": offer.rounds.select_related("acting_org", "actor").all(), "form": form,
+        "can_reveal": offer.buyer_anonymous and side == Side.BUYER and offer.is_open,
+        "rounds": rounds, "form": form,
     })
 
 
@@ -287,6 +312,10 @@ def offer_action(request, pk, action):
             offer = services.offer_accept(offer=offer, actor=request.user)
             messages.success(request, _("Deal agreed: order %(ref)s is placed.") % {"ref": offer.order.reference})
             return redirect(offer.order)
+        if action == "reveal":
+            services.offer_reveal_buyer(offer=offer, actor=request.user)
+            messages.success(request, _("The seller now knows who you are."))
+            return redirect(offer)
         if action == "reject":
             services.offer_reject(offer=offer, actor=request.user, reason=request.POST.get("reason", ""))
             messages.success(request, _("The offer was rejected."))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import NotAllowed
+from core.events import emit
 from core.permissions import is_member
 from core.tenancy import require_tenant
 
@@ -36,21 +37,29 @@ class OpenRight:
 
 
 @transaction.atomic(durable=True)
-def holdings_open_to_wants_set(*, organization, actor, open_: bool, holding_ids: list[int] | None = None) -> list[int]:
-    """Open (or close) the organization's current holdings to buyers' wants: the listed ids, or all of
-    them when `holding_ids` is None. Returns the ids that changed. Audited per holding."""
+def holdings_open_to_wants_set(*, organization, actor, open_: bool, holding_ids: list[int] | None = None,
+                               classes: list[str] | None = None) -> list[int]:
+    """Open (or close) the organization's current holdings to buyers' wants: the listed ids, those in one
+    of `classes` (normalised IPC/CPC "H01M", "H01M4/13" — that class and everything under it — or Nice
+    "09"), or all of them when both are None. Returns the ids that changed. Audited per holding."""
     if actor is None or not actor.is_authenticated or not is_member(actor, organization):
         raise NotAllowed(_("Only a member of the holder's organization can decide this."))
     qs = (Holding.objects.select_for_update(of=("self",))
           .filter(organization=organization, ended_at__isnull=True).exclude(open_to_wants=open_).order_by("pk"))
     if holding_ids is not None:
         qs = qs.filter(pk__in=[int(i) for i in holding_ids])
-    changed = list(qs)
+    changed = list(qs.select_related("record")) if classes is not None else list(qs)
+    if classes is not None:  # an organization's holdings are few: their class keys are compared here
+        wanted = set(classes)
+        changed = [h for h in changed if wanted & set(class_keys(h.record.kind, h.record.classes or []))]
     for holding in changed:
         holding.open_to_wants = open_
         holding.save(update_fields=["open_to_wants", "updated_at"])
         audit_record(actor=actor, action="holding.open_to_wants" if open_ else "holding.closed_to_wants",
                      obj=holding, data={"record": holding.record_id})
+    if changed and not open_:  # demand withdraws the matches already sent (same transaction)
+        emit("holding.closed_to_wants", organizations=[organization], data={"holdings": [h.pk for h in changed]},
+             actor=actor)
     return [h.pk for h in changed]
 
 
@@ -77,7 +86,8 @@ def holdings_open_to_wants(*, keys: list[str], words: list[str], kinds: list[str
         conds.append("(r.title ILIKE %s OR r.title_en ILIKE %s OR r.abstract ILIKE %s)")
         like = "%" + w.replace("\\", "").replace("%", "").replace("_", "") + "%"
         params += [like, like, like]
-    where = ["h.tenant_id = %s", "h.ended_at IS NULL", "h.open_to_wants"]
+    where = ["h.tenant_id = %s", "h.ended_at IS NULL", "h.open_to_wants",
+             "r.legal_status NOT IN ('lapsed', 'expired', 'invalidated')"]
     head: list = [tenant.pk]
     if exclude_org_id:
         where.append("h.organization_id <> %s")

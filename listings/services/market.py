@@ -33,6 +33,7 @@ def listing_release(*, listing) -> Listing:
 
 def listing_mark_sold(*, listing) -> Listing:
     _transition(listing, "mark_sold", actor=None, action="listing.sold")
+    emit("listing.sold", organizations=[listing.seller_org], data={"listing": listing.pk}, listing=listing)
     return listing
 
 
@@ -51,6 +52,8 @@ def listing_licences_taken(*, listing, taken: int) -> Listing:
                body=gettext_lazy("The listing is shown as sold out; it is offered again if a licence order is "
                                  "cancelled or refunded before recordal."),
                params={"title": listing.title}, url=listing.get_absolute_url())
+        emit("listing.sold", organizations=[listing.seller_org], data={"listing": listing.pk, "sold_out": True},
+             listing=listing)
     elif taken < cap and listing.state == Listing.State.SOLD_OUT:
         _transition(listing, "reopen", actor=None, action="listing.reopened", data=data)
         emit("listing.published", organizations=[listing.seller_org], data={"listing": listing.pk}, listing=listing)

@@ -6,6 +6,7 @@ Views only parse, call negotiation services / selectors and serialise."""
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -16,7 +17,7 @@ from core.api.pagination import paginated
 from core.errors import ValidationFailed
 from listings.selectors import listing_for_viewer
 from negotiation import selectors, services
-from negotiation.models import Offer
+from negotiation.models import Offer, Side
 from partners.models import Scope
 
 OFFERS = ["offers"]
@@ -35,20 +36,38 @@ class TermsSerializer(serializers.Serializer):
     royalty_minimum_minor = serializers.IntegerField(min_value=0, max_value=MAX_MINOR, required=False)
 
 
+def _hides_buyer(context, offer) -> bool:
+    """An offer answering an anonymous want: only the buyer's side learns who the buyer is (until it says
+    so or the deal is agreed). Without an actor in the context, hidden."""
+    if not offer.buyer_anonymous:
+        return False
+    actor = context.get("actor")
+    return actor is None or services.side_of(actor, offer)[0] != Side.BUYER
+
+
 class RoundSerializer(serializers.Serializer):
     kind = serializers.CharField()
     side = serializers.CharField()
-    organization = serializers.CharField(source="acting_org.legal_name", default="")
+    organization = serializers.SerializerMethodField()
     price_minor = serializers.IntegerField(allow_null=True)
     terms = serializers.DictField()
     note = serializers.CharField()
     at = serializers.DateTimeField(source="created_at")
 
+    def get_organization(self, round_) -> str:
+        if round_.acting_org_id is None:
+            return ""
+        if round_.side == Side.BUYER and round_.acting_org_id == round_.offer.buyer_org_id \
+                and _hides_buyer(self.context, round_.offer):
+            return str(_("Anonymous buyer"))
+        return round_.acting_org.legal_name
+
 
 class OfferSerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(choices=Offer.State.choices)
     listing = serializers.SerializerMethodField()
-    buyer = serializers.CharField(source="buyer_org.legal_name")
+    buyer = serializers.SerializerMethodField(help_text="The buyer organization; \"Anonymous buyer\" to the "
+                                                        "seller's side of an offer answering an anonymous want")
     seller = serializers.CharField(source="seller_org.legal_name")
     broker = serializers.SerializerMethodField(help_text="The seller's broker, when one negotiates")
     buyer_broker = serializers.SerializerMethodField(help_text="The buyer's broker, when one negotiates")
@@ -63,6 +82,9 @@ class OfferSerializer(serializers.ModelSerializer):
 
     def get_listing(self, offer) -> dict:
         return {"id": offer.listing_id, "title": offer.listing.title}
+
+    def get_buyer(self, offer) -> str:
+        return str(_("Anonymous buyer")) if _hides_buyer(self.context, offer) else offer.buyer_org.legal_name
 
     def get_broker(self, offer) -> str | None:
         return offer.seller_mandate.broker_org.legal_name if offer.seller_mandate_id else None
@@ -112,7 +134,8 @@ class OfferListCreateApi(PartnerAPIView):
         queryset = selectors.offers_for_user(self.actor)
         if filters.validated_data.get("state"):
             queryset = queryset.filter(state=filters.validated_data["state"])
-        return self.paginate(queryset, OfferSerializer, ordering=("-updated_at", "-id"))
+        return self.paginate(queryset, OfferSerializer, ordering=("-updated_at", "-id"),
+                             context={"request": request, "actor": self.actor})
 
     @extend_schema(operation_id="offers_create", tags=OFFERS, request=InputSerializer,
                    responses={201: OfferDetailSerializer}, summary="Make an offer on a listing as buyer",
@@ -135,7 +158,7 @@ class OfferListCreateApi(PartnerAPIView):
                                     currency=d["currency"], terms=d.get("terms"), expires_at=d.get("expires_at"),
                                     note=d.get("note", ""), for_org=for_org)
         offer = offer_for_key(self, offer.pk)
-        return Response(OfferDetailSerializer(offer).data, status=status.HTTP_201_CREATED,
+        return Response(OfferDetailSerializer(offer, context={"actor": self.actor}).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"/api/v1/offers/{offer.pk}"})
 
 
@@ -143,7 +166,7 @@ class OfferDetailApi(PartnerAPIView):
     @extend_schema(operation_id="offers_retrieve", tags=OFFERS, responses=OfferDetailSerializer,
                    summary="An offer: current price and terms, whose turn it is, every round")
     def get(self, request, pk):
-        return Response(OfferDetailSerializer(offer_for_key(self, pk)).data)
+        return Response(OfferDetailSerializer(offer_for_key(self, pk), context={"actor": self.actor}).data)
 
 
 class _OfferActionApi(PartnerAPIView):
@@ -161,7 +184,7 @@ class _OfferActionApi(PartnerAPIView):
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
         self.act(offer, data)
-        return Response(OfferDetailSerializer(offer_for_key(self, pk)).data)
+        return Response(OfferDetailSerializer(offer_for_key(self, pk), context={"actor": self.actor}).data)
 
 
 class CounterSerializer(serializers.Serializer):

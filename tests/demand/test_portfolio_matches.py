@@ -114,16 +114,6 @@ def test_the_holders_answer_is_a_negotiation_offer_the_buyer_accepts_into_an_esc
     assert offer.order.buyer_org_id == want.buyer_org_id
 
 
-def test_an_anonymous_buyer_stays_anonymous_the_answer_opens_no_negotiation(tenant):
-    listing = published_listing(title="Lithium anode coating",
-                                records=[register_record(title="Lithium anode coating", classes=["H01M 4/13"])])
-    holder = make_member(roles=(Role.SELLER,), org=listing.seller_org)
-    want, _buyer = post_want(title="Anodes", keywords="lithium", classes="H01M 4/13", anonymous=True)
-    answer = D.answer_create(want=want, actor=holder, listing=listing, price_minor=4_000_000)
-    assert answer.offer_id is None
-    assert not Offer.objects.exists()
-
-
 def test_holder_opens_and_closes_rights_on_the_page(client, tenant):
     org, holder, holding = _holder("Lithium anode coating", ["H01M 4/13"])
     _org2, _h2, _holding2 = _holder("Other", ["H04L 9/32"])

@@ -228,3 +228,77 @@ def test_unlisted_right_opened_to_wants_and_a_listing_under_auction(e2e_tenant, 
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     desk.context.close()
     phone.context.close()
+
+
+def test_anonymous_want_offer_and_a_withdrawn_match(e2e_tenant, browser, url, shot, login):
+    """A buyer posts an anonymous want on the phone (zh) and sees two matches; one seller withdraws its
+    listing (the match is marked withdrawn on the buyer's page), the other answers on the desktop (en) and
+    sees "Anonymous buyer" in the negotiation until the buyer tells who it is."""
+    from listings.services import listing_withdraw
+
+    holder_org = OrganizationFactory(legal_name="Northgate Energy Materials GmbH")
+    holder = make_member(roles=(Role.SELLER,), org=holder_org, email="holder3@e2e.test", language="en")
+    offered = published_listing(org=holder_org, title="Lithium electrode coating process", price_minor=45_000_000,
+                                records=[register_record(owner_name=holder_org.legal_name, classes=["H01M 4/13"],
+                                                         title="Lithium electrode coating process",
+                                                         abstract="lithium electrode coating 锂电池 电极")])
+    other_org = OrganizationFactory(legal_name="清源大学技术转移中心")
+    other_seller = make_member(roles=(Role.SELLER,), org=other_org, email="seller3@e2e.test", language="zh-hans")
+    gone = published_listing(org=other_org, title="一种锂电池电极涂布装置", price_minor=30_000_000,
+                             records=[register_record(owner_name=other_org.legal_name, title="一种锂电池电极涂布装置",
+                                                      classes=["H01M 4/13"], abstract="锂电池 电极 涂布")])
+    buyer_org = OrganizationFactory(legal_name="杭州远景储能股份有限公司")
+    buyer = make_member(roles=(Role.BUYER,), org=buyer_org, email="buyer3@e2e.test", language="zh-hans")
+
+    phone = new_page(browser, phone=True)
+    login(phone, buyer.email)
+    phone.goto(url("/wants/new/"))
+    phone.fill("#id_title", "锂电池电极涂布技术")
+    phone.fill("#id_keywords", "锂电池 电极 coating")
+    phone.fill("#id_classes", "H01M 4/13")
+    phone.fill("#id_deadline", (timezone.localdate() + datetime.timedelta(days=45)).isoformat())
+    phone.fill("#id_budget_max", "500,000")
+    phone.locator("#id_anonymous").check()
+    phone.click("main form.form-grid button[type=submit]")
+    expect(phone.locator(".match-list li")).to_have_count(2)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "1-anonymous-want-matches-phone-zh")
+    want = Want.objects.get()
+
+    # One seller takes its listing off the market: the buyer's page marks the match withdrawn.
+    listing_withdraw(listing=gone, actor=other_seller, reason="")
+    phone.reload()
+    expect(phone.locator("[data-testid=match-withdrawn]")).to_contain_text("已撤回")
+    expect(phone.locator("[data-testid=match-withdrawn]")).to_contain_text("卖方已将挂牌下架")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "2-match-withdrawn-phone-zh")
+
+    # The other holder answers on the desktop; the buyer stays anonymous in the negotiation.
+    desk = new_page(browser)
+    login(desk, holder.email)
+    desk.goto(url(want.get_absolute_url()))
+    expect(desk.locator("main")).to_contain_text("Anonymous buyer")
+    desk.fill("#id_price", "420,000")
+    desk.locator("#answer button[type=submit]").click()
+    expect(desk.locator(".messages")).to_contain_text("Your offer was sent to the buyer.")
+    answer = Answer.objects.get()
+    assert answer.listing_id == offered.pk
+    offer_id = answer.offer_id
+    desk.goto(url(f"/deals/offers/{offer_id}/"))
+    expect(desk.locator("main")).to_contain_text("Anonymous buyer")
+    expect(desk.locator("main")).not_to_contain_text(buyer_org.legal_name)
+    shot(desk, "3-seller-sees-an-anonymous-buyer-desktop-en")
+
+    # The buyer opens the offer from its want and tells the seller who it is.
+    phone.goto(url(want.get_absolute_url()))
+    phone.locator("[data-testid=answer-offer]").click()
+    expect(phone.locator("[data-testid=anonymous-card]")).to_contain_text("匿名")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "4-buyer-may-reveal-phone-zh")
+    phone.locator("[data-testid=reveal-buyer]").click()
+    expect(phone.locator(".messages")).to_contain_text("卖方现已知道您是谁")
+    desk.reload()
+    expect(desk.locator("main")).to_contain_text(buyer_org.legal_name)
+    shot(desk, "5-seller-sees-the-buyer-desktop-en")
+    desk.context.close()
+    phone.context.close()
