@@ -2,9 +2,10 @@
 
 - Bidders act for a verified organization that is not the seller's and must have a deposit held by
   escrow for the auction (`escrow.services.deposit_pay_start`, subject "auction:<id>").
-- `bid_place` locks the auction row: bids are serialised, so among any number of bidders at once
-  exactly one is highest and each accepted bid is at least the current price + increment; a bid in
-  the last `extension_seconds` moves the end on (anti-sniping); nothing is accepted at or after the end.
+- `bid_place` (demand/bidding.py) locks the auction row in one statement: bids are serialised, so
+  among any number of bidders at once exactly one is highest and each accepted bid is at least the
+  current price + increment; a bid in the last `extension_seconds` moves the end on (anti-sniping);
+  nothing is accepted at or after the end.
 - `auction_close` (beat, or anyone opening the page after the end): highest bid ≥ reserve → won,
   other deposits returned; below the reserve the seller may accept the highest bid or let it go.
 - `auction_settle`: the winner's escrowed order at the winning price (escrow's
@@ -33,15 +34,12 @@ from escrow.models import Deposit
 from escrow.selectors import deposits_for, live_deposit
 from listings.models import Listing
 
+from .bidding import bid_place, bidder_blocker  # noqa: F401 - the auction API: views, tests and the bench call A.bid_place
 from .models import Auction, Bid
 from .services import members
 
 S = Auction.State
 MAX_MINOR = 10**15
-
-
-def _when(dt) -> str:
-    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def lock_auction(auction_id) -> Auction:
@@ -107,25 +105,6 @@ def auction_create(*, listing, actor, start_price_minor: int, reserve_minor: int
     return auction
 
 
-def bidder_blocker(auction, actor, org=None) -> str:
-    """Why `actor` may not bid (a message they can act on), or ''."""
-    if actor is None or not actor.is_authenticated:
-        return _("Log in to bid.")
-    org = org or active_organization(actor)
-    if org is None:
-        return _("Register the organization you bid for in your account first.")
-    if org.pk == auction.seller_org_id:
-        return _("Your organization is selling this; it cannot bid in its own auction.")
-    if not org.is_verified:
-        return _("Only verified organizations can bid: have %(org)s verified in your account first.") % {
-            "org": org.legal_name}
-    deposit = live_deposit(auction.subject, org)
-    if deposit is None or deposit.state == Deposit.State.PENDING:
-        return _("Place the deposit of %(amount)s first; it is held by the exchange and returned if you do not win.") % {
-            "amount": format_money(auction.deposit_minor, auction.currency)}
-    return ""
-
-
 @transaction.atomic(durable=True)
 def auction_deposit_start(*, auction, actor, provider: str = "simulated"):
     """A bidder starts paying the deposit (escrow holds it); returns escrow's pending Payment."""
@@ -147,79 +126,6 @@ def deposit_start(*, auction, actor, provider: str = "simulated"):
     auction, org = auction_deposit_start(auction=auction, actor=actor, provider=provider)
     return escrow.deposit_pay_start(subject=auction.subject, payer_org=org, amount_minor=auction.deposit_minor,
                                     currency=auction.currency, actor=actor, provider=provider)
-
-
-def _check_bid(auction, actor, org, amount, now, *, standing_checked=False):
-    # Before the lock (standing not yet checked) the end read may be stale: a bid committing right now
-    # may extend it, so only the state decides there; under the lock the end decides.
-    if auction.state != S.OPEN or (standing_checked and now >= auction.ends_at):
-        raise InvalidTransition(_("The auction ended at %(end)s; no more bids are accepted.") % {"end": _when(auction.ends_at)})
-    if now < auction.starts_at:
-        raise InvalidTransition(_("The auction starts at %(start)s.") % {"start": _when(auction.starts_at)})
-    if not standing_checked:
-        blocker = bidder_blocker(auction, actor, org)
-        if blocker:
-            raise NotAllowed(blocker)
-    minimum = auction.minimum_bid_minor
-    if amount < minimum:
-        raise ValidationFailed(
-            _("Bid at least %(min)s (the current price %(price)s plus the increment %(inc)s).")
-            % {"min": format_money(minimum, auction.currency),
-               "price": format_money(auction.current_price_minor or auction.start_price_minor, auction.currency),
-               "inc": format_money(auction.increment_minor, auction.currency)}
-            if auction.high_bid_id else
-            _("The first bid is at least the start price, %(min)s.") % {"min": format_money(minimum, auction.currency)},
-            field_errors={"amount": [_("At least %(min)s.") % {"min": format_money(minimum, auction.currency)}]})
-
-
-@transaction.atomic(durable=True)
-def bid_place(*, auction, actor, amount_minor) -> Bid:
-    """One bid. Clear messages for: too low, before the start, after the end, no deposit, own
-    organization, unverified organization."""
-    try:
-        amount = int(amount_minor)
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("Enter the amount you bid."), field_errors={"amount": [_("Enter a number.")]}) from None
-    if not (0 < amount <= MAX_MINOR):
-        raise ValidationFailed(_("Enter an amount above zero."), field_errors={"amount": [_("Enter an amount above zero.")]})
-    org = active_organization(actor) if actor is not None and actor.is_authenticated else None
-    auction_id = getattr(auction, "pk", auction)
-    # Checks that a later bid cannot undo run before the lock, so the many bids that lose a race are
-    # refused without queueing for the auction row: an auction that is over stays over, a bidder's
-    # standing does not change during it, and a bid below a minimum seen a moment ago is below the
-    # minimum now (it only rises).
-    seen = Auction.objects.filter(pk=auction_id).first()
-    if seen is None:
-        from core.errors import NotFound
-
-        raise NotFound(_("This auction does not exist."))
-    _check_bid(seen, actor, org, amount, timezone.now())
-    auction = lock_auction(auction_id)
-    now = timezone.now()
-    _check_bid(auction, actor, org, amount, now, standing_checked=True)
-    previous = auction.high_bid
-    tenant = require_tenant()  # the context's tenant (no query while the auction row is locked)
-    bid = Bid.objects.create(tenant=tenant, auction=auction, bidder=actor, bidder_org=org, amount_minor=amount)
-    auction.high_bid, auction.current_price_minor = bid, amount
-    auction.bid_count += 1
-    fields = ["high_bid", "current_price_minor", "bid_count"]
-    window = datetime.timedelta(seconds=auction.extension_seconds)
-    if window and auction.ends_at - now < window:
-        auction.ends_at = now + window
-        fields.append("ends_at")
-    auction.save(update_fields=fields)
-    audit_record(actor=actor, action="auction.bid", obj=auction, tenant=tenant,
-                 data={"bid": bid.pk, "amount_minor": amount, "org": org.pk, "ends_at": auction.ends_at.isoformat()})
-    if previous is not None and previous.bidder_org_id != org.pk:
-        # Told after the commit, so the auction row is not held while the outbid organization's members
-        # are looked up and notified (bids on a hot auction queue for that row).
-        outbid_org, url, title, end = previous.bidder_org_id, auction.get_absolute_url(), auction.listing.title, auction.ends_at
-        transaction.on_commit(lambda: notify(
-            users=members(outbid_org), kind="auction.outbid", url=url,
-            subject=gettext_lazy("You were outbid on “%(title)s”"),
-            body=gettext_lazy("The highest bid is now %(price)s; the auction ends at %(end)s."),
-            params={"title": title, "price": format_money(amount, auction.currency), "end": _when(end)}, email=False))
-    return bid
 
 
 def _return_deposits(auction, *, keep_org_id=None, reason=""):
