@@ -34,7 +34,7 @@ from escrow.models import Deposit
 from escrow.selectors import deposits_for, live_deposit
 from listings.models import Listing
 
-from .bidding import bid_place, bidder_blocker  # noqa: F401 - the auction API: views, tests and the bench call A.bid_place
+from .bidding import bid_place, bidder_blocker, when  # noqa: F401 - the auction API: views, tests and the bench call A.bid_place
 from .models import Auction, Bid
 from .services import members
 
@@ -169,7 +169,8 @@ def auction_close(*, auction_id) -> Auction:
     elif auction.state == S.RESERVE_NOT_MET:
         notify(users=members(auction.seller_org_id), kind="auction.reserve_not_met", url=auction.get_absolute_url(),
                subject=gettext_lazy("The auction of “%(title)s” ended below your reserve"),
-               body=gettext_lazy("The highest bid was %(price)s. You may accept it, or let the auction end unsold."),
+               body=gettext_lazy("The highest bid was %(price)s. You may accept it, propose a price to the highest "
+                                 "bidder, or let the auction end unsold."),
                params={"title": title, "price": price})
         notify(users=members(high.bidder_org_id), kind="auction.reserve_not_met", url=auction.get_absolute_url(),
                subject=gettext_lazy("The auction of “%(title)s” ended below the reserve"),
@@ -189,7 +190,7 @@ def auction_settle(*, auction_id) -> Auction:
     high = auction.high_bid
     try:
         order = escrow.order_place(listing=auction.listing, buyer=high.bidder, terms_accepted=True,
-                                   agreed_price_minor=auction.current_price_minor, via=auction.subject)
+                                   agreed_price_minor=auction.sale_price_minor, via=auction.subject)
     except DomainError as exc:
         with transaction.atomic():
             locked = lock_auction(auction_id)
@@ -223,6 +224,11 @@ def auction_seller_decide(*, auction, actor, accept: bool) -> Auction:
         raise NotAllowed(_("Only the seller's organization decides."))
     if auction.state != S.RESERVE_NOT_MET:
         raise InvalidTransition(_("There is nothing to decide on this auction."))
+    waiting = auction.counter_offers.filter(state="open").first()
+    if waiting is not None:
+        raise InvalidTransition(_("You proposed %(price)s to the highest bidder; their answer is awaited until "
+                                  "%(deadline)s.") % {"price": format_money(waiting.price_minor, auction.currency),
+                                                      "deadline": when(waiting.deadline)})
     if accept:
         auction.state = S.WON
     else:
@@ -262,7 +268,8 @@ def pass_to_next_bidder(auction: Auction, *, defaulted_org_id, reason: str = "")
     from core.outbox import enqueue
 
     previous = auction.high_bid
-    fields = ["state", "order", "high_bid", "current_price_minor", "defaulted_org_ids"]
+    fields = ["state", "order", "high_bid", "current_price_minor", "defaulted_org_ids", "agreed_price_minor"]
+    auction.agreed_price_minor = None  # the next bidder pays their own bid
     nxt = None
     if defaulted_org_id is not None:
         auction.defaulted_org_ids = sorted({*auction.defaulted_org_ids, int(defaulted_org_id)})
