@@ -52,9 +52,12 @@ def test_a_bid_costs_a_fixed_small_number_of_queries(tenant, django_capture_on_c
     stored = Bid.objects.get(pk=bid.pk)
     assert (stored.bidder_id, stored.amount_minor, stored.placed_at) == (bob.pk, 130_000, bid.placed_at)
     audit = AuditEvent.objects.filter(action="auction.bid", object_id=str(auction.pk)).order_by("-id").first()
-    assert audit.actor_id == bob.pk and audit.actor_label == bob.email
-    assert audit.data["bid"] == bid.pk and audit.data["amount_minor"] == 130_000
-    assert audit.data["org"] == stored.bidder_org_id and audit.data["ends_at"]
+    assert audit.actor_id == bob.pk
+    assert audit.actor_label == bob.email
+    assert audit.data["bid"] == bid.pk
+    assert audit.data["amount_minor"] == 130_000
+    assert audit.data["org"] == stored.bidder_org_id
+    assert audit.data["ends_at"]
 
 
 def test_a_cached_standing_does_not_outlive_the_verification(tenant):
