@@ -348,6 +348,8 @@ def auction_counter_offer(request, pk):
             CO.counter_offer_make(auction=auction, actor=request.user, price_minor=form.cleaned_data["price"],
                                   hours=form.cleaned_data["hours"])
         except DomainError as exc:
+            # the service names the API's fields (price_minor); the form shows them at its own
+            exc.field_errors = {{"price_minor": "price"}.get(k, k): v for k, v in (exc.field_errors or {}).items()}
             _fail(request, exc, form)
         else:
             messages.success(request, _("Your price is sent to the highest bidder."))
