@@ -128,10 +128,44 @@ def deposit_start(*, auction, actor, provider: str = "simulated"):
                                     currency=auction.currency, actor=actor, provider=provider)
 
 
-def _return_deposits(auction, *, keep_org_id=None, reason=""):
+def _return_deposits(auction, *, keep_org_id=None, keep_org_ids=(), reason=""):
+    keep = {keep_org_id, *keep_org_ids}
     for deposit in deposits_for(auction.subject).exclude(state__in=[Deposit.State.RETURNED, Deposit.State.APPLIED]):
-        if deposit.payer_org_id != keep_org_id:
+        if deposit.payer_org_id not in keep:
             escrow.deposit_return(deposit=deposit, reason=reason)
+
+
+def runner_up_bid(auction):
+    """The bid that wins if the winner does not pay: the highest of another organization (none that
+    defaulted) at or above the reserve."""
+    exclude = [*auction.defaulted_org_ids, auction.high_bid.bidder_org_id] if auction.high_bid_id else \
+        list(auction.defaulted_org_ids)
+    return (Bid.objects.filter(auction=auction, amount_minor__gte=auction.reserve_minor)
+            .exclude(bidder_org_id__in=exclude).order_by("-amount_minor", "pk").first())
+
+
+def release_runner_up(auction, *, reason: str) -> int:
+    """NON-durable (auction row locked by the caller): return the held deposits that count towards no
+    order, except the current winner's. Returns how many."""
+    winner_org = auction.high_bid.bidder_org_id if auction.high_bid_id else None
+    returned = 0
+    for deposit in deposits_for(auction.subject).filter(state=Deposit.State.HELD, order__isnull=True):
+        if deposit.payer_org_id != winner_org:
+            escrow.deposit_return(deposit=deposit, reason=reason)
+            returned += 1
+    if auction.runner_up_until is not None:
+        auction.runner_up_until = None
+        auction.save(update_fields=["runner_up_until"])
+    return returned
+
+
+@transaction.atomic(durable=True)
+def runner_up_release_due(*, auction_id) -> int:
+    """Beat: the runner-up's hold window passed (the winner has not paid yet): their deposit goes back."""
+    auction = lock_auction(auction_id)
+    if auction.runner_up_until is None or timezone.now() < auction.runner_up_until:
+        return 0
+    return release_runner_up(auction, reason=_("The hold on the runner-up's deposit ended."))
 
 
 @transaction.atomic(durable=True)
@@ -149,12 +183,19 @@ def auction_close(*, auction_id) -> Auction:
         _return_deposits(auction, reason=_("The auction ended without bids."))
     elif auction.current_price_minor >= auction.reserve_minor:
         auction.state = S.WON
-        _return_deposits(auction, keep_org_id=high.bidder_org_id, reason=_("Another bidder won the auction."))
+        # The runner-up's deposit stays held until the winner pays (at most the exchange's window): if the
+        # winner defaults, the auction passes to them and it counts towards their order.
+        days = auction.tenant.auction_runner_up_hold_days
+        runner_up = runner_up_bid(auction) if days else None
+        if runner_up is not None:
+            auction.runner_up_until = now + datetime.timedelta(days=days)
+        _return_deposits(auction, keep_org_ids={high.bidder_org_id, runner_up and runner_up.bidder_org_id},
+                         reason=_("Another bidder won the auction."))
     else:
         auction.state = S.RESERVE_NOT_MET
         _return_deposits(auction, keep_org_id=high.bidder_org_id, reason=_("The auction ended below the reserve."))
     auction.closed_at = now
-    auction.save(update_fields=["state", "closed_at"])
+    auction.save(update_fields=["state", "closed_at", "runner_up_until"])
     audit_record(actor_label="auction end", action="auction.close", obj=auction, from_state=S.OPEN,
                  to_state=auction.state, data={"price_minor": auction.current_price_minor, "bids": auction.bid_count})
     price = format_money(auction.current_price_minor, auction.currency)
@@ -166,6 +207,14 @@ def auction_close(*, auction_id) -> Auction:
         notify(users=members(auction.seller_org_id), kind="auction.won", url=auction.get_absolute_url(),
                subject=gettext_lazy("Your auction of “%(title)s” ended at %(price)s"),
                params={"title": title, "price": price})
+        if auction.runner_up_until is not None:
+            notify(users=members(runner_up.bidder_org_id), kind="auction.runner_up", url=auction.get_absolute_url(),
+                   subject=gettext_lazy("You are the runner-up in the auction of “%(title)s”"),
+                   body=gettext_lazy("Your bid of %(bid)s is the next highest. Your deposit stays held until the winner "
+                                     "pays, at the latest until %(until)s; if the winner does not pay, the auction "
+                                     "goes to you and your deposit counts towards the payment."),
+                   params={"title": title, "bid": format_money(runner_up.amount_minor, auction.currency),
+                           "until": when(auction.runner_up_until)})
     elif auction.state == S.RESERVE_NOT_MET:
         notify(users=members(auction.seller_org_id), kind="auction.reserve_not_met", url=auction.get_absolute_url(),
                subject=gettext_lazy("The auction of “%(title)s” ended below your reserve"),
@@ -268,7 +317,9 @@ def pass_to_next_bidder(auction: Auction, *, defaulted_org_id, reason: str = "")
     from core.outbox import enqueue
 
     previous = auction.high_bid
-    fields = ["state", "order", "high_bid", "current_price_minor", "defaulted_org_ids", "agreed_price_minor"]
+    fields = ["state", "order", "high_bid", "current_price_minor", "defaulted_org_ids", "agreed_price_minor",
+              "runner_up_until"]
+    auction.runner_up_until = None
     auction.agreed_price_minor = None  # the next bidder pays their own bid
     nxt = None
     if defaulted_org_id is not None:
@@ -281,6 +332,10 @@ def pass_to_next_bidder(auction: Auction, *, defaulted_org_id, reason: str = "")
     else:
         auction.state = S.UNSOLD
     auction.save(update_fields=fields)
+    # the next bidder's deposit, still held, counts towards their order (auction_settle applies it); any
+    # other held deposit that counts towards no order goes back
+    release_runner_up(auction, reason=_("The auction went to another bidder.") if nxt is not None
+                      else _("The auction ended unsold."))
     audit_record(actor_label="system", action="auction.winner_defaulted" if defaulted_org_id else "auction.order_cancelled",
                  obj=auction, from_state=S.SOLD, to_state=auction.state, reason=reason,
                  data={"defaulted_org": defaulted_org_id, "previous_bid": previous.pk if previous else None,

@@ -185,6 +185,8 @@ class Auction(TenantOwned):
     order = models.ForeignKey("escrow.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     defaulted_org_ids = ArrayField(models.BigIntegerField(), default=list, blank=True,
                                    help_text=_("Winners who did not pay: their deposits were forfeited"))
+    runner_up_until = models.DateTimeField(
+        null=True, blank=True, help_text=_("The runner-up's deposit is held until the winner pays, or until then"))
     agreed_price_minor = models.PositiveBigIntegerField(
         null=True, blank=True, help_text=_("Below the reserve: the price the highest bidder accepted from the seller"))
     closed_at = models.DateTimeField(null=True, blank=True)

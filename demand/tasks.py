@@ -29,6 +29,14 @@ def finish_due_auctions():
         with tenant_context(Tenant.objects.get(pk=tenant_id)):
             auction_finish(auction_id=pk)
             done += 1
+    # runner-ups' deposits whose hold window passed before the winner paid
+    from .auctions import runner_up_release_due
+
+    held = (Auction.objects.unscoped().filter(runner_up_until__lte=timezone.now())
+            .values_list("tenant_id", "pk"))
+    for tenant_id, pk in list(held):
+        with tenant_context(Tenant.objects.get(pk=tenant_id)):
+            done += bool(runner_up_release_due(auction_id=pk))
     # the sellers' proposals below the reserve that the highest bidder left unanswered
     from .counteroffers import counter_offer_expire
     from .models import CounterOffer

@@ -232,6 +232,7 @@ def _auction_context(request, auction, counter_form=None):
         "blocker": "" if is_seller else A.bidder_blocker(auction, request.user, org),
         "bids": list(auction.bids.select_related("bidder_org").order_by("-amount_minor")[:10]),
         "leading": org is not None and auction.high_bid_id and auction.high_bid.bidder_org_id == org.pk,
+        "forfeit_note": _forfeit_note(auction),
         "counter": counter,
         "counter_for_me": counter is not None and org is not None and counter.bidder_org_id == org.pk,
         "counter_form": counter_form or CounterOfferForm(currency=auction.currency, initial={
@@ -239,6 +240,16 @@ def _auction_context(request, auction, counter_form=None):
         "form": BidForm(currency=auction.currency, initial={"amount": _major(auction.minimum_bid_minor,
                                                                               auction.currency)}),
     }
+
+
+def _forfeit_note(auction) -> str:
+    """What a winner who does not pay loses, said before a bidder pays the deposit (issue 16)."""
+    bps = auction.tenant.deposit_forfeit_share_bps
+    if bps is None:
+        return _("If you win and do not pay, the deposit is forfeited: the seller receives it, less the exchange's "
+                 "commission rate.")
+    return _("If you win and do not pay, the deposit is forfeited: %(share)s%% to the exchange, the rest to the "
+             "seller.") % {"share": f"{bps / 100:g}"}
 
 
 def _clock(seconds: int) -> str:

@@ -132,6 +132,12 @@ class AuctionSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     counter_offer = serializers.SerializerMethodField()
+    deposit_forfeit_share_bps = serializers.SerializerMethodField(
+        help_text="The exchange's share of a defaulting winner's forfeited deposit (the seller gets the rest); "
+                  "null: the order's commission rate")
+
+    def get_deposit_forfeit_share_bps(self, obj) -> int | None:
+        return obj.tenant.deposit_forfeit_share_bps
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_counter_offer(self, obj) -> dict | None:

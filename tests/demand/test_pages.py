@@ -173,3 +173,15 @@ def test_below_the_reserve_the_seller_proposes_a_price_and_the_bidder_accepts_on
     assert auction.state == Auction.State.SOLD
     assert auction.order.price_minor == 300_000
     assert auction.order.reference in client.get(auction.get_absolute_url()).content.decode()
+
+
+def test_bidders_are_told_the_forfeit_share_before_paying_a_deposit(client, tenant):
+    auction, seller, _bidders = open_auction(1)
+    _login(client, make_member())
+    html = client.get(f"/auctions/{auction.pk}/live/").content.decode()
+    assert "Place the deposit" in html
+    assert "less the exchange&#x27;s commission rate" in html
+    tenant.deposit_forfeit_share_bps = 2_500
+    tenant.save(update_fields=["deposit_forfeit_share_bps"])
+    html = client.get(f"/auctions/{auction.pk}/live/").content.decode()
+    assert "the deposit is forfeited: 25% to the exchange, the rest to the seller" in html
