@@ -346,7 +346,7 @@ def pass_to_next_bidder(auction: Auction, *, defaulted_org_id, reason: str = "")
         notify(users=members(nxt.bidder_org_id), kind="auction.won", url=auction.get_absolute_url(),
                subject=gettext_lazy("The auction of “%(title)s” goes to you at %(price)s"),
                body=gettext_lazy("The winner did not pay. Your bid of %(price)s is the next highest: your escrowed "
-                                 "order is being placed."),
+                                 "order is being placed; your deposit, if it is still held, counts towards it."),
                params={"title": title, "price": format_money(nxt.amount_minor, auction.currency)})
     notify(users=members(auction.seller_org_id), kind="auction.winner_defaulted", url=auction.get_absolute_url(),
            subject=(gettext_lazy("The winner of “%(title)s” did not pay; the next bidder gets it") if nxt is not None
