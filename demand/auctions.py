@@ -7,7 +7,9 @@
   current price + increment; a bid in the last `extension_seconds` moves the end on (anti-sniping);
   nothing is accepted at or after the end.
 - `auction_close` (beat, or anyone opening the page after the end): highest bid ≥ reserve → won,
-  other deposits returned; below the reserve the seller may accept the highest bid or let it go.
+  the runner-up's deposit held until the winner pays (at most `Tenant.auction_runner_up_hold_days`,
+  `release_runner_up`), other deposits returned; below the reserve the seller may accept the highest
+  bid, propose a price to the highest bidder (demand/counteroffers.py) or let it go.
 - `auction_settle`: the winner's escrowed order at the winning price (escrow's
   `order_place(agreed_price_minor=...)`), the winner's deposit counted towards its payment.
 """
