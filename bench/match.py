@@ -9,17 +9,19 @@ Then it measures, at the database through the application's own code:
 - a new want matched against the N listings (`demand.matching.want_candidates`: bounded GIN look-ups,
   SQL ranking, Python ranking and explanations), p50/p95 over --samples wants;
 - a newly published listing matched against the W wants (`listing_candidates`), p50/p95;
-- an auction bid (`demand.auctions.bid_place`) with 50 concurrent bidders on their own threads and
-  database connections, each bidding the current minimum repeatedly: p50/p95 of every call (accepted
+- an auction bid (`demand.auctions.bid_place`) with 50 concurrent bidders, each in its own process
+  with its own database connection (as web workers are; threads of one process would measure the
+  interpreter lock), each bidding the current minimum repeatedly: p50/p95 of every call (accepted
   or refused as too low) and of the accepted ones; then that exactly one bid is highest and the
   deposits balance. Two modes: "burst" (all 50 fire at once, no pause: every call queues behind the
-  others for the auction row and, in this one Python process, for the interpreter lock) and "live"
+  others for the auction row and for the machine's cores) and "live"
   (each bidder pauses 0..--think-ms between bids, as people watching the page do).
 
     DJANGO_SETTINGS_MODULE=marketplace.settings.test DATABASE_URL=postgres://... python bench/match.py
     python bench/match.py --quick              # 20,000 listings, 5,000 wants
     python bench/match.py --n 200000 --wants 100000
     python bench/match.py --reuse              # keep the generated rows of the last run
+    python bench/match.py --bids-only          # only the bids (1,000 listings), bench/results/match-bids.json
 
 Prints the figures and writes bench/results/match.json. Aims: matching p95 ≤ 200 ms each way, a bid
 p95 ≤ 50 ms with 50 concurrent bidders.
@@ -31,7 +33,6 @@ import json
 import os
 import random
 import sys
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -266,10 +267,63 @@ def bench_listing_matching(tenant, samples):
     return times, found
 
 
+def _bidder_process(tenant_pk, auction_pk, user_pk, rounds, think_ms, barrier, out):
+    """One bidder: its own process and database connection (forked after the parent closed its own)."""
+    from django.db import connection as conn
+
+    from core.errors import DomainError
+    from demand.auctions import bid_place
+    from demand.models import Auction
+
+    counted = [0]
+
+    def count(execute, sql, params, many, context):
+        counted[0] += 1
+        return execute(sql, params, many, context)
+
+    all_ms, accepted_ms, queries, errors = [], [], [], []
+    try:
+        tenant = Tenant.objects.get(pk=tenant_pk)
+        user = User.objects.get(pk=user_pk)
+        pause = random.Random(user_pk)
+        with tenant_context(tenant):
+            current = Auction.objects.get(pk=auction_pk)
+            barrier.wait(timeout=120)
+            for _r in range(rounds):
+                if think_ms:
+                    time.sleep(pause.uniform(0, think_ms) / 1000)
+                amount = Auction.objects.filter(pk=auction_pk).get().minimum_bid_minor
+                counted[0] = 0
+                ok = True
+                started = time.perf_counter()
+                try:
+                    with conn.execute_wrapper(count):
+                        bid_place(auction=current, actor=user, amount_minor=amount)
+                except DomainError as exc:  # too low (someone was faster) is expected
+                    ok = False
+                    if "at least" not in str(exc) and "first bid" not in str(exc):
+                        errors.append(str(exc))
+                elapsed = (time.perf_counter() - started) * 1000
+                all_ms.append(elapsed)
+                if ok:
+                    accepted_ms.append(elapsed)
+                    queries.append(counted[0])
+    except Exception as exc:  # noqa: BLE001 - reported by the parent
+        errors.append(repr(exc))
+    finally:
+        conn.close()
+        out.put((all_ms, accepted_ms, queries, errors))
+
+
 def bench_bids(tenant, seller, bidders, rounds, think_ms=0):
-    """50 bidders, own threads and connections, each bidding the current minimum `rounds` times; with
-    `think_ms`, each waits a random 0..think_ms between bids (people reading the page), else none (burst)."""
-    from demand.auctions import auction_create, bid_place
+    """len(bidders) bidders, each in its own process with its own database connection (as web workers
+    are), each bidding the current minimum `rounds` times; with `think_ms`, each waits a random
+    0..think_ms between bids (people reading the page: "live"), else none ("burst": all at once)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from demand.auctions import auction_create
     from demand.models import Auction, Bid
     from escrow import ledger
     from escrow.selectors import deposits_for
@@ -289,53 +343,40 @@ def bench_bids(tenant, seller, bidders, rounds, think_ms=0):
                                     actor=user)
         payment_event_apply(provider="simulated", event_id=f"bench-{auction.pk}-{payment.pk}", kind="payment.succeeded",
                             payment_id=payment.pk, amount_minor=payment.amount_minor, currency="CNY")
-    barrier = threading.Barrier(len(bidders))
-    all_ms, accepted_ms, errors = [], [], []
-    lock = threading.Lock()
-
-    def bidder(user):
-        try:
-            with tenant_context(tenant):
-                barrier.wait(timeout=60)
-                pause = random.Random(user.pk)
-                for _r in range(rounds):
-                    if think_ms:
-                        time.sleep(pause.uniform(0, think_ms) / 1000)
-                    current = Auction.objects.get(pk=auction.pk)
-                    started = time.perf_counter()
-                    ok = True
-                    try:
-                        bid_place(auction=current, actor=user, amount_minor=current.minimum_bid_minor)
-                    except Exception as exc:  # noqa: BLE001 - too low (someone was faster) is expected
-                        ok = False
-                        if "at least" not in str(exc) and "first bid" not in str(exc):
-                            with lock:
-                                errors.append(str(exc))
-                    elapsed = (time.perf_counter() - started) * 1000
-                    with lock:
-                        all_ms.append(elapsed)
-                        if ok:
-                            accepted_ms.append(elapsed)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=bidder, args=(u,)) for u in bidders]
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(len(bidders))
+    out = ctx.Queue()
+    connections.close_all()  # each child opens its own connection
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    procs = [ctx.Process(target=_bidder_process, args=(tenant.pk, auction.pk, u.pk, rounds, think_ms, barrier, out))
+             for u in bidders]
     started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for p in procs:
+        p.start()
+    all_ms, accepted_ms, queries, errors = [], [], [], []
+    for _p in procs:
+        a, b, q, e = out.get(timeout=900)
+        all_ms += a
+        accepted_ms += b
+        queries += q
+        errors += e
+    for p in procs:
+        p.join()
     wall = time.perf_counter() - started
+    load_after = [round(x, 2) for x in os.getloadavg()]
     auction.refresh_from_db()
     bids = list(Bid.objects.filter(auction=auction).order_by("placed_at", "pk"))
     rising = all(b.amount_minor >= a.amount_minor + 10_000 for a, b in zip(bids, bids[1:], strict=False))
     checks = {
         "bids_accepted": len(bids), "one_highest": auction.high_bid_id == bids[-1].pk if bids else False,
+        "price_is_highest_bid": bool(bids) and auction.current_price_minor == max(b.amount_minor for b in bids),
         "increments_hold": rising, "unexpected_errors": errors[:5],
         "deposits_held_minor": sum(ledger.deposit_balance(d) for d in deposits_for(auction.subject)),
         "deposits": len(bidders),
         "entries_unbalanced": len(ledger.entries_unbalanced()),
+        "queries_per_accepted_bid": sorted(set(queries)),
         "wall_seconds": round(wall, 2), "bids_per_second": round(len(all_ms) / wall, 1),
+        "load_average_before": load_before, "load_average_after": load_after,
     }
     return all_ms, accepted_ms, checks
 
@@ -350,12 +391,18 @@ def main():
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--new-wants", action="store_true", help="with --reuse: regenerate the wants only")
     parser.add_argument("--think-ms", type=int, default=2000, help="live mode: bidders pause 0..this between bids")
+    parser.add_argument("--bids-only", action="store_true",
+                        help="only the auction bids, on a small listings table (--n defaults to 1,000, no wants)")
+    parser.add_argument("--bidders", type=int, default=50, help="concurrent bidders (one process each)")
+    parser.add_argument("--modes", default="burst,live", help="burst, live or both")
     args = parser.parse_args()
     n, w = (20_000, 5_000) if args.quick else (args.n, args.wants)
+    if args.bids_only:
+        n, w = (args.n if args.n != parser.get_default("n") else 1_000), 0
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-    tenant, seller, buyer, bidders = setup()
+    tenant, seller, buyer, bidders = setup(args.bidders)
     pool, weights = subclass_pool(random.Random(3))
     result = {"listings": n, "wants": w}
     with tenant_context(tenant):
@@ -366,9 +413,13 @@ def main():
         if not (args.reuse and Listing.objects.count() == n):
             print(f"Generating {n:,} published listings in tenant bench-match ...", flush=True)
             result["load_listings_seconds"] = round(load_listings(n, tenant, seller[1], seller[0], pool, weights), 1)
-        if not (args.reuse and Want.objects.count() == w and not args.new_wants):
+        if w and not (args.reuse and Want.objects.count() == w and not args.new_wants):
             print(f"Generating {w:,} open wants ...", flush=True)
             result["load_wants_seconds"] = round(load_wants(w, tenant, buyer[1], buyer[0], pool, weights), 1)
+        if args.bids_only:
+            run_bids(args, result, tenant, seller, bidders)
+            finish(result, RESULTS.with_name("match-bids.json"))
+            return
         result["load_average_before_matching"] = [round(x, 1) for x in os.getloadavg()]
         print(f"Matching {args.samples} new wants against {n:,} listings ...", flush=True)
         times, found = bench_want_matching(tenant, buyer[1], buyer[0], pool, weights, args.samples)
@@ -376,19 +427,30 @@ def main():
         print(f"Matching {args.samples} new listings against {w:,} wants ...", flush=True)
         times, found = bench_listing_matching(tenant, args.samples)
         result["listing_vs_wants_ms"] = stats(times) | {"median_matches": sorted(found)[len(found) // 2]}
-        for mode, think in (("burst", 0), ("live", args.think_ms)):
-            print(f"Auction ({mode}): {len(bidders)} concurrent bidders x {args.rounds} bids ...", flush=True)
-            all_ms, accepted_ms, checks = bench_bids(tenant, seller, bidders, args.rounds, think_ms=think)
-            result[f"bid_{mode}"] = {"think_ms_max": think, "all_calls_ms": stats(all_ms),
-                                     "accepted_ms": stats(accepted_ms), "checks": checks}
+        run_bids(args, result, tenant, seller, bidders)
+    finish(result)
+
+
+def run_bids(args, result, tenant, seller, bidders):
+    for mode, think in (("burst", 0), ("live", args.think_ms)):
+        if mode not in args.modes.split(","):
+            continue
+        print(f"Auction ({mode}): {len(bidders)} concurrent bidders (processes) x {args.rounds} bids ...", flush=True)
+        all_ms, accepted_ms, checks = bench_bids(tenant, seller, bidders, args.rounds, think_ms=think)
+        result[f"bid_{mode}"] = {"think_ms_max": think, "all_calls_ms": stats(all_ms),
+                                 "accepted_ms": stats(accepted_ms), "checks": checks}
+        print(json.dumps(result[f"bid_{mode}"], ensure_ascii=False), flush=True)
+
+
+def finish(result, path=RESULTS):
     result["aim"] = {"matching_p95_ms": 200, "bid_p95_ms": 50}
     result["database"] = connection.settings_dict["NAME"]
     result["cpus"] = os.cpu_count()
     result["load_average_1_5_15"] = [round(x, 1) for x in os.getloadavg()]  # the machine is shared: read with it
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"written {RESULTS.relative_to(ROOT)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"written {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,16 @@ class Tenant(models.Model):
     buyer_pay_days = models.PositiveSmallIntegerField(default=7)
     sign_and_file_days = models.PositiveSmallIntegerField(default=14)
     buyer_inspect_days = models.PositiveSmallIntegerField(default=7)
+    # Auctions (demand): how long the runner-up's deposit stays held in case the winner does not pay, and
+    # the exchange's share of a defaulting winner's forfeited deposit (the rest goes to the seller).
+    auction_runner_up_hold_days = models.PositiveSmallIntegerField(
+        _("auction runner-up deposit held (days)"), default=10,
+        help_text=_("After an auction the runner-up's deposit stays held until the winner pays, at most this many "
+                    "days; if the winner does not pay it counts towards the runner-up's order. 0: returned at the end."))
+    deposit_forfeit_share_bps = models.PositiveIntegerField(
+        _("exchange's share of a forfeited deposit (basis points)"), null=True, blank=True,
+        help_text=_("Of a defaulting auction winner's deposit; the seller gets the rest. Empty: the order's commission "
+                    "rate. Shown to bidders before they pay a deposit."))
 
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

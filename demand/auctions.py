@@ -2,11 +2,14 @@
 
 - Bidders act for a verified organization that is not the seller's and must have a deposit held by
   escrow for the auction (`escrow.services.deposit_pay_start`, subject "auction:<id>").
-- `bid_place` locks the auction row: bids are serialised, so among any number of bidders at once
-  exactly one is highest and each accepted bid is at least the current price + increment; a bid in
-  the last `extension_seconds` moves the end on (anti-sniping); nothing is accepted at or after the end.
+- `bid_place` (demand/bidding.py) locks the auction row in one statement: bids are serialised, so
+  among any number of bidders at once exactly one is highest and each accepted bid is at least the
+  current price + increment; a bid in the last `extension_seconds` moves the end on (anti-sniping);
+  nothing is accepted at or after the end.
 - `auction_close` (beat, or anyone opening the page after the end): highest bid ≥ reserve → won,
-  other deposits returned; below the reserve the seller may accept the highest bid or let it go.
+  the runner-up's deposit held until the winner pays (at most `Tenant.auction_runner_up_hold_days`,
+  `release_runner_up`), other deposits returned; below the reserve the seller may accept the highest
+  bid, propose a price to the highest bidder (demand/counteroffers.py) or let it go.
 - `auction_settle`: the winner's escrowed order at the winning price (escrow's
   `order_place(agreed_price_minor=...)`), the winner's deposit counted towards its payment.
 """
@@ -33,15 +36,12 @@ from escrow.models import Deposit
 from escrow.selectors import deposits_for, live_deposit
 from listings.models import Listing
 
+from .bidding import bid_place, bidder_blocker, when  # noqa: F401 - the auction API: views, tests and the bench call A.bid_place
 from .models import Auction, Bid
 from .services import members
 
 S = Auction.State
 MAX_MINOR = 10**15
-
-
-def _when(dt) -> str:
-    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def lock_auction(auction_id) -> Auction:
@@ -107,25 +107,6 @@ def auction_create(*, listing, actor, start_price_minor: int, reserve_minor: int
     return auction
 
 
-def bidder_blocker(auction, actor, org=None) -> str:
-    """Why `actor` may not bid (a message they can act on), or ''."""
-    if actor is None or not actor.is_authenticated:
-        return _("Log in to bid.")
-    org = org or active_organization(actor)
-    if org is None:
-        return _("Register the organization you bid for in your account first.")
-    if org.pk == auction.seller_org_id:
-        return _("Your organization is selling this; it cannot bid in its own auction.")
-    if not org.is_verified:
-        return _("Only verified organizations can bid: have %(org)s verified in your account first.") % {
-            "org": org.legal_name}
-    deposit = live_deposit(auction.subject, org)
-    if deposit is None or deposit.state == Deposit.State.PENDING:
-        return _("Place the deposit of %(amount)s first; it is held by the exchange and returned if you do not win.") % {
-            "amount": format_money(auction.deposit_minor, auction.currency)}
-    return ""
-
-
 @transaction.atomic(durable=True)
 def auction_deposit_start(*, auction, actor, provider: str = "simulated"):
     """A bidder starts paying the deposit (escrow holds it); returns escrow's pending Payment."""
@@ -149,83 +130,44 @@ def deposit_start(*, auction, actor, provider: str = "simulated"):
                                     currency=auction.currency, actor=actor, provider=provider)
 
 
-def _check_bid(auction, actor, org, amount, now, *, standing_checked=False):
-    # Before the lock (standing not yet checked) the end read may be stale: a bid committing right now
-    # may extend it, so only the state decides there; under the lock the end decides.
-    if auction.state != S.OPEN or (standing_checked and now >= auction.ends_at):
-        raise InvalidTransition(_("The auction ended at %(end)s; no more bids are accepted.") % {"end": _when(auction.ends_at)})
-    if now < auction.starts_at:
-        raise InvalidTransition(_("The auction starts at %(start)s.") % {"start": _when(auction.starts_at)})
-    if not standing_checked:
-        blocker = bidder_blocker(auction, actor, org)
-        if blocker:
-            raise NotAllowed(blocker)
-    minimum = auction.minimum_bid_minor
-    if amount < minimum:
-        raise ValidationFailed(
-            _("Bid at least %(min)s (the current price %(price)s plus the increment %(inc)s).")
-            % {"min": format_money(minimum, auction.currency),
-               "price": format_money(auction.current_price_minor or auction.start_price_minor, auction.currency),
-               "inc": format_money(auction.increment_minor, auction.currency)}
-            if auction.high_bid_id else
-            _("The first bid is at least the start price, %(min)s.") % {"min": format_money(minimum, auction.currency)},
-            field_errors={"amount": [_("At least %(min)s.") % {"min": format_money(minimum, auction.currency)}]})
+def _return_deposits(auction, *, keep_org_id=None, keep_org_ids=(), reason=""):
+    keep = {keep_org_id, *keep_org_ids}
+    for deposit in deposits_for(auction.subject).exclude(state__in=[Deposit.State.RETURNED, Deposit.State.APPLIED]):
+        if deposit.payer_org_id not in keep:
+            escrow.deposit_return(deposit=deposit, reason=reason)
+
+
+def runner_up_bid(auction):
+    """The bid that wins if the winner does not pay: the highest of another organization (none that
+    defaulted) at or above the reserve."""
+    exclude = [*auction.defaulted_org_ids, auction.high_bid.bidder_org_id] if auction.high_bid_id else \
+        list(auction.defaulted_org_ids)
+    return (Bid.objects.filter(auction=auction, amount_minor__gte=auction.reserve_minor)
+            .exclude(bidder_org_id__in=exclude).order_by("-amount_minor", "pk").first())
+
+
+def release_runner_up(auction, *, reason: str) -> int:
+    """NON-durable (auction row locked by the caller): return the held deposits that count towards no
+    order, except the current winner's. Returns how many."""
+    winner_org = auction.high_bid.bidder_org_id if auction.high_bid_id else None
+    returned = 0
+    for deposit in deposits_for(auction.subject).filter(state=Deposit.State.HELD, order__isnull=True):
+        if deposit.payer_org_id != winner_org:
+            escrow.deposit_return(deposit=deposit, reason=reason)
+            returned += 1
+    if auction.runner_up_until is not None:
+        auction.runner_up_until = None
+        auction.save(update_fields=["runner_up_until"])
+    return returned
 
 
 @transaction.atomic(durable=True)
-def bid_place(*, auction, actor, amount_minor) -> Bid:
-    """One bid. Clear messages for: too low, before the start, after the end, no deposit, own
-    organization, unverified organization."""
-    try:
-        amount = int(amount_minor)
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("Enter the amount you bid."), field_errors={"amount": [_("Enter a number.")]}) from None
-    if not (0 < amount <= MAX_MINOR):
-        raise ValidationFailed(_("Enter an amount above zero."), field_errors={"amount": [_("Enter an amount above zero.")]})
-    org = active_organization(actor) if actor is not None and actor.is_authenticated else None
-    auction_id = getattr(auction, "pk", auction)
-    # Checks that a later bid cannot undo run before the lock, so the many bids that lose a race are
-    # refused without queueing for the auction row: an auction that is over stays over, a bidder's
-    # standing does not change during it, and a bid below a minimum seen a moment ago is below the
-    # minimum now (it only rises).
-    seen = Auction.objects.filter(pk=auction_id).first()
-    if seen is None:
-        from core.errors import NotFound
-
-        raise NotFound(_("This auction does not exist."))
-    _check_bid(seen, actor, org, amount, timezone.now())
+def runner_up_release_due(*, auction_id) -> int:
+    """Beat: the runner-up's hold window passed (the winner has not paid yet): their deposit goes back."""
     auction = lock_auction(auction_id)
-    now = timezone.now()
-    _check_bid(auction, actor, org, amount, now, standing_checked=True)
-    previous = auction.high_bid
-    tenant = require_tenant()  # the context's tenant (no query while the auction row is locked)
-    bid = Bid.objects.create(tenant=tenant, auction=auction, bidder=actor, bidder_org=org, amount_minor=amount)
-    auction.high_bid, auction.current_price_minor = bid, amount
-    auction.bid_count += 1
-    fields = ["high_bid", "current_price_minor", "bid_count"]
-    window = datetime.timedelta(seconds=auction.extension_seconds)
-    if window and auction.ends_at - now < window:
-        auction.ends_at = now + window
-        fields.append("ends_at")
-    auction.save(update_fields=fields)
-    audit_record(actor=actor, action="auction.bid", obj=auction, tenant=tenant,
-                 data={"bid": bid.pk, "amount_minor": amount, "org": org.pk, "ends_at": auction.ends_at.isoformat()})
-    if previous is not None and previous.bidder_org_id != org.pk:
-        # Told after the commit, so the auction row is not held while the outbid organization's members
-        # are looked up and notified (bids on a hot auction queue for that row).
-        outbid_org, url, title, end = previous.bidder_org_id, auction.get_absolute_url(), auction.listing.title, auction.ends_at
-        transaction.on_commit(lambda: notify(
-            users=members(outbid_org), kind="auction.outbid", url=url,
-            subject=gettext_lazy("You were outbid on “%(title)s”"),
-            body=gettext_lazy("The highest bid is now %(price)s; the auction ends at %(end)s."),
-            params={"title": title, "price": format_money(amount, auction.currency), "end": _when(end)}, email=False))
-    return bid
-
-
-def _return_deposits(auction, *, keep_org_id=None, reason=""):
-    for deposit in deposits_for(auction.subject).exclude(state__in=[Deposit.State.RETURNED, Deposit.State.APPLIED]):
-        if deposit.payer_org_id != keep_org_id:
-            escrow.deposit_return(deposit=deposit, reason=reason)
+    if auction.runner_up_until is None or timezone.now() < auction.runner_up_until:
+        return 0
+    return release_runner_up(auction, reason=_("The hold on the runner-up's deposit ended."))
 
 
 @transaction.atomic(durable=True)
@@ -243,12 +185,19 @@ def auction_close(*, auction_id) -> Auction:
         _return_deposits(auction, reason=_("The auction ended without bids."))
     elif auction.current_price_minor >= auction.reserve_minor:
         auction.state = S.WON
-        _return_deposits(auction, keep_org_id=high.bidder_org_id, reason=_("Another bidder won the auction."))
+        # The runner-up's deposit stays held until the winner pays (at most the exchange's window): if the
+        # winner defaults, the auction passes to them and it counts towards their order.
+        days = auction.tenant.auction_runner_up_hold_days
+        runner_up = runner_up_bid(auction) if days else None
+        if runner_up is not None:
+            auction.runner_up_until = now + datetime.timedelta(days=days)
+        _return_deposits(auction, keep_org_ids={high.bidder_org_id, runner_up and runner_up.bidder_org_id},
+                         reason=_("Another bidder won the auction."))
     else:
         auction.state = S.RESERVE_NOT_MET
         _return_deposits(auction, keep_org_id=high.bidder_org_id, reason=_("The auction ended below the reserve."))
     auction.closed_at = now
-    auction.save(update_fields=["state", "closed_at"])
+    auction.save(update_fields=["state", "closed_at", "runner_up_until"])
     audit_record(actor_label="auction end", action="auction.close", obj=auction, from_state=S.OPEN,
                  to_state=auction.state, data={"price_minor": auction.current_price_minor, "bids": auction.bid_count})
     price = format_money(auction.current_price_minor, auction.currency)
@@ -260,10 +209,19 @@ def auction_close(*, auction_id) -> Auction:
         notify(users=members(auction.seller_org_id), kind="auction.won", url=auction.get_absolute_url(),
                subject=gettext_lazy("Your auction of “%(title)s” ended at %(price)s"),
                params={"title": title, "price": price})
+        if auction.runner_up_until is not None:
+            notify(users=members(runner_up.bidder_org_id), kind="auction.runner_up", url=auction.get_absolute_url(),
+                   subject=gettext_lazy("You are the runner-up in the auction of “%(title)s”"),
+                   body=gettext_lazy("Your bid of %(bid)s is the next highest. Your deposit stays held until the winner "
+                                     "pays, at the latest until %(until)s; if the winner does not pay, the auction "
+                                     "goes to you and your deposit counts towards the payment."),
+                   params={"title": title, "bid": format_money(runner_up.amount_minor, auction.currency),
+                           "until": when(auction.runner_up_until)})
     elif auction.state == S.RESERVE_NOT_MET:
         notify(users=members(auction.seller_org_id), kind="auction.reserve_not_met", url=auction.get_absolute_url(),
                subject=gettext_lazy("The auction of “%(title)s” ended below your reserve"),
-               body=gettext_lazy("The highest bid was %(price)s. You may accept it, or let the auction end unsold."),
+               body=gettext_lazy("The highest bid was %(price)s. You may accept it, propose a price to the highest "
+                                 "bidder, or let the auction end unsold."),
                params={"title": title, "price": price})
         notify(users=members(high.bidder_org_id), kind="auction.reserve_not_met", url=auction.get_absolute_url(),
                subject=gettext_lazy("The auction of “%(title)s” ended below the reserve"),
@@ -283,7 +241,7 @@ def auction_settle(*, auction_id) -> Auction:
     high = auction.high_bid
     try:
         order = escrow.order_place(listing=auction.listing, buyer=high.bidder, terms_accepted=True,
-                                   agreed_price_minor=auction.current_price_minor, via=auction.subject)
+                                   agreed_price_minor=auction.sale_price_minor, via=auction.subject)
     except DomainError as exc:
         with transaction.atomic():
             locked = lock_auction(auction_id)
@@ -317,6 +275,11 @@ def auction_seller_decide(*, auction, actor, accept: bool) -> Auction:
         raise NotAllowed(_("Only the seller's organization decides."))
     if auction.state != S.RESERVE_NOT_MET:
         raise InvalidTransition(_("There is nothing to decide on this auction."))
+    waiting = auction.counter_offers.filter(state="open").first()
+    if waiting is not None:
+        raise InvalidTransition(_("You proposed %(price)s to the highest bidder; their answer is awaited until "
+                                  "%(deadline)s.") % {"price": format_money(waiting.price_minor, auction.currency),
+                                                      "deadline": when(waiting.deadline)})
     if accept:
         auction.state = S.WON
     else:
@@ -356,7 +319,10 @@ def pass_to_next_bidder(auction: Auction, *, defaulted_org_id, reason: str = "")
     from core.outbox import enqueue
 
     previous = auction.high_bid
-    fields = ["state", "order", "high_bid", "current_price_minor", "defaulted_org_ids"]
+    fields = ["state", "order", "high_bid", "current_price_minor", "defaulted_org_ids", "agreed_price_minor",
+              "runner_up_until"]
+    auction.runner_up_until = None
+    auction.agreed_price_minor = None  # the next bidder pays their own bid
     nxt = None
     if defaulted_org_id is not None:
         auction.defaulted_org_ids = sorted({*auction.defaulted_org_ids, int(defaulted_org_id)})
@@ -368,6 +334,10 @@ def pass_to_next_bidder(auction: Auction, *, defaulted_org_id, reason: str = "")
     else:
         auction.state = S.UNSOLD
     auction.save(update_fields=fields)
+    # the next bidder's deposit, still held, counts towards their order (auction_settle applies it); any
+    # other held deposit that counts towards no order goes back
+    release_runner_up(auction, reason=_("The auction went to another bidder.") if nxt is not None
+                      else _("The auction ended unsold."))
     audit_record(actor_label="system", action="auction.winner_defaulted" if defaulted_org_id else "auction.order_cancelled",
                  obj=auction, from_state=S.SOLD, to_state=auction.state, reason=reason,
                  data={"defaulted_org": defaulted_org_id, "previous_bid": previous.pk if previous else None,
@@ -378,7 +348,7 @@ def pass_to_next_bidder(auction: Auction, *, defaulted_org_id, reason: str = "")
         notify(users=members(nxt.bidder_org_id), kind="auction.won", url=auction.get_absolute_url(),
                subject=gettext_lazy("The auction of “%(title)s” goes to you at %(price)s"),
                body=gettext_lazy("The winner did not pay. Your bid of %(price)s is the next highest: your escrowed "
-                                 "order is being placed."),
+                                 "order is being placed; your deposit, if it is still held, counts towards it."),
                params={"title": title, "price": format_money(nxt.amount_minor, auction.currency)})
     notify(users=members(auction.seller_org_id), kind="auction.winner_defaulted", url=auction.get_absolute_url(),
            subject=(gettext_lazy("The winner of “%(title)s” did not pay; the next bidder gets it") if nxt is not None

@@ -109,6 +109,21 @@ class BidForm(forms.Form):
         return _amount(self, "amount", self.currency, required=True)
 
 
+class CounterOfferForm(forms.Form):
+    """Below the reserve: the seller's price to the highest bidder, and how long they have to answer."""
+
+    price = forms.CharField(label=_("Your price"), max_length=30)
+    hours = forms.IntegerField(label=_("The bidder answers within (hours)"), min_value=1, max_value=168, initial=48)
+
+    def __init__(self, *args, currency="CNY", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["price"].widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def clean_price(self):
+        return _amount(self, "price", self.currency, required=True)
+
+
 class AuctionForm(forms.Form):
     start_price = forms.CharField(label=_("Start price"), max_length=30)
     reserve = forms.CharField(label=_("Reserve (hidden from bidders)"), max_length=30, required=False)

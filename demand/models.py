@@ -201,6 +201,10 @@ class Auction(TenantOwned):
     order = models.ForeignKey("escrow.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     defaulted_org_ids = ArrayField(models.BigIntegerField(), default=list, blank=True,
                                    help_text=_("Winners who did not pay: their deposits were forfeited"))
+    runner_up_until = models.DateTimeField(
+        null=True, blank=True, help_text=_("The runner-up's deposit is held until the winner pays, or until then"))
+    agreed_price_minor = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text=_("Below the reserve: the price the highest bidder accepted from the seller"))
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -235,6 +239,11 @@ class Auction(TenantOwned):
     def reserve_met(self) -> bool:
         return self.high_bid_id is not None and self.current_price_minor >= self.reserve_minor
 
+    @property
+    def sale_price_minor(self) -> int:
+        """What the winner's order costs: the highest bid, or the price agreed below the reserve."""
+        return self.agreed_price_minor or self.current_price_minor
+
 
 class Bid(TenantOwned):
     auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="bids")
@@ -248,3 +257,36 @@ class Bid(TenantOwned):
         ordering = ["-amount_minor"]
         verbose_name = _("bid")
         verbose_name_plural = _("bids")
+
+
+class CounterOffer(TenantOwned):
+    """Below the reserve, the seller proposes a price (at least the highest bid) to the highest bidder,
+    who accepts it (→ the escrowed order at that price, their deposit counting) or declines it before
+    the deadline. One per auction."""
+
+    class State(models.TextChoices):
+        OPEN = "open", pgettext_lazy("counter-offer state", "Awaiting the bidder")
+        ACCEPTED = "accepted", pgettext_lazy("counter-offer state", "Accepted")
+        DECLINED = "declined", pgettext_lazy("counter-offer state", "Declined")
+        EXPIRED = "expired", pgettext_lazy("counter-offer state", "Expired")
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="counter_offers")
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="+")
+    bidder_org = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    price_minor = models.PositiveBigIntegerField(_("proposed price"))
+    deadline = models.DateTimeField(_("answer by"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "auction"], name="counteroffer_one_per_auction")]
+        indexes = [models.Index(fields=["tenant", "state", "deadline"], name="counteroffer_due_idx")]
+        verbose_name = _("counter-offer")
+        verbose_name_plural = _("counter-offers")
+
+    def __str__(self):
+        return f"#{self.pk} auction {self.auction_id}: {self.price_minor}"

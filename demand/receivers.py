@@ -83,6 +83,23 @@ def auction_order_cancelled(*, tenant, data, order=None, actor=None, **objects):
                         reason=str(objects.get("reason") or ""))
 
 
+@on("order.state_changed")
+def auction_order_funded(*, tenant, data, order=None, **objects):
+    """The winner paid (their order is funded): the runner-up's deposit, held in case they did not,
+    goes back (in the funding transaction)."""
+    if data.get("to") != "funded" or order is None:
+        return
+    auction = (Auction.objects.select_for_update(of=("self",)).select_related("high_bid")
+               .filter(order_id=order.pk, state=Auction.State.SOLD).first())
+    if auction is None:
+        return
+    from django.utils.translation import gettext as _
+
+    from .auctions import release_runner_up
+
+    release_runner_up(auction, reason=_("The winner paid."))
+
+
 def record_class_keys(records) -> list[str]:
     """The match keys of register records' classes ("H04L 9/32" -> H04L, H04L9, H04L9/32; Nice "9" -> "09")."""
     import re

@@ -20,6 +20,8 @@ urlpatterns = [
     path("auctions/<int:pk>/deposit/", views.auction_deposit, name="auction_deposit"),
     path("auctions/<int:pk>/bid/", views.auction_bid, name="auction_bid"),
     path("auctions/<int:pk>/decide/", views.auction_decide, name="auction_decide"),
+    path("auctions/<int:pk>/counter-offer/", views.auction_counter_offer, name="auction_counter_offer"),
+    path("auctions/<int:pk>/counter-offer/answer/", views.auction_counter_answer, name="auction_counter_answer"),
     path("exchange/figures/", views.figures, name="figures"),
     path("exchange/figures.<str:fmt>", views.figures_export, name="figures_export"),
 ]

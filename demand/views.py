@@ -22,10 +22,11 @@ from listings.models import Listing
 
 from . import auctions as A
 from . import classes as C
+from . import counteroffers as CO
 from . import figures as F
 from . import selectors as sel
 from . import services as D
-from .forms import AnswerForm, AuctionForm, BidForm, PriceForm, TenderForm, WantForm
+from .forms import AnswerForm, AuctionForm, BidForm, CounterOfferForm, PriceForm, TenderForm, WantForm
 from .models import Answer, Auction, Match, Tender, TenderOffer, Want
 
 
@@ -213,8 +214,10 @@ def auction_new(request, listing_id):
     return render(request, "demand/auction_new.html", {"form": form, "listing": listing})
 
 
-def _auction_context(request, auction):
+def _auction_context(request, auction, counter_form=None):
     org = active_organization(request.user) if request.user.is_authenticated else None
+    counter = auction.counter_offers.first() if auction.state in (Auction.State.RESERVE_NOT_MET, Auction.State.WON,
+                                                                   Auction.State.SOLD, Auction.State.UNSOLD) else None
     deposit = live_deposit(auction.subject, org) if org else None
     now = timezone.now()
     is_seller = org is not None and org.pk == auction.seller_org_id
@@ -230,9 +233,24 @@ def _auction_context(request, auction):
         "blocker": "" if is_seller else A.bidder_blocker(auction, request.user, org),
         "bids": list(auction.bids.select_related("bidder_org").order_by("-amount_minor")[:10]),
         "leading": org is not None and auction.high_bid_id and auction.high_bid.bidder_org_id == org.pk,
+        "forfeit_note": _forfeit_note(auction),
+        "counter": counter,
+        "counter_for_me": counter is not None and org is not None and counter.bidder_org_id == org.pk,
+        "counter_form": counter_form or CounterOfferForm(currency=auction.currency, initial={
+            "price": _major(auction.current_price_minor, auction.currency)}),
         "form": BidForm(currency=auction.currency, initial={"amount": _major(auction.minimum_bid_minor,
                                                                               auction.currency)}),
     }
+
+
+def _forfeit_note(auction) -> str:
+    """What a winner who does not pay loses, said before a bidder pays the deposit (issue 16)."""
+    bps = auction.tenant.deposit_forfeit_share_bps
+    if bps is None:
+        return _("If you win and do not pay, the deposit is forfeited: the seller receives it, less the exchange's "
+                 "commission rate.")
+    return _("If you win and do not pay, the deposit is forfeited: %(share)s%% to the exchange, the rest to the "
+             "seller.") % {"share": f"{bps / 100:g}"}
 
 
 def _clock(seconds: int) -> str:
@@ -256,6 +274,9 @@ def _finish_if_due(auction):
     if auction.state in (Auction.State.OPEN, Auction.State.WON) and timezone.now() >= auction.ends_at:
         A.auction_finish(auction_id=auction.pk)
         auction.refresh_from_db()
+    elif auction.state == Auction.State.RESERVE_NOT_MET and auction.counter_offers.filter(
+            state="open", deadline__lte=timezone.now()).exists():
+        CO.counter_offer_expire(auction_id=auction.pk)
     return auction
 
 
@@ -325,6 +346,43 @@ def auction_decide(request, pk):
         A.seller_accept(auction=auction, actor=request.user, accept=request.POST.get("accept") == "yes")
     except DomainError as exc:
         _fail(request, exc)
+    return redirect(auction.get_absolute_url())
+
+
+@login_required
+@require_POST
+def auction_counter_offer(request, pk):
+    """Below the reserve: the seller proposes a price to the highest bidder."""
+    auction = get_object_or_404(Auction.objects.select_related("listing", "high_bid"), pk=pk)
+    form = CounterOfferForm(request.POST, currency=auction.currency)
+    if form.is_valid():
+        try:
+            CO.counter_offer_make(auction=auction, actor=request.user, price_minor=form.cleaned_data["price"],
+                                  hours=form.cleaned_data["hours"])
+        except DomainError as exc:
+            # the service names the API's fields (price_minor); the form shows them at its own
+            exc.field_errors = {{"price_minor": "price"}.get(k, k): v for k, v in (exc.field_errors or {}).items()}
+            _fail(request, exc, form)
+        else:
+            messages.success(request, _("Your price is sent to the highest bidder."))
+            return redirect(auction.get_absolute_url())
+    return render(request, "demand/auction_detail.html", _auction_context(request, auction, counter_form=form),
+                  status=400)
+
+
+@login_required
+@require_POST
+def auction_counter_answer(request, pk):
+    """The highest bidder accepts or declines the seller's price."""
+    auction = get_object_or_404(Auction, pk=pk)
+    accept = request.POST.get("accept") == "yes"
+    try:
+        CO.counter_offer_answer(auction=auction, actor=request.user, accept=accept)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("You accepted the seller's price; your escrowed order is placed.") if accept
+                         else _("You declined the seller's price."))
     return redirect(auction.get_absolute_url())
 
 

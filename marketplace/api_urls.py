@@ -45,6 +45,9 @@ v1 = [
     path("wants/<id:pk>", demand_views.WantDetailApi.as_view(), name="want"),
     path("auctions/<id:pk>", demand_views.AuctionDetailApi.as_view(), name="auction"),
     path("auctions/<id:pk>/bids", demand_views.AuctionBidApi.as_view(), name="auction-bids"),
+    path("auctions/<id:pk>/counter-offer", demand_views.AuctionCounterOfferApi.as_view(), name="auction-counter-offer"),
+    path("auctions/<id:pk>/counter-offer/answer", demand_views.AuctionCounterOfferAnswerApi.as_view(),
+         name="auction-counter-offer-answer"),
     # orders
     path("orders", order_views.OrderListCreateApi.as_view(), name="orders"),
     path("orders/<ref:reference>", order_views.OrderDetailApi.as_view(), name="order"),

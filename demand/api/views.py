@@ -4,17 +4,18 @@ serialise; domain errors become problem details through the shared handler."""
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
 from demand import auctions as A
+from demand import counteroffers as CO
 from demand import selectors
 from demand import services as D
 from demand.matching import explain
-from demand.models import Auction, DealWanted, Want
+from demand.models import Auction, CounterOffer, DealWanted, Want
 from partners.models import Scope
 from rights.models import Jurisdiction, RightKind
 
@@ -130,6 +131,32 @@ class AuctionSerializer(serializers.Serializer):
     reserve_met = serializers.BooleanField()
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
+    counter_offer = serializers.SerializerMethodField()
+    deposit_forfeit_share_bps = serializers.SerializerMethodField(
+        help_text="The exchange's share of a defaulting winner's forfeited deposit (the seller gets the rest); "
+                  "null: the order's commission rate")
+
+    def get_deposit_forfeit_share_bps(self, obj) -> int | None:
+        return obj.tenant.deposit_forfeit_share_bps
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_counter_offer(self, obj) -> dict | None:
+        """The seller's price below the reserve: shown to the seller and the highest bidder only."""
+        org_id = self.context.get("organization_id")
+        offer = obj.counter_offers.first() if obj.state != Auction.State.OPEN else None
+        if offer is None or org_id not in (obj.seller_org_id, offer.bidder_org_id):
+            return None
+        return dict(CounterOfferSerializer(offer).data)
+
+
+class CounterOfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    auction_id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=CounterOffer.State.choices)
+    price_minor = serializers.IntegerField()
+    bid_minor = serializers.IntegerField(source="bid.amount_minor")
+    deadline = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
 
 
 def auction_for_key(view, pk) -> Auction:
@@ -148,7 +175,8 @@ class AuctionDetailApi(PartnerAPIView):
     @extend_schema(operation_id="auctions_retrieve", tags=TAGS, responses=AuctionSerializer,
                    summary="An auction: price, minimum next bid, end (moves on with late bids)")
     def get(self, request, pk):
-        return Response(AuctionSerializer(auction_for_key(self, pk)).data)
+        return Response(AuctionSerializer(auction_for_key(self, pk),
+                                          context={"organization_id": self.organization.pk}).data)
 
 
 class AuctionBidApi(PartnerAPIView):
@@ -165,4 +193,47 @@ class AuctionBidApi(PartnerAPIView):
         data.is_valid(raise_exception=True)
         A.bid_place(auction=auction, actor=self.actor, amount_minor=data.validated_data["amount_minor"])
         auction.refresh_from_db()
-        return Response(AuctionSerializer(auction).data, status=status.HTTP_201_CREATED)
+        return Response(AuctionSerializer(auction, context={"organization_id": self.organization.pk}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class AuctionCounterOfferApi(PartnerAPIView):
+    """Below the reserve, the seller proposes a price (at least the highest bid) to the highest bidder."""
+
+    write_scope = Scope.ORDERS
+
+    class InputSerializer(serializers.Serializer):
+        price_minor = serializers.IntegerField(min_value=1, max_value=10**15)
+        hours = serializers.IntegerField(min_value=CO.MIN_HOURS, max_value=CO.MAX_HOURS, default=48,
+                                         help_text="How long the highest bidder has to answer")
+
+    @extend_schema(operation_id="auctions_counter_offer", tags=TAGS, request=InputSerializer,
+                   responses={201: CounterOfferSerializer},
+                   summary="Seller: propose a price to the highest bidder after the auction ended below the reserve")
+    def post(self, request, pk):
+        auction = auction_for_key(self, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = CO.counter_offer_make(auction=auction, actor=self.actor, price_minor=data.validated_data["price_minor"],
+                                      hours=data.validated_data["hours"])
+        return Response(CounterOfferSerializer(offer).data, status=status.HTTP_201_CREATED)
+
+
+class AuctionCounterOfferAnswerApi(PartnerAPIView):
+    """The highest bidder accepts the seller's price (→ the escrowed order, the deposit counting) or declines."""
+
+    write_scope = Scope.ORDERS
+
+    class InputSerializer(serializers.Serializer):
+        accept = serializers.BooleanField()
+
+    @extend_schema(operation_id="auctions_counter_offer_answer", tags=TAGS, request=InputSerializer,
+                   responses={200: CounterOfferSerializer},
+                   summary="Highest bidder: accept or decline the seller's price")
+    def post(self, request, pk):
+        auction = auction_for_key(self, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = CO.counter_offer_answer(auction=auction, actor=self.actor, accept=data.validated_data["accept"])
+        offer.refresh_from_db()
+        return Response(CounterOfferSerializer(offer).data)

@@ -22,3 +22,9 @@ def explain(reasons):
 def ipc(symbol):
     """'H01M4/13' → 'H01M 4/13'; Nice classes unchanged."""
     return _pretty(str(symbol))
+
+
+@register.filter
+def money(amount, currency):
+    """{{ amount|money:currency }} — for amounts inside translated sentences (blocktrans with)."""
+    return format_money(amount or 0, currency) if amount is not None else "—"

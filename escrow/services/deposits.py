@@ -246,17 +246,26 @@ def order_deposit_lines(order: Order) -> list[tuple[LedgerAccount, int]]:
     return lines
 
 
+def forfeit_share(held: int, order: Order) -> int:
+    """The exchange's part of a forfeited deposit: the tenant's `deposit_forfeit_share_bps` when set,
+    else the order's own commission rate (seller commission ÷ price, as snapshotted when placed)."""
+    bps = require_tenant().deposit_forfeit_share_bps
+    if bps is not None:
+        return min(held, held * int(bps) // 10_000)
+    return min(held, held * order.seller_commission_minor // order.price_minor) if order.price_minor else 0
+
+
 def deposit_forfeit(*, deposit: Deposit, order: Order, reason: str = "") -> Disbursement | None:
     """NON-durable: the payer did not pay `order`, which its deposit counted towards (a won auction's
     winner who let the payment deadline pass, or cancelled). The deposit goes to the seller less the
-    exchange's share, the order's own commission rate (seller commission ÷ price, as snapshotted when
-    it was placed), in one balanced entry; the seller's part is paid out like a sale's. No-op when
+    exchange's share (`forfeit_share`: the tenant's setting, else the order's commission rate), in one
+    balanced entry; the seller's part is paid out like a sale's. No-op when
     nothing is held."""
     deposit = lock_deposit(deposit.pk)
     if deposit.state != Deposit.State.HELD:
         return None
     held = ledger.deposit_balance(deposit)
-    share = min(held, held * order.seller_commission_minor // order.price_minor) if order.price_minor else 0
+    share = forfeit_share(held, order)
     currency = deposit.currency
     seller_payable = ledger.account(K.SELLER_PAYABLE, currency, organization=order.seller_org)
     disb = None

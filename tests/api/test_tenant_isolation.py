@@ -134,6 +134,8 @@ def ids_of(world, path):
         "/api/v1/wants/{id}": {"id": world["want"].pk},
         "/api/v1/auctions/{id}": {"id": world["auction"].pk},
         "/api/v1/auctions/{id}/bids": {"id": world["auction"].pk},
+        "/api/v1/auctions/{id}/counter-offer": {"id": world["auction"].pk},
+        "/api/v1/auctions/{id}/counter-offer/answer": {"id": world["auction"].pk},
         "/api/v1/webhooks/endpoints/{id}/rotate-secret": {"id": world["endpoint"].pk},
         "/api/v1/webhooks/endpoints/{id}/deliveries": {"id": world["endpoint"].pk},
         "/api/v1/orders/{reference}/documents/{id}/file": {"reference": world["order"].reference,

@@ -180,6 +180,21 @@ class AuctionMachine(RuleBasedStateMachine):
         attempt("decide", A.seller_accept, auction=auction, actor=self.seller, accept=accept)
 
     @precondition(lambda self: self.auctions)
+    @rule(i=st.integers(0, 9), accept=st.booleans())
+    def seller_proposes_a_price(self, i, accept):
+        """Below the reserve the seller proposes a price; the highest bidder accepts (→ order at it) or not."""
+        from demand import counteroffers as CO
+
+        auction = self._auction(i, [Auction.State.RESERVE_NOT_MET])
+        if auction is None:
+            return
+        offer = attempt("counter_offer", CO.counter_offer_make, auction=auction, actor=self.seller,
+                        price_minor=auction.current_price_minor + 10_000, hours=24)
+        if offer is not None:
+            attempt("counter_answer", CO.counter_offer_answer, auction=auction, actor=auction.high_bid.bidder,
+                    accept=accept)
+
+    @precondition(lambda self: self.auctions)
     @rule(i=st.integers(0, 9), refund=st.booleans())
     def winner_pays(self, i, refund):
         auction = self._auction(i, [Auction.State.SOLD])
@@ -218,6 +233,17 @@ class AuctionMachine(RuleBasedStateMachine):
         after = attempt("payment_deadline", s.order_expire, order=Order.objects.get(pk=order.pk))
         if after is not None and after.state == OrderState.CANCELLED:
             STATS[f"after_default_{Auction.objects.get(pk=auction.pk).state}"] += 1
+
+    @precondition(lambda self: self.auctions)
+    @rule(i=st.integers(0, 9))
+    def runner_up_window_passes(self, i):
+        """The exchange's hold on the runner-up's deposit ends before the winner paid; beat returns it."""
+        held = Auction.objects.filter(pk__in=self.auctions, runner_up_until__isnull=False).order_by("pk")
+        auction = held[i % held.count()] if held.exists() else None
+        if auction is None:
+            return
+        Auction.objects.filter(pk=auction.pk).update(runner_up_until=timezone.now() - timedelta(seconds=1))
+        STATS["runner_up_released"] += attempt("runner_up_release", A.runner_up_release_due, auction_id=auction.pk) or 0
 
     @precondition(lambda self: self.auctions)
     @rule()
@@ -285,12 +311,25 @@ class AuctionMachine(RuleBasedStateMachine):
             if auction.state in (Auction.State.NO_BIDS, Auction.State.UNSOLD):
                 assert kept == []
             elif auction.state != Auction.State.OPEN:
-                assert {d.payer_org_id for d in kept} <= {auction.high_bid.bidder_org_id}
+                # the winner's, and the runner-up's while its window is open and the winner has not paid
+                allowed = {auction.high_bid.bidder_org_id}
+                if auction.runner_up_until is not None:
+                    runner_up = A.runner_up_bid(auction)
+                    assert runner_up is not None
+                    allowed.add(runner_up.bidder_org_id)
+                    STATS["runner_up_held_seen"] += 1
+                assert {d.payer_org_id for d in kept} <= allowed
             if auction.order_id:
                 order = Order.objects.get(pk=auction.order_id)
-                assert order.price_minor == auction.current_price_minor
+                assert order.price_minor == auction.sale_price_minor
+                if order.state not in (OrderState.PLACED, OrderState.SELLER_CONFIRMED):
+                    # the winner paid (or the order ended): no runner-up deposit is held any more
+                    assert auction.runner_up_until is None
+                    assert all(d.order_id == order.pk for d in deposits if d.state == Deposit.State.HELD)
                 if order.state == OrderState.FUNDED:
                     assert ledger.escrow_balance(order) == order.total_minor
+                    # a passed-on order: the runner-up's deposit, if still held at the default, counted
+                    STATS["funded_seen"] += 1
 
 
 @pytest.mark.django_db

@@ -138,3 +138,50 @@ def test_figures_for_staff_only_with_charts_and_exports(client, tenant):
     assert wb.sheetnames == ["monthly", "by_kind", "by_office"]
     assert wb["by_office"].max_row == 2
     assert wb["by_office"]["F2"].value == 1  # paid out once
+
+
+def test_below_the_reserve_the_seller_proposes_a_price_and_the_bidder_accepts_on_the_page(client, tenant):
+    from demand.auctions import auction_finish, bid_place
+    from demand.models import CounterOffer
+
+    auction, seller, (alice, bob) = open_auction(2, start=100_000, reserve=500_000)
+    bid_place(auction=auction, actor=alice, amount_minor=100_000)
+    bid_place(auction=auction, actor=bob, amount_minor=120_000)
+    Auction.objects.filter(pk=auction.pk).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
+    auction_finish(auction_id=auction.pk)
+    _login(client, seller)
+    html = client.get(auction.get_absolute_url()).content.decode()
+    assert "Or propose a price to the highest bidder" in html
+    # a price below the highest bid is refused at the field, nothing stored
+    low = client.post(f"/auctions/{auction.pk}/counter-offer/", {"price": "1000", "hours": "48"})
+    assert low.status_code == 400
+    assert "Propose at least the highest bid, ¥1,200.00" in low.content.decode()
+    assert not CounterOffer.objects.exists()
+    ok = client.post(f"/auctions/{auction.pk}/counter-offer/", {"price": "3000", "hours": "48"})
+    assert ok.status_code == 302
+    assert "You proposed ¥3,000.00 to the highest bidder" in client.get(auction.get_absolute_url()).content.decode()
+    client.logout()
+    # the other bidder sees nothing of it; the highest bidder sees the price and answers
+    _login(client, alice)
+    assert "The seller proposes a price" not in client.get(auction.get_absolute_url()).content.decode()
+    client.logout()
+    _login(client, bob)
+    html = client.get(auction.get_absolute_url()).content.decode()
+    assert "The seller offers it to you for ¥3,000.00 (your bid: ¥1,200.00)" in html
+    client.post(f"/auctions/{auction.pk}/counter-offer/answer/", {"accept": "yes"})
+    auction.refresh_from_db()
+    assert auction.state == Auction.State.SOLD
+    assert auction.order.price_minor == 300_000
+    assert auction.order.reference in client.get(auction.get_absolute_url()).content.decode()
+
+
+def test_bidders_are_told_the_forfeit_share_before_paying_a_deposit(client, tenant):
+    auction, seller, _bidders = open_auction(1)
+    _login(client, make_member())
+    html = client.get(f"/auctions/{auction.pk}/live/").content.decode()
+    assert "Place the deposit" in html
+    assert "less the exchange&#x27;s commission rate" in html
+    tenant.deposit_forfeit_share_bps = 2_500
+    tenant.save(update_fields=["deposit_forfeit_share_bps"])
+    html = client.get(f"/auctions/{auction.pk}/live/").content.decode()
+    assert "the deposit is forfeited: 25% to the exchange, the rest to the seller" in html

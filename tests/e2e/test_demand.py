@@ -127,20 +127,40 @@ def test_auction_two_bidders_live_phone_and_desktop(e2e_tenant, browser, url, sh
     shot(phone, "4-wang-leads-phone-zh")
     shot(desk, "5-alice-sees-it-live-desktop-en")
 
-    # The end passes: below the reserve (600,000), the seller may accept the highest bid.
+    # The end passes: below the reserve (600,000), the seller may accept the highest bid, or propose a
+    # price to the highest bidder: first too low (refused at the field), then 580,000 with 48 hours.
     Auction.objects.filter(pk=auction.pk).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
     seller_page = new_page(browser)
     login(seller_page, seller.email)
     seller_page.goto(url(auction.get_absolute_url()))
     expect(seller_page.locator("#auction-live")).to_contain_text("below your reserve")
     shot(seller_page, "6-seller-reserve-not-met-desktop-en")
-    seller_page.get_by_role("button", name="Accept the highest bid").click()
+    seller_page.fill("#id_price", "510,000")
+    seller_page.get_by_role("button", name="Propose this price").click()
+    expect(seller_page.locator("[data-testid=counter-form] .error")).to_contain_text(
+        "Propose at least the highest bid, ¥520,000.00")
+    seller_page.fill("#id_price", "580,000")
+    seller_page.fill("#id_hours", "48")
+    shot(seller_page, "7-seller-proposes-a-price-desktop-en")
+    seller_page.get_by_role("button", name="Propose this price").click()
+    expect(seller_page.locator("[data-testid=counter-offer]")).to_contain_text(
+        "You proposed ¥580,000.00 to the highest bidder (their bid: ¥520,000.00).")
+    shot(seller_page, "8-seller-awaits-the-answer-desktop-en")
+    # Wang, the highest bidder, sees the seller's price on his phone, in Chinese, and accepts it.
+    phone.goto(url(auction.get_absolute_url()))
+    expect(phone.locator("[data-testid=counter-offer]")).to_contain_text("卖方愿以 ¥580,000.00 出售给您")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "9-wang-sees-the-sellers-price-phone-zh")
+    # Alice, outbid, sees nothing of it.
+    desk.goto(url(auction.get_absolute_url()))
+    expect(desk.locator("#auction-live")).not_to_contain_text("580,000")
+    phone.get_by_role("button", name="接受此价格").click()
     auction.refresh_from_db()
     assert auction.state == Auction.State.SOLD
-    assert auction.order.price_minor == 52_000_000
-    phone.goto(url(auction.get_absolute_url()))
+    assert auction.order.price_minor == 58_000_000
     expect(phone.locator("#auction-live")).to_contain_text(auction.order.reference)
-    shot(phone, "7-wang-won-phone-zh")
+    expect(phone.locator("[data-testid=agreed-price]")).to_contain_text("与卖方议定价格：¥580,000.00")
+    shot(phone, "10-wang-won-at-the-sellers-price-phone-zh")
     for p in (desk, phone, seller_page):
         p.context.close()
 

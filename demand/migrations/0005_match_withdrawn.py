@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('demand', '0002_answer_offers_auction_defaults'),
+        ('demand', '0004_auction_runner_up'),
     ]
 
     operations = [
