@@ -180,7 +180,7 @@ def checks(port: int, workdir: Path, info: dict, static_path: str) -> list[tuple
 
 
 def wrk(port, path, seconds, headers=None):
-    args = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-H", f"Host: {HOST}"]
+    args = ["wrk", "-t2", "-c8", f"-d{max(1, int(seconds))}s", "--latency", "-H", f"Host: {HOST}"]
     for k, v in (headers or {}).items():
         args += ["-H", f"{k}: {v}"]
     done = subprocess.run([*args, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True)
