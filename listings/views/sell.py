@@ -4,6 +4,7 @@ submit), "My listings", edit/resubmit and withdraw."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -244,7 +245,10 @@ def sell_mine(request):
     except ValueError:
         page = 1
     start = (page - 1) * MINE_PER_PAGE
-    listings = list(seller_listings(org)[start:start + MINE_PER_PAGE + 1]) if org else []
+    # The rights as a plain list per row (to_attr): `l.rights.all` in the template built a tenant-filtered
+    # queryset per row just to return the prefetched rows (~14 % of the page in a profile).
+    listings = list(seller_listings(org).prefetch_related(None).prefetch_related(
+        Prefetch("rights", to_attr="rights_list"))[start:start + MINE_PER_PAGE + 1]) if org else []
     has_next = len(listings) > MINE_PER_PAGE
     return render(request, "listings/sell/mine.html", {
         "org": org, "listings": listings[:MINE_PER_PAGE], "blockers": seller_blockers(request.user, org),

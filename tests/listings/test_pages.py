@@ -310,6 +310,8 @@ def test_my_listings_in_pages_most_recent_first(client, tenant, monkeypatch):
     assert beyond.status_code == 200
     assert 'href="?page=1"' in beyond.content.decode()
     assert client.get("/sell/listings/", {"page": "x"}).context["page"] == 1
+    first_right = Listing.objects.get(pk=newest_first[0]).rights.get()
+    assert f"{first_right.jurisdiction} {first_right.number}" in pages[0].content.decode()  # each row's rights
 
 
 def test_seller_pages_of_another_org_are_404(client, tenant):
