@@ -17,6 +17,8 @@ ratios the goals name (search / bare, listing / bare, home / search, api_search 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/pages.py            # 20 s per page
     python bench/pages.py --quick                                                        # CI: 3 s per page
     python bench/pages.py --app-dir /path/to/other/checkout   # measure another checkout (before/after)
+    python bench/pages.py --signed-in 100000   # also "My listings" (pages 1, 2) and the order list, signed in
+                                               # as a seller of every bench listing with 100,000 orders sold
 
 Writes bench/results/pages.json (key: quick or the tenant's listing count, plus --label).
 Figures on a shared 2-core machine swing with the neighbours' load: compare ratios within one run.
@@ -73,6 +75,54 @@ from accounts.models import Organization, User
 from core.models import Tenant
 from core.tenancy import tenant_context
 from listings.models import Listing
+
+
+def signed_in(tenant, org, orders):
+    """A member of the bench seller (the organization of every bench listing) with the seller role and a
+    session; `orders` sold orders of the bench listings (generated once in SQL, states and dates spread;
+    bench data, not through the services). Returns the session cookie and the counts."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.db import connection
+
+    from accounts.models import Membership, Role, TenantRole
+    from escrow.models import Order
+
+    user = User.objects.filter(email="bench-seller@ipex.local").first() or User.objects.create_user(
+        email="bench-seller@ipex.local", password="bench-pass-123")  # noqa: S106
+    TenantRole.objects.get_or_create(user=user, role=Role.SELLER)
+    Membership.objects.get_or_create(user=user, organization=org, defaults={"is_default": True})
+    buyer = Organization.objects.filter(legal_name="检索基准买方").first() or Organization.objects.create(
+        legal_name="检索基准买方", verification_status="verified")
+    have = Order.objects.filter(seller_org=org).count()
+    if have < orders:
+        with connection.cursor() as cur:
+            cur.execute("""
+                INSERT INTO escrow_order (tenant_id, reference, listing_id, buyer_id, buyer_org_id, seller_org_id,
+                  state, disputed_from, currency, price_minor, buyer_fee_minor, seller_commission_minor,
+                  buyer_fee_bps, seller_commission_bps, min_fee_minor, deal_type, payment_method, terms,
+                  holds_listing, broker_commission_minor, buyer_broker_commission_minor, placed_at, updated_at,
+                  close_reason)
+                SELECT l.tenant_id, 'IPX-B-' || lpad(l.id::text, 9, '0'), l.id, %(user)s, %(buyer)s, l.seller_org_id,
+                  (ARRAY['placed','confirmed','funded','completed','cancelled'])[1 + (l.id %% 5)], '', l.currency,
+                  l.price_minor, 0, 0, 0, 0, 0, l.deal_type, '', '{}', false, 0, 0,
+                  now() - (l.id %% 100000) * interval '5 minutes', now(), ''
+                FROM listings_listing l
+                WHERE l.tenant_id = %(tenant)s AND l.seller_org_id = %(org)s
+                  AND NOT EXISTS (SELECT 1 FROM escrow_order o WHERE o.tenant_id = l.tenant_id AND o.listing_id = l.id)
+                ORDER BY l.id LIMIT %(n)s""", {"user": user.pk, "buyer": buyer.pk, "tenant": tenant.pk,
+                                               "org": org.pk, "n": orders - have})
+            cur.execute("ANALYZE escrow_order")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[1]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return {"session": session.session_key, "orders_sold": Order.objects.filter(seller_org=org).count(),
+            "seller_listings": Listing.objects.filter(seller_org=org).count()}
+
+
 tenant = Tenant.objects.filter(slug="bench-search").first()
 out = {"listings": 0}
 if tenant is not None:
@@ -86,6 +136,8 @@ if tenant is not None:
         key, secret = api_key_issue(organization=org, name="bench pages", scopes=["read"])
         out["api_secret"] = secret
         out["api_key_prefix"] = key.prefix
+        if int(sys.argv[2]):  # signed-in pages: a seller of the bench organization and its sold orders
+            out.update(signed_in(tenant, org, int(sys.argv[2])))
 print("SETUP-JSON " + json.dumps(out))
 '''
 
@@ -139,9 +191,9 @@ def env_for(app_dir: Path):
     return env
 
 
-def setup(app_dir: Path, python: str, count: bool):
+def setup(app_dir: Path, python: str, count: bool, orders: int = 0):
     env = dict(env_for(app_dir), DJANGO_SETTINGS_MODULE="marketplace.settings.test")
-    done = subprocess.run([python, "-c", SETUP, "1" if count else "0"], cwd=app_dir, env=env,
+    done = subprocess.run([python, "-c", SETUP, "1" if count else "0", str(orders)], cwd=app_dir, env=env,
                           capture_output=True, text=True, check=False)
     line = [x for x in done.stdout.splitlines() if x.startswith("SETUP-JSON ")]
     if done.returncode or not line:
@@ -250,13 +302,16 @@ def main():
     parser.add_argument("--app-dir", default=str(ROOT), help="the checkout gunicorn serves")
     parser.add_argument("--label", default="", help="stored with the result, e.g. before / after")
     parser.add_argument("--only", default="", help="comma-separated pages to run")
+    parser.add_argument("--signed-in", type=int, default=0, metavar="ORDERS",
+                        help="also the seller's pages signed in (My listings: every bench listing is the bench "
+                             "seller's; orders: ORDERS sold orders generated once); not in the default run")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.requests = 3.0, 300
     app_dir = Path(args.app_dir).resolve()
     python = sys.executable
 
-    info = setup(app_dir, python, count=True)
+    info = setup(app_dir, python, count=True, orders=args.signed_in)
     if not info.get("listing_ids"):
         if not args.quick:
             sys.exit("No bench listings: run `python bench/search.py --n N` first (or --quick here)")
@@ -276,6 +331,13 @@ def main():
         "api_search": ["/api/v1/listings?" + urlencode(api_query(p)) for p in SEARCH_MIX],
     }
     headers = {"api_search": {"Authorization": f"Api-Key {info['api_secret']}"}}
+    if args.signed_in:
+        pages["seller_listings"] = ["/sell/listings/", "/sell/listings/?page=2"]
+        pages["orders"] = ["/orders/"]
+        cookie = {"Cookie": f"sessionid={info['session']}"}
+        headers.update({"seller_listings": cookie, "orders": cookie})
+        print(f"signed in: {info['seller_listings']:,} listings of the seller, {info['orders_sold']:,} orders sold",
+              flush=True)
     only = [p for p in args.only.split(",") if p] or list(pages)
     proc, port = start_gunicorn(app_dir, python, args.workers)
     results = {}

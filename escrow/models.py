@@ -108,6 +108,13 @@ class Order(FSMModelMixin, TenantOwned):
             models.Index(fields=["tenant", "state"]),
             models.Index(fields=["tenant", "buyer_org", "-placed_at"]),
             models.Index(fields=["tenant", "seller_org", "-placed_at"]),
+            # The order list's money totals per state (escrow.selectors.dashboard): index-only sums, not a
+            # heap read of every order of a busy organization
+            models.Index(fields=["tenant", "seller_org", "state"], include=["currency", "price_minor"],
+                         name="order_seller_sums_idx"),
+            models.Index(fields=["tenant", "buyer_org", "state"],
+                         include=["currency", "price_minor", "buyer_fee_minor", "buyer_broker_commission_minor"],
+                         name="order_buyer_sums_idx"),
         ]
         ordering = ["-placed_at", "-id"]
         verbose_name = _("order")

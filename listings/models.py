@@ -129,6 +129,8 @@ class Listing(FSMModelMixin, TenantOwned):
                                   "expiry_date", "class_keys"],
                          condition=models.Q(state="published")),
             models.Index(fields=["tenant", "seller_org", "state"], name="listing_seller_idx"),
+            # "My listings" (and the seller API's list): the organization's listings, last changed first
+            models.Index(fields=["tenant", "seller_org", "-updated_at", "-id"], name="listing_seller_recent_idx"),
             # The home page's featured listings (a few in a million): without it, a walk of the newest.
             models.Index(fields=["tenant", "-published_at", "-id"], name="listing_featured_idx",
                          condition=models.Q(state="published", featured=True)),

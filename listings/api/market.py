@@ -3,6 +3,10 @@ Views parse, call a selector or service, serialise."""
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -11,6 +15,7 @@ from core.api import messages as M
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
 from core.errors import NotFound, ValidationFailed
+from core.tenancy import require_tenant
 from listings.models import Jurisdiction, Listing, RightKind
 from listings.search import SORTS, TERM_FILTERS, SearchParams, api_search
 from listings.selectors import listing_for_viewer
@@ -59,6 +64,9 @@ class RegisterLookupApi(PartnerAPIView):
 
 # --- market -------------------------------------------------------------------------------------
 
+SEARCH_CACHE_SECONDS = 30  # as the website's search page (listings.views.browse.search: s-maxage)
+
+
 class ListingSearchApi(PartnerAPIView):
     """Published listings of the exchange, with the website's filters and sorts, cursor-paginated."""
 
@@ -94,8 +102,20 @@ class ListingSearchApi(PartnerAPIView):
         data = dict(filters.validated_data)
         klass = data.pop("class", "")
         params = SearchParams(klass=klass or "", **{k: v for k, v in data.items() if v not in (None, "")})
+        # The page is the same for every partner of the exchange (published listings only, nothing of the
+        # caller in it): kept as long as the website's search page (s-maxage 30), PUBLIC_PAGE_CACHE_SECONDS
+        # at most; the key and its scopes are still checked on every request.
+        seconds = min(SEARCH_CACHE_SECONDS, getattr(settings, "PUBLIC_PAGE_CACHE_SECONDS", 0))
+        key = (f"api:listing-search:{require_tenant().pk}:"
+               f"{hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:40]}") if seconds > 0 else ""
+        data = cache.get(key) if key else None
+        if data is not None:
+            return Response(data)
         queryset, ordering = api_search(params)  # every ordering served by an index (listings.search)
-        return self.paginate(queryset, ListingSummarySerializer, ordering=ordering)
+        response = self.paginate(queryset, ListingSummarySerializer, ordering=ordering)
+        if key:
+            cache.set(key, response.data, seconds)
+        return response
 
 
 class ListingDetailApi(PartnerAPIView):

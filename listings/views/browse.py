@@ -182,7 +182,11 @@ def _active_filters(form, params, query, labels) -> list[dict]:
     return chips
 
 
-@public_page(s_maxage=60)
+def _count_cached_view(request, pk):
+    services.listing_record_view(listing_id=int(pk))  # the page came from the cache: still a view
+
+
+@public_page(s_maxage=60, on_hit=_count_cached_view)
 @replica_reads
 def detail(request, pk):
     anonymous = not request.user.is_authenticated

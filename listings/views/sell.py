@@ -4,6 +4,7 @@ submit), "My listings", edit/resubmit and withdraw."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -230,12 +231,28 @@ def sell_lookup(request):
     })
 
 
+MINE_PER_PAGE = 50
+
+
 @login_required
 def sell_mine(request):
+    """The organization's listings, most recently changed first, MINE_PER_PAGE a page: one more row is read
+    to know whether a next page exists (no COUNT over an exchange-sized seller's listings); served by
+    listing_seller_recent_idx."""
     org = active_organization(request.user)
-    listings = list(seller_listings(org)) if org else []
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    start = (page - 1) * MINE_PER_PAGE
+    # The rights as a plain list per row (to_attr): `l.rights.all` in the template built a tenant-filtered
+    # queryset per row just to return the prefetched rows (~14 % of the page in a profile).
+    listings = list(seller_listings(org).prefetch_related(None).prefetch_related(
+        Prefetch("rights", to_attr="rights_list"))[start:start + MINE_PER_PAGE + 1]) if org else []
+    has_next = len(listings) > MINE_PER_PAGE
     return render(request, "listings/sell/mine.html", {
-        "org": org, "listings": listings, "blockers": seller_blockers(request.user, org)})
+        "org": org, "listings": listings[:MINE_PER_PAGE], "blockers": seller_blockers(request.user, org),
+        "page": page, "has_next": has_next, "has_previous": page > 1})
 
 
 @login_required

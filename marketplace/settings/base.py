@@ -211,6 +211,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
 # Figures that may be a minute old: the home page's counts by kind, search facets (per filters).
 LISTINGS_CACHE_SECONDS = env.int("LISTINGS_CACHE_SECONDS", default=60)
+# Anonymous public pages (home, search, listing) answered from the cache for min(their s-maxage, this):
+# what nginx may keep anyway (core/http_cache.py); 0 turns it off.
+PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=60)
 # Sessions: read from the cache, written through to the database (a cache flush logs nobody out).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

@@ -42,6 +42,25 @@ def test_search_filters_sorts_and_cursor_pages(api):
     assert [r["id"] for r in filtered["results"]] == [dear.pk]
 
 
+def test_search_pages_are_kept_briefly_for_every_partner_and_keys_still_checked(api, client, settings,
+                                                                                django_assert_num_queries):
+    from django.core.cache import cache
+
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 60
+    cache.clear()
+    cheap = published_listing(price_minor=100_000)
+    dear = published_listing(price_minor=300_000)
+    first = api.get("/api/v1/listings", {"sort": "price_asc"})
+    with django_assert_num_queries(1):  # the key (with its tenant and organization): not the search
+        again = api.get("/api/v1/listings", {"sort": "price_asc"})
+    assert again.json() == first.json()
+    assert [r["id"] for r in again.json()["results"]] == [cheap.pk, dear.pk]
+    assert [r["id"] for r in api.get("/api/v1/listings", {"sort": "price_desc"}).json()["results"]] == [
+        dear.pk, cheap.pk]
+    assert client.get("/api/v1/listings", {"sort": "price_asc"}).status_code == 401  # no key: no copy
+    cache.clear()
+
+
 @pytest.mark.parametrize("params", [{"sort": "bogus"}, {"price_min": "-1"}, {"kind": "x"}, {"cursor": "garbage"},
                                     {"price_max": "1" * 30}])
 def test_bad_search_parameters_are_4xx_not_500(api, params):

@@ -290,6 +290,30 @@ def test_my_listings_shows_rejection_reasons(client, tenant):
     assert f"/sell/listings/{listing.pk}/edit/" in body
 
 
+def test_my_listings_in_pages_most_recent_first(client, tenant, monkeypatch):
+    from listings.views import sell
+
+    monkeypatch.setattr(sell, "MINE_PER_PAGE", 3)
+    seller, org = seller_with_org()
+    made = [published_listing(org=org, title=f"清单 {i}") for i in range(7)]
+    published_listing(title="another seller's")  # never on this seller's pages
+    login(client, seller)
+    pages = [client.get("/sell/listings/", {"page": n}) for n in (1, 2, 3)]
+    seen = [[row.pk for row in page.context["listings"]] for page in pages]
+    newest_first = [x.pk for x in sorted(made, key=lambda x: (x.updated_at, x.pk), reverse=True)]
+    assert seen == [newest_first[:3], newest_first[3:6], newest_first[6:]]
+    assert [(p.context["has_previous"], p.context["has_next"]) for p in pages] == [
+        (False, True), (True, True), (True, False)]
+    assert 'href="?page=2"' in pages[0].content.decode()
+    assert 'rel="prev"' not in pages[0].content.decode()
+    beyond = client.get("/sell/listings/", {"page": 9})
+    assert beyond.status_code == 200
+    assert 'href="?page=1"' in beyond.content.decode()
+    assert client.get("/sell/listings/", {"page": "x"}).context["page"] == 1
+    first_right = Listing.objects.get(pk=newest_first[0]).rights.get()
+    assert f"{first_right.jurisdiction} {first_right.number}" in pages[0].content.decode()  # each row's rights
+
+
 def test_seller_pages_of_another_org_are_404(client, tenant):
     seller, org = seller_with_org()
     listing = draft_listing(seller=seller, org=org)
