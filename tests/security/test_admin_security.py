@@ -69,6 +69,9 @@ def a_rows(tenant, other_tenant, settings):
     appraiser, _u = finance_partner(kind=PartnerKind.APPRAISER, fee_minor=10_00)
     appraisal_order(actor=holder, organization=application.applicant_org, appraiser=appraiser,
                     record_ids=[records[0].pk])
+    from financing.models import FinancingTerms
+
+    FinancingTerms.objects.create(service_fee_bps=75)
 
     # demand: a want, an auction with a bid and a held deposit
     from demand.auctions import bid_place
