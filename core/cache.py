@@ -119,3 +119,43 @@ def counter_drain(name: str) -> dict[str, int]:
     values = client.hgetall(draining)
     client.delete(draining)
     return {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in values.items()}
+
+
+# name → [window, slots granted to this process, slots used, all slots given out] (see window_take)
+_leases: dict[str, list[int]] = {}
+
+
+def window_take(name: str, seconds: int, limit: int) -> bool | None:
+    """Take one of `limit` slots of the current fixed window of `seconds` for `name`, shared by every
+    process through one Redis counter. A process reserves its slots in leases (INCRBY, one pipelined
+    round trip per lease of up to 10 slots, 1 for limits under 200), so a busy caller costs a round trip
+    per lease, not per request; a process may refuse up to a lease's worth early while another holds
+    unused slots. None when the cache is not Redis or Redis is down (the caller decides)."""
+    from redis.exceptions import RedisError
+
+    window = int(time.time() // seconds)
+    lease = _leases.get(name)
+    if lease is not None and lease[0] == window and lease[2] >= lease[1] and lease[3]:
+        return False  # the window's slots are all given out: no call to Redis until the next window
+    if lease is None or lease[0] != window or lease[2] >= lease[1]:
+        size = max(1, min(10, limit // 100))
+        target = _redis_for(f"{name}:{window}")
+        if target is None:
+            return None
+        client, key = target
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.incrby(key, size)
+            pipe.expire(key, seconds + 1)
+            total, _expiry = pipe.execute()
+        except (RedisError, OSError) as exc:
+            _warn(exc)
+            return None
+        if len(_leases) > 10_000:
+            _leases.clear()
+        total = int(total)
+        lease = _leases[name] = [window, max(0, min(total, limit) - (total - size)), 0, int(total >= limit)]
+    if lease[2] >= lease[1]:
+        return False
+    lease[2] += 1
+    return True

@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -81,6 +81,14 @@ class PartnerAPIKey(AbstractAPIKey, TenantOwned):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # this process's key cache (core.api.authentication) forgets it now and again after the commit
+        from core.api.authentication import forget_key
+
+        forget_key(self.prefix)
+        transaction.on_commit(lambda: forget_key(self.prefix))
 
     def touch(self) -> None:
         """Record use, at most once a minute per key (no write on every request)."""

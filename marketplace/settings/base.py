@@ -341,6 +341,9 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/min")
+# A partner's key is read from the database once per this many seconds per process (core.api.authentication):
+# a revocation reaches the other processes within it; 0 reads the key on every call.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 # Webhook URLs on loopback/private networks (development receivers only; never in production).
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 SPECTACULAR_SETTINGS = {

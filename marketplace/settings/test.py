@@ -10,6 +10,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LISTINGS_CACHE_SECONDS = 0  # tests see every change at once (tests of the caching turn it on)
 PUBLIC_PAGE_CACHE_SECONDS = 0
+API_KEY_CACHE_SECONDS = 0  # every call reads its key (tests/api/test_key_cache.py turns the cache on)
 SIMULATION_TIME_SCALE = env.float("SIMULATION_TIME_SCALE", default=0.0)
 ACCOUNT_RATE_LIMITS = False
 # A fresh secret each test run: never a value in the repository.
