@@ -7,6 +7,8 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -97,25 +99,36 @@ class ListingSearchApi(PartnerAPIView):
         OpenApiParameter("class", str, description="IPC/Locarno class prefix or Nice class, e.g. H04L or 09"),
     ], responses=paginated(ListingSummarySerializer), summary="Search published listings")
     def get(self, request):
+        # The page is the same for every partner of the exchange (published listings only, nothing of the
+        # caller in it): kept, as the JSON sent, as long as the website's search page (s-maxage 30),
+        # PUBLIC_PAGE_CACHE_SECONDS at most, per URL and language. The key and its scopes are checked and
+        # the call counted by the throttle before this; a URL is kept only once its filters were valid.
+        key = self._cache_key(request)
+        if key and (content := cache.get(key)) is not None:
+            return HttpResponse(content, content_type=request.accepted_renderer.media_type)
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = dict(filters.validated_data)
         klass = data.pop("class", "")
         params = SearchParams(klass=klass or "", **{k: v for k, v in data.items() if v not in (None, "")})
-        # The page is the same for every partner of the exchange (published listings only, nothing of the
-        # caller in it): kept as long as the website's search page (s-maxage 30), PUBLIC_PAGE_CACHE_SECONDS
-        # at most; the key and its scopes are still checked on every request.
-        seconds = min(SEARCH_CACHE_SECONDS, getattr(settings, "PUBLIC_PAGE_CACHE_SECONDS", 0))
-        key = (f"api:listing-search:{require_tenant().pk}:"
-               f"{hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:40]}") if seconds > 0 else ""
-        data = cache.get(key) if key else None
-        if data is not None:
-            return Response(data)
         queryset, ordering = api_search(params)  # every ordering served by an index (listings.search)
         response = self.paginate(queryset, ListingSummarySerializer, ordering=ordering)
         if key:
-            cache.set(key, response.data, seconds)
+            content = request.accepted_renderer.render(response.data, request.accepted_media_type,
+                                                       self.get_renderer_context())
+            cache.set(key, content, self._cache_seconds())
+            return HttpResponse(content, content_type=request.accepted_renderer.media_type)
         return response
+
+    @staticmethod
+    def _cache_seconds() -> int:
+        return min(SEARCH_CACHE_SECONDS, getattr(settings, "PUBLIC_PAGE_CACHE_SECONDS", 0))
+
+    def _cache_key(self, request) -> str:
+        if self._cache_seconds() <= 0 or request.accepted_renderer.format != "json":
+            return ""
+        url = f"{get_language()}|{request.build_absolute_uri()}"  # host too: the next-page links name it
+        return f"api:listing-search:{require_tenant().pk}:{hashlib.sha256(url.encode()).hexdigest()[:40]}"
 
 
 class ListingDetailApi(PartnerAPIView):
