@@ -82,7 +82,8 @@ def _change(c: dict) -> str:
     return f"{c.get('date')}: {_choice(LegalStatus, c.get('before'))} → {_choice(LegalStatus, c.get('after'))}"
 
 
-def _family(data: dict) -> str:
+def family_text(data: dict) -> str:
+    """"family of 4 · in EP, US · 12 claims" from a right's family and claims figures ("" without any)."""
     bits = []
     if "family_size" in data:
         bits.append(_("family of %(n)s") % {"n": data["family_size"]})
@@ -90,7 +91,11 @@ def _family(data: dict) -> str:
         bits.append(_("in %(countries)s") % {"countries": ", ".join(data["family_countries"])})
     if "claims_count" in data:
         bits.append(_("%(n)s claims") % {"n": data["claims_count"]})
-    return " · ".join(bits) or _none()
+    return " · ".join(bits)
+
+
+def _family(data: dict) -> str:
+    return family_text(data) or _none()
 
 
 def _encumbrances(entries) -> str:

@@ -38,6 +38,8 @@ from rights.expiry import expiry_date, remaining_term
 from rights.models import LegalStatus, RightKind
 from rights.selectors import status_history
 
+from .inputs import family_text
+
 METHOD_VERSION = "comparables-by-remaining-term/1"
 MIN_COMPARABLES = 5
 MIN_YEARS = 0.5
@@ -361,16 +363,7 @@ def valuate(records, *, currency: str, appraisal=None, today: datetime.date | No
     extra = {label_of(r): _family_and_claims(r) for r in records}
     known = {k: v for k, v in extra.items() if v}
     if known:
-        parts = []
-        for right, data in known.items():
-            bits = []
-            if "family_size" in data:
-                bits.append(_("family of %(n)s") % {"n": data["family_size"]})
-            if data.get("family_countries"):
-                bits.append(_("in %(countries)s") % {"countries": ", ".join(data["family_countries"])})
-            if "claims_count" in data:
-                bits.append(_("%(n)s claims") % {"n": data["claims_count"]})
-            parts.append(f"{right}: {' · '.join(bits)}")
+        parts = [f"{right}: {family_text(data)}" for right, data in known.items()]
         ind.append(Indicator("family_claims", _("Family and claims"), "; ".join(parts),
                              _("A right protected in more countries, and with more claims, usually covers more of "
                                "a market."), {"by_right": known}, "info"))

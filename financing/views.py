@@ -64,6 +64,22 @@ def _fail(request, exc: DomainError, form=None):
                     form.add_error(field, str(error))
 
 
+def _pay(request, providers, start):
+    """A fee's pay form posted (summary, method, second confirmation): the redirect to the checkout of the
+    payment `start(provider)` opened, or None after saying what was wrong."""
+    provider = request.POST.get("provider", "")
+    try:
+        if provider not in {p.name for p in providers}:
+            raise ValidationFailed(_("Choose a payment method."))
+        if request.POST.get("confirm") != "yes":
+            raise ValidationFailed(_("Tick the box to confirm the payment."))
+        payment = start(provider)
+        return redirect(get_provider(payment.provider).checkout_url(payment, request=request))
+    except DomainError as exc:
+        _fail(request, exc)
+    return None
+
+
 # --- the right ------------------------------------------------------------------------------------
 
 def right_detail(request, pk):
@@ -363,17 +379,9 @@ def service_fee_pay(request, reference):
         messages.info(request, _("No service fee is due on this loan."))
         return redirect(back)
     providers = available_providers(request.tenant, currency=application.currency)
-    if request.method == "POST":
-        provider = request.POST.get("provider", "")
-        try:
-            if provider not in {p.name for p in providers}:
-                raise ValidationFailed(_("Choose a payment method."))
-            if request.POST.get("confirm") != "yes":
-                raise ValidationFailed(_("Tick the box to confirm the payment."))
-            payment = services.service_fee_pay_start(actor=request.user, application=application, provider=provider)
-            return redirect(get_provider(payment.provider).checkout_url(payment, request=request))
-        except DomainError as exc:
-            _fail(request, exc)
+    if request.method == "POST" and (checkout := _pay(request, providers, lambda provider: services.service_fee_pay_start(
+            actor=request.user, application=application, provider=provider))):
+        return checkout
     return render(request, "financing/service_fee_pay.html", {
         "application": application, "providers": providers, "terms": loan_fees.application_terms(application),
         "fee_state": loan_fees.fee_state(application)})
@@ -507,17 +515,9 @@ def appraisal_pay(request, reference):
         messages.info(request, _("There is nothing to pay for this appraisal."))
         return redirect(f"/financing/appraisals/{appraisal.reference}/")
     providers = _appraisal_providers(request.tenant, appraisal.currency)
-    if request.method == "POST":
-        provider = request.POST.get("provider", "")
-        try:
-            if provider not in {p.name for p in providers}:
-                raise ValidationFailed(_("Choose a payment method."))
-            if request.POST.get("confirm") != "yes":
-                raise ValidationFailed(_("Tick the box to confirm the payment."))
-            payment = services.appraisal_pay_start(actor=request.user, appraisal=appraisal, provider=provider)
-            return redirect(get_provider(payment.provider).checkout_url(payment, request=request))
-        except DomainError as exc:
-            _fail(request, exc)
+    if request.method == "POST" and (checkout := _pay(request, providers, lambda provider: services.appraisal_pay_start(
+            actor=request.user, appraisal=appraisal, provider=provider))):
+        return checkout
     records = list(RegisterRecord.objects.filter(pk__in=appraisal.record_ids))
     return render(request, "financing/appraisal_pay.html", {
         "appraisal": appraisal, "records": records, "providers": providers,

@@ -537,15 +537,20 @@ class AppraisalPayApi(PartnerAPIView):
                    summary="Client: pay the appraisal fee into escrow (held until the report is accepted)")
     def post(self, request, reference):
         appraisal = _appraisal(self, reference)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        method = data.validated_data["method"]
-        tenant = self.api_key.tenant
-        if method not in {p.name for p in available_providers(tenant, currency=appraisal.currency)}:
-            raise ValidationFailed(_("This payment method is not offered."),
-                                   field_errors={"method": [_("Not offered.")]})
-        payment = services.appraisal_pay_start(actor=self.actor, appraisal=appraisal, provider=method)
-        return Response(FeePaymentStartedSerializer(_payment_started(tenant, payment)).data)
+        return _fee_payment(self, request, appraisal.currency, lambda method: services.appraisal_pay_start(
+            actor=self.actor, appraisal=appraisal, provider=method))
+
+
+def _fee_payment(view, request, currency: str, start) -> Response:
+    """A fee paid into escrow (appraisal, loan service fee): the method checked against the exchange's
+    providers for the currency, the payment started by `start(method)`, and how to pay it."""
+    data = AppraisalPayApi.InputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    method = data.validated_data["method"]
+    tenant = view.api_key.tenant
+    if method not in {p.name for p in available_providers(tenant, currency=currency)}:
+        raise ValidationFailed(_("This payment method is not offered."), field_errors={"method": [_("Not offered.")]})
+    return Response(FeePaymentStartedSerializer(_payment_started(tenant, start(method))).data)
 
 
 def _payment_started(tenant, payment) -> dict:
@@ -569,15 +574,8 @@ class ServiceFeePayApi(PartnerAPIView):
                    summary="Borrower: pay the exchange's service fee on a disbursed loan")
     def post(self, request, reference):
         application = _application(self, reference)
-        data = AppraisalPayApi.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        method = data.validated_data["method"]
-        tenant = self.api_key.tenant
-        if method not in {p.name for p in available_providers(tenant, currency=application.currency)}:
-            raise ValidationFailed(_("This payment method is not offered."),
-                                   field_errors={"method": [_("Not offered.")]})
-        payment = services.service_fee_pay_start(actor=self.actor, application=application, provider=method)
-        return Response(FeePaymentStartedSerializer(_payment_started(tenant, payment)).data)
+        return _fee_payment(self, request, application.currency, lambda method: services.service_fee_pay_start(
+            actor=self.actor, application=application, provider=method))
 
 
 class AppraisalAcceptApi(PartnerAPIView):
