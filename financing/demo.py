@@ -1,6 +1,7 @@
 """Demo financing on the zgc exchange: a partner bank and an appraiser listed by the exchange (their
 people log in with the demo password), and one open pledge loan application of the demo seller on
-two of its patents, so the bank finds something to offer on. Idempotent."""
+two of its patents with the bank's offer on it (the holder sees the offer and the exchange's service fee;
+the bank can offer again). Idempotent."""
 
 from allauth.account.models import EmailAddress
 
@@ -12,7 +13,7 @@ from rights.services import holding_ensure
 
 from .models import FinancePartner, LoanApplication, PartnerKind
 from .selectors import rights_of
-from .services import application_create
+from .services import application_create, offer_make
 
 PARTNERS = [
     ("bank@zgc.ipex.local", "赵磊 Zhao Lei", "北京银行中关村分行", "Bank of Beijing, Zhongguancun Branch", PartnerKind.BANK, 0),
@@ -60,8 +61,15 @@ def seed(tenants):
         records = [r for r in rights_of(org).filter(kind="invention", legal_status="valid", encumbrances=[])[:2]]
         if records:
             try:
-                application_create(actor=seller, organization=org, record_ids=[r.pk for r in records],
-                                   amount_minor=5_000_000_00, currency=tenant.currency, term_months=12,
-                                   purpose="建设中试生产线 / a pilot production line")
+                application = application_create(
+                    actor=seller, organization=org, record_ids=[r.pk for r in records], amount_minor=5_000_000_00,
+                    currency=tenant.currency, term_months=12, purpose="建设中试生产线 / a pilot production line")
             except DomainError:  # demo rights may not qualify (term, route): the demo goes on without
                 return
+            # the bank's offer, so the holder sees one with the exchange's service fee beside it
+            bank = FinancePartner.objects.filter(kind=PartnerKind.BANK).select_related("organization").first()
+            banker = User.objects.filter(email=PARTNERS[0][0]).first()
+            if bank and banker:
+                offer_make(actor=banker, organization=bank.organization, application=application,
+                           amount_minor=4_000_000_00, rate_bps=385, term_months=12,
+                           conditions="以两项发明专利质押，按季付息 / pledge of both patents, interest quarterly")
