@@ -308,3 +308,51 @@ def filing_deadline(order, documents=None, *, now=None) -> FilingDeadline | None
                           buyer_refund_at=order.filing_due + buyer_sign_grace(),
                           seller_missing=seller_missing, buyer_missing=buyer_missing)
 
+
+
+# --- the signing deadline of the assignment back (issue 11) -------------------------------------
+
+
+def return_sign_days() -> int:
+    """Days each party has to sign the assignment back once the transfer back opens (setting
+    TRANSFER_BACK_SIGN_DAYS, default 14). Halfway, a party that has not signed is reminded; when it
+    passes, escrow officers are told (they chase the party or settle by a split instead)."""
+    return int(getattr(settings, "TRANSFER_BACK_SIGN_DAYS", 14))
+
+
+@dataclass(frozen=True)
+class ReturnSignDeadline:
+    """Where the assignment back stands against its signing deadline. phase at `now`: "signing"
+    (before `remind_at`), "remind" (halfway: remind who has not signed), "late" (past `due`: officers
+    told), "signed" (both parties signed; nothing to chase)."""
+
+    phase: str
+    opened_at: datetime
+    remind_at: datetime
+    due: datetime
+    missing: tuple[str, ...]
+
+
+def return_sign_deadline(order, document=None, *, now=None) -> ReturnSignDeadline | None:
+    """The deadline counts from the assignment back's creation (the moment the transfer back opened);
+    None when the order awaits no transfer back or the paper does not exist."""
+    if order.state != OrderState.RETURN_PENDING:
+        return None
+    document = document if document is not None else return_document(order)
+    if document is None:
+        return None
+    now = now or timezone.now()
+    span = timedelta(days=return_sign_days())
+    opened = document.created_at
+    done = signed_parties(document)
+    missing = tuple(p for p in (Party.SELLER, Party.BUYER) if p not in done)
+    due, remind_at = opened + span, opened + span / 2
+    if not missing:
+        phase = "signed"
+    elif now >= due:
+        phase = "late"
+    elif now >= remind_at:
+        phase = "remind"
+    else:
+        phase = "signing"
+    return ReturnSignDeadline(phase=phase, opened_at=opened, remind_at=remind_at, due=due, missing=missing)

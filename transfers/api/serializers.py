@@ -12,6 +12,9 @@ class SignatureStatusSerializer(serializers.Serializer):
 class DocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["forward", "back"],
+                                        help_text="forward: the transfer to the buyer; back: the assignment back "
+                                                  "to the seller after a refund of a recorded transfer")
     label = serializers.CharField()
     version = serializers.IntegerField()
     sha256 = serializers.CharField()
@@ -29,6 +32,28 @@ class NoticeSerializer(serializers.Serializer):
     document_id = serializers.IntegerField(allow_null=True)
 
 
+class ReturnFilingSerializer(serializers.Serializer):
+    office = serializers.CharField()
+    status = serializers.CharField()
+    attempt = serializers.IntegerField()
+    office_reference = serializers.CharField(allow_blank=True)
+    filed_at = serializers.DateTimeField(allow_null=True)
+    notice_number = serializers.CharField(allow_blank=True)
+    notice_received_at = serializers.DateTimeField(allow_null=True)
+    rejection_reason = serializers.CharField(allow_blank=True)
+    correction_text = serializers.CharField(allow_blank=True)
+
+
+class TransferBackSerializer(serializers.Serializer):
+    filings = ReturnFilingSerializer(many=True, help_text="The latest attempt of each office's transfer back")
+    documents = DocumentSerializer(many=True, help_text="The assignment back both parties sign")
+    signatures_missing = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()),
+                                               help_text="Document ids each party has yet to sign")
+    sign_due = serializers.DateTimeField(allow_null=True,
+                                         help_text="Both parties sign the assignment back by then; escrow staff "
+                                                   "are told when it passes")
+
+
 class TransferSerializer(serializers.Serializer):
     status = serializers.CharField(allow_blank=True, help_text="Filing status, empty before the papers exist")
     office = serializers.CharField(allow_blank=True)
@@ -42,3 +67,6 @@ class TransferSerializer(serializers.Serializer):
     notices = NoticeSerializer(many=True)
     signatures_missing = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()),
                                                help_text="Document ids each party has yet to sign")
+    transfer_back = TransferBackSerializer(allow_null=True,
+                                           help_text="The transfer back to the seller after a refund of a recorded "
+                                                     "transfer; null when there is none")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers, serializers
 from rest_framework.response import Response
 
@@ -16,7 +16,7 @@ from core.storage import private_file_response
 from escrow.selectors import order_for_viewer
 from partners.models import Scope
 from transfers import selectors, services
-from transfers.models import SIGNED_KINDS, TransferDocument
+from transfers.models import RETURN_KINDS, SIGNED_KINDS, TransferDocument
 
 from .serializers import DocumentSerializer, TransferSerializer
 
@@ -33,7 +33,8 @@ def order_for_key(view, reference):
 
 def _document_data(order, document) -> dict:
     return {
-        "id": document.pk, "kind": document.kind, "label": str(document.get_kind_display()),
+        "id": document.pk, "kind": document.kind, "direction": "back" if document.is_return else "forward",
+        "label": str(document.get_kind_display()),
         "version": document.version, "sha256": document.sha256, "needs_signatures": document.needs_signatures,
         "signatures": [{"party": s.party, "typed_name": s.typed_name, "signed_at": s.signed_at}
                        for s in document.signatures.all()],
@@ -42,8 +43,28 @@ def _document_data(order, document) -> dict:
     }
 
 
+def transfer_back_summary(order) -> dict | None:
+    """The transfer back to the seller (a refund after the office recorded the buyer), or None."""
+    filings = selectors.return_filings(order)
+    if not filings:
+        return None
+    documents = selectors.current_documents(order, kinds=RETURN_KINDS)
+    missing = selectors.missing_signatures(order, documents)
+    deadline = selectors.return_sign_deadline(order, documents[0] if documents else None)
+    return {
+        "filings": [{"office": f.office, "status": f.status, "attempt": f.attempt, "office_reference": f.reference,
+                     "filed_at": f.filed_at, "notice_number": f.notice_number,
+                     "notice_received_at": f.notice_received_at, "rejection_reason": f.rejection_reason,
+                     "correction_text": f.correction_text} for f in filings],
+        "documents": [_document_data(order, d) for d in documents],
+        "signatures_missing": {str(party): [d.pk for d in docs] for party, docs in missing.items()},
+        "sign_due": deadline.due if deadline is not None and deadline.phase != "signed" else None,
+    }
+
+
 def transfer_summary(order) -> dict | None:
-    """The transfer status of an order for the order's API representation."""
+    """The transfer status of an order for the order's API representation (with the transfer back,
+    when there is one)."""
     filing = selectors.current_filing(order)
     documents = selectors.current_documents(order)
     if filing is None and not documents:
@@ -63,6 +84,7 @@ def transfer_summary(order) -> dict | None:
         "notices": [{"kind": n.kind, "number": n.number, "text": n.text, "received_at": n.received_at,
                      "document_id": n.document_id} for n in notices],
         "signatures_missing": {str(party): [d.pk for d in docs] for party, docs in missing.items()},
+        "transfer_back": transfer_back_summary(order),
     }
 
 
@@ -87,12 +109,27 @@ def _document_for(view, reference, pk) -> tuple:
     return order, role, document
 
 
+DIRECTIONS = ("forward", "back")
+
+
 class OrderDocumentListApi(PartnerAPIView):
     @extend_schema(operation_id="orders_documents_list", tags=TRANSFERS, responses=DocumentSerializer(many=True),
-                   summary="The order's current papers and office notices")
+                   summary="The order's current papers and office notices",
+                   description="Forward papers (the transfer to the buyer) first, then the assignment back to the "
+                               "seller when a refund of a recorded transfer is under way.",
+                   parameters=[OpenApiParameter("direction", str, enum=["forward", "back"], required=False,
+                                                description="Only the forward papers, or only the assignment back")])
     def get(self, request, reference):
         order, _role = order_for_key(self, reference)
-        documents = selectors.current_documents(order)
+        direction = request.query_params.get("direction", "")
+        if direction and direction not in DIRECTIONS:
+            raise ValidationFailed("Unknown direction: use forward or back.",
+                                   field_errors={"direction": ["Use forward or back."]})
+        documents = []
+        if direction in ("", "forward"):
+            documents += selectors.current_documents(order)
+        if direction in ("", "back"):
+            documents += selectors.current_documents(order, kinds=RETURN_KINDS)
         return Response(DocumentSerializer([_document_data(order, d) for d in documents], many=True).data)
 
 
@@ -137,7 +174,8 @@ class OrderDocumentSignApi(PartnerAPIView):
 
 class OrderDocumentsSignAllApi(PartnerAPIView):
     """Sign every current paper still awaiting your side's signature in one step: one typed name (the
-    signer's profile name), one consent; each paper's SHA-256 is recorded. All or nothing."""
+    signer's profile name), one consent; each paper's SHA-256 is recorded. All or nothing. While a
+    transfer back is under way (order `return_pending`) this signs the assignment back."""
 
     write_scope = Scope.ORDERS
 
@@ -163,7 +201,9 @@ class OrderDocumentsSignAllApi(PartnerAPIView):
                                     consent=data.validated_data["consent"], ip_address=request.META.get("REMOTE_ADDR"),
                                     user_agent=request.headers.get("User-Agent", ""),
                                     shown_sha256=data.validated_data.get("sha256") or {})
-        documents = selectors.current_documents(order, kinds=SIGNED_KINDS)
+        order.refresh_from_db()
+        kinds = RETURN_KINDS if selectors.return_filings(order) else SIGNED_KINDS
+        documents = selectors.current_documents(order, kinds=kinds)
         return Response(DocumentSerializer([_document_data(order, d) for d in documents], many=True).data)
 
 

@@ -13,14 +13,18 @@ re-checks state and deadline, so running this twice, or in two workers at once, 
   - both signed but not filed → escrow officers are told (once) and the order is flagged;
   - no papers at all (the platform failed) → officers are told, nobody is penalised;
 - buyer inspection deadline → `order_auto_confirm` (the platform confirms and the seller is paid);
-- funded orders without papers get them (`transfer_prepare`), in case the funded message was lost.
+- funded orders without papers get them (`transfer_prepare`), in case the funded message was lost;
+- the assignment back (a refund after the office recorded the buyer; the rule is
+  `transfers.selectors.return_sign_deadline`, also shown on the order page and in the API): halfway
+  to its deadline each party that has not signed is reminded (once); when it passes, escrow officers
+  are told (once): they chase the party or settle the order by a split instead.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -34,8 +38,16 @@ from core.notifications import notify
 from escrow import services as escrow
 from escrow.models import Order, OrderState
 from escrow.services.core import lock_order
-from transfers.models import Party, TransferDocument, TransferFiling, signed_kinds_for
-from transfers.selectors import SIGN_REMINDER_BEFORE, FilingDeadline, current_documents, filing_deadline
+from transfers.models import RETURN_KINDS, Party, TransferDocument, TransferFiling, signed_kinds_for
+from transfers.selectors import (
+    SIGN_REMINDER_BEFORE,
+    FilingDeadline,
+    current_documents,
+    filing_deadline,
+    return_document,
+    return_sign_days,
+    return_sign_deadline,
+)
 
 from .common import officers, order_url, party_users
 from .papers import transfer_prepare_or_record
@@ -163,6 +175,67 @@ def _signing_deadline(order: Order, now: datetime, counts: dict[str, int]) -> No
         _staff_tell(order, rule, counts)
 
 
+RETURN_BODIES = {
+    "reminder": gettext_lazy("The refund of “%(title)s” waits for your signature on the assignment back to the "
+                             "seller. Sign it on the order page before %(due)s; after that escrow staff take over "
+                             "and may settle the order by a split instead."),
+    (Party.SELLER,): gettext_lazy("The assignment back of “%(title)s” was due to be signed by %(due)s; the seller "
+                                  "has not signed it. Contact the seller, or settle the order by a split in the "
+                                  "admin."),
+    (Party.BUYER,): gettext_lazy("The assignment back of “%(title)s” was due to be signed by %(due)s; the buyer "
+                                 "has not signed it. Contact the buyer, or settle the order by a split in the "
+                                 "admin."),
+    (Party.SELLER, Party.BUYER): gettext_lazy("The assignment back of “%(title)s” was due to be signed by "
+                                              "%(due)s; neither party has signed it. Contact them, or settle the "
+                                              "order by a split in the admin."),
+}
+
+
+def _return_once(order: Order, now: datetime, action: str, counts: dict[str, int], count_as: str,
+                 party: str = "") -> None:
+    """Remind `party` (or, without one, tell the officers) once per assignment back, under the order's
+    lock, after checking again that it is still unsigned and the moment has come (an audit row on the
+    order is the marker)."""
+    with transaction.atomic():
+        order = lock_order(order.pk)
+        document = return_document(order)
+        rule = return_sign_deadline(order, document, now=now)
+        if rule is None or document is None or rule.phase not in ("remind", "late"):
+            return
+        if (party and party not in rule.missing) or (not party and rule.phase != "late"):
+            return
+        marker = AuditEvent.objects.filter(action=action, object_type=order._meta.label_lower,
+                                           object_id=str(order.pk), data__paper=document.pk)
+        if party:
+            marker = marker.filter(data__party=party)
+        if marker.exists():
+            return
+        audit_record(action=action, obj=order, actor_label="deadline",
+                     data={"paper": document.pk, "due": rule.due.isoformat(), "party": party,
+                           "missing": list(rule.missing)})
+        params = {"ref": order.reference, "title": order.listing.title, "due": _when(rule.due)}
+        if party:
+            notify(users=party_users(order, party), kind="transfer.return_sign_reminder",
+                   subject=gettext_lazy("Order %(ref)s: sign the assignment back by %(due)s"),
+                   body=RETURN_BODIES["reminder"], params=params, url=order_url(order))
+        else:
+            notify(users=officers(), kind="transfer.return_sign_overdue",
+                   subject=gettext_lazy("Order %(ref)s: the assignment back was not signed in time"),
+                   body=RETURN_BODIES[rule.missing], params=params, url=order_url(order))
+        counts[count_as] = counts.get(count_as, 0) + 1
+
+
+def _return_deadline(order: Order, now: datetime, counts: dict[str, int]) -> None:
+    rule = return_sign_deadline(order, now=now)
+    if rule is None:
+        return
+    if rule.phase == "remind":
+        for party in rule.missing:
+            _return_once(order, now, "transfer.return_sign_reminder", counts, "return_sign_reminders", party=party)
+    elif rule.phase == "late":
+        _return_once(order, now, "transfer.return_sign_overdue", counts, "return_sign_overdue")
+
+
 def trade_deadlines_enforce(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """One pass over the tenant in context. Returns what was done, by kind."""
     now = now or timezone.now()
@@ -186,4 +259,13 @@ def trade_deadlines_enforce(*, now: datetime | None = None, limit: int = 500) ->
             counts["errors"] = counts.get("errors", 0) + 1
     for order in base.filter(state=OrderState.TRANSFER_APPROVED, inspection_due__lte=now)[:limit]:
         _run("auto_confirmed", escrow.order_auto_confirm, order, counts)
+    halfway = now - timedelta(days=return_sign_days()) / 2
+    opened_before = (TransferDocument.objects.filter(kind__in=RETURN_KINDS, superseded=False, created_at__lte=halfway)
+                     .values("order_id"))
+    for order in base.filter(state=OrderState.RETURN_PENDING, pk__in=opened_before)[:limit]:
+        try:
+            _return_deadline(order, now, counts)
+        except Exception:  # noqa: BLE001 - one order must not stop the rest
+            log.exception("assignment back deadline failed for order %s", order.pk)
+            counts["errors"] = counts.get("errors", 0) + 1
     return counts

@@ -37,6 +37,7 @@ from transfers.selectors import (
     all_signed,
     current_documents,
     current_filing,
+    return_document,
     return_signable_now,
 )
 
@@ -304,6 +305,13 @@ def document_sign(*, document: TransferDocument, user: User, typed_name: str, co
     """One party signs one paper: a member of the party's organization, typing their profile name, with
     explicit consent; the signature keeps the time, the user, the IP address and the SHA-256 of the exact
     PDF bytes signed. Their profile name is locked from then on. Audited on the paper and the order."""
+    return _document_sign(document=document, user=user, typed_name=typed_name, consent=consent,
+                          ip_address=ip_address, user_agent=user_agent, shown_sha256=shown_sha256)
+
+
+def _document_sign(*, document: TransferDocument, user: User, typed_name: str, consent: bool,
+                   ip_address: str | None, user_agent: str, shown_sha256: str) -> Signature:
+    """`document_sign` inside the caller's transaction (the order is locked here, again if need be)."""
     order = _lock_order(document.order_id)
     document = TransferDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
     party, name, mandate = _check_signer(order, user, typed_name, consent, document=document)
@@ -328,8 +336,20 @@ def documents_sign_all(*, order: Order, user: User, typed_name: str, consent: bo
                        shown_sha256: dict[str, str] | None = None) -> list[Signature]:
     """One party signs every current paper still awaiting its signature in one step: one typed name, one
     consent, each paper's own SHA-256 recorded. All or nothing: one paper changed since it was shown
-    (`shown_sha256` maps paper kind to the fingerprint on screen) and nothing is signed."""
+    (`shown_sha256` maps paper kind to the fingerprint on screen) and nothing is signed. While a transfer
+    back is under way this is the assignment back (the same checks as signing it alone)."""
     order = _lock_order(order.pk)
+    if order.state == OrderState.RETURN_PENDING:
+        document = return_document(order)
+        if document is None:
+            raise InvalidTransition(_("Order %(ref)s has no assignment back to sign.") % {"ref": order.reference})
+        party, _name, _mandate = _check_signer(order, user, typed_name, consent, document=document)
+        if party in {sig.party for sig in document.signatures.all()}:
+            raise InvalidTransition(_("Your side has signed every paper already."))
+        signature = _document_sign(
+            document=document, user=user, typed_name=typed_name, consent=consent, ip_address=ip_address,
+            user_agent=user_agent, shown_sha256=(shown_sha256 or {}).get(document.kind, ""))
+        return [signature]
     party, name, mandate = _check_signer(order, user, typed_name, consent)
     documents = list(TransferDocument.objects.select_for_update(of=("self",))
                      .filter(order=order, kind__in=signed_kinds_for(order), superseded=False).order_by("kind", "pk"))

@@ -17,6 +17,7 @@ from transfers.selectors import (
     papers_signable_now,
     return_document,
     return_filings,
+    return_sign_deadline,
     return_signable_now,
     transfer_gates,
 )
@@ -89,8 +90,10 @@ def transfer_back_panel(context, order):
     signed = {sig.party: sig for sig in document.signatures.all()} if document else {}
     both = {Party.SELLER, Party.BUYER} <= set(signed)
     pending = order.state == "return_pending"
+    deadline = return_sign_deadline(order, document)
     return {
         "show": True, "request": request, "order": order, "filings": filings, "document": document,
+        "deadline": deadline if deadline is not None and deadline.phase != "signed" else None,
         "seller_sig": signed.get(Party.SELLER), "buyer_sig": signed.get(Party.BUYER),
         "can_sign": bool(party) and party not in signed and return_signable_now(order),
         "can_file": pending and both and is_officer(user)
