@@ -148,3 +148,11 @@ def mandates_of(org):
 
     return Mandate.objects.filter(Q(principal_org=org) | Q(broker_org=org)).select_related(
         "principal_org", "broker_org").order_by("-created_at", "-id")
+
+
+def mandate_of_org(org, pk):
+    """A mandate the organization gave or holds (the partner API), or None: others' mandates do not exist."""
+    from django.db.models import Q
+
+    return Mandate.objects.filter(Q(principal_org=org) | Q(broker_org=org), pk=pk).select_related(
+        "principal_org", "broker_org").first()
