@@ -156,3 +156,23 @@ def mandate_of_org(org, pk):
 
     return Mandate.objects.filter(Q(principal_org=org) | Q(broker_org=org), pk=pk).select_related(
         "principal_org", "broker_org").first()
+
+
+PRINCIPAL_SEARCH_LIMIT = 20
+
+
+def principal_candidates(*, query: str, exclude_org=None, limit: int = PRINCIPAL_SEARCH_LIMIT):
+    """Organizations of the exchange in context whose name (Chinese or English) contains `query` — the
+    broker's principal chooser: verified ones first, then by name; at most `limit`; nothing for an empty
+    query (a big exchange is never listed whole)."""
+    from django.db.models import Case, IntegerField, Q, Value, When
+
+    query = " ".join((query or "").split())[:100]
+    if not query:
+        return []
+    qs = Organization.objects.filter(Q(legal_name__icontains=query) | Q(legal_name_en__icontains=query))
+    if exclude_org is not None:
+        qs = qs.exclude(pk=exclude_org.pk)
+    verified_first = Case(When(verification_status=Organization.Verification.VERIFIED, then=Value(0)),
+                          default=Value(1), output_field=IntegerField())
+    return list(qs.annotate(_unverified=verified_first).order_by("_unverified", "legal_name", "pk")[:limit])
