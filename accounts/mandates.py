@@ -25,7 +25,9 @@ MAX_TERM_DAYS = 3 * 366
 
 
 def _members(org):
-    return [m.user for m in Membership.objects.filter(organization=org).select_related("user")]
+    """The people told about the organization's mandates: active members only (an API key's service user is
+    inactive — the partner hears through webhooks — and so is a person who left)."""
+    return [m.user for m in Membership.objects.filter(organization=org, user__is_active=True).select_related("user")]
 
 
 def _tell(mandate, kind, *, broker, principal, **extra):

@@ -55,6 +55,16 @@ def test_proposed_then_accepted_then_revoked_tells_both_sides_in_their_language(
     assert notes["tto@n.test"].subject == "Huazhi Brokers 的委托已撤销"
 
 
+def test_an_api_keys_service_user_is_not_told(sides):
+    from tests.factories import make_api_key
+
+    principal, broker_org, _tto, broker, _colleague = sides
+    key, _secret = make_api_key(organization=principal)
+    _propose(principal, broker_org, broker)
+    assert not Notification.objects.filter(user=key.service_user).exists()
+    assert Notification.objects.filter(kind="mandate.proposed").count() == 3
+
+
 def test_declined_and_revoked_by_the_broker(sides):
     principal, broker_org, tto, broker, _colleague = sides
     mandate_decline(mandate=_propose(principal, broker_org, broker), actor=tto)
