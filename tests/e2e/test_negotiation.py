@@ -45,6 +45,7 @@ def test_negotiated_licence_with_a_broker_on_the_seller_side(browser, e2e_tenant
     broker_page.check(f"input[name=principal][value='{uni.pk}']")
     broker_page.fill("input[name=listings]", str(listing.pk))
     broker_page.fill("input[name=commission_percent]", "5")
+    shot(broker_page, "0-broker-finds-principal-desktop-en")
     broker_page.get_by_role("button", name="Propose").click()
     broker_page.wait_for_load_state()
     assert "awaiting the principal" in broker_page.content().lower()
