@@ -25,7 +25,19 @@ MAX_TERM_DAYS = 3 * 366
 
 
 def _members(org):
-    return [m.user for m in Membership.objects.filter(organization=org).select_related("user")]
+    """The people told about the organization's mandates: active members only (an API key's service user is
+    inactive — the partner hears through webhooks — and so is a person who left)."""
+    return [m.user for m in Membership.objects.filter(organization=org, user__is_active=True).select_related("user")]
+
+
+def _tell(mandate, kind, *, broker, principal, **extra):
+    """Tell both sides' members (in-app; e-mail to those with an address; each in their own language,
+    rendered by core.notifications) about a step of the mandate: `broker` and `principal` are each
+    (subject, body) lazily translated, with the organizations, rate and term as parameters."""
+    params = {"broker": mandate.broker_org.legal_name, "principal": mandate.principal_org.legal_name,
+              "rate": f"{mandate.commission_bps / 100:g}", "ends_on": mandate.ends_on.isoformat(), **extra}
+    for org, (subject, body) in ((mandate.principal_org, principal), (mandate.broker_org, broker)):
+        notify(users=_members(org), kind=kind, subject=subject, body=body, params=params, url="/deals/mandates/")
 
 
 @transaction.atomic(durable=True)
@@ -56,11 +68,13 @@ def mandate_propose(*, actor, broker_org: Organization, principal_org: Organizat
     audit_record(actor=actor, action="mandate.propose", obj=mandate, to_state=mandate.state,
                  data={"principal": principal_org.pk, "broker": broker_org.pk, "side": side,
                        "commission_bps": commission_bps, "listings": listing_ids, "all": all_listings})
-    notify(users=_members(principal_org), kind="mandate.proposed",
-           subject=gettext_lazy("%(broker)s asks for a mandate to act for you"),
-           body=gettext_lazy("%(broker)s proposes to negotiate for your organization at a commission of "
-                             "%(rate)s %%. Accept or decline it on the mandates page."),
-           params={"broker": broker_org.legal_name, "rate": f"{commission_bps / 100:g}"}, url="/deals/mandates/")
+    _tell(mandate, "mandate.proposed",
+          principal=(gettext_lazy("%(broker)s asks for a mandate to act for you"),
+                     gettext_lazy("%(broker)s proposes to negotiate for your organization at a commission of "
+                                  "%(rate)s %%. Accept or decline it on the mandates page.")),
+          broker=(gettext_lazy("Mandate proposed to %(principal)s"),
+                  gettext_lazy("%(principal)s is asked to accept your mandate at a commission of %(rate)s %%; "
+                               "you will be told when it answers.")))
     return mandate
 
 
@@ -83,10 +97,12 @@ def mandate_accept(*, mandate, actor) -> Mandate:
     mandate.state, mandate.decided_by, mandate.decided_at = Mandate.State.ACTIVE, actor, timezone.now()
     mandate.save(update_fields=["state", "decided_by", "decided_at"])
     audit_record(actor=actor, action="mandate.accept", obj=mandate, from_state=before, to_state=mandate.state)
-    notify(users=_members(mandate.broker_org), kind="mandate.accepted",
-           subject=gettext_lazy("%(principal)s accepted your mandate"),
-           body=gettext_lazy("You may now negotiate for %(principal)s within the mandate."),
-           params={"principal": mandate.principal_org.legal_name}, url="/deals/mandates/")
+    _tell(mandate, "mandate.accepted",
+          broker=(gettext_lazy("%(principal)s accepted your mandate"),
+                  gettext_lazy("You may now negotiate for %(principal)s within the mandate.")),
+          principal=(gettext_lazy("The mandate of %(broker)s is in force"),
+                     gettext_lazy("%(broker)s may now negotiate for your organization within the mandate, "
+                                  "until %(ends_on)s. Either side can revoke it on the mandates page.")))
     return mandate
 
 
@@ -98,6 +114,11 @@ def mandate_decline(*, mandate, actor) -> Mandate:
     mandate.state, mandate.decided_by, mandate.decided_at = Mandate.State.DECLINED, actor, timezone.now()
     mandate.save(update_fields=["state", "decided_by", "decided_at"])
     audit_record(actor=actor, action="mandate.decline", obj=mandate, from_state=before, to_state=mandate.state)
+    _tell(mandate, "mandate.declined",
+          broker=(gettext_lazy("%(principal)s declined your mandate"),
+                  gettext_lazy("You cannot act for %(principal)s under this mandate. You may propose another.")),
+          principal=(gettext_lazy("You declined the mandate of %(broker)s"),
+                     gettext_lazy("%(broker)s cannot act for your organization under it.")))
     return mandate
 
 
@@ -110,6 +131,12 @@ def mandate_revoke(*, mandate, actor, reason: str = "") -> Mandate:
     mandate.save(update_fields=["state"])
     audit_record(actor=actor, action="mandate.revoke", obj=mandate, from_state=before, to_state=mandate.state,
                  reason=reason)
+    by = mandate.broker_org if is_member(actor, mandate.broker_org) else mandate.principal_org
+    _tell(mandate, "mandate.revoked", by=by.legal_name,
+          broker=(gettext_lazy("The mandate from %(principal)s was revoked"),
+                  gettext_lazy("%(by)s revoked it: you can no longer act for %(principal)s under it.")),
+          principal=(gettext_lazy("The mandate of %(broker)s was revoked"),
+                     gettext_lazy("%(by)s revoked it: %(broker)s can no longer act for your organization under it.")))
     return mandate
 
 
@@ -148,3 +175,31 @@ def mandates_of(org):
 
     return Mandate.objects.filter(Q(principal_org=org) | Q(broker_org=org)).select_related(
         "principal_org", "broker_org").order_by("-created_at", "-id")
+
+
+def mandate_of_org(org, pk):
+    """A mandate the organization gave or holds (the partner API), or None: others' mandates do not exist."""
+    from django.db.models import Q
+
+    return Mandate.objects.filter(Q(principal_org=org) | Q(broker_org=org), pk=pk).select_related(
+        "principal_org", "broker_org").first()
+
+
+PRINCIPAL_SEARCH_LIMIT = 20
+
+
+def principal_candidates(*, query: str, exclude_org=None, limit: int = PRINCIPAL_SEARCH_LIMIT):
+    """Organizations of the exchange in context whose name (Chinese or English) contains `query` — the
+    broker's principal chooser: verified ones first, then by name; at most `limit`; nothing for an empty
+    query (a big exchange is never listed whole)."""
+    from django.db.models import Case, IntegerField, Q, Value, When
+
+    query = " ".join((query or "").split())[:100]
+    if not query:
+        return []
+    qs = Organization.objects.filter(Q(legal_name__icontains=query) | Q(legal_name_en__icontains=query))
+    if exclude_org is not None:
+        qs = qs.exclude(pk=exclude_org.pk)
+    verified_first = Case(When(verification_status=Organization.Verification.VERIFIED, then=Value(0)),
+                          default=Value(1), output_field=IntegerField())
+    return list(qs.annotate(_unverified=verified_first).order_by("_unverified", "legal_name", "pk")[:limit])

@@ -16,6 +16,7 @@ from listings.api import bulk as listing_bulk
 from listings.api import market as listing_views
 from listings.api import seller as seller_views
 from negotiation.api import deals as deal_views
+from negotiation.api import mandates as mandate_views
 from negotiation.api import views as offer_views
 from partners.api import views as partner_views
 from transfers.api import views as transfer_views
@@ -65,6 +66,11 @@ v1 = [
     path("offers/<id:pk>/accept", offer_views.OfferAcceptApi.as_view(), name="offer-accept"),
     path("offers/<id:pk>/reject", offer_views.OfferRejectApi.as_view(), name="offer-reject"),
     path("offers/<id:pk>/withdraw", offer_views.OfferWithdrawApi.as_view(), name="offer-withdraw"),
+    path("mandates", mandate_views.MandateListCreateApi.as_view(), name="mandates"),
+    path("mandates/<id:pk>", mandate_views.MandateDetailApi.as_view(), name="mandate"),
+    path("mandates/<id:pk>/accept", mandate_views.MandateAcceptApi.as_view(), name="mandate-accept"),
+    path("mandates/<id:pk>/decline", mandate_views.MandateDeclineApi.as_view(), name="mandate-decline"),
+    path("mandates/<id:pk>/revoke", mandate_views.MandateRevokeApi.as_view(), name="mandate-revoke"),
     path("listings/<id:pk>/questions", deal_views.ListingQuestionsApi.as_view(), name="listing-questions"),
     path("questions/<id:pk>/answer", deal_views.QuestionAnswerApi.as_view(), name="question-answer"),
     path("listings/<id:pk>/dataroom", deal_views.DataRoomApi.as_view(), name="listing-dataroom"),

@@ -112,21 +112,30 @@ class AnswerForm(forms.Form):
     public = forms.BooleanField(label=_("Show on the listing (the asker stays anonymous)"), required=False, initial=True)
 
 
+class PrincipalForm(forms.Form):
+    """The principal of a proposed mandate, picked from a name search (`principal_candidates`), not from a
+    list of the whole exchange: its radios are rendered by negotiation/_principal_choices.html. Any
+    organization of the exchange but the broker's own is valid."""
+
+    principal = forms.ModelChoiceField(queryset=None, error_messages={
+        "required": _("Search for the principal and pick it."),
+        "invalid_choice": _("Search for the principal and pick it.")})
+
+    def __init__(self, *args, principals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["principal"].queryset = principals
+
+
 class MandateForm(forms.Form):
     side = forms.ChoiceField(label=_("You act for"), choices=[("seller", _("a seller (negotiate its listings)")),
                                                              ("buyer", _("a buyer (make offers for it)"))],
                              initial="seller")
-    principal = forms.ModelChoiceField(label=_("Principal (the organization you act for)"), queryset=None)
     listings = forms.CharField(label=_("Listing numbers (comma separated), or empty for all"), required=False,
                                max_length=500)
     commission_percent = forms.DecimalField(label=_("Commission (%)"), min_value=0, max_value=50, decimal_places=2)
     months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=36, initial=12)
     may_sign = forms.BooleanField(label=_("May sign the transfer or licence papers for the principal"),
                                   required=False)
-
-    def __init__(self, *args, principals, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["principal"].queryset = principals
 
     def clean_listings(self):
         raw = self.cleaned_data.get("listings") or ""
@@ -136,4 +145,4 @@ class MandateForm(forms.Form):
             raise forms.ValidationError(_("Give listing numbers such as 12, 15.")) from None
 
 
-__all__ = ["OfferForm", "PriceForm", "QuestionForm", "AnswerForm", "MandateForm", "ROYALTY_BASES", "ROYALTY_PERIODS"]
+__all__ = ["OfferForm", "PriceForm", "QuestionForm", "AnswerForm", "MandateForm", "PrincipalForm", "ROYALTY_BASES", "ROYALTY_PERIODS"]

@@ -23,5 +23,6 @@ urlpatterns = [
     path("royalties/<int:pk>/report/", views.royalty_report_view, name="royalty_report"),
     path("royalties/<int:pk>/pay/", views.royalty_pay_view, name="royalty_pay"),
     path("mandates/", views.mandate_list, name="mandates"),
+    path("mandates/principals/", views.mandate_principals, name="mandate_principals"),
     path("mandates/<int:pk>/<str:action>/", views.mandate_action, name="mandate_action"),
 ]

@@ -25,7 +25,7 @@ from listings.selectors import listing_for_viewer
 from listings.services.pricing import listing_change_price, price_history
 
 from . import conversations, dataroom, royalties, selectors, services
-from .forms import AnswerForm, MandateForm, OfferForm, PriceForm, QuestionForm
+from .forms import AnswerForm, MandateForm, OfferForm, PriceForm, PrincipalForm, QuestionForm
 from .models import Conversation, DataRoomDocument, Licence, Message, Offer, Question, RoyaltyReport, Side
 
 
@@ -348,10 +348,10 @@ def mandate_list(request):
     if org is None:
         messages.error(request, _("Join or register an organization in your account first."))
         return redirect("/account/")
-    principals = Organization.objects.exclude(pk=org.pk).order_by("legal_name")
-    form = MandateForm(request.POST or None, principals=principals)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+    form = MandateForm(request.POST or None)
+    principal_form = PrincipalForm(request.POST or None, principals=Organization.objects.exclude(pk=org.pk))
+    if request.method == "POST" and all([form.is_valid(), principal_form.is_valid()]):
+        d = {**form.cleaned_data, **principal_form.cleaned_data}
         today = timezone.localdate()
         try:
             mandate_services.mandate_propose(
@@ -368,7 +368,30 @@ def mandate_list(request):
     orgs = list(user_organizations(request.user))
     mandates = [m for o in orgs for m in mandate_services.mandates_of(o)]
     return render(request, "negotiation/mandates.html", {
-        "form": form, "mandates": sorted(set(mandates), key=lambda m: -m.pk), "org_ids": {o.pk for o in orgs}})
+        "form": form, "mandates": sorted(set(mandates), key=lambda m: -m.pk), "org_ids": {o.pk for o in orgs},
+        **_principal_choices(request, org, principal_form)})
+
+
+def _principal_choices(request, org, form):
+    """The principal chooser: the name searched (GET `q`, or kept in the proposal form), at most 20
+    organizations of this exchange (verified first), and the one picked (kept after a failed proposal)."""
+    q = (request.GET.get("q") or request.POST.get("q") or "").strip()[:100]
+    found = mandate_services.principal_candidates(query=q, exclude_org=org)
+    picked = form.cleaned_data.get("principal") if form.is_bound else None
+    if picked is not None and picked not in found:
+        found = [picked, *found][:mandate_services.PRINCIPAL_SEARCH_LIMIT]
+    return {"q": q, "principals": found, "picked_id": picked.pk if picked else None,
+            "principal_errors": form.errors.get("principal") if form.is_bound else None}
+
+
+@login_required
+def mandate_principals(request):
+    """The type-ahead behind the principal search (htmx): the same choices as the page, as a fragment."""
+    org = active_organization(request.user)
+    if org is None:
+        raise Http404
+    form = PrincipalForm(principals=Organization.objects.none())
+    return render(request, "negotiation/_principal_choices.html", _principal_choices(request, org, form))
 
 
 @login_required

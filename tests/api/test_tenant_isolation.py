@@ -117,10 +117,14 @@ def a_world(tenant, settings):
     message = conversations.message_send(conversation=conversation, actor=buyer, body="See attached",
                                          file=SimpleUploadedFile("chart.pdf", pdf, "application/pdf"))
     Listing.objects.filter(pk=offer_on.pk).update(state=Listing.State.RESERVED)  # not in the market's lists
+    # a broker proposed a mandate to A (A is the principal; the broker's key is not A's)
+    from tests.factories import broker_mandate
+
+    mandate, _broker = broker_mandate(principal_org=org_a)
     return {"order": order, "listing": listing, "endpoint": endpoint, "document": document, "secret": secret_a,
             "application": application, "offer": offer, "appraisal": appraisal, "evidence": evidence, "want": want, "auction": auction,
             "deal_offer": deal_offer, "question": question, "dataroom_document": dataroom_document,
-            "conversation": conversation, "message": message}
+            "conversation": conversation, "message": message, "mandate": mandate}
 
 
 def ids_of(world, path):
@@ -165,6 +169,8 @@ def ids_of(world, path):
         return {"id": world["conversation"].pk}
     if path == "/api/v1/messages/{id}/attachment":
         return {"id": world["message"].pk}
+    if path.startswith("/api/v1/mandates/{id}"):
+        return {"id": world["mandate"].pk}
     if path.startswith("/api/v1/offers/{id}"):
         return {"id": world["deal_offer"].pk}
     if path.startswith("/api/v1/orders/{reference}"):

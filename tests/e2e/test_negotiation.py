@@ -39,9 +39,13 @@ def test_negotiated_licence_with_a_broker_on_the_seller_side(browser, e2e_tenant
     broker_page = new_page(browser)
     login(broker_page, broker.email)
     broker_page.goto(url("/deals/mandates/"))
-    broker_page.select_option("select[name=principal]", str(uni.pk))
+    # the principal is found by name (type-ahead), not picked from a list of the whole exchange
+    broker_page.fill("input[name=q]", "大学")
+    broker_page.locator(f"input[name=principal][value='{uni.pk}']").wait_for()
+    broker_page.check(f"input[name=principal][value='{uni.pk}']")
     broker_page.fill("input[name=listings]", str(listing.pk))
     broker_page.fill("input[name=commission_percent]", "5")
+    shot(broker_page, "0-broker-finds-principal-desktop-en")
     broker_page.get_by_role("button", name="Propose").click()
     broker_page.wait_for_load_state()
     assert "awaiting the principal" in broker_page.content().lower()
@@ -184,5 +188,13 @@ def test_brokers_order_page_and_a_sold_out_licence_listing(browser, e2e_tenant, 
     assert "可签署文件" in broker_phone.content()
     assert no_sideways_scroll(broker_phone)
     shot(broker_phone, "6-mandates-phone-zh")
+    # the principal chooser on a phone: search by name (the plain GET form's button), the matches as radios
+    broker_phone.fill("input[name=q]", "科技")
+    broker_phone.get_by_role("button", name="搜索", exact=True).click()
+    broker_phone.wait_for_load_state()
+    assert broker_phone.locator("input[name=principal]").count() >= 1
+    assert no_sideways_scroll(broker_phone)
+    broker_phone.locator("#principal-results").scroll_into_view_if_needed()
+    shot(broker_phone, "7-principal-search-phone-zh")
     assert Order.objects.filter(broker_org=broker_org).count() == 1
     assert Offer.objects.get().state == Offer.State.ACCEPTED

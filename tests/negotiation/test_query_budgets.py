@@ -183,5 +183,5 @@ API_QUESTIONS_BUYER = 8
 API_DATAROOM_LOG = 5
 API_CONVERSATIONS = 6
 API_DATAROOM = 10
-MANDATES_PAGE = 6
+MANDATES_PAGE = 5  # the principal chooser searches by name: no list of the whole exchange
 BROKER_ORDER_LIST = 13
