@@ -94,6 +94,11 @@ def mandate_accept(*, mandate, actor) -> Mandate:
     mandate, before = _decide(mandate.pk, actor)
     if mandate.state != Mandate.State.PROPOSED:
         raise InvalidTransition(_("This mandate is no longer awaiting your answer."))
+    if mandate.side == Mandate.Side.BUYER and not actor.is_active:
+        # the broker's offers are placed in the name of the member who accepted (an API key's service
+        # user is no person and cannot be that buyer)
+        raise NotAllowed(_("A mandate to buy for your organization is accepted by a member signed in on the "
+                           "website: the broker's offers are placed in that person's name."))
     mandate.state, mandate.decided_by, mandate.decided_at = Mandate.State.ACTIVE, actor, timezone.now()
     mandate.save(update_fields=["state", "decided_by", "decided_at"])
     audit_record(actor=actor, action="mandate.accept", obj=mandate, from_state=before, to_state=mandate.state)

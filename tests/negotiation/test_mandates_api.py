@@ -79,6 +79,20 @@ def test_principal_declines_a_buyer_side_mandate(client, tenant):
     assert r.status_code == 409, r.content
 
 
+def test_a_buyer_side_mandate_is_not_accepted_by_a_key(client, tenant):
+    """Offers under a buyer-side mandate are placed in the accepting member's name: a person, not a key."""
+    principal, principal_secret = _org_with_key("Buyer Co.")
+    _broker, broker_secret = _org_with_key("Buy-side Brokers")
+    mandate_id = client.post("/api/v1/mandates", {"principal_organization_id": principal.pk, "side": "buyer",
+                                                  "all_listings": True, "commission_bps": 300},
+                             content_type="application/json", headers=api_headers(broker_secret)).json()["id"]
+    r = client.post(f"/api/v1/mandates/{mandate_id}/accept", headers=api_headers(principal_secret))
+    assert r.status_code == 403, r.content
+    assert "signed in on the website" in r.json()["detail"]
+    with tenant_context(tenant):
+        assert Mandate.objects.get(pk=mandate_id).state == Mandate.State.PROPOSED
+
+
 @pytest.mark.parametrize(("payload", "field"), [
     ({"commission_bps": 5001, "all_listings": True}, "commission_bps"),
     ({"commission_bps": 100}, "listings"),
