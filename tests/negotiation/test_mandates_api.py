@@ -86,9 +86,13 @@ def test_a_buyer_side_mandate_is_not_accepted_by_a_key(client, tenant):
     mandate_id = client.post("/api/v1/mandates", {"principal_organization_id": principal.pk, "side": "buyer",
                                                   "all_listings": True, "commission_bps": 300},
                              content_type="application/json", headers=api_headers(broker_secret)).json()["id"]
-    r = client.post(f"/api/v1/mandates/{mandate_id}/accept", headers=api_headers(principal_secret))
+    r = client.post(f"/api/v1/mandates/{mandate_id}/accept",
+                    headers={**api_headers(principal_secret), "Accept-Language": "en"})
     assert r.status_code == 403, r.content
     assert "signed in on the website" in r.json()["detail"]
+    r = client.post(f"/api/v1/mandates/{mandate_id}/accept",
+                    headers={**api_headers(principal_secret), "Accept-Language": "zh-hans"})
+    assert "登录网站" in r.json()["detail"]
     with tenant_context(tenant):
         assert Mandate.objects.get(pk=mandate_id).state == Mandate.State.PROPOSED
 
