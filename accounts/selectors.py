@@ -34,3 +34,19 @@ def seller_blockers(user, organization=None) -> list[str]:
         reasons.append(_("The exchange could not verify %(org)s: %(note)s")
                        % {"org": organization.legal_name, "note": organization.verification_note or "-"})
     return reasons
+
+
+def acting_member(*, organization, actor, email: str | None):
+    """The person who acts for `organization` through a partner key, named by email: an active member of
+    the organization. Without an email, the key's own (machine) identity `actor`, which services that
+    need a person refuse."""
+    from core.errors import ValidationFailed
+
+    if not email:
+        return actor
+    membership = (Membership.objects.filter(organization=organization, user__email__iexact=email.strip(),
+                                            user__is_active=True).select_related("user").first())
+    if membership is None:
+        raise ValidationFailed("No active member of your organization has this email.",
+                               field_errors={"signer_email": ["Not a member of your organization."]})
+    return membership.user

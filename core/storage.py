@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
 
@@ -56,4 +56,15 @@ def private_file_response(fieldfile: FieldFile, *, content_type: str = "", filen
                                 filename=filename or "")
         response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def private_bytes_response(data: bytes, *, content_type: str, filename: str,
+                           as_attachment: bool = False) -> HttpResponse:
+    """The answer of a permission-checked view that hands out a copy made for this reader (a watermarked
+    data-room document): never cached, never sniffed."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'{"attachment" if as_attachment else "inline"}; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response

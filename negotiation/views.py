@@ -19,7 +19,7 @@ from accounts.models import Mandate, Membership, Organization
 from accounts.selectors import active_organization, user_organizations
 from core.errors import DomainError, NotAllowed
 from core.permissions import is_member
-from core.storage import private_file_response
+from core.storage import private_bytes_response, private_file_response
 from listings.models import Listing
 from listings.selectors import listing_for_viewer
 from listings.services.pricing import listing_change_price, price_history
@@ -127,8 +127,6 @@ def nda_accept_view(request, pk):
 
 @login_required
 def dataroom_document(request, pk):
-    from django.http import HttpResponse
-
     document = DataRoomDocument.objects.select_related("listing__seller_org").filter(pk=pk).first()
     if document is None:
         raise Http404
@@ -137,11 +135,7 @@ def dataroom_document(request, pk):
                                                               ip_address=_ip(request))
     except DomainError:
         raise Http404 from None
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_bytes_response(data, content_type=content_type, filename=filename)
 
 
 def _major(minor, currency):

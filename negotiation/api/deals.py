@@ -5,16 +5,18 @@ negotiation's services / selectors and serialise."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
 
 from accounts.models import Membership
+from accounts.selectors import acting_member
 from core.api.base import PartnerAPIView
 from core.api.pagination import paginated
 from core.errors import DomainError, ValidationFailed
+from core.storage import private_bytes_response
 from listings.selectors import listing_for_viewer
 from negotiation import conversations, dataroom, selectors, services
 from negotiation.models import Conversation, DataRoomDocument, Message, Question
@@ -27,19 +29,6 @@ CONVERSATIONS = ["conversations"]
 
 def _listing(view, pk):
     return listing_for_viewer(pk=pk, user=view.actor)
-
-
-def _member(view, email: str | None):
-    """The person acting through the key, named by email (an active member of the key's organization);
-    without one, the key's own identity."""
-    if not email:
-        return view.actor
-    membership = (Membership.objects.filter(organization=view.organization, user__email__iexact=email.strip(),
-                                            user__is_active=True).select_related("user").first())
-    if membership is None:
-        raise ValidationFailed("No active member of your organization has this email.",
-                               field_errors={"signer_email": ["Not a member of your organization."]})
-    return membership.user
 
 
 # --- questions & answers --------------------------------------------------------------------------
@@ -188,7 +177,7 @@ class NdaAcceptApi(PartnerAPIView):
         listing = _listing(self, pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        signer = _member(self, data.validated_data["signer_email"])
+        signer = acting_member(organization=self.organization, actor=self.actor, email=data.validated_data["signer_email"])
         dataroom.nda_accept(listing=listing, actor=signer, typed_name=data.validated_data["typed_name"],
                             consent=data.validated_data["consent"], ip_address=request.META.get("REMOTE_ADDR"),
                             user_agent=request.headers.get("User-Agent", ""))
@@ -230,11 +219,7 @@ class DataRoomDocumentFileApi(PartnerAPIView):
                                                                   ip_address=request.META.get("REMOTE_ADDR"))
         except DomainError:
             raise Http404 from None
-        response = HttpResponse(data, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return private_bytes_response(data, content_type=content_type, filename=filename, as_attachment=True)
 
 
 # --- private conversations --------------------------------------------------------------------------

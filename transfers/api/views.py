@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import parsers, serializers
 from rest_framework.response import Response
 
-from accounts.models import Membership
+from accounts.selectors import acting_member
 from core.api.base import PartnerAPIView
 from core.errors import ValidationFailed
 from core.storage import private_file_response
@@ -88,19 +88,6 @@ def transfer_summary(order) -> dict | None:
     }
 
 
-def signer_for(view, email: str | None):
-    """The person who signs through a partner key: an active member of the key's organization, named by
-    email. Without one the key's own (machine) identity is passed on and the service refuses it."""
-    if not email:
-        return view.actor
-    membership = (Membership.objects.filter(organization=view.organization, user__email__iexact=email.strip(),
-                                            user__is_active=True).select_related("user").first())
-    if membership is None:
-        raise ValidationFailed("No active member of your organization has this email.",
-                               field_errors={"signer_email": ["Not a member of your organization."]})
-    return membership.user
-
-
 def _document_for(view, reference, pk) -> tuple:
     order, role = order_for_key(view, reference)
     document = TransferDocument.objects.filter(pk=pk, order=order).first()
@@ -163,7 +150,7 @@ class OrderDocumentSignApi(PartnerAPIView):
         order, _role, document = _document_for(self, reference, pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        signer = signer_for(self, data.validated_data["signer_email"])
+        signer = acting_member(organization=self.organization, actor=self.actor, email=data.validated_data["signer_email"])
         services.document_sign(document=document, user=signer, typed_name=data.validated_data["typed_name"],
                                consent=data.validated_data["consent"], ip_address=request.META.get("REMOTE_ADDR"),
                                user_agent=request.headers.get("User-Agent", ""),
@@ -196,7 +183,7 @@ class OrderDocumentsSignAllApi(PartnerAPIView):
         order, _role = order_for_key(self, reference)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        signer = signer_for(self, data.validated_data["signer_email"])
+        signer = acting_member(organization=self.organization, actor=self.actor, email=data.validated_data["signer_email"])
         services.documents_sign_all(order=order, user=signer, typed_name=data.validated_data["typed_name"],
                                     consent=data.validated_data["consent"], ip_address=request.META.get("REMOTE_ADDR"),
                                     user_agent=request.headers.get("User-Agent", ""),
